@@ -1,0 +1,206 @@
+"""Hook specifications: what a host, an adapter or a trust's own plugin may implement.
+
+Every hook is called by keyword only, through ThinkFamily's typed facade, one implementation
+at a time so that a fault is traced to the plugin that made it. Implementations may accept a
+subset of the arguments. Wrappers (``hookwrapper``/``wrapper``) are not supported.
+
+Domain types are imported for type checkers only: this package must not import ThinkFamily's
+core at run time, so that a host can read the contract without loading the rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from hooks import PROJECT_NAME
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from plugin_core.model import (
+        Assessment,
+        AuthorityMatch,
+        Child,
+        Decision,
+        Destination,
+        FirstContact,
+        HouseholdMember,
+        Prompt,
+        Receipt,
+        Referral,
+        ReferralStatus,
+        RiskIndicator,
+    )
+    from plugin_core.plugins import PluginContext
+
+_hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+# ---------------------------------------------------------------------------------------------
+# Initialisation
+# ---------------------------------------------------------------------------------------------
+
+
+@_hookspec
+def thinkfamily_configure(context: PluginContext) -> None:
+    """Give a plugin the loaded trust configuration and services, once, at start-up.
+
+    Called after every plugin is registered and before any contact is handled.
+
+    :param context: the trust configuration and, in a running service, the store.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
+def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
+    """Read a first contact from bytes in a format this plugin understands.
+
+    Called by ``thinkfamily assess FILE`` and other readers of files and bodies.
+
+    :param data: the raw bytes as read.
+    :param hint: the file name or media type, possibly empty; a plugin may use it to decide
+        quickly whether the data is its format.
+    :returns: the contact, or ``None`` when the data is not this plugin's format. Raise
+        ``ValueError`` with a reason when it is your format but malformed.
+        Stops at the first non-None result.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Gathering facts about a contact
+# ---------------------------------------------------------------------------------------------
+
+
+@_hookspec
+def thinkfamily_household(contact: FirstContact) -> list[HouseholdMember] | None:
+    """Household members the host knows for the adult of ``contact``.
+
+    Called during every assessment. Answers from all plugins are merged.
+
+    :param contact: the first contact being assessed.
+    :returns: the members this plugin knows (an empty list means "asked, and nobody else
+        lives there"), or ``None`` when this plugin does not know. The household is unknown
+        only when every answer is ``None``.
+    """
+
+
+@_hookspec
+def thinkfamily_risk_indicators(contact: FirstContact) -> list[RiskIndicator] | None:
+    """Risk indicators from the adult's record (substance misuse, mental ill health, ...).
+
+    Called during every assessment. Answers from all plugins are merged. Indicators whose kind
+    is ``other`` are classified by the trust's code lists.
+
+    :param contact: the first contact being assessed.
+    :returns: the indicators this plugin found, or ``None`` when it has nothing to say.
+    """
+
+
+@_hookspec
+def thinkfamily_locate_authority(
+    contact: FirstContact, children: list[Child]
+) -> AuthorityMatch | None:
+    """The local authority responsible for the children of ``contact``.
+
+    Called during every assessment. The built-in answer, from the trust's directory, runs
+    last, so a host that knows better answers first.
+
+    :param contact: the first contact being assessed.
+    :param children: the children derived from the household.
+    :returns: a match (which may say the authority is ambiguous or unknown), or ``None`` to
+        leave the question to other plugins. Stops at the first non-None result.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing prompts and recording decisions
+# ---------------------------------------------------------------------------------------------
+
+
+@_hookspec
+def thinkfamily_present(contact: FirstContact, assessment: Assessment) -> None:
+    """Show the assessment's prompts to the professional (card, worklist, host dialogue).
+
+    Called after each assessment that has at least one prompt.
+
+    :param contact: the contact assessed.
+    :param assessment: the assessment with its prompts.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
+def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> None:
+    """Write a recorded decision back into the host's own record.
+
+    Called once for every valid decision, sharing or not, after it is recorded.
+
+    :param decision: the decision as recorded.
+    :param assessment: the assessment it answers, or ``None`` when it is not known.
+    :returns: nothing; every implementation is called.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Referral delivery
+# ---------------------------------------------------------------------------------------------
+
+
+@_hookspec
+def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receipt | None:
+    """Deliver one referral to its destination.
+
+    Called for each delivery attempt; the same referral may be offered again after a failure,
+    always with the same ``referral.idempotency_key``, which receivers use to de-duplicate.
+
+    :param referral: the referral to deliver.
+    :param destination: the authority, route and channel to deliver it by.
+    :returns: a receipt saying what happened, or ``None`` when this plugin does not handle
+        ``destination.channel``. Stops at the first non-None result.
+    """
+
+
+@_hookspec
+def thinkfamily_referral_update(
+    referral: Referral, status: ReferralStatus, receipt: Receipt | None, prompt: Prompt | None
+) -> None:
+    """Learn that a referral changed state: delivered, acknowledged, failed or escalated.
+
+    Called after each state change is recorded.
+
+    :param referral: the referral.
+    :param status: its new state.
+    :param receipt: the receipt that caused the change, or ``None`` (escalation by time).
+    :param prompt: for escalations and calls required, what to tell the professional
+        (with the numbers to ring); otherwise ``None``.
+    :returns: nothing; every implementation is called.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Service
+# ---------------------------------------------------------------------------------------------
+
+
+@_hookspec
+def thinkfamily_http_routes(context: PluginContext) -> list[Any] | None:
+    """HTTP routes a plugin adds to the service (CDS Hooks, pages, webhooks).
+
+    Called once when the HTTP application is built. Answers from all plugins are merged.
+
+    :param context: the running service's context.
+    :returns: Starlette route objects, or ``None`` for none.
+    """
+
+
+@_hookspec
+def thinkfamily_listeners(context: PluginContext) -> list[Any] | None:
+    """Long-running listeners a plugin adds to the service (an MLLP listener, say).
+
+    Called once when the service starts. Each listener has ``async start()`` and
+    ``async stop()``; ``stop`` is awaited on shutdown. Answers from all plugins are merged.
+
+    :param context: the running service's context.
+    :returns: listeners, or ``None`` for none.
+    """

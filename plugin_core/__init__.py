@@ -1,0 +1,1 @@
+"""ThinkFamily's core: domain model, rules, trust configuration, plugin host and service."""

@@ -1,0 +1,165 @@
+"""The assessment rules: which prompts a first contact raises, and how urgently.
+
+Each prompt has one function here, so a reader finds the rule for a prompt code in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from plugin_core.children import children_in, contact_date
+from plugin_core.model import (
+    Assessment,
+    AuthorityMatch,
+    Child,
+    FirstContact,
+    HouseholdMember,
+    IndicatorKind,
+    Prompt,
+    PromptCode,
+    RiskIndicator,
+    Severity,
+)
+from plugin_core.trust_config import TrustConfig
+
+_TRIO_WORDS = {
+    IndicatorKind.SUBSTANCE_MISUSE: "substance misuse",
+    IndicatorKind.MENTAL_HEALTH: "mental ill health",
+    IndicatorKind.DOMESTIC_ABUSE: "domestic abuse",
+}
+
+
+def classify(indicators: Sequence[RiskIndicator], config: TrustConfig) -> tuple[RiskIndicator, ...]:
+    """Indicators with their kind settled by the trust's code lists where the host left it open."""
+    out: list[RiskIndicator] = []
+    for indicator in indicators:
+        if indicator.kind is IndicatorKind.OTHER:
+            kind = config.code_lists.classify(indicator.system, indicator.code)
+            if kind is not None:
+                indicator = replace(indicator, kind=kind)
+        out.append(indicator)
+    return tuple(out)
+
+
+def assess(
+    contact: FirstContact,
+    *,
+    household: Sequence[HouseholdMember] | None,
+    indicators: Sequence[RiskIndicator],
+    authority: AuthorityMatch,
+    children: Sequence[Child],
+    config: TrustConfig,
+    now: datetime,
+) -> Assessment:
+    """Build the assessment for one contact from facts already gathered through the hooks."""
+    kinds = {i.kind for i in indicators}
+    prompts = [
+        p
+        for p in (
+            _record_household(contact, household, config, now),
+            _consider_children(children, kinds),
+            _consider_unborn(children, kinds),
+            _confirm_authority(children, authority),
+        )
+        if p is not None
+    ]
+    wording = config.wording
+    prompts = [replace(p, summary=wording[p.code]) if p.code in wording else p for p in prompts]
+    return Assessment(
+        contact_id=contact.id,
+        assessed_at=now,
+        household_known=household is not None,
+        children=tuple(children),
+        indicators=tuple(indicators),
+        prompts=tuple(prompts),
+        authority=authority,
+    )
+
+
+def derive_children(
+    contact: FirstContact, household: Sequence[HouseholdMember] | None, indicators: Sequence[RiskIndicator]
+) -> tuple[Child, ...]:
+    pregnant = bool(contact.pregnant) or any(i.kind is IndicatorKind.PREGNANCY for i in indicators)
+    return children_in(household or (), contact_date(contact.occurred_at), pregnant=pregnant)
+
+
+def _record_household(
+    contact: FirstContact,
+    household: Sequence[HouseholdMember] | None,
+    config: TrustConfig,
+    now: datetime,
+) -> Prompt | None:
+    if household is None:
+        return Prompt(
+            PromptCode.RECORD_HOUSEHOLD,
+            Severity.WARNING,
+            "Household not recorded. Ask who lives with the patient, including any children under 18.",
+        )
+    recorded = contact.household_recorded_at or contact.occurred_at
+    age = now - recorded
+    if age > timedelta(days=config.recheck_days):
+        return Prompt(
+            PromptCode.RECORD_HOUSEHOLD,
+            Severity.INFO,
+            f"Household last recorded {age.days} days ago. Check who lives with the patient now.",
+        )
+    return None
+
+
+def _escalated(kinds: set[IndicatorKind]) -> tuple[Severity, str]:
+    trio = [word for kind, word in _TRIO_WORDS.items() if kind in kinds]
+    protection = IndicatorKind.CHILD_PROTECTION in kinds
+    if protection or len(trio) >= 2:
+        severity = Severity.CRITICAL
+    elif trio:
+        severity = Severity.WARNING
+    else:
+        severity = Severity.INFO
+    reasons = trio + (["a child protection flag"] if protection else [])
+    if not reasons:
+        return severity, ""
+    if len(reasons) == 1:
+        return severity, f" Record shows {reasons[0]}."
+    return severity, f" Record shows {', '.join(reasons[:-1])} and {reasons[-1]}."
+
+
+def _consider_children(children: Sequence[Child], kinds: set[IndicatorKind]) -> Prompt | None:
+    born = [c for c in children if not c.unborn]
+    if not born:
+        return None
+    severity, why = _escalated(kinds)
+    count = len(born)
+    noun = "child" if count == 1 else "children"
+    summary = f"{count} {noun} under 18 in the household. Consider their welfare and record your decision."
+    unknown_age = sum(1 for c in born if c.age is None)
+    detail = why.strip()
+    if unknown_age:
+        detail = (detail + f" Age not recorded for {unknown_age}.").strip()
+    return Prompt(PromptCode.CONSIDER_CHILDREN, severity, summary, detail)
+
+
+def _consider_unborn(children: Sequence[Child], kinds: set[IndicatorKind]) -> Prompt | None:
+    if not any(c.unborn for c in children):
+        return None
+    severity, why = _escalated(kinds)
+    return Prompt(
+        PromptCode.CONSIDER_UNBORN,
+        severity,
+        "The patient is pregnant. Consider the unborn child's welfare and record your decision.",
+        why.strip(),
+    )
+
+
+def _confirm_authority(children: Sequence[Child], authority: AuthorityMatch) -> Prompt | None:
+    if not children or authority.known:
+        return None
+    names = ", ".join(a.name for a in authority.candidates)
+    detail = f"Could be: {names}." if names else authority.reason
+    return Prompt(
+        PromptCode.CONFIRM_AUTHORITY,
+        Severity.WARNING,
+        "Confirm which local authority's children's services covers where the children live.",
+        detail,
+    )

@@ -1,0 +1,82 @@
+"""Who counts as a child: under 18 on the contact date in Europe/London, or unborn.
+
+A person reaches an age on the anniversary of their birth; someone born on 29 February
+reaches it on 1 March in a common year (the rule in England and Wales).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from plugin_core.clock import LONDON
+from plugin_core.model import Child, HouseholdMember, Relationship
+
+ADULT_AGE = 18
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Whole years completed by ``on``; a 29 February birthday falls on 1 March in common years."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < _birthday_in(birth_date, on.year):
+        years -= 1
+    return years
+
+
+def _birthday_in(birth_date: date, year: int) -> tuple[int, int]:
+    if birth_date.month == 2 and birth_date.day == 29:
+        try:
+            date(year, 2, 29)
+        except ValueError:
+            return (3, 1)
+    return (birth_date.month, birth_date.day)
+
+
+def contact_date(occurred_at: datetime) -> date:
+    """The calendar date of a contact as the professional sees it, in Europe/London."""
+    return occurred_at.astimezone(LONDON).date()
+
+
+def children_in(
+    household: Iterable[HouseholdMember], on: date, *, pregnant: bool | None
+) -> tuple[Child, ...]:
+    """Children among household members, plus an unborn child when the adult is pregnant.
+
+    A member with no date of birth but a child relationship is kept with ``age=None``: an
+    unknown age is a question for the professional, not a reason to leave the child out.
+    Members known *not* to live with the adult are kept too, marked so, because their
+    welfare still bears on the decision.
+    """
+    found: list[Child] = []
+    for index, member in enumerate(household):
+        if member.birth_date is not None:
+            if member.birth_date > on:
+                continue
+            age = age_on(member.birth_date, on)
+            if age >= ADULT_AGE:
+                continue
+        elif member.relationship.is_child_kind:
+            age = None
+        else:
+            continue
+        found.append(
+            Child(
+                ref=member.id or f"member-{index + 1}",
+                age=age,
+                relationship=member.relationship,
+                lives_with_patient=member.lives_with_patient,
+                birth_date=member.birth_date,
+                postcode=member.postcode,
+            )
+        )
+    if pregnant:
+        found.append(
+            Child(
+                ref="unborn",
+                age=None,
+                relationship=Relationship.CHILD,
+                lives_with_patient=True,
+                unborn=True,
+            )
+        )
+    return tuple(found)

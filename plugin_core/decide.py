@@ -1,0 +1,129 @@
+"""Checking an information-sharing decision and making the referrals it calls for.
+
+The checks follow the seven golden rules: a reason is recorded whether sharing or not; a
+sharing decision names its lawful basis and what happened about consent; consent not sought
+says why. Level 4 or immediate danger cannot be closed without action unless the professional
+gives an explicit override reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from plugin_core.model import Consent, Decision, LawfulBasis, Referral, Route
+from plugin_core.routing import routes_for
+from plugin_core.trust_config import TrustConfig
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class DecisionInvalid(ValueError):
+    """A decision that cannot be recorded as it stands; ``problems`` names each field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def validate(decision: Decision, *, known_authority: str | None = None) -> None:
+    """Raise DecisionInvalid listing every problem with the decision, or return quietly."""
+    problems: list[FieldProblem] = []
+
+    def problem(name: str, reason: str) -> None:
+        problems.append(FieldProblem(name, reason))
+
+    if not decision.decided_by.id.strip():
+        problem("decided_by", "say who made the decision")
+    if not decision.reasons.strip():
+        problem("reasons", "record the reasons for the decision, whether sharing or not")
+    level = decision.level_of_need
+    if level is None:
+        problem("level_of_need", "choose a level of need from 1 to 4")
+    elif not 1 <= level <= 4:
+        problem("level_of_need", "must be 1, 2, 3 or 4")
+
+    if decision.share:
+        if decision.lawful_basis is None:
+            problem("lawful_basis", "name the lawful basis for sharing")
+        if decision.consent is None:
+            problem("consent", "say whether consent was sought and the answer")
+        elif decision.consent is Consent.NOT_SOUGHT and not decision.consent_not_sought_reason.strip():
+            problem(
+                "consent_not_sought_reason",
+                "say why consent was not sought (for example, asking would put a child at risk)",
+            )
+        if decision.lawful_basis is LawfulBasis.CONSENT and decision.consent is not Consent.GIVEN:
+            problem("lawful_basis", "consent is the basis only when consent was given")
+        if level == 1 and not (decision.immediate_danger or decision.concerns_person_working_with_children):
+            problem("level_of_need", "level 1 needs no referral; choose a higher level or do not share")
+        if not (known_authority or decision.authority_id) and _needs_authority(decision):
+            problem("authority_id", "confirm which local authority to refer to")
+        if not decision.what_shared.strip():
+            problem("what_shared", "record what information is shared")
+    else:
+        acute = level == 4 or decision.immediate_danger
+        if acute and not decision.no_action_override_reason.strip():
+            problem(
+                "no_action_override_reason",
+                "level 4 or immediate danger needs a referral; give an explicit reason to override",
+            )
+        if decision.concerns_person_working_with_children and not decision.no_action_override_reason.strip():
+            problem(
+                "no_action_override_reason",
+                "a concern about someone who works with children goes to the LADO; give a reason to override",
+            )
+    if problems:
+        raise DecisionInvalid(problems)
+
+
+def _needs_authority(decision: Decision) -> bool:
+    return any(r is not Route.POLICE for r in routes_for(decision))
+
+
+def idempotency_key(decision_id: str, route: Route) -> str:
+    """A stable key for one referral: the same decision and route always give the same key."""
+    digest = hashlib.sha256(f"{decision_id}\x1f{route.value}".encode()).hexdigest()
+    return f"tf-{digest[:32]}"
+
+
+def make_referrals(
+    decision: Decision, *, authority_id: str | None, config: TrustConfig, now: datetime
+) -> tuple[Referral, ...]:
+    """The referrals a valid decision calls for (none when not sharing)."""
+    level = decision.level_of_need
+    urgent = decision.immediate_danger or (level in config.urgency.urgent_levels)
+    window = (
+        timedelta(minutes=config.urgency.urgent_ack_minutes)
+        if urgent
+        else timedelta(hours=config.urgency.routine_ack_hours)
+    )
+    referrals = []
+    for route in routes_for(decision):
+        key = idempotency_key(decision.id, route)
+        referrals.append(
+            Referral(
+                id=key.removeprefix("tf-"),
+                decision_id=decision.id,
+                contact_id=decision.contact_id,
+                route=route,
+                level_of_need=level,
+                urgent=urgent or route is Route.POLICE,
+                idempotency_key=key,
+                created_at=now,
+                due_by=now + window,
+                authority_id=decision.authority_id or authority_id,
+                child_refs=decision.child_refs,
+                reasons=decision.reasons,
+                lawful_basis=decision.lawful_basis,
+            )
+        )
+    return tuple(referrals)

@@ -1,0 +1,394 @@
+"""The domain model: frozen dataclasses that hooks take and return.
+
+Every value crossing a hook is one of these, validated in ``__post_init__`` so that a plugin
+returning something malformed fails where it is made, not deep inside a rule.
+Unknown is not no: a household nobody asked about is ``None``, never an empty tuple.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class ModelError(ValueError):
+    """A domain value was built with a missing or impossible field."""
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ModelError(f"{name} must carry a time zone")
+
+
+class Relationship(StrEnum):
+    """Relationship of a household member to the adult, normalised from host vocabularies."""
+
+    CHILD = "child"
+    STEPCHILD = "stepchild"
+    FOSTER_CHILD = "foster_child"
+    GRANDCHILD = "grandchild"
+    WARD = "ward"
+    SIBLING = "sibling"
+    PARTNER = "partner"
+    PARENT = "parent"
+    OTHER_RELATIVE = "other_relative"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_child_kind(self) -> bool:
+        """True for relationships that name someone the adult may care for as a child."""
+        return self in _CHILD_KINDS
+
+
+_CHILD_KINDS = frozenset(
+    {
+        Relationship.CHILD,
+        Relationship.STEPCHILD,
+        Relationship.FOSTER_CHILD,
+        Relationship.GRANDCHILD,
+        Relationship.WARD,
+    }
+)
+
+
+class IndicatorKind(StrEnum):
+    """What a risk indicator in the adult's record stands for."""
+
+    SUBSTANCE_MISUSE = "substance_misuse"
+    MENTAL_HEALTH = "mental_health"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    CHILD_PROTECTION = "child_protection"
+    PREGNANCY = "pregnancy"
+    OTHER = "other"
+
+    @property
+    def is_toxic_trio(self) -> bool:
+        return self in (
+            IndicatorKind.SUBSTANCE_MISUSE,
+            IndicatorKind.MENTAL_HEALTH,
+            IndicatorKind.DOMESTIC_ABUSE,
+        )
+
+
+class Severity(StrEnum):
+    """CDS Hooks card indicator values, in rising order."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class PromptCode(StrEnum):
+    """Stable prompt codes used by hosts and tests."""
+
+    RECORD_HOUSEHOLD = "record-household"
+    CONSIDER_CHILDREN = "consider-children"
+    CONSIDER_UNBORN = "consider-unborn"
+    CONFIRM_AUTHORITY = "confirm-authority"
+    CALL_NOW = "call-now"
+
+
+class LawfulBasis(StrEnum):
+    """UK GDPR Article 6 bases that fit safeguarding information sharing."""
+
+    PUBLIC_TASK = "public_task"
+    LEGAL_OBLIGATION = "legal_obligation"
+    CONSENT = "consent"
+    VITAL_INTERESTS = "vital_interests"
+
+
+class Consent(StrEnum):
+    """Whether the adult's agreement to share was sought, and the answer."""
+
+    GIVEN = "given"
+    REFUSED = "refused"
+    NOT_SOUGHT = "not_sought"
+
+
+class Route(StrEnum):
+    """Where a referral goes within (or beside) the local authority."""
+
+    EARLY_HELP = "early_help"
+    FRONT_DOOR = "front_door"
+    OUT_OF_HOURS = "out_of_hours"
+    POLICE = "police"
+    LADO = "lado"
+
+
+class Channel(StrEnum):
+    """How a referral travels to its destination."""
+
+    FHIR = "fhir"
+    HL7 = "hl7"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class ReferralStatus(StrEnum):
+    """Life of a referral from decision to acknowledgement."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    FAILED = "failed"
+    ESCALATED = "escalated"
+    CALL_REQUIRED = "call_required"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The adult the contact is about. Identifying fields never reach logs."""
+
+    id: str
+    nhs_number: str | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    postcode: str | None = None
+    sex: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ModelError("person id is required")
+
+    def __repr__(self) -> str:  # keeps identifying values out of tracebacks and logs
+        return f"Person(id={self.id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMember:
+    """Someone the host says is in the adult's household or family.
+
+    ``lives_with_patient`` is True, False or None when nobody knows.
+    """
+
+    relationship: Relationship
+    id: str | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    lives_with_patient: bool | None = None
+    postcode: str | None = None
+    source: str = "contact"
+
+    def __repr__(self) -> str:
+        return f"HouseholdMember(id={self.id!r}, relationship={self.relationship.value!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    """The episode of care in which the contact happens."""
+
+    id: str
+    kind: str = "unknown"
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskIndicator:
+    """A coded entry in the adult's record that bears on children's welfare."""
+
+    kind: IndicatorKind
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+    source: str = "contact"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstContact:
+    """A professional's first contact with an adult, as the adapter understood it.
+
+    :param household: members known for this contact; ``None`` when never asked.
+    :param household_recorded_at: when the household was last recorded; ``None`` means at
+        ``occurred_at`` when ``household`` is given.
+    """
+
+    id: str
+    occurred_at: datetime
+    patient: Person
+    encounter: Encounter | None = None
+    household: tuple[HouseholdMember, ...] | None = None
+    household_recorded_at: datetime | None = None
+    indicators: tuple[RiskIndicator, ...] = ()
+    pregnant: bool | None = None
+    source: str = "json"
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ModelError("contact id is required")
+        _require_aware("occurred_at", self.occurred_at)
+        _require_aware("household_recorded_at", self.household_recorded_at)
+        if self.household is not None and not isinstance(self.household, tuple):
+            raise ModelError("household must be a tuple or None")
+
+    def __repr__(self) -> str:
+        return f"FirstContact(id={self.id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child derived from the household: under 18 on the contact date, or unborn."""
+
+    ref: str
+    age: int | None
+    relationship: Relationship
+    lives_with_patient: bool | None
+    unborn: bool = False
+    birth_date: date | None = None
+    postcode: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Child(ref={self.ref!r}, age={self.age!r}, unborn={self.unborn!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Authority:
+    """A local authority from the trust's directory, as chosen for a contact."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityMatch:
+    """Result of locating the responsible authority: one, several (ambiguous) or none."""
+
+    authority: Authority | None
+    candidates: tuple[Authority, ...] = ()
+    reason: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.authority is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Something the professional should do now, shown as a card, worklist row or host call."""
+
+    code: PromptCode
+    severity: Severity
+    summary: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.summary) > 140:
+            raise ModelError(f"prompt {self.code.value} summary is over 140 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What ThinkFamily concluded for one contact."""
+
+    contact_id: str
+    assessed_at: datetime
+    household_known: bool
+    children: tuple[Child, ...]
+    indicators: tuple[RiskIndicator, ...]
+    prompts: tuple[Prompt, ...]
+    authority: AuthorityMatch
+
+    def prompt(self, code: PromptCode) -> Prompt | None:
+        return next((p for p in self.prompts if p.code is code), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Professional:
+    """Who made a decision: an id the host knows, with role for the audit trail."""
+
+    id: str
+    role: str = ""
+    organisation: str = ""
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return f"Professional(id={self.id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The professional's recorded information-sharing decision, sharing or not."""
+
+    id: str
+    contact_id: str
+    decided_by: Professional
+    decided_at: datetime
+    share: bool
+    reasons: str
+    level_of_need: int | None = None
+    lawful_basis: LawfulBasis | None = None
+    consent: Consent | None = None
+    consent_not_sought_reason: str = ""
+    immediate_danger: bool = False
+    concerns_person_working_with_children: bool = False
+    no_action_override_reason: str = ""
+    what_shared: str = ""
+    authority_id: str | None = None
+    child_refs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require_aware("decided_at", self.decided_at)
+
+    def __repr__(self) -> str:
+        return f"Decision(id={self.id!r}, contact_id={self.contact_id!r}, share={self.share!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where and how one referral is delivered, for the time it is sent."""
+
+    authority: Authority | None
+    route: Route
+    channel: Channel
+    address: str
+    in_hours: bool
+    phones: tuple[str, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A referral made by a sharing decision; written with it in one transaction."""
+
+    id: str
+    decision_id: str
+    contact_id: str
+    route: Route
+    level_of_need: int | None
+    urgent: bool
+    idempotency_key: str
+    created_at: datetime
+    due_by: datetime
+    authority_id: str | None
+    child_refs: tuple[str, ...] = ()
+    reasons: str = ""
+    lawful_basis: LawfulBasis | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("created_at", self.created_at)
+        _require_aware("due_by", self.due_by)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a transport says happened to one delivery attempt.
+
+    ``acknowledged`` is True when the receiver confirmed it took the referral (an HL7
+    application ACK, a FHIR response); a plain hand-over is ``delivered`` only.
+    """
+
+    channel: Channel
+    delivered: bool
+    acknowledged: bool = False
+    reference: str = ""
+    detail: str = ""
+    retryable: bool = True
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,40 @@
+"""What adapters may ask of the running service, as a typed port.
+
+Adapters receive it in :class:`plugin_core.plugins.PluginContext` (``context.service``) and
+never reach into the store themselves, so the same adapter runs on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from plugin_core.model import Assessment, FirstContact
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A contact durably recorded (or recognised as already recorded)."""
+
+    contact_id: str
+    assessment: Assessment
+    duplicate: bool
+
+
+class ServicePort(Protocol):
+    def accept_contact(self, contact: FirstContact, *, message_key: str | None = None) -> Accepted:
+        """Assess and durably commit a contact; returns only after the commit.
+
+        :param message_key: the sender's unique key for the message that carried the contact
+            (for HL7, sending facility and MSH-10). A key already seen returns the stored
+            assessment with ``duplicate=True`` and records nothing new.
+        """
+        ...
+
+    def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Append one entry to the tamper-evident audit trail (ids and codes only, no names)."""
+        ...
+
+    def count(self, metric: str, amount: int = 1) -> None:
+        """Add to a service counter (for example ``hl7.skipped``) shown on ``/healthz``."""
+        ...

@@ -1,0 +1,142 @@
+"""Which authority is responsible, which route a referral takes, and how it is reached now.
+
+The responsible authority comes from the children's postcodes where recorded, otherwise the
+adult's. A postcode covered by two authorities, or by none, is never guessed: the professional
+is asked to confirm.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from plugin_core.model import (
+    Authority,
+    AuthorityMatch,
+    Channel,
+    Child,
+    Decision,
+    Destination,
+    FirstContact,
+    Route,
+)
+from plugin_core.trust_config import AuthorityEntry, Directory, RouteEntry
+
+_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
+
+
+def normalise_postcode(raw: str) -> tuple[str, str | None] | None:
+    """(district, sector) of a UK postcode, or None when it is not one.
+
+    The sector is the district plus the first digit of the inward code ("N7 8").
+    """
+    text = re.sub(r"\s+", "", raw.upper())
+    if len(text) > 4 and text[-3].isdigit():
+        text = f"{text[:-3]} {text[-3:]}"
+    match = _OUTWARD.match(text)
+    if not match:
+        return None
+    district, inward = match.group(1), match.group(2)
+    return district, (f"{district} {inward[0]}" if inward else None)
+
+
+def authorities_for_postcode(directory: Directory, postcode: str) -> tuple[AuthorityEntry, ...]:
+    """Authorities covering a postcode: a sector match beats a district match."""
+    parts = normalise_postcode(postcode)
+    if parts is None:
+        return ()
+    district, sector = parts
+    if sector is not None:
+        by_sector = tuple(a for a in directory.authorities.values() if sector in a.postcode_prefixes)
+        if by_sector:
+            return by_sector
+    return tuple(a for a in directory.authorities.values() if district in a.postcode_prefixes)
+
+
+def locate_authority(
+    directory: Directory, contact: FirstContact, children: Iterable[Child]
+) -> AuthorityMatch:
+    """The authority responsible for the children, or why it cannot be told."""
+    postcodes = [c.postcode for c in children if c.postcode and not c.unborn]
+    if not postcodes and contact.patient.postcode:
+        postcodes = [contact.patient.postcode]
+    if not postcodes:
+        return AuthorityMatch(None, (), "no postcode is recorded")
+    found: dict[str, AuthorityEntry] = {}
+    for postcode in postcodes:
+        if normalise_postcode(postcode) is None:
+            return AuthorityMatch(None, (), "a recorded postcode is not a valid UK postcode")
+        matches = authorities_for_postcode(directory, postcode)
+        if not matches:
+            return AuthorityMatch(None, (), "a postcode is outside the trust's directory")
+        for entry in matches:
+            found[entry.id] = entry
+    candidates = tuple(Authority(e.id, e.name) for e in found.values())
+    if len(candidates) == 1:
+        return AuthorityMatch(candidates[0], candidates, "from postcode")
+    return AuthorityMatch(None, candidates, "the postcode is covered by more than one authority")
+
+
+def routes_for(decision: Decision) -> tuple[Route, ...]:
+    """The routes a sharing decision takes, most urgent first.
+
+    Immediate danger goes to the police and to children's services; a concern about someone
+    who works with children goes to the LADO; otherwise the level of need decides.
+    """
+    if not decision.share:
+        return ()
+    routes: list[Route] = []
+    if decision.immediate_danger:
+        routes.append(Route.POLICE)
+    if decision.concerns_person_working_with_children:
+        routes.append(Route.LADO)
+    level = decision.level_of_need
+    if decision.immediate_danger or (level is not None and level >= 3):
+        routes.append(Route.FRONT_DOOR)
+    elif level == 2:
+        routes.append(Route.EARLY_HELP)
+    return tuple(routes)
+
+
+def destination(
+    directory: Directory, authority_id: str | None, route: Route, at: datetime
+) -> Destination:
+    """How to reach ``route`` of an authority at time ``at``.
+
+    The front door is used in office hours and the emergency duty team out of hours. A route
+    with no configured contact becomes a phone destination with the numbers that are known,
+    so the professional is told to call rather than the referral silently going nowhere.
+    """
+    if route is Route.POLICE:
+        return _from_entry(None, route, directory.police, True)
+    entry = directory.get(authority_id) if authority_id else None
+    if entry is None:
+        return Destination(None, route, Channel.PHONE, "", False, (), "authority not confirmed")
+    authority = Authority(entry.id, entry.name)
+    in_hours = entry.office_hours.is_open(at)
+    effective = route
+    if route is Route.FRONT_DOOR and not in_hours:
+        effective = Route.OUT_OF_HOURS
+    routed = entry.routes.get(effective)
+    if routed is None or routed.missing or routed.channel is None:
+        phones = tuple(
+            r.phone for r in (entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR), routed) if r and r.phone
+        )
+        return Destination(authority, effective, Channel.PHONE, "", in_hours, phones, "no contact configured")
+    return _from_entry(authority, effective, routed, in_hours)
+
+
+def _from_entry(
+    authority: Authority | None, route: Route, entry: RouteEntry, in_hours: bool
+) -> Destination:
+    assert entry.channel is not None
+    address = entry.phone if entry.channel is Channel.PHONE else entry.address
+    phones = (entry.phone,) if entry.phone else ()
+    return Destination(authority, route, entry.channel, address, in_hours, phones, entry.label)
+
+
+def phones_now(directory: Directory, authority_id: str | None, at: datetime) -> tuple[str, ...]:
+    """Numbers a professional should ring now: the front door or the emergency duty team."""
+    found = destination(directory, authority_id, Route.FRONT_DOOR, at)
+    return found.phones

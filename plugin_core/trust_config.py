@@ -1,0 +1,492 @@
+"""Loading and checking a trust's configuration.
+
+A trust configuration is a TOML file that names the local-authority directory and the code
+lists beside it. Every fault is reported with its file, its dotted key and the reason, all at
+once, so an integrator fixes a file in one pass rather than one error per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from plugin_core.clock import OfficeHours
+from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    """One fault in a configuration file; warnings do not stop the service."""
+
+    file: str
+    key: str
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``issues`` lists every error found."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(str(i) for i in issues))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """How one route of one authority is reached. ``missing`` explains a gap in the source."""
+
+    channel: Channel | None
+    address: str = ""
+    phone: str = ""
+    label: str = ""
+    missing: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityEntry:
+    id: str
+    name: str
+    postcode_prefixes: tuple[str, ...]
+    office_hours: OfficeHours
+    routes: dict[Route, RouteEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """The local-authority directory: who covers which postcodes and how to reach them."""
+
+    authorities: dict[str, AuthorityEntry]
+    police: RouteEntry
+
+    def get(self, authority_id: str) -> AuthorityEntry | None:
+        return self.authorities.get(authority_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRule:
+    kind: IndicatorKind
+    system: str
+    codes: frozenset[str]
+    prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLists:
+    """Clinical code lists that classify record entries as risk indicators."""
+
+    systems: dict[str, str]
+    rules: tuple[CodeRule, ...]
+    relationships: dict[str, Relationship]
+
+    def canonical_system(self, system: str | None) -> str | None:
+        if system is None:
+            return None
+        return self.systems.get(system.strip().lower(), system.strip())
+
+    def classify(self, system: str | None, code: str | None) -> IndicatorKind | None:
+        """The indicator kind for a coded entry, or None when no list names it."""
+        if not code:
+            return None
+        canonical = self.canonical_system(system)
+        normal = code.strip().upper()
+        for rule in self.rules:
+            if canonical is not None and rule.system != canonical:
+                continue
+            if normal in rule.codes or any(normal.startswith(p) for p in rule.prefixes):
+                return rule.kind
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    urgent_levels: frozenset[int] = frozenset({4})
+    urgent_ack_minutes: int = 60
+    routine_ack_hours: int = 72
+
+
+@dataclass(frozen=True, slots=True)
+class TrustConfig:
+    """Everything a trust configures, loaded and checked."""
+
+    path: Path
+    trust_id: str
+    trust_name: str
+    recheck_days: int
+    directory: Directory
+    code_lists: CodeLists
+    urgency: Urgency
+    wording: dict[PromptCode, str] = field(default_factory=dict)
+    api_token_env: str = "THINKFAMILY_API_TOKEN"
+    http_port: int = 8080
+    mllp_port: int = 2575
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: tuple[ConfigIssue, ...] = ()
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A raw section for an adapter to read (``[hl7]``, ``[fhir]``, ``[email]``)."""
+        return self.sections.get(name, {})
+
+    @property
+    def api_token(self) -> str | None:
+        """The API bearer token, read from the environment so it never sits in the file."""
+        return os.environ.get(self.api_token_env) or None
+
+
+def default_config_path() -> Path:
+    """The example trust configuration shipped with ThinkFamily."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_config", here.parent / "config"):
+        if (candidate / "example-trust.toml").is_file():
+            return candidate / "example-trust.toml"
+    raise FileNotFoundError("the example trust configuration is not installed")
+
+
+class _Reader:
+    """Reads typed values from parsed TOML and records an issue for each fault."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = str(file)
+        self.issues: list[ConfigIssue] = []
+
+    def error(self, key: str, reason: str) -> None:
+        self.issues.append(ConfigIssue(self.file, key, reason))
+
+    def warn(self, key: str, reason: str) -> None:
+        self.issues.append(ConfigIssue(self.file, key, reason, "warning"))
+
+    def value(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        kind: type[T],
+        default: T | None = None,
+        *,
+        required: bool = False,
+    ) -> T | None:
+        if key not in data:
+            if required:
+                self.error(_join(path, key), "is required")
+            return default
+        raw = data[key]
+        if kind is int and isinstance(raw, bool):
+            self.error(_join(path, key), "must be a whole number")
+            return default
+        if not isinstance(raw, kind):
+            self.error(_join(path, key), f"must be {_KIND_NAMES.get(kind, kind.__name__)}")
+            return default
+        return raw
+
+    def table(self, data: dict[str, Any], key: str, path: str) -> dict[str, Any]:
+        return self.value(data, key, path, dict, {}) or {}
+
+    def strings(self, data: dict[str, Any], key: str, path: str) -> list[str]:
+        raw = self.value(data, key, path, list, [])
+        out: list[str] = []
+        for i, item in enumerate(raw or []):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                self.error(f"{_join(path, key)}[{i}]", "must be text")
+        return out
+
+    def enum(self, raw: str, path: str, choices: Callable[[str], T], names: Iterator[str]) -> T:
+        try:
+            return choices(raw)
+        except ValueError:
+            self.error(path, f"{raw!r} is not one of {', '.join(sorted(names))}")
+            raise
+
+
+_KIND_NAMES: dict[type, str] = {
+    str: "text",
+    int: "a whole number",
+    dict: "a table",
+    list: "a list",
+    bool: "true or false",
+}
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _read_toml(path: Path, reader: _Reader) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        reader.error("(file)", "file not found")
+    except tomllib.TOMLDecodeError as exc:
+        reader.error("(file)", f"not valid TOML: {exc}")
+    except OSError as exc:
+        reader.error("(file)", f"cannot be read: {exc.strerror}")
+    return None
+
+
+def load_trust_config(path: str | Path | None = None) -> TrustConfig:
+    """Load a trust configuration and the files it names, or raise ConfigError with every fault."""
+    config, issues = _load(Path(path) if path else default_config_path())
+    errors = [i for i in issues if i.severity == "error"]
+    if errors or config is None:
+        raise ConfigError(errors)
+    return config
+
+
+def check_trust_config(path: str | Path) -> list[ConfigIssue]:
+    """Every error and warning in a trust configuration and the files it names."""
+    _, issues = _load(Path(path))
+    return issues
+
+
+def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
+    reader = _Reader(path)
+    data = _read_toml(path, reader)
+    if data is None:
+        return None, reader.issues
+
+    trust = reader.table(data, "trust", "")
+    if "trust" not in data:
+        reader.error("trust", "is required")
+    trust_id = reader.value(trust, "id", "trust", str, "", required=True) or ""
+    trust_name = reader.value(trust, "name", "trust", str, "", required=True) or ""
+    recheck = reader.value(trust, "recheck_days", "trust", int, 90) or 90
+    if recheck < 1:
+        reader.error("trust.recheck_days", "must be 1 or more")
+    directory_name = reader.value(trust, "directory", "trust", str, "", required=True) or ""
+    codes_name = reader.value(trust, "code_lists", "trust", str, "", required=True) or ""
+
+    urgency = _urgency(reader, reader.table(data, "urgency", ""))
+    wording = _wording(reader, reader.table(data, "wording", ""))
+    service = reader.table(data, "service", "")
+    http_port = reader.value(service, "http_port", "service", int, 8080) or 8080
+    mllp_port = reader.value(service, "mllp_port", "service", int, 2575) or 2575
+    api = reader.table(data, "api", "")
+    token_env = reader.value(api, "token_env", "api", str, "THINKFAMILY_API_TOKEN")
+    if "token" in api:
+        reader.error("api.token", "tokens must not be written in the file; name a variable in api.token_env")
+
+    issues = reader.issues
+    directory: Directory | None = None
+    codes: CodeLists | None = None
+    if directory_name:
+        directory, more = _load_directory(path.parent / directory_name)
+        issues = issues + more
+    if codes_name:
+        codes, more = _load_codes(path.parent / codes_name)
+        issues = issues + more
+    if directory is None or codes is None or any(i.severity == "error" for i in issues):
+        return None, issues
+    sections = {k: v for k, v in data.items() if isinstance(v, dict)}
+    config = TrustConfig(
+        path=path,
+        trust_id=trust_id,
+        trust_name=trust_name,
+        recheck_days=recheck,
+        directory=directory,
+        code_lists=codes,
+        urgency=urgency,
+        wording=wording,
+        api_token_env=token_env or "THINKFAMILY_API_TOKEN",
+        http_port=http_port,
+        mllp_port=mllp_port,
+        sections=sections,
+        warnings=tuple(i for i in issues if i.severity == "warning"),
+    )
+    return config, issues
+
+
+def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
+    levels_raw = reader.value(table, "urgent_levels", "urgency", list, [4]) or [4]
+    levels: set[int] = set()
+    for i, level in enumerate(levels_raw):
+        if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 4:
+            levels.add(level)
+        else:
+            reader.error(f"urgency.urgent_levels[{i}]", "must be a level of need from 1 to 4")
+    minutes = reader.value(table, "urgent_ack_minutes", "urgency", int, 60) or 60
+    hours = reader.value(table, "routine_ack_hours", "urgency", int, 72) or 72
+    if minutes < 1:
+        reader.error("urgency.urgent_ack_minutes", "must be 1 or more")
+    if hours < 1:
+        reader.error("urgency.routine_ack_hours", "must be 1 or more")
+    return Urgency(frozenset(levels), minutes, hours)
+
+
+def _wording(reader: _Reader, table: dict[str, Any]) -> dict[PromptCode, str]:
+    wording: dict[PromptCode, str] = {}
+    for key, text in table.items():
+        try:
+            code = PromptCode(key)
+        except ValueError:
+            reader.error(f"wording.{key}", f"{key!r} is not a prompt code")
+            continue
+        if not isinstance(text, str) or not text.strip():
+            reader.error(f"wording.{key}", "must be non-empty text")
+        elif len(text) > 140:
+            reader.error(f"wording.{key}", "must fit in 140 characters")
+        else:
+            wording[code] = text
+    return wording
+
+
+_POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
+    reader = _Reader(path)
+    data = _read_toml(path, reader)
+    if data is None:
+        return None, reader.issues
+    police = _route(reader, reader.table(data, "police", ""), "police")
+    if "police" not in data:
+        reader.error("police", "is required (the number for immediate danger)")
+    authorities: dict[str, AuthorityEntry] = {}
+    table = reader.table(data, "authorities", "")
+    if not table:
+        reader.error("authorities", "must list at least one local authority")
+    for auth_id, entry in table.items():
+        key = f"authorities.{auth_id}"
+        if not isinstance(entry, dict):
+            reader.error(key, "must be a table")
+            continue
+        name = reader.value(entry, "name", key, str, "", required=True) or ""
+        prefixes = []
+        for i, raw in enumerate(reader.strings(entry, "postcodes", key)):
+            normal = raw.strip().upper()
+            if not _POSTCODE_PREFIX.match(normal):
+                reader.error(f"{key}.postcodes[{i}]", f"{raw!r} is not a postcode district or sector")
+            prefixes.append(normal)
+        if not prefixes:
+            reader.error(f"{key}.postcodes", "must list the postcode districts the authority covers")
+        hours = _office_hours(reader, reader.table(entry, "office_hours", key), f"{key}.office_hours")
+        routes: dict[Route, RouteEntry] = {}
+        for route_name, route_table in reader.table(entry, "routes", key).items():
+            rkey = f"{key}.routes.{route_name}"
+            try:
+                route = Route(route_name)
+            except ValueError:
+                reader.error(rkey, f"{route_name!r} is not a route ({', '.join(r.value for r in Route)})")
+                continue
+            if route is Route.POLICE:
+                reader.error(rkey, "police is set once, in [police]")
+                continue
+            if not isinstance(route_table, dict):
+                reader.error(rkey, "must be a table")
+                continue
+            routes[route] = _route(reader, route_table, rkey)
+        for needed in (Route.FRONT_DOOR, Route.OUT_OF_HOURS, Route.EARLY_HELP, Route.LADO):
+            entry_route = routes.get(needed)
+            if entry_route is None:
+                reader.warn(f"{key}.routes.{needed.value}", "not configured: referrals on this route will need a phone call to be confirmed")
+            elif entry_route.missing:
+                reader.warn(f"{key}.routes.{needed.value}", f"no contact given: {entry_route.missing}")
+        authorities[auth_id] = AuthorityEntry(auth_id, name, tuple(prefixes), hours, routes)
+    if reader.issues and any(i.severity == "error" for i in reader.issues):
+        return None, reader.issues
+    return Directory(authorities, police), reader.issues
+
+
+def _office_hours(reader: _Reader, table: dict[str, Any], key: str) -> OfficeHours:
+    def parse(name: str, default: time) -> time:
+        raw = reader.value(table, name, key, str, None)
+        if raw is None:
+            return default
+        match = _TIME.match(raw)
+        if not match:
+            reader.error(f"{key}.{name}", f"{raw!r} is not a time like 09:00")
+            return default
+        return time(int(match.group(1)), int(match.group(2)))
+
+    opens = parse("opens", time(9, 0))
+    closes = parse("closes", time(17, 0))
+    if closes <= opens:
+        reader.error(f"{key}.closes", "must be later than opens")
+    return OfficeHours(opens, closes)
+
+
+def _route(reader: _Reader, table: dict[str, Any], key: str) -> RouteEntry:
+    missing = reader.value(table, "missing", key, str, "") or ""
+    raw_channel = reader.value(table, "channel", key, str, None)
+    channel: Channel | None = None
+    if raw_channel is not None:
+        try:
+            channel = Channel(raw_channel)
+        except ValueError:
+            reader.error(f"{key}.channel", f"{raw_channel!r} is not a channel ({', '.join(c.value for c in Channel)})")
+    elif not missing:
+        reader.error(f"{key}.channel", "is required (or say why in 'missing')")
+    address = reader.value(table, "address", key, str, "") or ""
+    phone = reader.value(table, "phone", key, str, "") or ""
+    label = reader.value(table, "label", key, str, "") or ""
+    if channel is Channel.PHONE and not phone:
+        reader.error(f"{key}.phone", "is required for the phone channel")
+    if channel in (Channel.FHIR, Channel.HL7, Channel.EMAIL) and not address:
+        reader.error(f"{key}.address", f"is required for the {channel.value} channel")
+    if channel is Channel.FHIR and address and not address.startswith(("https://", "http://")):
+        reader.error(f"{key}.address", "must be an http(s) URL for the fhir channel")
+    if channel is Channel.HL7 and address and not re.match(r"^[^:\s]+:[0-9]{1,5}$", address):
+        reader.error(f"{key}.address", "must be host:port for the hl7 channel")
+    if channel is Channel.EMAIL and address and "@" not in address:
+        reader.error(f"{key}.address", "must be an email address for the email channel")
+    return RouteEntry(channel, address, phone, label, missing)
+
+
+def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
+    reader = _Reader(path)
+    data = _read_toml(path, reader)
+    if data is None:
+        return None, reader.issues
+    systems: dict[str, str] = {}
+    for name, aliases in reader.table(data, "systems", "").items():
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            reader.error(f"systems.{name}", "must be a list of texts (the system's URI and aliases)")
+            continue
+        uri = aliases[0] if aliases else name
+        for alias in [name, *aliases]:
+            systems[alias.lower()] = uri
+    rules: list[CodeRule] = []
+    raw_rules = reader.value(data, "indicator", "", list, []) or []
+    for i, rule in enumerate(raw_rules):
+        key = f"indicator[{i}]"
+        if not isinstance(rule, dict):
+            reader.error(key, "must be a table")
+            continue
+        kind_raw = reader.value(rule, "kind", key, str, "", required=True) or ""
+        try:
+            kind = IndicatorKind(kind_raw)
+        except ValueError:
+            if kind_raw:
+                reader.error(f"{key}.kind", f"{kind_raw!r} is not an indicator kind ({', '.join(k.value for k in IndicatorKind)})")
+            continue
+        system_raw = reader.value(rule, "system", key, str, "", required=True) or ""
+        if system_raw and system_raw.lower() not in systems:
+            reader.error(f"{key}.system", f"{system_raw!r} is not declared in [systems]")
+            continue
+        codes = frozenset(c.strip().upper() for c in reader.strings(rule, "codes", key))
+        prefixes = tuple(c.strip().upper() for c in reader.strings(rule, "prefixes", key))
+        if not codes and not prefixes:
+            reader.error(key, "must give codes or prefixes")
+        rules.append(CodeRule(kind, systems.get(system_raw.lower(), system_raw), codes, prefixes))
+    relationships: dict[str, Relationship] = {}
+    for local, mapped in reader.table(data, "relationships", "").items():
+        try:
+            relationships[local.strip().upper()] = Relationship(mapped)
+        except ValueError:
+            reader.error(f"relationships.{local}", f"{mapped!r} is not a relationship ({', '.join(r.value for r in Relationship)})")
+    if any(i.severity == "error" for i in reader.issues):
+        return None, reader.issues
+    return CodeLists(systems, tuple(rules), relationships), reader.issues
