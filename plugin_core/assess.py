@@ -79,7 +79,9 @@ def assess(
 
 
 def derive_children(
-    contact: FirstContact, household: Sequence[HouseholdMember] | None, indicators: Sequence[RiskIndicator]
+    contact: FirstContact,
+    household: Sequence[HouseholdMember] | None,
+    indicators: Sequence[RiskIndicator],
 ) -> tuple[Child, ...]:
     pregnant = bool(contact.pregnant) or any(i.kind is IndicatorKind.PREGNANCY for i in indicators)
     return children_in(household or (), contact_date(contact.occurred_at), pregnant=pregnant)

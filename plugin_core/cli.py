@@ -34,8 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    assess = sub.add_parser("assess", help="print the assessment of a contact as JSON (no side effects)")
-    assess.add_argument("file", help="contact as ThinkFamily JSON, an HL7 v2 message or a FHIR Bundle; - for stdin")
+    assess = sub.add_parser(
+        "assess", help="print the assessment of a contact as JSON (no side effects)"
+    )
+    assess.add_argument(
+        "file", help="contact as ThinkFamily JSON, an HL7 v2 message or a FHIR Bundle; - for stdin"
+    )
     assess.add_argument("--config", help="trust configuration (default: the example trust)")
     assess.add_argument("--now", help="the time to assess at, ISO 8601 with offset (default: now)")
 
@@ -63,7 +67,7 @@ def load_config_or_fail(path: str | None) -> TrustConfig | int:
         return fail(str(exc))
 
 
-def parse_now(raw: str | None) -> datetime | None | int:
+def parse_now(raw: str | None) -> datetime | int | None:
     if raw is None:
         return None
     try:
@@ -79,6 +83,8 @@ def parse_now(raw: str | None) -> datetime | None | int:
 def _assess(args: argparse.Namespace) -> int:
     from plugin_core.contact_json import assessment_to_dict
     from plugin_core.engine import ThinkFamily
+    from plugin_core.errors import ContactInvalid, ContactSkipped
+    from plugin_core.plugins import PluginError
 
     config = load_config_or_fail(args.config)
     if isinstance(config, int):
@@ -93,12 +99,12 @@ def _assess(args: argparse.Namespace) -> int:
     tf = ThinkFamily(config)
     try:
         contact = tf.hooks.parse_contact(data, args.file)
-    except ValueError as exc:
+    except ContactInvalid as exc:
         return fail(f"{args.file}: {exc}")
-    except Exception as exc:  # a plugin's fault: name it, keep the details out
-        cause = exc.__cause__
-        reason = str(cause) if isinstance(cause, ValueError) else str(exc)
-        return fail(f"{args.file}: {reason}")
+    except ContactSkipped as exc:
+        return fail(f"{args.file}: not an adult first contact ({exc.reason})")
+    except PluginError as exc:
+        return fail(f"{args.file}: {exc}")
     if contact is None:
         return fail(f"{args.file}: not a ThinkFamily contact, HL7 v2 message or FHIR Bundle")
     assessment = tf.assess(contact, now=now, present=False)
@@ -112,7 +118,10 @@ def _config(args: argparse.Namespace) -> int:
     issues = check_trust_config(args.path)
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
-        print(f"{issue.severity}: {issue}", file=sys.stderr if issue.severity == "error" else sys.stdout)
+        print(
+            f"{issue.severity}: {issue}",
+            file=sys.stderr if issue.severity == "error" else sys.stdout,
+        )
     if errors:
         print(f"{len(errors)} error(s) in {args.path}", file=sys.stderr)
         return 1

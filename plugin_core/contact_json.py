@@ -10,6 +10,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from plugin_core.errors import ContactInvalid
 from plugin_core.model import (
     Assessment,
     Encounter,
@@ -23,7 +24,7 @@ from plugin_core.relationships import normalise_relationship
 from plugin_core.trust_config import CodeLists
 
 
-class ContactJsonError(ValueError):
+class ContactJsonError(ContactInvalid):
     """The contact JSON is not valid; the message names the path and the reason."""
 
 
@@ -54,7 +55,9 @@ def _date(obj: dict[str, Any], key: str, path: str) -> date | None:
         raise ContactJsonError(f"{path}.{key}: must be a date like 2016-06-01") from None
 
 
-def _datetime(obj: dict[str, Any], key: str, path: str, *, required: bool = False) -> datetime | None:
+def _datetime(
+    obj: dict[str, Any], key: str, path: str, *, required: bool = False
+) -> datetime | None:
     raw = _get(obj, key, path, str, required=required)
     if raw is None:
         return None
@@ -171,7 +174,12 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
         ],
         "indicators": sorted({i.kind.value for i in assessment.indicators}),
         "prompts": [
-            {"code": p.code.value, "severity": p.severity.value, "summary": p.summary, "detail": p.detail}
+            {
+                "code": p.code.value,
+                "severity": p.severity.value,
+                "summary": p.summary,
+                "detail": p.detail,
+            }
             for p in assessment.prompts
         ],
         "authority": {

@@ -56,15 +56,22 @@ def validate(decision: Decision, *, known_authority: str | None = None) -> None:
             problem("lawful_basis", "name the lawful basis for sharing")
         if decision.consent is None:
             problem("consent", "say whether consent was sought and the answer")
-        elif decision.consent is Consent.NOT_SOUGHT and not decision.consent_not_sought_reason.strip():
+        elif (
+            decision.consent is Consent.NOT_SOUGHT
+            and not decision.consent_not_sought_reason.strip()
+        ):
             problem(
                 "consent_not_sought_reason",
                 "say why consent was not sought (for example, asking would put a child at risk)",
             )
         if decision.lawful_basis is LawfulBasis.CONSENT and decision.consent is not Consent.GIVEN:
             problem("lawful_basis", "consent is the basis only when consent was given")
-        if level == 1 and not (decision.immediate_danger or decision.concerns_person_working_with_children):
-            problem("level_of_need", "level 1 needs no referral; choose a higher level or do not share")
+        if level == 1 and not (
+            decision.immediate_danger or decision.concerns_person_working_with_children
+        ):
+            problem(
+                "level_of_need", "level 1 needs no referral; choose a higher level or do not share"
+            )
         if not (known_authority or decision.authority_id) and _needs_authority(decision):
             problem("authority_id", "confirm which local authority to refer to")
         if not decision.what_shared.strip():
@@ -76,7 +83,10 @@ def validate(decision: Decision, *, known_authority: str | None = None) -> None:
                 "no_action_override_reason",
                 "level 4 or immediate danger needs a referral; give an explicit reason to override",
             )
-        if decision.concerns_person_working_with_children and not decision.no_action_override_reason.strip():
+        if (
+            decision.concerns_person_working_with_children
+            and not decision.no_action_override_reason.strip()
+        ):
             problem(
                 "no_action_override_reason",
                 "a concern about someone who works with children goes to the LADO; give a reason to override",

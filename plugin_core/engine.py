@@ -71,7 +71,9 @@ class ThinkFamily:
 
     # Assessment -----------------------------------------------------------------------------
 
-    def assess(self, contact: FirstContact, *, now: datetime | None = None, present: bool = True) -> Assessment:
+    def assess(
+        self, contact: FirstContact, *, now: datetime | None = None, present: bool = True
+    ) -> Assessment:
         """Gather the household and indicators through the hooks and apply the rules."""
         now = now or self.clock()
         household = self.hooks.household(contact)
@@ -94,10 +96,18 @@ class ThinkFamily:
     # Decision -------------------------------------------------------------------------------
 
     def decide(
-        self, decision: Decision, assessment: Assessment | None = None, *, now: datetime | None = None
+        self,
+        decision: Decision,
+        assessment: Assessment | None = None,
+        *,
+        now: datetime | None = None,
     ) -> DecisionOutcome:
         """Check a decision and make its referrals; the caller records both together."""
-        known = assessment.authority.authority.id if assessment and assessment.authority.authority else None
+        known = (
+            assessment.authority.authority.id
+            if assessment and assessment.authority.authority
+            else None
+        )
         validate(decision, known_authority=known)
         referrals = make_referrals(
             decision, authority_id=known, config=self.config, now=now or self.clock()
@@ -130,12 +140,16 @@ class ThinkFamily:
         elif receipt.delivered:
             status = ReferralStatus.DELIVERED
         elif receipt.channel is Channel.PHONE or not receipt.retryable:
-            return Attempt(ReferralStatus.CALL_REQUIRED, receipt, where, self.call_prompt(referral, where))
+            return Attempt(
+                ReferralStatus.CALL_REQUIRED, receipt, where, self.call_prompt(referral, where)
+            )
         else:
             status = ReferralStatus.FAILED
         return Attempt(status, receipt, where)
 
-    def call_prompt(self, referral: Referral, where: Destination | None = None, *, at: datetime | None = None) -> Prompt:
+    def call_prompt(
+        self, referral: Referral, where: Destination | None = None, *, at: datetime | None = None
+    ) -> Prompt:
         """What to tell the professional when a referral needs a phone call now."""
         where = where or self.destination_for(referral, at or self.clock())
         phones = ", ".join(where.phones) or "the number in your safeguarding policy"

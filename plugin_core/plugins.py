@@ -17,6 +17,7 @@ import pluggy
 
 import hooks.specs
 from hooks import PROJECT_NAME
+from plugin_core.errors import ContactInvalid, ContactSkipped
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -108,7 +109,9 @@ def plugin_manager(
         for caller in pm.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
-                    raise PluginError(impl.plugin_name, caller.name, "hook wrappers are not supported")
+                    raise PluginError(
+                        impl.plugin_name, caller.name, "hook wrappers are not supported"
+                    )
     Hooks(pm).configure(context)
     return pm
 
@@ -119,13 +122,17 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
-    def _answers(self, hook: str, check: Callable[[Any], T | None], **kwargs: Any) -> Iterable[tuple[str, T]]:
+    def _answers(
+        self, hook: str, check: Callable[[Any], T | None], **kwargs: Any
+    ) -> Iterable[tuple[str, T]]:
         """Call each implementation in pluggy's order, yielding checked non-None answers."""
         caller = getattr(self.pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):
             args = [kwargs[name] for name in impl.argnames]
             try:
                 result = impl.function(*args)
+            except (ContactInvalid, ContactSkipped):
+                raise
             except Exception as exc:
                 raise PluginError(impl.plugin_name, hook, f"raised {type(exc).__name__}") from exc
             if result is None:
@@ -219,7 +226,9 @@ class Hooks:
 
     def http_routes(self, context: PluginContext) -> list[Any]:
         routes: list[Any] = []
-        for _, answer in self._answers("thinkfamily_http_routes", _list_of(object), context=context):
+        for _, answer in self._answers(
+            "thinkfamily_http_routes", _list_of(object), context=context
+        ):
             routes.extend(answer)
         return routes
 
@@ -249,7 +258,9 @@ def _list_of(kind: type[T]) -> Callable[[Any], list[T]]:
             raise TypeError(f"returned {type(value).__name__}, expected a list or None")
         for item in value:
             if not isinstance(item, kind):
-                raise TypeError(f"returned a list holding {type(item).__name__}, expected {kind.__name__}")
+                raise TypeError(
+                    f"returned a list holding {type(item).__name__}, expected {kind.__name__}"
+                )
         return list(value)
 
     return check

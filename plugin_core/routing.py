@@ -48,7 +48,9 @@ def authorities_for_postcode(directory: Directory, postcode: str) -> tuple[Autho
         return ()
     district, sector = parts
     if sector is not None:
-        by_sector = tuple(a for a in directory.authorities.values() if sector in a.postcode_prefixes)
+        by_sector = tuple(
+            a for a in directory.authorities.values() if sector in a.postcode_prefixes
+        )
         if by_sector:
             return by_sector
     return tuple(a for a in directory.authorities.values() if district in a.postcode_prefixes)
@@ -121,9 +123,16 @@ def destination(
     routed = entry.routes.get(effective)
     if routed is None or routed.missing or routed.channel is None:
         phones = tuple(
-            r.phone for r in (entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR), routed) if r and r.phone
+            r.phone
+            for r in (
+                entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR),
+                routed,
+            )
+            if r and r.phone
         )
-        return Destination(authority, effective, Channel.PHONE, "", in_hours, phones, "no contact configured")
+        return Destination(
+            authority, effective, Channel.PHONE, "", in_hours, phones, "no contact configured"
+        )
     return _from_entry(authority, effective, routed, in_hours)
 
 

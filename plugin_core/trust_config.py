@@ -276,7 +276,9 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     api = reader.table(data, "api", "")
     token_env = reader.value(api, "token_env", "api", str, "THINKFAMILY_API_TOKEN")
     if "token" in api:
-        reader.error("api.token", "tokens must not be written in the file; name a variable in api.token_env")
+        reader.error(
+            "api.token", "tokens must not be written in the file; name a variable in api.token_env"
+        )
 
     issues = reader.issues
     directory: Directory | None = None
@@ -368,18 +370,26 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         for i, raw in enumerate(reader.strings(entry, "postcodes", key)):
             normal = raw.strip().upper()
             if not _POSTCODE_PREFIX.match(normal):
-                reader.error(f"{key}.postcodes[{i}]", f"{raw!r} is not a postcode district or sector")
+                reader.error(
+                    f"{key}.postcodes[{i}]", f"{raw!r} is not a postcode district or sector"
+                )
             prefixes.append(normal)
         if not prefixes:
-            reader.error(f"{key}.postcodes", "must list the postcode districts the authority covers")
-        hours = _office_hours(reader, reader.table(entry, "office_hours", key), f"{key}.office_hours")
+            reader.error(
+                f"{key}.postcodes", "must list the postcode districts the authority covers"
+            )
+        hours = _office_hours(
+            reader, reader.table(entry, "office_hours", key), f"{key}.office_hours"
+        )
         routes: dict[Route, RouteEntry] = {}
         for route_name, route_table in reader.table(entry, "routes", key).items():
             rkey = f"{key}.routes.{route_name}"
             try:
                 route = Route(route_name)
             except ValueError:
-                reader.error(rkey, f"{route_name!r} is not a route ({', '.join(r.value for r in Route)})")
+                reader.error(
+                    rkey, f"{route_name!r} is not a route ({', '.join(r.value for r in Route)})"
+                )
                 continue
             if route is Route.POLICE:
                 reader.error(rkey, "police is set once, in [police]")
@@ -391,9 +401,14 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         for needed in (Route.FRONT_DOOR, Route.OUT_OF_HOURS, Route.EARLY_HELP, Route.LADO):
             entry_route = routes.get(needed)
             if entry_route is None:
-                reader.warn(f"{key}.routes.{needed.value}", "not configured: referrals on this route will need a phone call to be confirmed")
+                reader.warn(
+                    f"{key}.routes.{needed.value}",
+                    "not configured: referrals on this route will need a phone call to be confirmed",
+                )
             elif entry_route.missing:
-                reader.warn(f"{key}.routes.{needed.value}", f"no contact given: {entry_route.missing}")
+                reader.warn(
+                    f"{key}.routes.{needed.value}", f"no contact given: {entry_route.missing}"
+                )
         authorities[auth_id] = AuthorityEntry(auth_id, name, tuple(prefixes), hours, routes)
     if reader.issues and any(i.severity == "error" for i in reader.issues):
         return None, reader.issues
@@ -426,7 +441,10 @@ def _route(reader: _Reader, table: dict[str, Any], key: str) -> RouteEntry:
         try:
             channel = Channel(raw_channel)
         except ValueError:
-            reader.error(f"{key}.channel", f"{raw_channel!r} is not a channel ({', '.join(c.value for c in Channel)})")
+            reader.error(
+                f"{key}.channel",
+                f"{raw_channel!r} is not a channel ({', '.join(c.value for c in Channel)})",
+            )
     elif not missing:
         reader.error(f"{key}.channel", "is required (or say why in 'missing')")
     address = reader.value(table, "address", key, str, "") or ""
@@ -453,7 +471,9 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
     systems: dict[str, str] = {}
     for name, aliases in reader.table(data, "systems", "").items():
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            reader.error(f"systems.{name}", "must be a list of texts (the system's URI and aliases)")
+            reader.error(
+                f"systems.{name}", "must be a list of texts (the system's URI and aliases)"
+            )
             continue
         uri = aliases[0] if aliases else name
         for alias in [name, *aliases]:
@@ -470,7 +490,10 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
             kind = IndicatorKind(kind_raw)
         except ValueError:
             if kind_raw:
-                reader.error(f"{key}.kind", f"{kind_raw!r} is not an indicator kind ({', '.join(k.value for k in IndicatorKind)})")
+                reader.error(
+                    f"{key}.kind",
+                    f"{kind_raw!r} is not an indicator kind ({', '.join(k.value for k in IndicatorKind)})",
+                )
             continue
         system_raw = reader.value(rule, "system", key, str, "", required=True) or ""
         if system_raw and system_raw.lower() not in systems:
@@ -486,7 +509,10 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
         try:
             relationships[local.strip().upper()] = Relationship(mapped)
         except ValueError:
-            reader.error(f"relationships.{local}", f"{mapped!r} is not a relationship ({', '.join(r.value for r in Relationship)})")
+            reader.error(
+                f"relationships.{local}",
+                f"{mapped!r} is not a relationship ({', '.join(r.value for r in Relationship)})",
+            )
     if any(i.severity == "error" for i in reader.issues):
         return None, reader.issues
     return CodeLists(systems, tuple(rules), relationships), reader.issues
