@@ -122,13 +122,16 @@ def destination(
         effective = Route.OUT_OF_HOURS
     routed = entry.routes.get(effective)
     if routed is None or routed.missing or routed.channel is None:
+        # dict.fromkeys keeps order and drops a number given twice (the same route twice).
         phones = tuple(
-            r.phone
-            for r in (
-                entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR),
-                routed,
+            dict.fromkeys(
+                r.phone
+                for r in (
+                    entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR),
+                    routed,
+                )
+                if r and r.phone
             )
-            if r and r.phone
         )
         return Destination(
             authority, effective, Channel.PHONE, "", in_hours, phones, "no contact configured"
