@@ -48,6 +48,34 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate a trust configuration")
     check.add_argument("path")
 
+    serve = sub.add_parser("serve", help="run the service: HTTP, MLLP listener and outbox worker")
+    serve.add_argument("--config", help="trust configuration (default: the example trust)")
+    serve.add_argument(
+        "--db",
+        default=None,
+        help="sqlite:///PATH (default sqlite:///thinkfamily.db) or postgresql://...",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--http-port", type=int, help="HTTP port (default from the configuration, 8080)"
+    )
+    serve.add_argument(
+        "--mllp-port", type=int, help="MLLP port (default from the configuration, 2575)"
+    )
+
+    contacts = sub.add_parser("contacts", help="list contacts and their state (ids only)")
+    contacts.add_argument("--db", required=True)
+    contacts.add_argument(
+        "--state", help="only contacts in this state (open, decided, referred, ...)"
+    )
+    contacts.add_argument("--limit", type=int, default=50)
+
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the audit trail's hash chain")
+    verify.add_argument("--db", required=True)
     return parser
 
 
@@ -126,6 +154,71 @@ def _config(args: argparse.Namespace) -> int:
         print(f"{len(errors)} error(s) in {args.path}", file=sys.stderr)
         return 1
     print(f"{args.path}: valid ({len(issues)} warning(s))")
+    return 0
+
+
+@command("serve")
+def _serve(args: argparse.Namespace) -> int:
+    from plugin_core.server import DEFAULT_DB, serve
+    from plugin_core.store import StoreError
+
+    config = load_config_or_fail(args.config)
+    if isinstance(config, int):
+        return config
+    try:
+        serve(
+            config,
+            db_url=args.db or DEFAULT_DB,
+            host=args.host,
+            http_port=args.http_port,
+            mllp_port=args.mllp_port,
+        )
+    except StoreError as exc:
+        return fail(str(exc))
+    return 0
+
+
+def _open(url: str) -> object:
+    from plugin_core.store import StoreError, open_store
+
+    try:
+        return open_store(url)
+    except StoreError as exc:
+        return fail(str(exc))
+
+
+@command("contacts")
+def _contacts(args: argparse.Namespace) -> int:
+    from plugin_core.store import Store
+
+    store = _open(args.db)
+    if not isinstance(store, Store):
+        return 2
+    rows = store.list_contacts(state=args.state, limit=args.limit)
+    print(f"{'contact':<28} {'received (UTC)':<20} {'state':<18} {'top':<9} prompts")
+    for r in rows:
+        received = r.received_at.strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{r.id:<28} {received:<20} {r.state:<18} {r.top_severity or '-':<9} {','.join(r.prompt_codes) or '-'}"
+        )
+    print(f"{len(rows)} contact(s)")
+    return 0
+
+
+@command("audit")
+def _audit(args: argparse.Namespace) -> int:
+    from plugin_core.store import Store
+
+    store = _open(args.db)
+    if not isinstance(store, Store):
+        return 2
+    count, broken = store.verify_audit()
+    if broken is not None:
+        print(f"audit trail broken at entry {broken.seq}: {broken.reason}", file=sys.stderr)
+        return 1
+    entries = store.audit_entries()
+    head = entries[-1].hash if entries else "genesis"
+    print(f"audit trail intact: {count} entries, head {head}")
     return 0
 
 

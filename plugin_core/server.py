@@ -1,0 +1,57 @@
+"""``thinkfamily serve``: one process with HTTP, the outbox worker and adapter listeners.
+
+uvicorn handles SIGTERM and SIGINT: it stops accepting, finishes requests in flight, then
+the app's shutdown stops listeners and lets the worker finish its cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from plugin_core.http import build_app
+from plugin_core.logs import configure_logging
+from plugin_core.outbox import OutboxWorker
+from plugin_core.service import Service
+from plugin_core.store import open_store
+from plugin_core.trust_config import TrustConfig
+
+log = logging.getLogger("thinkfamily.server")
+
+DEFAULT_DB = "sqlite:///thinkfamily.db"
+
+
+def serve(
+    config: TrustConfig, *, db_url: str, host: str, http_port: int | None, mllp_port: int | None
+) -> None:
+    configure_logging()
+    store = open_store(db_url)
+    settings = {
+        "mllp_port": mllp_port if mllp_port is not None else config.mllp_port,
+        "listen_host": host,
+    }
+    service = Service(config, store, settings=settings)
+    worker = OutboxWorker(service)
+    app = build_app(service, worker)
+    port = http_port if http_port is not None else config.http_port
+    log.info(
+        "starting",
+        extra={"port": port, "database": store.backend.name, "instance": service.instance},
+    )
+    if config.api_token is None:
+        log.warning(
+            "API token not set: the JSON API will answer 503",
+            extra={"reason": config.api_token_env},
+        )
+    uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+        )
+    ).run()

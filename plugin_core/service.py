@@ -1,0 +1,186 @@
+"""The running service: the engine bound to a store, implementing what adapters may ask.
+
+Every acknowledgement a sender receives follows a durable commit made here. Decisions and
+their referrals are written in one transaction; delivery happens later, from the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from plugin_core.clock import utc_now
+from plugin_core.engine import ThinkFamily
+from plugin_core.model import Decision, FirstContact, Referral, ReferralStatus
+from plugin_core.ports import Accepted
+from plugin_core.routing import routes_for
+from plugin_core.store import Store
+from plugin_core.store.audit import AuditEntry
+from plugin_core.store.base import StoredReferral
+from plugin_core.trust_config import TrustConfig
+
+log = logging.getLogger("thinkfamily.service")
+
+
+class UnknownContact(LookupError):
+    """A decision names a contact the store does not hold."""
+
+
+class DuplicateDecision(ValueError):
+    """A decision with this id is already recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    decision: Decision
+    referrals: tuple[Referral, ...]
+
+
+class Service:
+    """One service instance: engine, store, counters. Safe to call from several threads."""
+
+    def __init__(
+        self,
+        config: TrustConfig,
+        store: Store,
+        *,
+        blocked: Iterable[str] = (),
+        extra: Sequence[tuple[str, object]] = (),
+        entry_points: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.instance = secrets.token_hex(4)
+        self.engine = ThinkFamily(
+            config,
+            blocked=blocked,
+            extra=extra,
+            entry_points=entry_points,
+            service=self,
+            clock=clock,
+        )
+        self.engine.context.settings.update(settings or {})
+
+    @property
+    def context(self) -> Any:
+        return self.engine.context
+
+    # ServicePort -----------------------------------------------------------------------------
+
+    def accept_contact(self, contact: FirstContact, *, message_key: str | None = None) -> Accepted:
+        now = self.clock()
+        assessment = self.engine.assess(contact, now=now, present=False)
+        audit = AuditEntry(
+            kind="contact.accepted",
+            actor=contact.source,
+            subject=contact.id,
+            details={
+                "household_known": assessment.household_known,
+                "children": len(assessment.children),
+                "indicators": sorted({i.kind.value for i in assessment.indicators}),
+                "prompts": [f"{p.code.value}:{p.severity.value}" for p in assessment.prompts],
+                "authority": assessment.authority.authority.id
+                if assessment.authority.authority
+                else None,
+            },
+        )
+        new, stored = self.store.save_contact(
+            contact, assessment, message_key=message_key, audit=[audit], at=now
+        )
+        if new:
+            log.info(
+                "contact accepted",
+                extra={"contact_id": contact.id, "prompts": len(assessment.prompts)},
+            )
+            if assessment.prompts:
+                self.engine.hooks.present(contact, assessment)
+        else:
+            self.count("contacts.duplicate")
+            log.info("contact already recorded", extra={"contact_id": contact.id})
+        return Accepted(contact.id, stored, duplicate=not new)
+
+    def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
+        self.store.append_audit([AuditEntry(kind, actor, subject, details)], self.clock())
+
+    def count(self, metric: str, amount: int = 1) -> None:
+        self.store.add_counter(metric, amount)
+
+    # Decisions -------------------------------------------------------------------------------
+
+    def record_decision(self, decision: Decision) -> RecordedDecision:
+        """Validate, then write the decision, its referrals and their audit entries together."""
+        stored = self.store.get_contact(decision.contact_id)
+        if stored is None:
+            raise UnknownContact(decision.contact_id)
+        now = self.clock()
+        outcome = self.engine.decide(decision, stored.assessment, now=now)
+        entries = [_decision_audit(decision, outcome.referrals)]
+        entries += [
+            AuditEntry(
+                "referral.created",
+                decision.decided_by.id,
+                r.id,
+                {
+                    "route": r.route.value,
+                    "authority": r.authority_id,
+                    "urgent": r.urgent,
+                    "due_by": r.due_by.isoformat(),
+                },
+            )
+            for r in outcome.referrals
+        ]
+        if not self.store.save_decision(decision, outcome.referrals, audit=entries, at=now):
+            raise DuplicateDecision(decision.id)
+        log.info(
+            "decision recorded",
+            extra={
+                "decision_id": decision.id,
+                "contact_id": decision.contact_id,
+                "referrals": len(outcome.referrals),
+            },
+        )
+        self.engine.recorded(outcome, stored.assessment)
+        return RecordedDecision(decision, outcome.referrals)
+
+    def acknowledge_referral(
+        self, referral_id: str, *, by: str, note: str
+    ) -> StoredReferral | None:
+        """A person confirms the authority has the referral (a phone call made, a reply seen)."""
+        now = self.clock()
+        entry = AuditEntry("referral.acknowledged", by, referral_id, {"how": note})
+        found = self.store.acknowledge(referral_id, audit=[entry], at=now)
+        if found is not None:
+            self.engine.hooks.referral_update(found.referral, ReferralStatus.ACKNOWLEDGED)
+        return found
+
+
+def _decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditEntry:
+    return AuditEntry(
+        kind="decision.recorded",
+        actor=decision.decided_by.id,
+        subject=decision.id,
+        details={
+            "contact": decision.contact_id,
+            "role": decision.decided_by.role,
+            "decided_at": decision.decided_at.isoformat(),
+            "share": decision.share,
+            "level_of_need": decision.level_of_need,
+            "lawful_basis": decision.lawful_basis.value if decision.lawful_basis else None,
+            "consent": decision.consent.value if decision.consent else None,
+            "consent_not_sought_reason": decision.consent_not_sought_reason,
+            "immediate_danger": decision.immediate_danger,
+            "lado": decision.concerns_person_working_with_children,
+            "reasons": decision.reasons,
+            "what_shared": decision.what_shared,
+            "override": decision.no_action_override_reason,
+            "with_whom": [f"{r.authority_id or 'police'}:{r.route.value}" for r in referrals],
+            "routes": [r.value for r in routes_for(decision)],
+        },
+    )

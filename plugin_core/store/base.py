@@ -1,0 +1,537 @@
+"""The store: one interface, one body of SQL, two backends.
+
+SQL is written once with ``?`` placeholders; a backend supplies connections, the locking
+statements its engine needs, and the placeholder style. Every method is one transaction, so
+a decision and its referrals, or a contact and its message key, commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from plugin_core import serialise
+from plugin_core.model import (
+    Assessment,
+    Decision,
+    FirstContact,
+    Prompt,
+    Receipt,
+    Referral,
+    ReferralStatus,
+)
+from plugin_core.store.audit import (
+    GENESIS,
+    AuditEntry,
+    Break,
+    StoredEntry,
+    canonical_details,
+    entry_hash,
+    verify,
+    verify_head,
+)
+from plugin_core.store.schema import MIGRATIONS
+
+
+class StoreError(RuntimeError):
+    """The database could not do what was asked; the message carries no patient data."""
+
+
+def ts(value: datetime) -> str:
+    """UTC text with fixed width, so times sort correctly as text on both backends."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Backend(Protocol):
+    """What differs between SQLite and PostgreSQL."""
+
+    url: str
+    name: str
+    skip_locked: str
+    for_update: str
+    migration_lock: str
+
+    def connect(self) -> Any: ...
+    def begin(self, conn: Any) -> None: ...
+    def sql(self, text: str) -> str: ...
+    def is_unique_violation(self, exc: BaseException) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContact:
+    id: str
+    received_at: datetime
+    state: str
+    top_severity: str | None
+    prompt_codes: tuple[str, ...]
+    contact: FirstContact
+    assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReferral:
+    referral: Referral
+    status: ReferralStatus
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+    receipt: Receipt | None
+    prompt: Prompt | None
+
+
+class Store:
+    """Contacts, decisions, referrals (the outbox), delivery attempts, audit trail, counters."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._local = threading.local()
+
+    # Connections and transactions -----------------------------------------------------------
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.backend.connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        conn = self._conn()
+        try:
+            self.backend.begin(conn)
+            yield _Tx(conn, self.backend)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version."""
+        with self.transaction() as tx:
+            if self.backend.migration_lock:
+                tx.one(self.backend.migration_lock)
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = tx.one("SELECT MAX(version) FROM schema_version")
+            current = row[0] if row and row[0] is not None else 0
+            for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in statements:
+                    tx.execute(statement)
+                tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        return len(MIGRATIONS)
+
+    def ping(self) -> bool:
+        with self.transaction() as tx:
+            return tx.one("SELECT 1") is not None
+
+    # Audit ----------------------------------------------------------------------------------
+
+    def _append(self, tx: _Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
+        if not entries:
+            return
+        head = tx.one(f"SELECT seq, hash FROM audit_head WHERE id = 1{self.backend.for_update}")
+        seq, prev = int(head[0]), str(head[1])
+        stamp = ts(at)
+        for entry in entries:
+            seq += 1
+            details = canonical_details(entry.details)
+            digest = entry_hash(seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
+            tx.execute(
+                "INSERT INTO audit (seq, at, kind, actor, subject, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev, digest),
+            )
+            prev = digest
+        tx.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
+
+    def append_audit(self, entries: Sequence[AuditEntry], at: datetime) -> None:
+        with self.transaction() as tx:
+            self._append(tx, entries, at)
+
+    def audit_entries(self) -> list[StoredEntry]:
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT seq, at, kind, actor, subject, details, prev_hash, hash FROM audit ORDER BY seq"
+            )
+        return [StoredEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+    def verify_audit(self) -> tuple[int, Break | None]:
+        """Check the whole trail; returns (entries, first break or None)."""
+        entries = self.audit_entries()
+        count, broken = verify(entries)
+        if broken:
+            return count, broken
+        with self.transaction() as tx:
+            head = tx.one("SELECT seq, hash FROM audit_head WHERE id = 1")
+        last = entries[-1].hash if entries else GENESIS
+        return count, verify_head(count, last, int(head[0]), str(head[1]))
+
+    # Contacts -------------------------------------------------------------------------------
+
+    def save_contact(
+        self,
+        contact: FirstContact,
+        assessment: Assessment,
+        *,
+        message_key: str | None,
+        audit: Sequence[AuditEntry],
+        at: datetime,
+    ) -> tuple[bool, Assessment]:
+        """Record a contact durably. Returns (new, assessment); an already-seen message key or
+        contact id returns (False, the stored assessment) and writes nothing."""
+        try:
+            return self._save_contact(contact, assessment, message_key, audit, at)
+        except Exception as exc:
+            if not self.backend.is_unique_violation(exc):
+                raise
+        # Another instance committed the same message or contact first: answer with its copy.
+        return self._save_contact(contact, assessment, message_key, audit, at)
+
+    def _save_contact(
+        self,
+        contact: FirstContact,
+        assessment: Assessment,
+        message_key: str | None,
+        audit: Sequence[AuditEntry],
+        at: datetime,
+    ) -> tuple[bool, Assessment]:
+        with self.transaction() as tx:
+            if message_key is not None:
+                row = tx.one(
+                    "SELECT assessment FROM contacts WHERE message_key = ?", (message_key,)
+                )
+                if row is not None:
+                    return False, serialise.loads(Assessment, row[0])
+            row = tx.one("SELECT assessment FROM contacts WHERE id = ?", (contact.id,))
+            if row is not None:
+                return False, serialise.loads(Assessment, row[0])
+            severities = sorted(assessment.prompts, key=lambda p: p.severity.rank, reverse=True)
+            tx.execute(
+                "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity, prompt_codes, contact, assessment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    contact.id,
+                    ts(at),
+                    contact.source,
+                    message_key,
+                    "open" if assessment.prompts else "no-action-needed",
+                    severities[0].severity.value if severities else None,
+                    ",".join(p.code.value for p in assessment.prompts),
+                    serialise.dumps(contact),
+                    serialise.dumps(assessment),
+                ),
+            )
+            self._append(tx, audit, at)
+        return True, assessment
+
+    def get_contact(self, contact_id: str) -> StoredContact | None:
+        with self.transaction() as tx:
+            row = tx.one(
+                "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment FROM contacts WHERE id = ?",
+                (contact_id,),
+            )
+        return _stored_contact(row) if row else None
+
+    def list_contacts(self, *, state: str | None = None, limit: int = 100) -> list[StoredContact]:
+        sql = "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment FROM contacts"
+        params: tuple[Any, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            params = (state,)
+        sql += " ORDER BY received_at DESC LIMIT ?"
+        with self.transaction() as tx:
+            rows = tx.all(sql, (*params, limit))
+        return [_stored_contact(r) for r in rows]
+
+    # Decisions and the outbox -------------------------------------------------------------
+
+    def save_decision(
+        self,
+        decision: Decision,
+        referrals: Sequence[Referral],
+        *,
+        audit: Sequence[AuditEntry],
+        at: datetime,
+    ) -> bool:
+        """Record a decision, its referrals and audit entries in one transaction.
+
+        Returns False (writing nothing) when a decision with this id is already recorded.
+        """
+        with self.transaction() as tx:
+            if tx.one("SELECT 1 FROM decisions WHERE id = ?", (decision.id,)) is not None:
+                return False
+            tx.execute(
+                "INSERT INTO decisions (id, contact_id, decided_at, share, decision) VALUES (?, ?, ?, ?, ?)",
+                (
+                    decision.id,
+                    decision.contact_id,
+                    ts(decision.decided_at),
+                    int(decision.share),
+                    serialise.dumps(decision),
+                ),
+            )
+            for referral in referrals:
+                tx.execute(
+                    "INSERT INTO referrals (id, decision_id, contact_id, idempotency_key, urgent, status, next_attempt_at, due_by, referral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        referral.id,
+                        referral.decision_id,
+                        referral.contact_id,
+                        referral.idempotency_key,
+                        int(referral.urgent),
+                        ReferralStatus.PENDING.value,
+                        ts(referral.created_at),
+                        ts(referral.due_by),
+                        serialise.dumps(referral),
+                    ),
+                )
+            tx.execute(
+                "UPDATE contacts SET state = ? WHERE id = ?",
+                ("referred" if referrals else "decided", decision.contact_id),
+            )
+            self._append(tx, audit, at)
+        return True
+
+    def get_decisions(self, contact_id: str) -> list[Decision]:
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT decision FROM decisions WHERE contact_id = ? ORDER BY decided_at",
+                (contact_id,),
+            )
+        return [serialise.loads(Decision, r[0]) for r in rows]
+
+    def claim_referrals(
+        self, worker: str, now: datetime, *, lease_seconds: float, limit: int
+    ) -> list[Referral]:
+        """Claim up to ``limit`` referrals due for an attempt; a claim is never shared.
+
+        A claim lasts ``lease_seconds``; a worker that dies leaves its claims to expire, and
+        another worker then takes them up.
+        """
+        stamp = ts(now)
+        expires = ts(datetime.fromtimestamp(now.timestamp() + lease_seconds, UTC))
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT id FROM referrals WHERE status IN ('pending', 'failed') AND next_attempt_at <= ?"
+                " AND (claim_expires_at IS NULL OR claim_expires_at < ?) ORDER BY urgent DESC, next_attempt_at LIMIT ?"
+                + self.backend.skip_locked,
+                (stamp, stamp, limit),
+            )
+            claimed: list[Referral] = []
+            for (referral_id,) in rows:
+                row = tx.one(
+                    "UPDATE referrals SET claimed_by = ?, claim_expires_at = ? WHERE id = ?"
+                    " AND (claim_expires_at IS NULL OR claim_expires_at < ?) RETURNING referral",
+                    (worker, expires, referral_id, stamp),
+                )
+                if row is not None:
+                    claimed.append(serialise.loads(Referral, row[0]))
+        return claimed
+
+    def finish_attempt(
+        self,
+        referral: Referral,
+        worker: str,
+        *,
+        status: ReferralStatus,
+        receipt: Receipt | None,
+        prompt: Prompt | None,
+        next_attempt_at: datetime | None,
+        audit: Sequence[AuditEntry],
+        at: datetime,
+    ) -> bool:
+        """Record the outcome of a claimed attempt. Returns False, writing nothing, when the
+        claim was lost or the referral was already delivered: one delivery is recorded."""
+        with self.transaction() as tx:
+            row = tx.one(
+                f"SELECT status, claimed_by, attempts FROM referrals WHERE id = ?{self.backend.for_update}",
+                (referral.id,),
+            )
+            if row is None or row[1] != worker or row[0] not in ("pending", "failed"):
+                return False
+            attempt = int(row[2]) + 1
+            stamp = ts(at)
+            delivered = status in (ReferralStatus.DELIVERED, ReferralStatus.ACKNOWLEDGED)
+            tx.execute(
+                "UPDATE referrals SET status = ?, attempts = ?, next_attempt_at = ?, claimed_by = NULL,"
+                " claim_expires_at = NULL, receipt = ?, prompt = COALESCE(?, prompt),"
+                " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END,"
+                " acknowledged_at = CASE WHEN ? = 1 THEN ? ELSE acknowledged_at END WHERE id = ?",
+                (
+                    status.value,
+                    attempt,
+                    ts(next_attempt_at) if next_attempt_at else stamp,
+                    serialise.dumps(receipt) if receipt else None,
+                    serialise.dumps(prompt) if prompt else None,
+                    int(delivered),
+                    stamp,
+                    int(status is ReferralStatus.ACKNOWLEDGED),
+                    stamp,
+                    referral.id,
+                ),
+            )
+            tx.execute(
+                "INSERT INTO delivery_attempts (referral_id, attempt, attempted_at, worker, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    referral.id,
+                    attempt,
+                    stamp,
+                    worker,
+                    status.value,
+                    receipt.detail[:500] if receipt else "",
+                ),
+            )
+            self._append(tx, audit, at)
+        return True
+
+    def acknowledge(
+        self, referral_id: str, *, audit: Sequence[AuditEntry], at: datetime
+    ) -> StoredReferral | None:
+        """Mark a referral acknowledged by a person (a call made, a reply received)."""
+        with self.transaction() as tx:
+            row = tx.one(
+                f"SELECT status FROM referrals WHERE id = ?{self.backend.for_update}",
+                (referral_id,),
+            )
+            if row is None:
+                return None
+            if row[0] != ReferralStatus.ACKNOWLEDGED.value:
+                tx.execute(
+                    "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?",
+                    (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id),
+                )
+                self._append(tx, audit, at)
+        return self.get_referral(referral_id)
+
+    def due_escalations(self, now: datetime) -> list[Referral]:
+        """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT referral FROM referrals WHERE urgent = 1 AND status <> 'acknowledged'"
+                " AND escalated_at IS NULL AND due_by <= ?",
+                (ts(now),),
+            )
+        return [serialise.loads(Referral, r[0]) for r in rows]
+
+    def mark_escalated(
+        self, referral: Referral, prompt: Prompt, *, audit: Sequence[AuditEntry], at: datetime
+    ) -> bool:
+        """Record an escalation once; returns False when another worker already did."""
+        with self.transaction() as tx:
+            row = tx.one(
+                "UPDATE referrals SET escalated_at = ?, prompt = ? WHERE id = ? AND escalated_at IS NULL RETURNING id",
+                (ts(at), serialise.dumps(prompt), referral.id),
+            )
+            if row is None:
+                return False
+            self._append(tx, audit, at)
+        return True
+
+    def get_referral(self, referral_id: str) -> StoredReferral | None:
+        with self.transaction() as tx:
+            row = tx.one(
+                "SELECT referral, status, attempts, next_attempt_at, delivered_at, acknowledged_at, escalated_at, receipt, prompt FROM referrals WHERE id = ?",
+                (referral_id,),
+            )
+        return _stored_referral(row) if row else None
+
+    def list_referrals(self, *, contact_id: str | None = None) -> list[StoredReferral]:
+        sql = "SELECT referral, status, attempts, next_attempt_at, delivered_at, acknowledged_at, escalated_at, receipt, prompt FROM referrals"
+        params: tuple[Any, ...] = ()
+        if contact_id:
+            sql += " WHERE contact_id = ?"
+            params = (contact_id,)
+        with self.transaction() as tx:
+            rows = tx.all(sql + " ORDER BY next_attempt_at", params)
+        return [_stored_referral(r) for r in rows]
+
+    def delivery_attempts(self, referral_id: str) -> list[tuple[int, str, str]]:
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT attempt, worker, outcome FROM delivery_attempts WHERE referral_id = ? ORDER BY attempted_at",
+                (referral_id,),
+            )
+        return [(int(r[0]), r[1], r[2]) for r in rows]
+
+    # Counters -------------------------------------------------------------------------------
+
+    def add_counter(self, name: str, amount: int = 1) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+                (name, amount),
+            )
+
+    def counters(self) -> dict[str, int]:
+        with self.transaction() as tx:
+            rows = tx.all("SELECT name, value FROM counters ORDER BY name")
+        return {r[0]: int(r[1]) for r in rows}
+
+
+class _Tx:
+    """A transaction's cursor with the backend's placeholder style applied."""
+
+    def __init__(self, conn: Any, backend: Backend) -> None:
+        self.cursor = conn.cursor()
+        self.backend = backend
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self.backend.sql(sql), tuple(params))
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.cursor.execute(self.backend.sql(sql), tuple(params))
+        return self.cursor.fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        self.cursor.execute(self.backend.sql(sql), tuple(params))
+        return list(self.cursor.fetchall())
+
+
+def _opt_ts(text: str | None) -> datetime | None:
+    return parse_ts(text) if text else None
+
+
+def _stored_contact(row: Any) -> StoredContact:
+    return StoredContact(
+        id=row[0],
+        received_at=parse_ts(row[1]),
+        state=row[2],
+        top_severity=row[3],
+        prompt_codes=tuple(c for c in row[4].split(",") if c),
+        contact=serialise.loads(FirstContact, row[5]),
+        assessment=serialise.loads(Assessment, row[6]),
+    )
+
+
+def _stored_referral(row: Any) -> StoredReferral:
+    return StoredReferral(
+        referral=serialise.loads(Referral, row[0]),
+        status=ReferralStatus(row[1]),
+        attempts=int(row[2]),
+        next_attempt_at=parse_ts(row[3]),
+        delivered_at=_opt_ts(row[4]),
+        acknowledged_at=_opt_ts(row[5]),
+        escalated_at=_opt_ts(row[6]),
+        receipt=serialise.loads(Receipt, row[7]) if row[7] else None,
+        prompt=serialise.loads(Prompt, row[8]) if row[8] else None,
+    )

@@ -1,0 +1,72 @@
+"""Schema migrations, applied in order; each is a list of statements valid on both backends.
+
+Times are ISO 8601 UTC text with microseconds, so they sort as text on either backend.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE contacts (
+            id TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            message_key TEXT UNIQUE,
+            state TEXT NOT NULL,
+            top_severity TEXT,
+            prompt_codes TEXT NOT NULL,
+            contact TEXT NOT NULL,
+            assessment TEXT NOT NULL
+        )""",
+        "CREATE INDEX contacts_state ON contacts (state, received_at)",
+        """CREATE TABLE decisions (
+            id TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            decided_at TEXT NOT NULL,
+            share INTEGER NOT NULL,
+            decision TEXT NOT NULL
+        )""",
+        """CREATE TABLE referrals (
+            id TEXT PRIMARY KEY,
+            decision_id TEXT NOT NULL REFERENCES decisions (id),
+            contact_id TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            urgent INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            due_by TEXT NOT NULL,
+            claimed_by TEXT,
+            claim_expires_at TEXT,
+            delivered_at TEXT,
+            acknowledged_at TEXT,
+            escalated_at TEXT,
+            receipt TEXT,
+            prompt TEXT,
+            referral TEXT NOT NULL
+        )""",
+        "CREATE INDEX referrals_due ON referrals (status, next_attempt_at)",
+        """CREATE TABLE delivery_attempts (
+            referral_id TEXT NOT NULL REFERENCES referrals (id),
+            attempt INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            PRIMARY KEY (referral_id, attempt, worker)
+        )""",
+        """CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL)",
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, 'genesis')",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    ),
+)
