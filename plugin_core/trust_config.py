@@ -219,6 +219,11 @@ _KIND_NAMES: dict[type, str] = {
 }
 
 
+def _whole(value: int | None, default: int) -> int:
+    """The value read, or the default when absent; not ``value or default``, which hides 0."""
+    return default if value is None else value
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -262,7 +267,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
         reader.error("trust", "is required")
     trust_id = reader.value(trust, "id", "trust", str, "", required=True) or ""
     trust_name = reader.value(trust, "name", "trust", str, "", required=True) or ""
-    recheck = reader.value(trust, "recheck_days", "trust", int, 90) or 90
+    recheck = _whole(reader.value(trust, "recheck_days", "trust", int), 90)
     if recheck < 1:
         reader.error("trust.recheck_days", "must be 1 or more")
     directory_name = reader.value(trust, "directory", "trust", str, "", required=True) or ""
@@ -318,8 +323,8 @@ def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
             levels.add(level)
         else:
             reader.error(f"urgency.urgent_levels[{i}]", "must be a level of need from 1 to 4")
-    minutes = reader.value(table, "urgent_ack_minutes", "urgency", int, 60) or 60
-    hours = reader.value(table, "routine_ack_hours", "urgency", int, 72) or 72
+    minutes = _whole(reader.value(table, "urgent_ack_minutes", "urgency", int), 60)
+    hours = _whole(reader.value(table, "routine_ack_hours", "urgency", int), 72)
     if minutes < 1:
         reader.error("urgency.urgent_ack_minutes", "must be 1 or more")
     if hours < 1:
