@@ -1,0 +1,181 @@
+"""``thinkfamily config check`` and the trust configuration loader (issue 2).
+
+The command line is the installed console script run in a subprocess, as an integrator runs it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from plugin_core.engine import ThinkFamily
+from plugin_core.model import PromptCode
+from plugin_core.trust_config import ConfigError, check_trust_config, load_trust_config
+
+from .builders import CONFIG_DIR, make_contact
+
+
+def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def copy_example(tmp_path: Path) -> Path:
+    for source in CONFIG_DIR.glob("*.toml"):
+        shutil.copy(source, tmp_path / source.name)
+    return tmp_path / "example-trust.toml"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"the example no longer holds {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_config_check_on_the_example_exits_0_and_warns_about_missing_contacts(
+    thinkfamily_script: Path,
+) -> None:
+    result = run(thinkfamily_script, "config", "check", str(CONFIG_DIR / "example-trust.toml"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning: ")]
+    directory = str(CONFIG_DIR / "authorities.toml")
+    expected_keys = [
+        "authorities.islington.routes.out_of_hours",
+        "authorities.islington.routes.early_help",
+        "authorities.islington.routes.lado",
+        "authorities.hackney.routes.front_door",
+        "authorities.merton.routes.front_door",
+        "authorities.redbridge.routes.lado",
+    ]
+    for key in expected_keys:
+        assert any(f"{directory}: {key}: " in line for line in warnings), key
+    assert any("hackney.routes.lado: not configured" in line for line in warnings)
+    assert result.stdout.rstrip().endswith(f"valid ({len(warnings)} warning(s))")
+
+
+def test_config_check_names_every_fault_with_file_key_and_reason(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
+    trust = copy_example(tmp_path)
+    directory = tmp_path / "authorities.toml"
+    codes = tmp_path / "codes.toml"
+    edit(trust, '# "record-household"', '"consider-everything" = "Ask."\n# "record-household"')
+    edit(trust, 'token_env = "THINKFAMILY_API_TOKEN"', 'token = "s3cret-token"')
+    edit(directory, 'channel = "email"', 'channel = "pigeon"')
+    edit(directory, 'phone = "020 7527 7400"\n', "")
+    edit(directory, '"N19", ', '"19N", ')
+    edit(
+        directory,
+        'opens = "09:00", closes = "17:00" }\n\n[authorities.hackney.routes',
+        'opens = "9am", closes = "17:00" }\n\n[authorities.hackney.routes',
+    )
+    edit(codes, 'system = "local"\ncodes = ["DA"', 'system = "read2"\ncodes = ["DA"')
+
+    result = run(thinkfamily_script, "config", "check", str(trust))
+
+    assert result.returncode == 1
+    errors = error_lines(result.stderr)
+    expected = [
+        (trust, "wording.consider-everything", "'consider-everything' is not a prompt code"),
+        (trust, "api.token", "tokens must not be written in the file"),
+        (directory, "authorities.redbridge.routes.front_door.channel", "'pigeon' is not a channel"),
+        (
+            directory,
+            "authorities.islington.routes.front_door.phone",
+            "is required for the phone channel",
+        ),
+        (
+            directory,
+            "authorities.islington.postcodes[4]",
+            "'19N' is not a postcode district or sector",
+        ),
+        (directory, "authorities.hackney.office_hours.opens", "'9am' is not a time like 09:00"),
+        (codes, "indicator[5].system", "'read2' is not declared in [systems]"),
+    ]
+    for file, key, reason in expected:
+        assert any(line.startswith(f"error: {file}: {key}: {reason}") for line in errors), (
+            key,
+            errors,
+        )
+    assert len(errors) == len(expected), errors
+    assert f"{len(expected)} error(s) in {trust}" in result.stderr
+    assert "s3cret-token" not in result.stdout + result.stderr
+
+
+def test_config_check_names_a_missing_file(thinkfamily_script: Path, tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    (tmp_path / "codes.toml").unlink()
+    result = run(thinkfamily_script, "config", "check", str(trust))
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == [
+        f"error: {tmp_path / 'codes.toml'}: (file): file not found"
+    ]
+
+
+def test_config_check_names_a_missing_trust_file(thinkfamily_script: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    result = run(thinkfamily_script, "config", "check", str(missing))
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == [f"error: {missing}: (file): file not found"]
+
+
+# The loader, in process --------------------------------------------------------------------------
+
+
+def test_loading_a_broken_configuration_raises_with_every_error(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, "recheck_days = 90", 'recheck_days = "ninety"')
+    edit(trust, "urgent_levels = [4]", "urgent_levels = [5]")
+    with pytest.raises(ConfigError) as caught:
+        load_trust_config(trust)
+    assert [(i.key, i.reason) for i in caught.value.issues] == [
+        ("trust.recheck_days", "must be a whole number"),
+        ("urgency.urgent_levels[0]", "must be a level of need from 1 to 4"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("recheck_days = 90", "recheck_days = 0", "trust.recheck_days"),
+        ("urgent_ack_minutes = 60", "urgent_ack_minutes = 0", "urgency.urgent_ack_minutes"),
+        ("routine_ack_hours = 72", "routine_ack_hours = 0", "urgency.routine_ack_hours"),
+    ],
+)
+def test_zero_periods_are_errors_not_silently_the_default(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, old, new)
+    issues = [i for i in check_trust_config(trust) if i.severity == "error"]
+    assert [(i.key, i.reason) for i in issues] == [(key, "must be 1 or more")]
+
+
+def test_wording_replaces_a_prompt_summary(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, '# "record-household" = ', '"record-household" = ')
+    engine = ThinkFamily(load_trust_config(trust), entry_points=False)
+    contact = make_contact(household=None)
+    prompt = engine.assess(contact, now=contact.occurred_at, present=False).prompt(
+        PromptCode.RECORD_HOUSEHOLD
+    )
+    assert prompt is not None
+    assert prompt.summary == "Ask who lives at home, including any children under 18."
+
+
+def test_wording_longer_than_140_characters_is_an_error(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, '# "record-household" = "Ask', f'"record-household" = "{"x" * 141}"\n# "Ask')
+    issues = [i for i in check_trust_config(trust) if i.severity == "error"]
+    assert [(i.key, i.reason) for i in issues] == [
+        ("wording.record-household", "must fit in 140 characters")
+    ]
