@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from plugin_core.model import Assessment, FirstContact
+from plugin_core.model import Assessment, Decision, FirstContact, Referral
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,15 @@ class Accepted:
     contact_id: str
     assessment: Assessment
     duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDetails:
+    """What a transport needs to write a referral: the contact, its assessment, the decision."""
+
+    contact: FirstContact
+    assessment: Assessment
+    decision: Decision
 
 
 class ServicePort(Protocol):
@@ -33,6 +42,10 @@ class ServicePort(Protocol):
 
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
         """Append one entry to the tamper-evident audit trail (ids and codes only, no names)."""
+        ...
+
+    def referral_details(self, referral: Referral) -> ReferralDetails | None:
+        """The contact, assessment and decision behind a referral, or None if not stored."""
         ...
 
     def count(self, metric: str, amount: int = 1) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from plugin_core.clock import utc_now
 from plugin_core.engine import ThinkFamily
 from plugin_core.model import Decision, FirstContact, Referral, ReferralStatus
-from plugin_core.ports import Accepted
+from plugin_core.ports import Accepted, ReferralDetails
 from plugin_core.routing import routes_for
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
@@ -111,6 +111,15 @@ class Service:
 
     def count(self, metric: str, amount: int = 1) -> None:
         self.store.add_counter(metric, amount)
+
+    def referral_details(self, referral: Referral) -> ReferralDetails | None:
+        stored = self.store.get_contact(referral.contact_id)
+        if stored is None:
+            return None
+        decision = next((d for d in self.store.get_decisions(referral.contact_id) if d.id == referral.decision_id), None)
+        if decision is None:
+            return None
+        return ReferralDetails(stored.contact, stored.assessment, decision)
 
     # Decisions -------------------------------------------------------------------------------
 
