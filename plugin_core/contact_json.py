@@ -36,6 +36,8 @@ def _get(obj: dict[str, Any], key: str, path: str, kind: type, *, required: bool
     value = obj[key]
     if kind is str and not isinstance(value, str):
         raise ContactJsonError(f"{path}.{key}: must be a string")
+    if required and kind is str and not value.strip():
+        raise ContactJsonError(f"{path}.{key}: is required")
     if kind is bool and not isinstance(value, bool):
         raise ContactJsonError(f"{path}.{key}: must be true or false")
     if kind is dict and not isinstance(value, dict):
