@@ -1,0 +1,126 @@
+"""``thinkfamily assess`` on the documented example contact, and on input it must refuse (issue 2).
+
+``data/example-contact.json`` is the contact shown in the design's "ThinkFamily contact JSON"
+section. Every value in it is synthetic; the refusals must still never echo any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .builders import PATIENT_BIRTH_DATE, PATIENT_NAME, PATIENT_NHS_NUMBER, PATIENT_POSTCODE
+
+EXAMPLE = Path(__file__).parent / "data" / "example-contact.json"
+NOW = "2026-03-02T10:00:00+00:00"
+PATIENT_VALUES = (
+    PATIENT_NAME,
+    PATIENT_NHS_NUMBER,
+    PATIENT_BIRTH_DATE,
+    PATIENT_POSTCODE,
+    "Sam Smith",
+)
+
+
+def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(script), "assess", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def example() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(EXAMPLE.read_text())
+    return doc
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "contact.json"
+    path.write_text(text)
+    return path
+
+
+def assert_refused_without_patient_values(
+    result: subprocess.CompletedProcess[str], reason: str
+) -> None:
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("thinkfamily: ")
+    assert reason in result.stderr
+    for value in PATIENT_VALUES:
+        assert value not in result.stderr
+
+
+def test_assess_example_contact_prints_consider_children_warning_for_islington(
+    thinkfamily_script: Path,
+) -> None:
+    result = run(thinkfamily_script, str(EXAMPLE), "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["contact_id"] == "contact-1"
+    assert out["assessed_at"] == NOW
+    assert out["household_known"] is True
+    assert [(c["age"], c["relationship"], c["unborn"]) for c in out["children"]] == [
+        (9, "child", False)
+    ]
+    assert out["indicators"] == ["substance_misuse"]
+    assert [(p["code"], p["severity"]) for p in out["prompts"]] == [
+        ("consider-children", "warning")
+    ]
+    assert "substance misuse" in out["prompts"][0]["detail"]
+    assert out["authority"]["id"] == "islington"
+    for value in PATIENT_VALUES:
+        assert value not in result.stdout
+
+
+def test_assess_bad_json_exits_2_naming_the_line(thinkfamily_script: Path, tmp_path: Path) -> None:
+    truncated = EXAMPLE.read_text()[:-40]
+    result = run(thinkfamily_script, str(write(tmp_path, truncated)), "--now", NOW)
+    assert_refused_without_patient_values(result, "$: not valid JSON (line")
+
+
+@pytest.mark.parametrize("missing", ["absent", "empty"])
+def test_assess_contact_without_id_exits_2(
+    thinkfamily_script: Path, tmp_path: Path, missing: str
+) -> None:
+    doc = example()
+    if missing == "absent":
+        del doc["id"]
+    else:
+        doc["id"] = " "
+    result = run(thinkfamily_script, str(write(tmp_path, json.dumps(doc))), "--now", NOW)
+    assert_refused_without_patient_values(result, "$.id: is required")
+
+
+def test_assess_naive_datetime_exits_2_asking_for_an_offset(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
+    doc = example()
+    doc["occurred_at"] = "2026-03-01T10:00:00"
+    result = run(thinkfamily_script, str(write(tmp_path, json.dumps(doc))), "--now", NOW)
+    assert_refused_without_patient_values(result, "$.occurred_at: must include a UTC offset")
+
+
+def test_assess_bad_birth_date_exits_2_without_the_value(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
+    doc = example()
+    doc["patient"]["birth_date"] = "01/05/1988"
+    result = run(thinkfamily_script, str(write(tmp_path, json.dumps(doc))), "--now", NOW)
+    assert_refused_without_patient_values(result, "$.patient.birth_date: must be a date")
+    assert "01/05/1988" not in result.stderr
+
+
+def test_assess_unreadable_file_exits_2(thinkfamily_script: Path, tmp_path: Path) -> None:
+    missing = run(thinkfamily_script, str(tmp_path / "absent.json"))
+    assert_refused_without_patient_values(missing, "cannot read (No such file or directory)")
+    directory = run(thinkfamily_script, str(tmp_path))
+    assert_refused_without_patient_values(directory, "cannot read")
+
+
+def test_assess_naive_now_exits_2(thinkfamily_script: Path) -> None:
+    result = run(thinkfamily_script, str(EXAMPLE), "--now", "2026-03-02T10:00:00")
+    assert_refused_without_patient_values(result, "--now must include a UTC offset")
