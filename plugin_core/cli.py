@@ -182,7 +182,7 @@ def _open(url: str) -> object:
     from plugin_core.store import StoreError, open_store
 
     try:
-        return open_store(url)
+        return open_store(url, must_exist=True)
     except StoreError as exc:
         return fail(str(exc))
 

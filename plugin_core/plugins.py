@@ -43,6 +43,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugin_core.builtin.phone",
     "adapters.hl7.plugin",
     "adapters.fhir.plugin",
+    "adapters.email.plugin",
 )
 """Built-in plugins, registered by module name like anyone else's; a host may block any."""
 

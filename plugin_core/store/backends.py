@@ -86,12 +86,16 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
-    """A store for ``sqlite:///PATH`` or ``postgresql://...``, migrated to the current schema."""
+def open_store(url: str, *, migrate: bool = True, must_exist: bool = False) -> Store:
+    """A store for ``sqlite:///PATH`` or ``postgresql://...``, migrated to the current schema.
+
+    :param must_exist: for read-only tools: a missing SQLite file is an error, not a new database.
+    """
     if url.startswith("sqlite:///"):
-        backend: SqliteBackend | PostgresBackend = SqliteBackend(
-            url, url.removeprefix("sqlite:///") or ":memory:"
-        )
+        path = url.removeprefix("sqlite:///") or ":memory:"
+        if must_exist and not Path(path).is_file():
+            raise StoreError(f"no database file at {path}")
+        backend: SqliteBackend | PostgresBackend = SqliteBackend(url, path)
     elif url.startswith(("postgresql://", "postgres://")):
         backend = PostgresBackend(url)
     else:

@@ -1,0 +1,1 @@
+"""Email transport for referrals to authorities whose front door takes referrals by secure email."""

@@ -1,0 +1,63 @@
+"""Built-in plugin: deliver referrals by email over SMTP.
+
+Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
+``smtp_port``, ``sender``, ``starttls`` (default true), ``timeout_seconds``, and
+``username_env``/``password_env`` naming environment variables for credentials. SMTP
+acceptance is delivery, not acknowledgement: urgent referrals still escalate until a person
+confirms the authority has them.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from typing import Any
+
+from adapters.email.message import build_message
+from hooks import hookimpl
+from plugin_core.model import Channel, Destination, Receipt, Referral
+from plugin_core.plugins import PluginContext
+
+
+class EmailTransport:
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
+        section: dict[str, Any] = context.config.section("email")
+        self.host = str(section.get("smtp_host", "localhost"))
+        self.port = int(section.get("smtp_port", 25))
+        self.sender = str(section.get("sender", "thinkfamily@localhost"))
+        self.starttls = bool(section.get("starttls", True))
+        self.timeout = float(section.get("timeout_seconds", 20))
+        self.username_env = section.get("username_env")
+        self.password_env = section.get("password_env")
+
+    @hookimpl
+    def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
+        if destination.channel is not Channel.EMAIL:
+            return None
+        service = self.context.service
+        details = service.referral_details(referral) if service is not None else None
+        message = build_message(referral, destination, details, sender=self.sender)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.ehlo()
+                if self.starttls and smtp.has_extn("starttls"):
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                user = os.environ.get(str(self.username_env)) if self.username_env else None
+                if user:
+                    smtp.login(user, os.environ.get(str(self.password_env), ""))
+                refused = smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:
+            permanent = 500 <= exc.smtp_code < 600
+            return Receipt(Channel.EMAIL, delivered=False, retryable=not permanent, detail=f"SMTP {exc.smtp_code}")
+        except (OSError, smtplib.SMTPException) as exc:
+            return Receipt(Channel.EMAIL, delivered=False, retryable=True, detail=f"SMTP unavailable: {type(exc).__name__}")
+        if refused:
+            return Receipt(Channel.EMAIL, delivered=False, retryable=True, detail="recipient refused")
+        return Receipt(Channel.EMAIL, delivered=True, reference=str(message["Message-ID"]), detail="accepted by the mail server")
+
+
+def make_plugin(context: PluginContext) -> EmailTransport:
+    return EmailTransport(context)

@@ -1,0 +1,105 @@
+"""``thinkfamily serve`` as a real process for tests, with its log kept for the privacy scan."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+from tests.peers.ports import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_trust_config(directory: Path, *, extra_toml: str = "", authorities: str | None = None) -> Path:
+    """A copy of the example trust configuration with extra sections appended."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("authorities.toml", "codes.toml"):
+        shutil.copy(ROOT / "config" / name, directory / name)
+    if authorities is not None:
+        (directory / "authorities.toml").write_text(authorities)
+    text = (ROOT / "config" / "example-trust.toml").read_text()
+    path = directory / "trust.toml"
+    path.write_text(text + "\n" + extra_toml)
+    return path
+
+
+class ServiceProcess:
+    """Start, kill and restart one service instance on loopback ports."""
+
+    def __init__(self, config: Path, db_url: str, log_dir: Path, *, token: str = "test-token", name: str = "service") -> None:
+        self.config = config
+        self.db_url = db_url
+        self.token = token
+        self.http_port = free_port()
+        self.mllp_port = free_port()
+        self.log_dir = Path(os.environ.get("THINKFAMILY_TEST_LOG_DIR", log_dir))
+        self.name = name
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout: float = 30.0) -> ServiceProcess:
+        self.starts += 1
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_dir / f"{self.name}-{os.getpid()}-{self.http_port}-{self.starts}.log", "wb")  # noqa: SIM115
+        env = dict(os.environ, THINKFAMILY_API_TOKEN=self.token)
+        exe = Path(sys.executable).with_name("thinkfamily")
+        self.process = subprocess.Popen(
+            [str(exe), "serve", "--config", str(self.config), "--db", self.db_url,
+             "--http-port", str(self.http_port), "--mllp-port", str(self.mllp_port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        wait_for(self._healthy, timeout=timeout, what=f"{self.name} /healthz")
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_dir}")
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush; what was committed must be all that counts."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._close_log()
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._close_log()
+        return self.process.returncode
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    # API helpers -----------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} | kwargs.pop("headers", {})
+        return requests.request(method, self.url + path, headers=headers, timeout=10, **kwargs)

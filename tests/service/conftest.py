@@ -1,0 +1,113 @@
+"""Fixtures for the store, outbox and service tests: synthetic patients and a test directory."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.peers.service import write_trust_config
+
+# Synthetic identifying values used by these tests; the log privacy scan looks for each.
+PATIENT_NAME = "Morwenna Testcase"
+PATIENT_NHS = "9990001112"
+PATIENT_DOB = "1985-02-17"
+PATIENT_POSTCODE = "ZZ1 4QT"
+CHILD_NAME = "Peregrin Testcase"
+CHILD_DOB = "2017-09-30"
+IDENTIFIERS = (PATIENT_NAME, PATIENT_NHS, PATIENT_DOB, PATIENT_POSTCODE, CHILD_NAME, CHILD_DOB)
+
+TEST_AUTHORITIES = """
+[police]
+channel = "phone"
+phone = "999"
+label = "Police"
+
+[authorities.testborough]
+name = "Test Borough"
+postcodes = ["ZZ1"]
+
+[authorities.testborough.routes.front_door]
+channel = "email"
+address = "front-door@testborough.example"
+phone = "020 0000 0001"
+
+[authorities.testborough.routes.out_of_hours]
+channel = "email"
+address = "edt@testborough.example"
+phone = "020 0000 0002"
+
+[authorities.testborough.routes.early_help]
+channel = "email"
+address = "early-help@testborough.example"
+
+[authorities.testborough.routes.lado]
+channel = "email"
+address = "lado@testborough.example"
+"""
+
+_ids = itertools.count(1)
+
+
+def contact_doc(contact_id: str | None = None, *, postcode: str = PATIENT_POSTCODE, occurred_at: str = "2026-03-03T10:00:00+00:00") -> dict[str, Any]:
+    return {
+        "id": contact_id or f"c-{next(_ids)}",
+        "occurred_at": occurred_at,
+        "patient": {"id": "p-1", "nhs_number": PATIENT_NHS, "name": PATIENT_NAME, "birth_date": PATIENT_DOB, "postcode": postcode},
+        "encounter": {"id": "e-1", "kind": "inpatient"},
+        "household": [{"id": "k-1", "name": CHILD_NAME, "birth_date": CHILD_DOB, "relationship": "child", "lives_with_patient": True}],
+        "indicators": [{"kind": "mental_health"}],
+    }
+
+
+def decision_doc(*, level: int = 3, decision_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": decision_id or f"d-{next(_ids)}",
+        "decided_by": {"id": "nurse-17", "role": "staff nurse"},
+        "share": True,
+        "level_of_need": level,
+        "reasons": "Parent admitted in crisis; child at home with no other carer.",
+        "what_shared": "Admission, diagnosis category and the child's age.",
+        "lawful_basis": "public_task",
+        "consent": "not_sought",
+        "consent_not_sought_reason": "Seeking consent would delay urgent care for the child.",
+    }
+
+
+def outbox_toml(smtp_port: int, *, poll: float = 0.1, lease: float = 3.0) -> str:
+    return f"""
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+sender = "thinkfamily@trust.example"
+starttls = false
+timeout_seconds = 5
+
+[outbox]
+poll_seconds = {poll}
+lease_seconds = {lease}
+retry_base_seconds = 0.2
+retry_cap_seconds = 1.0
+batch = 5
+"""
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Any:
+    def make(smtp_port: int, *, authorities: str | None = TEST_AUTHORITIES, **kwargs: Any) -> Path:
+        return write_trust_config(tmp_path / "config", extra_toml=outbox_toml(smtp_port, **kwargs), authorities=authorities)
+
+    return make
+
+
+class FakeClock:
+    """A clock the test moves by hand, for deadlines and office hours."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -1,0 +1,94 @@
+"""`thinkfamily audit verify` detects an edited, a deleted and a reordered entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from plugin_core.store import open_store
+from plugin_core.store.audit import AuditEntry
+
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+THINKFAMILY = str(Path(sys.executable).with_name("thinkfamily"))
+
+
+def _trail(db_url: str, entries: int = 5) -> None:
+    store = open_store(db_url)
+    store.append_audit([AuditEntry("decision.recorded", f"nurse-{n}", f"d-{n}", {"share": n % 2 == 0}) for n in range(1, entries + 1)], NOW)
+    store.close()
+
+
+def _sql(db_url: str, *statements: str) -> None:
+    store = open_store(db_url, migrate=False)
+    with store.transaction() as tx:
+        for statement in statements:
+            tx.execute(statement)
+    store.close()
+
+
+def _verify(db_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([THINKFAMILY, "audit", "verify", "--db", db_url], capture_output=True, text=True, timeout=60)
+
+
+def test_intact_trail_verifies(db_url: str) -> None:
+    _trail(db_url)
+    result = _verify(db_url)
+    assert result.returncode == 0, result.stderr
+    assert "intact: 5 entries" in result.stdout
+
+
+def test_edited_entry_is_named(db_url: str) -> None:
+    _trail(db_url)
+    _sql(db_url, "UPDATE audit SET details = '{\"share\":true}' WHERE seq = 3")
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert "entry 3" in result.stderr and "edited" in result.stderr
+
+
+def test_edited_entry_with_recomputed_hash_breaks_the_next_link(db_url: str) -> None:
+    _trail(db_url)
+    _sql(db_url, "UPDATE audit SET actor = 'someone-else', hash = 'f00d' WHERE seq = 2")
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert "entry 2" in result.stderr
+
+
+def test_deleted_entry_is_named(db_url: str) -> None:
+    _trail(db_url)
+    _sql(db_url, "DELETE FROM audit WHERE seq = 2")
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert "entry 3" in result.stderr and "deleted" in result.stderr
+
+
+def test_deleted_last_entry_is_detected(db_url: str) -> None:
+    _trail(db_url)
+    _sql(db_url, "DELETE FROM audit WHERE seq = 5")
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert "entry 5" in result.stderr
+
+
+def test_reordered_entries_are_named(db_url: str) -> None:
+    _trail(db_url)
+    # Swap the contents of entries 2 and 3, keeping sequence numbers in place.
+    _sql(
+        db_url,
+        "UPDATE audit SET seq = -2 WHERE seq = 2",
+        "UPDATE audit SET seq = 2 WHERE seq = 3",
+        "UPDATE audit SET seq = 3 WHERE seq = -2",
+    )
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert "entry 2" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite:////nonexistent-dir/sub/tf.db", "mysql://x"])
+def test_unusable_database_url_exits_2_with_reason(url: str) -> None:
+    result = _verify(url)
+    assert result.returncode == 2
+    assert "thinkfamily:" in result.stderr
