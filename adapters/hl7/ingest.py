@@ -1,0 +1,100 @@
+"""One inbound message to one outcome: a contact to commit, a skip, or a refusal with its reason.
+
+Shared by the MLLP listener, ``thinkfamily assess`` and replay so that all three read a message
+the same way. It never raises for bad input: every input gets an outcome and so an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from adapters.hl7.ack import AckError
+from adapters.hl7.er7 import Separators
+from adapters.hl7.errors import (
+    APPLICATION_INTERNAL_ERROR,
+    SEGMENT_SEQUENCE_ERROR,
+    Hl7Invalid,
+    Hl7Rejected,
+)
+from adapters.hl7.header import Header
+from adapters.hl7.mapping import decode, decode_text, parse_message, read_contact
+from adapters.hl7.settings import Hl7Settings
+from plugin_core.errors import ContactSkipped
+from plugin_core.model import FirstContact
+from plugin_core.trust_config import CodeLists
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_HEADER = Header(seps=Separators())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message. ``ack_code`` is AA unless ``error`` says otherwise."""
+
+    header: Header
+    contact: FirstContact | None = None
+    skipped: str | None = None
+    error: AckError | None = None
+    ack_code: str = "AA"
+    encoding: str = "utf-8"
+
+
+def refusal(header: Header, exc: Hl7Invalid, encoding: str = "utf-8") -> Outcome:
+    error = AckError(exc.code, exc.reason, exc.segment, exc.field)
+    return Outcome(header, error=error, ack_code=exc.ack_code, encoding=encoding)
+
+
+class Reader:
+    """Reads ADT messages for one trust's settings and code lists."""
+
+    def __init__(
+        self, settings: Hl7Settings, code_lists: CodeLists, *, source: str = "hl7"
+    ) -> None:
+        self.settings = settings
+        self.code_lists = code_lists
+        self.source = source
+
+    def contact(self, data: bytes) -> FirstContact:
+        """The contact in one message; raises ContactSkipped or Hl7Invalid (ContactInvalid)."""
+        if len(data) > self.settings.max_message_bytes:
+            raise Hl7Rejected(
+                f"message exceeds the maximum of {self.settings.max_message_bytes} bytes",
+                code=SEGMENT_SEQUENCE_ERROR,
+            )
+        message, header = parse_message(decode(data))
+        return read_contact(message, header, self.settings, self.code_lists, source=self.source)
+
+    def read(self, data: bytes) -> Outcome:
+        if len(data) > self.settings.max_message_bytes:
+            reason = f"MLLP: message exceeds the maximum of {self.settings.max_message_bytes} bytes"
+            return self.framing_fault(reason, data[:4096])
+        text, encoding = decode_text(data)
+        header = UNKNOWN_HEADER
+        try:
+            message, header = parse_message(text)
+            contact = read_contact(
+                message, header, self.settings, self.code_lists, source=self.source
+            )
+        except ContactSkipped as exc:
+            return Outcome(header, skipped=exc.reason, encoding=encoding)
+        except Hl7Invalid as exc:
+            return refusal(header, exc, encoding)
+        except Exception as exc:  # a fault of ours must still be answered, and never quote data
+            log.error("hl7: reading a message failed with %s", type(exc).__name__)
+            error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be read")
+            return Outcome(header, error=error, ack_code="AE", encoding=encoding)
+        return Outcome(header, contact=contact, encoding=encoding)
+
+    def framing_fault(self, reason: str, head: bytes) -> Outcome:
+        """An AR for a frame that cannot be used, in the sender's separators when they show."""
+        header = UNKNOWN_HEADER
+        try:
+            _, header = parse_message(decode(head).split("\r", 1)[0])
+        except Hl7Invalid:
+            pass
+        except Exception as exc:
+            log.error("hl7: reading a refused frame's header failed with %s", type(exc).__name__)
+        error = AckError(SEGMENT_SEQUENCE_ERROR, reason)
+        return Outcome(header, error=error, ack_code="AR")

@@ -1,0 +1,161 @@
+"""Built-in plugin: HL7 v2 contacts, the MLLP listener and REF^I12 referral delivery.
+
+Settings come from the trust's ``[hl7]`` section and are read on first use, after the service
+(if any) has been attached to the context.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import Any
+
+from adapters.hl7.client import MllpSendError, send_and_wait
+from adapters.hl7.ingest import Reader
+from adapters.hl7.listener import MllpListener
+from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
+from adapters.hl7.replay import split_messages
+from adapters.hl7.settings import Hl7Settings, load_settings
+from hooks import hookimpl
+from plugin_core.clock import utc_now
+from plugin_core.errors import ContactInvalid
+from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
+from plugin_core.plugins import PluginContext
+
+log = logging.getLogger(__name__)
+
+_HL7_STARTS = (b"MSH", b"FHS", b"BHS")
+
+
+def looks_like_hl7(data: bytes) -> bool:
+    """A cheap test on the first bytes: MLLP start block or an MSH, FHS or BHS segment."""
+    head = data[:64].lstrip()
+    return head[:1] == b"\x0b" or head[:3] in _HL7_STARTS
+
+
+class Hl7Plugin:
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
+
+    @cached_property
+    def settings(self) -> Hl7Settings:
+        return load_settings(self.context.config)
+
+    @cached_property
+    def reader(self) -> Reader:
+        return Reader(self.settings, self.context.config.code_lists)
+
+    # Reading contacts -------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_parse_contact(self, data: bytes, hint: str) -> FirstContact | None:
+        if not looks_like_hl7(data):
+            return None
+        messages = split_messages(data)
+        if len(messages) > 1:
+            raise ContactInvalid(
+                f"the input holds {len(messages)} HL7 messages; give one, or use replay"
+            )
+        return self.reader.contact(messages[0] if messages else data)
+
+    @hookimpl(optionalhook=True)
+    def thinkfamily_split_messages(self, data: bytes, hint: str) -> list[bytes] | None:
+        """Messages in a file of HL7 traffic (for ``thinkfamily replay``), or None if not HL7."""
+        if not looks_like_hl7(data):
+            return None
+        return split_messages(data)
+
+    # Service ----------------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_listeners(self, context: PluginContext) -> list[Any] | None:
+        asked = context.settings.get("mllp_port") is not None
+        if not (asked or context.config.section("hl7")) or not self.settings.enabled:
+            return None
+        port = context.settings.get("mllp_port")
+        if port is None:
+            port = context.config.mllp_port
+        return [
+            MllpListener(
+                self.reader,
+                lambda: context.service,
+                host=self.settings.listen_host,
+                port=int(port),
+            )
+        ]
+
+    # Delivery ---------------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
+        if destination.channel is not Channel.HL7:
+            return None
+        host, _, port_text = destination.address.rpartition(":")
+        if not host or not port_text.isdigit():
+            return _failed("the address must be host:port", retryable=False)
+        facts = self._facts(referral.contact_id)
+        try:
+            text = build_ref_i12(
+                referral,
+                destination,
+                self.settings,
+                facts,
+                trust_name=self.context.config.trust_name,
+                at=utc_now(),
+            )
+        except ReferralBuildError as exc:
+            return _failed(str(exc), retryable=False)
+        try:
+            reply = send_and_wait(
+                host,
+                int(port_text),
+                text.encode("utf-8"),
+                referral.idempotency_key,
+                connect_timeout=self.settings.connect_timeout_seconds,
+                ack_timeout=self.settings.ack_timeout_seconds,
+            )
+        except (MllpSendError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, MllpSendError) else type(exc).__name__
+            log.warning("hl7: referral %s not delivered: %s", referral.id, reason)
+            return _failed(f"MLLP to {destination.address}: {reason}", retryable=True)
+        extra = {
+            "ack_code": reply.code,
+            "message_control_id": referral.idempotency_key,
+            "ack_control_id": reply.control_id,
+        }
+        detail = reply.text[:200]
+        if reply.code == "AA":
+            return Receipt(
+                Channel.HL7, True, acknowledged=True, reference=reply.control_id, extra=extra
+            )
+        return Receipt(
+            Channel.HL7,
+            False,
+            reference=reply.control_id,
+            detail=f"{reply.code}: {detail}" if detail else reply.code,
+            retryable=reply.code == "AE",
+            extra=extra,
+        )
+
+    def _facts(self, contact_id: str) -> ReferralFacts:
+        """The contact and assessment behind a referral, when the service can load them."""
+        loader = getattr(self.context.service, "load_contact", None)
+        if not callable(loader):
+            return ReferralFacts()
+        try:
+            found = loader(contact_id)
+        except Exception as exc:
+            log.warning("hl7: loading contact %s failed with %s", contact_id, type(exc).__name__)
+            return ReferralFacts()
+        if found is None:
+            return ReferralFacts()
+        contact, assessment = found
+        return ReferralFacts(contact, assessment)
+
+
+def _failed(detail: str, *, retryable: bool) -> Receipt:
+    return Receipt(Channel.HL7, False, detail=detail, retryable=retryable)
+
+
+def make_plugin(context: PluginContext) -> Hl7Plugin:
+    return Hl7Plugin(context)
