@@ -1,0 +1,1 @@
+"""CDS Hooks service: discovery, hook calls answered with cards, and card feedback."""

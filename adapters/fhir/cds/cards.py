@@ -1,0 +1,131 @@
+"""Cards built from an assessment: one per prompt, with a SMART link and suggestions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from adapters.fhir import codes
+from adapters.fhir.settings import FhirSettings
+from plugin_core.model import Assessment, Prompt, PromptCode
+
+OVERRIDE_REASONS = (
+    ("already-considered", "Already considered for this contact"),
+    ("not-applicable", "Not applicable to this patient"),
+    ("will-complete-later", "Will complete later in this episode"),
+)
+OVERRIDE_SYSTEM = codes.TF_SYSTEM + "/override-reason"
+CONCERN_PROMPTS = (PromptCode.CONSIDER_CHILDREN, PromptCode.CONSIDER_UNBORN)
+
+
+def card_uuid(hook_instance: str, code: PromptCode) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{code.value}"))
+
+
+def build_cards(
+    assessment: Assessment,
+    settings: FhirSettings,
+    *,
+    hook_instance: str,
+    patient_id: str,
+    encounter_id: str | None,
+) -> list[dict[str, Any]]:
+    return [
+        _card(p, assessment, settings, hook_instance, patient_id, encounter_id)
+        for p in assessment.prompts
+    ]
+
+
+def _card(
+    prompt: Prompt,
+    assessment: Assessment,
+    settings: FhirSettings,
+    hook_instance: str,
+    patient_id: str,
+    encounter_id: str | None,
+) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "uuid": card_uuid(hook_instance, prompt.code),
+        "summary": prompt.summary[:140],
+        "indicator": prompt.severity.value,
+        "source": {
+            "label": settings.source_label,
+            "topic": {"system": codes.TF_SYSTEM, "code": prompt.code.value},
+        },
+        "overrideReasons": [
+            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
+            for code, display in OVERRIDE_REASONS
+        ],
+    }
+    if prompt.detail:
+        card["detail"] = prompt.detail
+    if settings.clinician_form_url:
+        card["links"] = [
+            {
+                "label": "Open the Think Family form",
+                "url": settings.clinician_form_url,
+                "type": "smart",
+                "appContext": json.dumps(
+                    {"contact_id": assessment.contact_id, "prompt": prompt.code.value}
+                ),
+            }
+        ]
+    if prompt.code in CONCERN_PROMPTS:
+        card["suggestions"] = _suggestions(prompt, hook_instance, patient_id, encounter_id)
+        card["selectionBehavior"] = "any"
+    return card
+
+
+def _suggestions(
+    prompt: Prompt, hook_instance: str, patient_id: str, encounter_id: str | None
+) -> list[dict[str, Any]]:
+    patient = {"reference": f"Patient/{patient_id}"}
+    encounter = {"reference": f"Encounter/{encounter_id}"} if encounter_id else None
+    flag: dict[str, Any] = {
+        "resourceType": "Flag",
+        "status": "active",
+        "category": [{"coding": [{"system": codes.FLAG_CATEGORY, "code": "safety"}]}],
+        "code": {
+            "coding": [
+                {
+                    "system": codes.SAFEGUARDING_CONCERN[0],
+                    "code": codes.SAFEGUARDING_CONCERN[1],
+                    "display": "Safeguarding concern about children recorded (Think Family)",
+                }
+            ]
+        },
+        "subject": patient,
+    }
+    task: dict[str, Any] = {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "priority": "urgent" if prompt.severity.rank >= 2 else "routine",
+        "code": {"coding": [{"system": codes.TF_SYSTEM, "code": "think-family-decision"}]},
+        "description": "Record the Think Family information-sharing decision.",
+        "for": patient,
+    }
+    if encounter:
+        flag["encounter"] = encounter
+        task["encounter"] = encounter
+    return [
+        {
+            "label": "Record a safeguarding flag",
+            "uuid": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|flag")
+            ),
+            "actions": [
+                {"type": "create", "description": "Add a safeguarding flag", "resource": flag}
+            ],
+        },
+        {
+            "label": "Create a task to record the decision",
+            "uuid": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|task")
+            ),
+            "actions": [
+                {"type": "create", "description": "Add a Think Family task", "resource": task}
+            ],
+        },
+    ]

@@ -1,0 +1,165 @@
+"""Authenticating CDS Hooks calls: the EHR's signed JWT, checked as the specification requires.
+
+The token must be signed with an asymmetric algorithm (never ``none``, never HMAC) by a key
+from the trusted issuer's JWK Set, name this service as audience, be unexpired and short-lived,
+and carry a ``jti`` not seen before. A ``jku`` header is honoured only when it is the issuer's
+configured JWK Set URL, so a caller can never point the service at keys of its choosing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from jwt import PyJWK
+
+from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
+
+LEEWAY = 30
+JWKS_TTL = 300.0
+JWKS_REFRESH_GAP = 30.0
+
+
+class CdsAuthError(Exception):
+    """The call is not authenticated; the message says why without echoing the token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    iss: str
+    sub: str
+    jti: str
+
+
+class _KeySet:
+    """One issuer's public keys by kid, from a file or a URL, refreshed on an unknown kid."""
+
+    def __init__(self, issuer: TrustedIssuer, timeout: tuple[float, float]) -> None:
+        self.issuer = issuer
+        self.timeout = timeout
+        self._keys: dict[str, PyJWK] = {}
+        self._loaded = 0.0
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> PyJWK | None:
+        with self._lock:
+            now = time.monotonic()
+            stale = now - self._loaded > JWKS_TTL
+            unknown = kid not in self._keys and now - self._loaded > JWKS_REFRESH_GAP
+            if stale or unknown:
+                self._load()
+                self._loaded = now
+            return self._keys.get(kid)
+
+    def _load(self) -> None:
+        try:
+            if self.issuer.jwks_path is not None:
+                doc = json.loads(self.issuer.jwks_path.read_text())
+            else:
+                response = requests.get(self.issuer.jwks_url, timeout=self.timeout, verify=True)
+                response.raise_for_status()
+                doc = response.json()
+        except (OSError, ValueError, requests.RequestException):
+            return  # keep the keys we had; an unknown kid is then refused
+        keys: dict[str, PyJWK] = {}
+        for item in doc.get("keys", []) if isinstance(doc, dict) else []:
+            if not isinstance(item, dict) or not item.get("kid"):
+                continue
+            if item.get("kty") == "oct":
+                continue  # shared secrets are never accepted
+            try:
+                keys[str(item["kid"])] = PyJWK(item)
+            except jwt.PyJWTError:
+                continue
+        self._keys = keys
+
+
+class CdsTokenVerifier:
+    """Checks bearer JWTs of CDS Hooks calls against the trusted issuers."""
+
+    def __init__(self, settings: FhirSettings) -> None:
+        self.settings = settings
+        timeout = (settings.connect_timeout, settings.read_timeout)
+        self._issuers = {i.iss: i for i in settings.cds_issuers}
+        self._keys = {i.iss: _KeySet(i, timeout) for i in settings.cds_issuers}
+        self._seen: dict[str, float] = {}
+        self._seen_lock = threading.Lock()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._issuers) and bool(self.settings.cds_audience)
+
+    def audiences(self, path: str) -> list[str]:
+        base = self.settings.cds_audience.rstrip("/")
+        return [base, base + "/", base + path]
+
+    def verify(self, authorization: str | None, path: str) -> Caller:
+        if not self.configured:
+            raise CdsAuthError("no trusted CDS Hooks issuers are configured")
+        if not authorization or not authorization.startswith("Bearer "):
+            raise CdsAuthError("a Bearer JWT is required")
+        token = authorization[7:].strip()
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise CdsAuthError("the token is not a JWT") from None
+        alg = header.get("alg")
+        if alg not in CDS_ALGORITHMS:
+            raise CdsAuthError("the token's algorithm is not allowed")
+        iss = unverified.get("iss")
+        issuer = self._issuers.get(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            raise CdsAuthError("the token's issuer is not trusted")
+        jku = header.get("jku")
+        if jku is not None and jku != issuer.jwks_url:
+            raise CdsAuthError("the token's jku is not the issuer's configured JWK Set")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise CdsAuthError("the token has no kid")
+        key = self._keys[issuer.iss].key(kid)
+        if key is None:
+            raise CdsAuthError("the token's key is not in the issuer's JWK Set")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=[alg],
+                audience=self.audiences(path),
+                issuer=issuer.iss,
+                leeway=LEEWAY,
+                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise CdsAuthError("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise CdsAuthError("the token is not for this service (aud)") from None
+        except jwt.InvalidSignatureError:
+            raise CdsAuthError("the token's signature does not verify") from None
+        except jwt.PyJWTError as exc:
+            raise CdsAuthError(f"the token is not valid ({type(exc).__name__})") from None
+        now = time.time()
+        exp = float(claims["exp"])
+        if exp - now > self.settings.cds_token_max_age + LEEWAY:
+            raise CdsAuthError("the token lives longer than allowed")
+        if float(claims["iat"]) > now + LEEWAY:
+            raise CdsAuthError("the token was issued in the future")
+        sub = str(claims.get("sub", ""))
+        if issuer.sub and sub != issuer.sub:
+            raise CdsAuthError("the token's subject is not trusted")
+        jti = str(claims["jti"])
+        self._remember(f"{issuer.iss}\x1f{jti}", exp + LEEWAY, now)
+        return Caller(issuer.iss, sub, jti)
+
+    def _remember(self, jti: str, until: float, now: float) -> None:
+        with self._seen_lock:
+            if jti in self._seen:
+                raise CdsAuthError("the token's jti was already used")
+            if len(self._seen) > 10_000:
+                self._seen = {k: v for k, v in self._seen.items() if v > now}
+            self._seen[jti] = until

@@ -1,0 +1,142 @@
+"""The FHIR adapter as a ThinkFamily plugin: Bundle contacts, write-back, referrals, CDS Hooks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.fhir.auth import NoToken
+from adapters.fhir.bundle import looks_like_bundle, parse_bundle_contact
+from adapters.fhir.cds.routes import CdsHooksApp
+from adapters.fhir.client import FhirClient
+from adapters.fhir.errors import FhirError
+from adapters.fhir.mapping import split_contact_id
+from adapters.fhir.referral_message import referral_message
+from adapters.fhir.settings import FhirSettings, read_fhir_settings
+from adapters.fhir.transport import post_message
+from adapters.fhir.writeback import write_back_bundle
+from hooks import hookimpl
+from plugin_core.model import (
+    Assessment,
+    Channel,
+    Decision,
+    Destination,
+    FirstContact,
+    Receipt,
+    Referral,
+)
+from plugin_core.plugins import PluginContext
+
+log = logging.getLogger(__name__)
+
+
+class FhirPlugin:
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
+        self.settings: FhirSettings = read_fhir_settings(context.config)
+        self._clients: dict[str, FhirClient] = {}
+        self._lock = threading.Lock()
+        self._engine: Any = None
+
+    # Reading contacts -------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_parse_contact(self, data: bytes, hint: str) -> FirstContact | None:
+        if not looks_like_bundle(data):
+            return None
+        return parse_bundle_contact(data, self.context.config.code_lists)
+
+    # Write-back -------------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_record(self, decision: Decision, assessment: Assessment | None) -> None:
+        if not self.settings.write_back:
+            return
+        ids = split_contact_id(decision.contact_id)
+        if ids is None:
+            log.info(
+                "decision %s: contact did not come from FHIR, nothing written back", decision.id
+            )
+            return
+        bundle = write_back_bundle(
+            decision, assessment, ids[0], ids[1], self.settings.organisation_ods
+        )
+        try:
+            self._client(self.settings.base_url).transaction(bundle)
+        except FhirError as exc:
+            log.warning("decision %s not written back to FHIR: %s", decision.id, type(exc).__name__)
+            self._count("fhir.writeback_failed")
+            return
+        log.info(
+            "decision %s written back to FHIR (%d resources)", decision.id, len(bundle["entry"])
+        )
+        self._count("fhir.writeback")
+
+    # Referral transport -----------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
+        if destination.channel is not Channel.FHIR:
+            return None
+        port = self.context.service
+        details = port.referral_details(referral) if port is not None else None
+        if details is None:
+            return Receipt(
+                Channel.FHIR,
+                delivered=False,
+                retryable=True,
+                detail="the contact and decision behind the referral are not available",
+            )
+        config = self.context.config
+        bundle = referral_message(
+            referral,
+            destination,
+            details.contact,
+            details.decision,
+            details.assessment,
+            sender_id=config.trust_id,
+            sender_name=config.trust_name,
+            source_endpoint=self.settings.base_url or f"urn:thinkfamily:{config.trust_id}",
+            now=datetime.now(UTC),
+        )
+        auth = None if self.settings.referral_auth == "same" else NoToken()
+        return post_message(
+            self._client(destination.address, auth), destination.address, bundle, referral
+        )
+
+    # Service ----------------------------------------------------------------------------------
+
+    @hookimpl
+    def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
+        return CdsHooksApp(context, self.settings, self._assess).routes()
+
+    def _assess(self, contact: FirstContact, hook_instance: str) -> Assessment:
+        port = self.context.service
+        if port is not None:
+            return port.accept_contact(contact, message_key=f"cds:{hook_instance}").assessment
+        with self._lock:
+            if self._engine is None:
+                from plugin_core.engine import ThinkFamily
+
+                self._engine = ThinkFamily(self.context.config)
+        assessment: Assessment = self._engine.assess(contact, present=False)
+        return assessment
+
+    def _client(self, base_url: str, auth: Any = None) -> FhirClient:
+        key = f"{base_url}|{auth is not None}"
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = FhirClient(self.settings, base_url, auth=auth)
+                self._clients[key] = client
+            return client
+
+    def _count(self, metric: str) -> None:
+        if self.context.service is not None:
+            self.context.service.count(metric)
+
+
+def make_plugin(context: PluginContext) -> FhirPlugin:
+    return FhirPlugin(context)
