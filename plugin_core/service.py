@@ -116,7 +116,14 @@ class Service:
         stored = self.store.get_contact(referral.contact_id)
         if stored is None:
             return None
-        decision = next((d for d in self.store.get_decisions(referral.contact_id) if d.id == referral.decision_id), None)
+        decision = next(
+            (
+                d
+                for d in self.store.get_decisions(referral.contact_id)
+                if d.id == referral.decision_id
+            ),
+            None,
+        )
         if decision is None:
             return None
         return ReferralDetails(stored.contact, stored.assessment, decision)

@@ -189,6 +189,12 @@ class _Reader:
             return default
         return raw
 
+    def unknown(self, data: dict[str, Any], path: str, known: frozenset[str]) -> None:
+        """Warn about keys nobody reads: a misspelt key would otherwise silently be a default."""
+        for key in data:
+            if key not in known:
+                self.warn(_join(path, key), "is not a known key and is ignored; check its spelling")
+
     def table(self, data: dict[str, Any], key: str, path: str) -> dict[str, Any]:
         return self.value(data, key, path, dict, {}) or {}
 
@@ -268,6 +274,8 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     trust_id = reader.value(trust, "id", "trust", str, "", required=True) or ""
     trust_name = reader.value(trust, "name", "trust", str, "", required=True) or ""
     recheck = _whole(reader.value(trust, "recheck_days", "trust", int), 90)
+    reader.unknown(trust, "trust", _TRUST_KEYS)
+    reader.unknown({k: v for k, v in data.items() if not isinstance(v, dict)}, "", frozenset())
     if recheck < 1:
         reader.error("trust.recheck_days", "must be 1 or more")
     directory_name = reader.value(trust, "directory", "trust", str, "", required=True) or ""
@@ -280,6 +288,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     mllp_port = reader.value(service, "mllp_port", "service", int, 2575) or 2575
     api = reader.table(data, "api", "")
     token_env = reader.value(api, "token_env", "api", str, "THINKFAMILY_API_TOKEN")
+    reader.unknown(api, "api", frozenset({"token_env", "token"}))
     if "token" in api:
         reader.error(
             "api.token", "tokens must not be written in the file; name a variable in api.token_env"
@@ -316,6 +325,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
 
 
 def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
+    reader.unknown(table, "urgency", _URGENCY_KEYS)
     levels_raw = reader.value(table, "urgent_levels", "urgency", list, [4]) or [4]
     levels: set[int] = set()
     for i, level in enumerate(levels_raw):
@@ -349,6 +359,12 @@ def _wording(reader: _Reader, table: dict[str, Any]) -> dict[PromptCode, str]:
     return wording
 
 
+_TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "recheck_days"})
+_URGENCY_KEYS = frozenset({"urgent_levels", "urgent_ack_minutes", "routine_ack_hours"})
+_AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
+_ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
+_INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes"})
+
 _POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -358,6 +374,7 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
     data = _read_toml(path, reader)
     if data is None:
         return None, reader.issues
+    reader.unknown(data, "", frozenset({"police", "authorities"}))
     police = _route(reader, reader.table(data, "police", ""), "police")
     if "police" not in data:
         reader.error("police", "is required (the number for immediate danger)")
@@ -370,6 +387,7 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         if not isinstance(entry, dict):
             reader.error(key, "must be a table")
             continue
+        reader.unknown(entry, key, _AUTHORITY_KEYS)
         name = reader.value(entry, "name", key, str, "", required=True) or ""
         prefixes = []
         for i, raw in enumerate(reader.strings(entry, "postcodes", key)):
@@ -431,6 +449,7 @@ def _office_hours(reader: _Reader, table: dict[str, Any], key: str) -> OfficeHou
             return default
         return time(int(match.group(1)), int(match.group(2)))
 
+    reader.unknown(table, key, frozenset({"opens", "closes"}))
     opens = parse("opens", time(9, 0))
     closes = parse("closes", time(17, 0))
     if closes <= opens:
@@ -439,6 +458,7 @@ def _office_hours(reader: _Reader, table: dict[str, Any], key: str) -> OfficeHou
 
 
 def _route(reader: _Reader, table: dict[str, Any], key: str) -> RouteEntry:
+    reader.unknown(table, key, _ROUTE_KEYS)
     missing = reader.value(table, "missing", key, str, "") or ""
     raw_channel = reader.value(table, "channel", key, str, None)
     channel: Channel | None = None
@@ -473,6 +493,7 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
     data = _read_toml(path, reader)
     if data is None:
         return None, reader.issues
+    reader.unknown(data, "", frozenset({"systems", "indicator", "relationships"}))
     systems: dict[str, str] = {}
     for name, aliases in reader.table(data, "systems", "").items():
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
@@ -490,6 +511,7 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
         if not isinstance(rule, dict):
             reader.error(key, "must be a table")
             continue
+        reader.unknown(rule, key, _INDICATOR_KEYS)
         kind_raw = reader.value(rule, "kind", key, str, "", required=True) or ""
         try:
             kind = IndicatorKind(kind_raw)

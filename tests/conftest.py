@@ -13,7 +13,9 @@ import pytest
 
 from plugin_core.logs import JsonFormatter
 
-_LOG_DIR = Path(os.environ.get("THINKFAMILY_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="tf-test-logs-"))
+_LOG_DIR = Path(
+    os.environ.get("THINKFAMILY_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="tf-test-logs-")
+)
 os.environ["THINKFAMILY_TEST_LOG_DIR"] = str(_LOG_DIR)
 
 

@@ -22,7 +22,9 @@ _ROUTE_WORDS = {
 }
 
 
-def build_message(referral: Referral, destination: Destination, details: ReferralDetails | None, *, sender: str) -> EmailMessage:
+def build_message(
+    referral: Referral, destination: Destination, details: ReferralDetails | None, *, sender: str
+) -> EmailMessage:
     message = EmailMessage()
     urgency = "URGENT " if referral.urgent else ""
     message["Subject"] = f"{urgency}Safeguarding referral {referral.id}"
@@ -52,8 +54,16 @@ def build_message(referral: Referral, destination: Destination, details: Referra
             "Children",
         ]
         for child in details.assessment.children:
-            age = "unborn" if child.unborn else (f"age {child.age}" if child.age is not None else "age not recorded")
-            lives = {True: "lives with the adult", False: "does not live with the adult", None: "living arrangement not known"}[child.lives_with_patient]
+            age = (
+                "unborn"
+                if child.unborn
+                else (f"age {child.age}" if child.age is not None else "age not recorded")
+            )
+            lives = {
+                True: "lives with the adult",
+                False: "does not live with the adult",
+                None: "living arrangement not known",
+            }[child.lives_with_patient]
             lines.append(f"  {child.ref}: {child.relationship.value}, {age}, {lives}")
         lines += [
             "",

@@ -51,12 +51,29 @@ class EmailTransport:
                 refused = smtp.send_message(message)
         except smtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.smtp_code < 600
-            return Receipt(Channel.EMAIL, delivered=False, retryable=not permanent, detail=f"SMTP {exc.smtp_code}")
+            return Receipt(
+                Channel.EMAIL,
+                delivered=False,
+                retryable=not permanent,
+                detail=f"SMTP {exc.smtp_code}",
+            )
         except (OSError, smtplib.SMTPException) as exc:
-            return Receipt(Channel.EMAIL, delivered=False, retryable=True, detail=f"SMTP unavailable: {type(exc).__name__}")
+            return Receipt(
+                Channel.EMAIL,
+                delivered=False,
+                retryable=True,
+                detail=f"SMTP unavailable: {type(exc).__name__}",
+            )
         if refused:
-            return Receipt(Channel.EMAIL, delivered=False, retryable=True, detail="recipient refused")
-        return Receipt(Channel.EMAIL, delivered=True, reference=str(message["Message-ID"]), detail="accepted by the mail server")
+            return Receipt(
+                Channel.EMAIL, delivered=False, retryable=True, detail="recipient refused"
+            )
+        return Receipt(
+            Channel.EMAIL,
+            delivered=True,
+            reference=str(message["Message-ID"]),
+            detail="accepted by the mail server",
+        )
 
 
 def make_plugin(context: PluginContext) -> EmailTransport:

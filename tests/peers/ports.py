@@ -13,7 +13,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(check: Callable[[], bool], *, timeout: float, interval: float = 0.1, what: str = "condition") -> None:
+def wait_for(
+    check: Callable[[], bool], *, timeout: float, interval: float = 0.1, what: str = "condition"
+) -> None:
     """Poll ``check`` until it is true; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not check():

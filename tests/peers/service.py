@@ -17,7 +17,9 @@ from tests.peers.ports import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_trust_config(directory: Path, *, extra_toml: str = "", authorities: str | None = None) -> Path:
+def write_trust_config(
+    directory: Path, *, extra_toml: str = "", authorities: str | None = None
+) -> Path:
     """A copy of the example trust configuration with extra sections appended."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("authorities.toml", "codes.toml"):
@@ -33,7 +35,15 @@ def write_trust_config(directory: Path, *, extra_toml: str = "", authorities: st
 class ServiceProcess:
     """Start, kill and restart one service instance on loopback ports."""
 
-    def __init__(self, config: Path, db_url: str, log_dir: Path, *, token: str = "test-token", name: str = "service") -> None:
+    def __init__(
+        self,
+        config: Path,
+        db_url: str,
+        log_dir: Path,
+        *,
+        token: str = "test-token",
+        name: str = "service",
+    ) -> None:
         self.config = config
         self.db_url = db_url
         self.token = token
@@ -52,12 +62,25 @@ class ServiceProcess:
     def start(self, timeout: float = 30.0) -> ServiceProcess:
         self.starts += 1
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_dir / f"{self.name}-{os.getpid()}-{self.http_port}-{self.starts}.log", "wb")  # noqa: SIM115
+        self.log_path = (
+            self.log_dir / f"{self.name}-{os.getpid()}-{self.http_port}-{self.starts}.log"
+        )
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
         env = dict(os.environ, THINKFAMILY_API_TOKEN=self.token)
         exe = Path(sys.executable).with_name("thinkfamily")
         self.process = subprocess.Popen(
-            [str(exe), "serve", "--config", str(self.config), "--db", self.db_url,
-             "--http-port", str(self.http_port), "--mllp-port", str(self.mllp_port)],
+            [
+                str(exe),
+                "serve",
+                "--config",
+                str(self.config),
+                "--db",
+                self.db_url,
+                "--http-port",
+                str(self.http_port),
+                "--mllp-port",
+                str(self.mllp_port),
+            ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -67,7 +90,9 @@ class ServiceProcess:
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_dir}")
+            raise RuntimeError(
+                f"{self.name} exited with {self.process.returncode}; see {self.log_dir}"
+            )
         try:
             return requests.get(self.url + "/healthz", timeout=1).status_code == 200
         except requests.RequestException:
@@ -92,6 +117,9 @@ class ServiceProcess:
                 self.process.wait(timeout=10)
         self._close_log()
         return self.process.returncode
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def _close_log(self) -> None:
         if self._log is not None:

@@ -50,7 +50,9 @@ class SmtpReceiver:
     def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.mailbox = mailbox or Mailbox()
         self.port = free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self.controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=self.port, ready_timeout=10
+        )
 
     def __enter__(self) -> SmtpReceiver:
         self.controller.start()

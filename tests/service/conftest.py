@@ -52,13 +52,32 @@ address = "lado@testborough.example"
 _ids = itertools.count(1)
 
 
-def contact_doc(contact_id: str | None = None, *, postcode: str = PATIENT_POSTCODE, occurred_at: str = "2026-03-03T10:00:00+00:00") -> dict[str, Any]:
+def contact_doc(
+    contact_id: str | None = None,
+    *,
+    postcode: str = PATIENT_POSTCODE,
+    occurred_at: str = "2026-03-03T10:00:00+00:00",
+) -> dict[str, Any]:
     return {
         "id": contact_id or f"c-{next(_ids)}",
         "occurred_at": occurred_at,
-        "patient": {"id": "p-1", "nhs_number": PATIENT_NHS, "name": PATIENT_NAME, "birth_date": PATIENT_DOB, "postcode": postcode},
+        "patient": {
+            "id": "p-1",
+            "nhs_number": PATIENT_NHS,
+            "name": PATIENT_NAME,
+            "birth_date": PATIENT_DOB,
+            "postcode": postcode,
+        },
         "encounter": {"id": "e-1", "kind": "inpatient"},
-        "household": [{"id": "k-1", "name": CHILD_NAME, "birth_date": CHILD_DOB, "relationship": "child", "lives_with_patient": True}],
+        "household": [
+            {
+                "id": "k-1",
+                "name": CHILD_NAME,
+                "birth_date": CHILD_DOB,
+                "relationship": "child",
+                "lives_with_patient": True,
+            }
+        ],
         "indicators": [{"kind": "mental_health"}],
     }
 
@@ -98,7 +117,11 @@ batch = 5
 @pytest.fixture
 def make_config(tmp_path: Path) -> Any:
     def make(smtp_port: int, *, authorities: str | None = TEST_AUTHORITIES, **kwargs: Any) -> Path:
-        return write_trust_config(tmp_path / "config", extra_toml=outbox_toml(smtp_port, **kwargs), authorities=authorities)
+        return write_trust_config(
+            tmp_path / "config",
+            extra_toml=outbox_toml(smtp_port, **kwargs),
+            authorities=authorities,
+        )
 
     return make
 

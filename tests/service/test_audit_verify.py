@@ -18,7 +18,13 @@ THINKFAMILY = str(Path(sys.executable).with_name("thinkfamily"))
 
 def _trail(db_url: str, entries: int = 5) -> None:
     store = open_store(db_url)
-    store.append_audit([AuditEntry("decision.recorded", f"nurse-{n}", f"d-{n}", {"share": n % 2 == 0}) for n in range(1, entries + 1)], NOW)
+    store.append_audit(
+        [
+            AuditEntry("decision.recorded", f"nurse-{n}", f"d-{n}", {"share": n % 2 == 0})
+            for n in range(1, entries + 1)
+        ],
+        NOW,
+    )
     store.close()
 
 
@@ -31,7 +37,9 @@ def _sql(db_url: str, *statements: str) -> None:
 
 
 def _verify(db_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([THINKFAMILY, "audit", "verify", "--db", db_url], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [THINKFAMILY, "audit", "verify", "--db", db_url], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_intact_trail_verifies(db_url: str) -> None:

@@ -30,7 +30,9 @@ def _contact(service: Service, contact_id: str | None = None):  # type: ignore[n
     return contact_from_dict(contact_doc(contact_id), service.config.code_lists)
 
 
-def test_resent_message_key_returns_stored_assessment_without_second_contact(service: Service) -> None:
+def test_resent_message_key_returns_stored_assessment_without_second_contact(
+    service: Service,
+) -> None:
     first = service.accept_contact(_contact(service, "c-a"), message_key="FAC|MSG1")
     again = service.accept_contact(_contact(service, "c-b"), message_key="FAC|MSG1")
     assert not first.duplicate and again.duplicate
@@ -68,7 +70,9 @@ def test_decision_and_referral_commit_together_or_not_at_all(service: Service) -
 def test_two_workers_claiming_at_once_never_share_a_referral(service: Service) -> None:
     for n in range(12):
         service.accept_contact(_contact(service, f"c-claim-{n}"))
-        service.record_decision(decision_from_dict(decision_doc(), contact_id=f"c-claim-{n}", now=NOW))
+        service.record_decision(
+            decision_from_dict(decision_doc(), contact_id=f"c-claim-{n}", now=NOW)
+        )
     claims: dict[str, list[str]] = {}
     barrier = threading.Barrier(3)
 
@@ -76,7 +80,9 @@ def test_two_workers_claiming_at_once_never_share_a_referral(service: Service) -
         barrier.wait()
         got: list[str] = []
         for _ in range(6):
-            got += [r.id for r in service.store.claim_referrals(worker, NOW, lease_seconds=60, limit=2)]
+            got += [
+                r.id for r in service.store.claim_referrals(worker, NOW, lease_seconds=60, limit=2)
+            ]
         claims[worker] = got
         service.store.close()
 
@@ -92,13 +98,26 @@ def test_two_workers_claiming_at_once_never_share_a_referral(service: Service) -
 
 def test_expired_claim_is_taken_over_and_only_one_delivery_is_recorded(service: Service) -> None:
     service.accept_contact(_contact(service, "c-lease"))
-    (referral,) = service.record_decision(decision_from_dict(decision_doc(), contact_id="c-lease", now=NOW)).referrals
-    assert [r.id for r in service.store.claim_referrals("slow", NOW, lease_seconds=5, limit=5)] == [referral.id]
+    (referral,) = service.record_decision(
+        decision_from_dict(decision_doc(), contact_id="c-lease", now=NOW)
+    ).referrals
+    assert [r.id for r in service.store.claim_referrals("slow", NOW, lease_seconds=5, limit=5)] == [
+        referral.id
+    ]
     assert service.store.claim_referrals("fast", NOW, lease_seconds=5, limit=5) == []
     later = NOW + timedelta(seconds=6)
-    assert [r.id for r in service.store.claim_referrals("fast", later, lease_seconds=5, limit=5)] == [referral.id]
+    assert [
+        r.id for r in service.store.claim_referrals("fast", later, lease_seconds=5, limit=5)
+    ] == [referral.id]
     receipt = Receipt(Channel.EMAIL, delivered=True)
-    kwargs = dict(status=ReferralStatus.DELIVERED, receipt=receipt, prompt=None, next_attempt_at=None, audit=[], at=later)
+    kwargs = dict(
+        status=ReferralStatus.DELIVERED,
+        receipt=receipt,
+        prompt=None,
+        next_attempt_at=None,
+        audit=[],
+        at=later,
+    )
     assert service.store.finish_attempt(referral, "fast", **kwargs) is True
     assert service.store.finish_attempt(referral, "slow", **kwargs) is False
     assert service.store.delivery_attempts(referral.id) == [(1, "fast", "delivered")]
@@ -106,8 +125,13 @@ def test_expired_claim_is_taken_over_and_only_one_delivery_is_recorded(service: 
 
 def test_audit_trail_records_who_what_why_for_a_decision_not_to_share(service: Service) -> None:
     service.accept_contact(_contact(service, "c-noshare"))
-    doc = {"id": "d-no", "decided_by": {"id": "dr-4", "role": "registrar"}, "share": False, "level_of_need": 2,
-           "reasons": "Children cared for by the other parent; needs already met."}
+    doc = {
+        "id": "d-no",
+        "decided_by": {"id": "dr-4", "role": "registrar"},
+        "share": False,
+        "level_of_need": 2,
+        "reasons": "Children cared for by the other parent; needs already met.",
+    }
     service.record_decision(decision_from_dict(doc, contact_id="c-noshare", now=NOW))
     entries = [e for e in service.store.audit_entries() if e.kind == "decision.recorded"]
     assert len(entries) == 1
@@ -123,7 +147,9 @@ def test_counters_add_up_across_calls(service: Service) -> None:
 
 
 def test_audit_append_from_an_adapter_is_chained(service: Service) -> None:
-    service.append_audit("cds.feedback", "ehr-1", "card-1", {"outcome": "overridden", "reason": "already referred"})
+    service.append_audit(
+        "cds.feedback", "ehr-1", "card-1", {"outcome": "overridden", "reason": "already referred"}
+    )
     service.store.append_audit([AuditEntry("x", "y", "z", {})], NOW)
     count, broken = service.store.verify_audit()
     assert count == 2 and broken is None
