@@ -127,7 +127,7 @@ def to_contact(
     living_refs: set[str] | None = None
     if household_obs is not None:
         living_refs = {
-            ref.reference for ref in household_obs.hasMember or [] if ref.reference is not None
+            ref.reference for ref in household_obs.focus or [] if ref.reference is not None
         }
     seen: set[str] = set()
     for i, raw in enumerate(record.related_persons):
