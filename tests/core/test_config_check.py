@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from plugin_core.engine import ThinkFamily
-from plugin_core.model import PromptCode
+from plugin_core.model import PromptCode, Route
 from plugin_core.trust_config import ConfigError, check_trust_config, load_trust_config
 
-from .builders import CONFIG_DIR, make_contact
+from .builders import CONFIG_DIR, REPO, make_contact
 
 
 def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -179,3 +182,39 @@ def test_wording_longer_than_140_characters_is_an_error(tmp_path: Path) -> None:
     assert [(i.key, i.reason) for i in issues] == [
         ("wording.record-household", "must fit in 140 characters")
     ]
+
+
+def test_misspelt_keys_are_warned_about(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, "urgent_levels = [4]", "urgent_level = [3, 4]")
+    edit(tmp_path / "authorities.toml", 'label = "Police', 'lable = "Police')
+    warnings = [(i.key, i.reason) for i in check_trust_config(trust) if i.severity == "warning"]
+    assert (
+        "urgency.urgent_level",
+        "is not a known key and is ignored; check its spelling",
+    ) in warnings
+    assert ("police.lable", "is not a known key and is ignored; check its spelling") in warnings
+
+
+def test_every_key_of_the_example_is_in_the_configuration_reference() -> None:
+    reference = (REPO / "docs" / "configuration.md").read_text()
+    data_tables = {"authorities", "routes", "systems", "relationships", "wording"}
+
+    def keys(table: dict[str, Any], parent: str = "") -> Iterator[str]:
+        for key, value in table.items():
+            if parent not in data_tables:
+                yield key
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, dict):
+                    yield from keys(item, key if parent not in data_tables else "")
+
+    for name in ("example-trust.toml", "authorities.toml", "codes.toml"):
+        with (CONFIG_DIR / name).open("rb") as handle:
+            for key in keys(tomllib.load(handle)):
+                forms = (f"`{key}`", f"`[{key}]`", f"`[[{key}]]`")
+                assert any(form in reference for form in forms), f"{name}: {key} is not documented"
+    for route in Route:
+        assert f"`{route.value}`" in reference
+    for code in PromptCode:
+        assert f"`{code.value}`" in reference
