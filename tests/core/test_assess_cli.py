@@ -1,22 +1,26 @@
-"""``thinkfamily assess`` on the documented example contact, and on input it must refuse (issue 2).
+"""``thinkfamily assess`` on the README's example contact, and on input it must refuse (issue 2).
 
-``data/example-contact.json`` is the contact shown in the design's "ThinkFamily contact JSON"
-section. Every value in it is synthetic; the refusals must still never echo any of them.
+``docs/example-contact.json`` is the contact in the README's worked example. Every value in it
+is synthetic; the refusals must still never echo any of them.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .builders import PATIENT_BIRTH_DATE, PATIENT_NAME, PATIENT_NHS_NUMBER, PATIENT_POSTCODE
+from plugin_core.contact_json import assessment_to_dict, parse_contact
+from plugin_core.engine import ThinkFamily
 
-EXAMPLE = Path(__file__).parent / "data" / "example-contact.json"
-NOW = "2026-03-02T10:00:00+00:00"
+from .builders import PATIENT_BIRTH_DATE, PATIENT_NAME, PATIENT_NHS_NUMBER, PATIENT_POSTCODE, REPO
+
+EXAMPLE = REPO / "docs" / "example-contact.json"
+NOW = "2026-03-01T10:05:00+00:00"  # as in the README
 PATIENT_VALUES = (
     PATIENT_NAME,
     PATIENT_NHS_NUMBER,
@@ -74,6 +78,35 @@ def test_assess_example_contact_prints_consider_children_warning_for_islington(
     assert out["authority"]["id"] == "islington"
     for value in PATIENT_VALUES:
         assert value not in result.stdout
+
+
+def readme_json_blocks() -> list[Any]:
+    text = (REPO / "README.md").read_text().split("## A worked example", 1)[1]
+    return [json.loads(block.split("```", 1)[0]) for block in text.split("```json\n")[1:3]]
+
+
+def test_readme_example_contact_is_the_example_file() -> None:
+    contact, _ = readme_json_blocks()
+    assert contact == example()
+
+
+def test_readme_example_output_matches_the_assessment(engine: ThinkFamily) -> None:
+    _, printed = readme_json_blocks()
+    contact = parse_contact(EXAMPLE.read_bytes(), engine.config.code_lists)
+    out = assessment_to_dict(engine.assess(contact, now=datetime.fromisoformat(NOW)))
+    for key, value in printed.items():
+        assert out[key] == value, key
+
+
+def test_readme_variations_ask_for_the_household_and_the_authority(engine: ThinkFamily) -> None:
+    never_asked = example() | {"household": None}
+    shared = example()
+    shared["patient"]["postcode"] = "N1 5AA"
+    now = datetime.fromisoformat(NOW)
+    for doc, code in [(never_asked, "record-household"), (shared, "confirm-authority")]:
+        contact = parse_contact(json.dumps(doc), engine.config.code_lists)
+        prompts = assessment_to_dict(engine.assess(contact, now=now, present=False))["prompts"]
+        assert code in [p["code"] for p in prompts]
 
 
 def test_assess_bad_json_exits_2_naming_the_line(thinkfamily_script: Path, tmp_path: Path) -> None:
