@@ -102,7 +102,8 @@ class MllpListener:
             self.count("hl7.failed")
             error = AckError(APPLICATION_INTERNAL_ERROR, "the contact was not stored; send again")
             return Outcome(outcome.header, error=error, ack_code="AE", encoding=outcome.encoding)
-        self.count("hl7.duplicate" if accepted.duplicate else "hl7.accepted")
+        if accepted.duplicate:
+            log.info("hl7: message %s was already recorded", outcome.header.control_id[:40])
         return outcome
 
 

@@ -75,14 +75,10 @@ class Hl7Plugin:
         port = context.settings.get("mllp_port")
         if port is None:
             port = context.config.mllp_port
-        return [
-            MllpListener(
-                self.reader,
-                lambda: context.service,
-                host=self.settings.listen_host,
-                port=int(port),
-            )
-        ]
+        host = context.config.section("hl7").get("listen_host")
+        if not isinstance(host, str) or not host:
+            host = context.settings.get("listen_host") or self.settings.listen_host
+        return [MllpListener(self.reader, lambda: context.service, host=host, port=int(port))]
 
     # Delivery ---------------------------------------------------------------------------------
 
@@ -93,7 +89,7 @@ class Hl7Plugin:
         host, _, port_text = destination.address.rpartition(":")
         if not host or not port_text.isdigit():
             return _failed("the address must be host:port", retryable=False)
-        facts = self._facts(referral.contact_id)
+        facts = self._facts(referral)
         try:
             text = build_ref_i12(
                 referral,
@@ -137,20 +133,19 @@ class Hl7Plugin:
             extra=extra,
         )
 
-    def _facts(self, contact_id: str) -> ReferralFacts:
-        """The contact and assessment behind a referral, when the service can load them."""
-        loader = getattr(self.context.service, "load_contact", None)
-        if not callable(loader):
+    def _facts(self, referral: Referral) -> ReferralFacts:
+        """The contact and assessment behind a referral, when the service holds them."""
+        service = self.context.service
+        if service is None:
             return ReferralFacts()
         try:
-            found = loader(contact_id)
+            details = service.referral_details(referral)
         except Exception as exc:
-            log.warning("hl7: loading contact %s failed with %s", contact_id, type(exc).__name__)
+            log.warning("hl7: loading referral %s failed with %s", referral.id, type(exc).__name__)
             return ReferralFacts()
-        if found is None:
+        if details is None:
             return ReferralFacts()
-        contact, assessment = found
-        return ReferralFacts(contact, assessment)
+        return ReferralFacts(details.contact, details.assessment)
 
 
 def _failed(detail: str, *, retryable: bool) -> Receipt:
