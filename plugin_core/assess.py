@@ -58,7 +58,7 @@ def assess(
     prompts = [
         p
         for p in (
-            _record_household(contact, household, config, now),
+            _record_household(contact, household, config),
             _consider_children(children, kinds),
             _consider_unborn(children, kinds),
             _confirm_authority(children, authority),
@@ -91,7 +91,6 @@ def _record_household(
     contact: FirstContact,
     household: Sequence[HouseholdMember] | None,
     config: TrustConfig,
-    now: datetime,
 ) -> Prompt | None:
     if household is None:
         return Prompt(
@@ -100,7 +99,9 @@ def _record_household(
             "Household not recorded. Ask who lives with the patient, including any children under 18.",
         )
     recorded = contact.household_recorded_at or contact.occurred_at
-    age = now - recorded
+    # Freshness is judged at the contact, not at assessment time: a contact assessed late (a
+    # queued message, a file assessed months on) did not have a stale household when it happened.
+    age = contact.occurred_at - recorded
     if age > timedelta(days=config.recheck_days):
         return Prompt(
             PromptCode.RECORD_HOUSEHOLD,
