@@ -205,3 +205,11 @@ def test_household_recorded_exactly_recheck_days_ago_needs_no_recheck(
         household_recorded_at=CONTACT_AT - timedelta(days=engine.config.recheck_days),
     )
     assert result.prompt(PromptCode.RECORD_HOUSEHOLD) is None
+
+
+def test_household_recorded_at_the_contact_is_not_stale_when_assessed_months_later(
+    engine: ThinkFamily, make_contact: MakeContact
+) -> None:
+    contact = make_contact(household=[], occurred_at=CONTACT_AT)
+    later = CONTACT_AT + timedelta(days=engine.config.recheck_days + 30)
+    assert engine.assess(contact, now=later, present=False).prompts == ()
