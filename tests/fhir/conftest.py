@@ -268,8 +268,14 @@ def fhir_toml(
 
 
 def authorities_with_fhir(endpoint: str) -> str:
-    """The example directory with Islington's front door reached by FHIR messaging."""
+    """The example directory with Islington's front door and out-of-hours team on FHIR."""
     text = (ROOT / "config" / "authorities.toml").read_text()
+    ooh = '[authorities.islington.routes.out_of_hours]\nmissing = "the source guidance gives no out-of-hours number; add the emergency duty team\'s"'
+    assert ooh in text
+    text = text.replace(
+        ooh,
+        f'[authorities.islington.routes.out_of_hours]\nchannel = "fhir"\naddress = "{endpoint}"\nphone = "020 7226 0992"',
+    )
     old = '[authorities.islington.routes.front_door]\nchannel = "phone"\nphone = "020 7527 7400"'
     assert old in text
     return text.replace(

@@ -54,7 +54,7 @@ def gather(
             if client is None:
                 raise DataUnavailable(key)
             try:
-                found = client.search(resource_type, {param: patient_id})
+                found = client.search(resource_type, {param: f"Patient/{patient_id}"})
             except FhirError:
                 raise DataUnavailable(key) from None
         else:

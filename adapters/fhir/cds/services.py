@@ -26,10 +26,10 @@ class CdsService:
 
 _COMMON = {
     "patient": "Patient/{{context.patientId}}",
-    "relatedPersons": "RelatedPerson?patient={{context.patientId}}",
-    "conditions": "Condition?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
-    "flags": "Flag?patient={{context.patientId}}&status=active",
+    "relatedPersons": "RelatedPerson?patient=Patient/{{context.patientId}}",
+    "conditions": "Condition?patient=Patient/{{context.patientId}}",
+    "observations": "Observation?patient=Patient/{{context.patientId}}",
+    "flags": "Flag?patient=Patient/{{context.patientId}}&status=active",
 }
 
 SERVICES: dict[str, CdsService] = {
