@@ -355,19 +355,8 @@ def _member(
     settings: Hl7Settings,
     code_lists: CodeLists,
 ) -> HouseholdMember:
-    code = nk1.value(3, 1, 1).strip()
-    relationship = settings.relationship_codes.get(code.upper()) if code else None
-    if relationship is None:
-        relationship = normalise_relationship(code or None, code_lists)
-        text = nk1.value(3, 1, 2).strip()
-        if relationship in (Relationship.OTHER, Relationship.UNKNOWN) and text:
-            by_text = settings.relationship_codes.get(text.upper()) or normalise_relationship(
-                text, code_lists
-            )
-            if by_text is not Relationship.OTHER:
-                relationship = by_text
+    relationship = _relationship(nk1, settings, code_lists)
     set_id = nk1.value(1).strip()
-    where = f"NK1[{index}]"
     name_rep = _preferred(nk1, 2, 7, "L")
     name = None
     if name_rep:
@@ -377,9 +366,9 @@ def _member(
     address = _address(nk1, 4)
     lives = _lives_with_patient(nk1, address, home)
     try:
-        birth_date = parse_date(nk1.raw(16, 1, 1), f"{where}-16")
+        birth_date = parse_date(nk1.raw(16, 1, 1), "NK1-16")
     except Hl7Invalid as exc:
-        raise Hl7Invalid(exc.reason, segment="NK1", field=16) from None
+        raise Hl7Invalid(f"{exc.reason} (NK1 number {index})", segment="NK1", field=16) from None
     return HouseholdMember(
         relationship=relationship,
         id=f"NK1-{set_id if set_id.isdigit() else index}",
@@ -389,6 +378,22 @@ def _member(
         postcode=(address.postcode or None) if address else None,
         source="hl7:NK1",
     )
+
+
+def _relationship(nk1: Segment, settings: Hl7Settings, code_lists: CodeLists) -> Relationship:
+    """NK1-3 by the trust's local codes, then table 0063; the alternate code and text after."""
+    found = Relationship.UNKNOWN
+    for component in (1, 4, 2, 5):  # identifier, alternate identifier, text, alternate text
+        raw = nk1.value(3, 1, component).strip()
+        if not raw:
+            continue
+        local = settings.relationship_codes.get(raw.upper())
+        if local is not None:
+            return local
+        found = normalise_relationship(raw, code_lists)
+        if found not in (Relationship.OTHER, Relationship.UNKNOWN):
+            return found
+    return found if nk1.value(3, 1, 1).strip() else Relationship.UNKNOWN
 
 
 def _lives_with_patient(nk1: Segment, address: Address | None, home: Address | None) -> bool | None:
