@@ -125,7 +125,11 @@ def test_custom_separators_are_honoured(tf: ThinkFamily) -> None:
     assert contact.patient.nhs_number == "9990000069"
     assert contact.household is not None
     assert contact.household[0].relationship is Relationship.CHILD
-    assert [i.kind for i in contact.indicators] == [IndicatorKind.DOMESTIC_ABUSE]
+    # both the observation (OBX-3) and its coded answer (OBX-5) are on the trust's list
+    assert [(i.kind, i.code) for i in contact.indicators] == [
+        (IndicatorKind.DOMESTIC_ABUSE, "DA"),
+        (IndicatorKind.DOMESTIC_ABUSE, "MARAC"),
+    ]
 
 
 def test_alternate_codes_in_nk1_and_dg1_are_used_when_the_first_is_local(
