@@ -7,6 +7,7 @@ MSH-10 is the referral's idempotency key, so a receiver can de-duplicate resends
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ CODING_SYSTEMS = {
 
 
 Escape = Callable[[str], str]
+_MISSING = re.compile(r"Missing required child [A-Z0-9_.]+")
 
 
 class ReferralBuildError(ValueError):
@@ -119,7 +121,10 @@ def build_ref_i12(
     try:
         Validator.validate(message)
     except Exception as exc:
-        raise ReferralBuildError(f"REF^I12 is not valid: {type(exc).__name__}") from None
+        # hl7apy names the element for a missing child; other messages may quote a value.
+        found = _MISSING.search(str(exc))
+        why = found.group(0) if found else type(exc).__name__
+        raise ReferralBuildError(f"REF^I12 is not valid: {why}") from None
     text: str = message.to_er7()
     return text + "\r"
 
@@ -131,7 +136,7 @@ def _provider(message: Message, role: str, label: str, name: str, ident: str, es
     if name:
         prd.prd_2 = esc(name)
     if ident:
-        prd.prd_7 = esc(ident)
+        prd.prd_7 = f"{esc(ident)}^L"  # PLN-2: a local identifier (table 0338)
 
 
 def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc: Escape) -> None:
@@ -145,8 +150,7 @@ def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc
         if person.nhs_number:
             ids.append(f"{esc(person.nhs_number)}^^^NHS^NH")
         if person.name:
-            family, _, given = person.name.rpartition(" ")
-            pid.pid_5 = f"{esc(family or given)}^{esc(given if family else '')}"
+            pid.pid_5 = _xpn(person.name, esc)
         if person.birth_date:
             pid.pid_7 = person.birth_date.strftime("%Y%m%d")
         if person.sex:
@@ -155,7 +159,14 @@ def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc
             pid.pid_11 = f"^^^^{esc(person.postcode)}"
     if not ids:
         ids.append(f"{esc(referral.contact_id)}^^^THINKFAMILY^VN")
-    pid.pid_3 = "~".join(ids)
+    for ident in ids:  # one field instance per repetition: hl7apy does not split on "~"
+        pid.add_field("PID_3").value = ident
+
+
+def _xpn(name: str, esc: Escape) -> str:
+    """Family^given from "given family" as the adapters store names."""
+    given, _, family = name.rpartition(" ")
+    return f"{esc(family)}^{esc(given)}" if given else esc(family)
 
 
 def _children(referral: Referral, assessment: Assessment | None) -> Sequence[Child]:
@@ -174,8 +185,7 @@ def _nk1(
     nk1 = message.add_segment("NK1")
     nk1.nk1_1 = str(index)
     if member is not None and member.name:
-        family, _, given = member.name.rpartition(" ")
-        nk1.nk1_2 = f"{esc(family or given)}^{esc(given if family else '')}"
+        nk1.nk1_2 = _xpn(member.name, esc)
     code, label = RELATIONSHIP_CODES.get(child.relationship, ("OTH", "Other"))
     if child.unborn:
         code, label = "CHD", "Unborn child"

@@ -60,9 +60,30 @@ def _get(table: dict[str, Any], key: str, kind: type, default: Any) -> Any:
 _NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
 
 
+KEYS = frozenset(
+    {
+        "enabled",
+        "listen_host",
+        "max_message_bytes",
+        "relationship_codes",
+        "children_in_household",
+        "nk1_is_household",
+        "sending_application",
+        "sending_facility",
+        "referral_version",
+        "ack_timeout_seconds",
+        "connect_timeout_seconds",
+    }
+)
+_CHILDREN_KEYS = frozenset({"segment", "observation", "field", "component"})
+
+
 def load_settings(config: TrustConfig) -> Hl7Settings:
     """Settings from ``[hl7]``; raises Hl7SettingsError naming the key at fault."""
     table = config.section("hl7")
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise Hl7SettingsError(f"hl7.{unknown[0]}: is not a setting of the HL7 adapter")
     max_bytes = _get(table, "max_message_bytes", int, DEFAULT_MAX_MESSAGE_BYTES)
     if max_bytes < 1024:
         raise Hl7SettingsError("hl7.max_message_bytes: must be at least 1024")
@@ -111,6 +132,11 @@ def _children_field(raw: Any, index: int) -> ChildrenField:
     key = f"hl7.children_in_household[{index}]"
     if not isinstance(raw, dict):
         raise Hl7SettingsError(f"{key}: must be a table")
+    unknown = sorted(set(raw) - _CHILDREN_KEYS)
+    if unknown:
+        raise Hl7SettingsError(
+            f"{key}.{unknown[0]}: is not a key here (segment, observation, field, component)"
+        )
     segment = raw.get("segment", "OBX")
     if not isinstance(segment, str) or len(segment) != 3 or not segment.isalnum():
         raise Hl7SettingsError(f"{key}.segment: must be a three-character segment name")
