@@ -62,7 +62,9 @@ def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
     :param hint: the file name or media type, possibly empty; a plugin may use it to decide
         quickly whether the data is its format.
     :returns: the contact, or ``None`` when the data is not this plugin's format. Raise
-        ``ValueError`` with a reason when it is your format but malformed.
+        ``plugin_core.errors.ContactInvalid`` naming where the fault is when it is your format
+        but malformed, or ``ContactSkipped`` when it is valid but not an adult's first contact;
+        any other exception becomes a ``PluginError`` and its message is dropped.
         Stops at the first non-None result.
     """
 

@@ -133,9 +133,16 @@ def _consider_children(children: Sequence[Child], kinds: set[IndicatorKind]) -> 
     if not born:
         return None
     severity, why = _escalated(kinds)
-    count = len(born)
-    noun = "child" if count == 1 else "children"
-    summary = f"{count} {noun} under 18 in the household. Consider their welfare and record your decision."
+    home = sum(1 for c in born if c.lives_with_patient is not False)
+    away = len(born) - home
+    if home:
+        noun = "child" if home == 1 else "children"
+        summary = f"{home} {noun} under 18 in the household"
+        summary += f" and {away} living elsewhere." if away else "."
+    else:
+        noun = "child" if away == 1 else "children"
+        summary = f"{away} {noun} under 18 living elsewhere."
+    summary += " Consider their welfare and record your decision."
     unknown_age = sum(1 for c in born if c.age is None)
     detail = why.strip()
     if unknown_age:

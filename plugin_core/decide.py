@@ -9,6 +9,7 @@ gives an explicit override reason.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +35,16 @@ class DecisionInvalid(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-def validate(decision: Decision, *, known_authority: str | None = None) -> None:
-    """Raise DecisionInvalid listing every problem with the decision, or return quietly."""
+def validate(
+    decision: Decision,
+    *,
+    known_authority: str | None = None,
+    directory: Collection[str] | None = None,
+) -> None:
+    """Raise DecisionInvalid listing every problem with the decision, or return quietly.
+
+    :param directory: authority ids of the trust's directory; a chosen authority must be one.
+    """
     problems: list[FieldProblem] = []
 
     def problem(name: str, reason: str) -> None:
@@ -74,6 +83,12 @@ def validate(decision: Decision, *, known_authority: str | None = None) -> None:
             )
         if not (known_authority or decision.authority_id) and _needs_authority(decision):
             problem("authority_id", "confirm which local authority to refer to")
+        if (
+            decision.authority_id
+            and directory is not None
+            and decision.authority_id not in directory
+        ):
+            problem("authority_id", "is not a local authority in the trust's directory")
         if not decision.what_shared.strip():
             problem("what_shared", "record what information is shared")
     else:

@@ -108,7 +108,9 @@ class ThinkFamily:
             if assessment and assessment.authority.authority
             else None
         )
-        validate(decision, known_authority=known)
+        validate(
+            decision, known_authority=known, directory=self.config.directory.authorities.keys()
+        )
         referrals = make_referrals(
             decision, authority_id=known, config=self.config, now=now or self.clock()
         )

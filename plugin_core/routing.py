@@ -127,7 +127,13 @@ def destination(
             dict.fromkeys(
                 r.phone
                 for r in (
-                    entry.routes.get(Route.OUT_OF_HOURS if not in_hours else Route.FRONT_DOOR),
+                    # In office hours children's services can take any call; out of hours the
+                    # duty team's number is offered only for the front door, not for early help.
+                    entry.routes.get(Route.FRONT_DOOR)
+                    if in_hours
+                    else entry.routes.get(Route.OUT_OF_HOURS)
+                    if route is Route.FRONT_DOOR
+                    else None,
                     routed,
                 )
                 if r and r.phone

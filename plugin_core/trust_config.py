@@ -97,12 +97,13 @@ class CodeLists:
 
     def classify(self, system: str | None, code: str | None) -> IndicatorKind | None:
         """The indicator kind for a coded entry, or None when no list names it."""
-        if not code:
+        # A code without its system is ambiguous across code systems: never guess.
+        if not code or not system:
             return None
         canonical = self.canonical_system(system)
         normal = code.strip().upper()
         for rule in self.rules:
-            if canonical is not None and rule.system != canonical:
+            if rule.system != canonical:
                 continue
             if normal in rule.codes or any(normal.startswith(p) for p in rule.prefixes):
                 return rule.kind
@@ -326,7 +327,9 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
 
 def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
     reader.unknown(table, "urgency", _URGENCY_KEYS)
-    levels_raw = reader.value(table, "urgent_levels", "urgency", list, [4]) or [4]
+    levels_raw = reader.value(table, "urgent_levels", "urgency", list, [4])
+    if levels_raw is None:
+        levels_raw = [4]
     levels: set[int] = set()
     for i, level in enumerate(levels_raw):
         if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 4:

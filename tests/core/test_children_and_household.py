@@ -213,3 +213,30 @@ def test_household_recorded_at_the_contact_is_not_stale_when_assessed_months_lat
     contact = make_contact(household=[], occurred_at=CONTACT_AT)
     later = CONTACT_AT + timedelta(days=engine.config.recheck_days + 30)
     assert engine.assess(contact, now=later, present=False).prompts == ()
+
+
+def test_children_living_elsewhere_are_counted_apart_from_those_at_home(
+    engine: ThinkFamily, make_contact: MakeContact
+) -> None:
+    contact = make_contact(
+        household=[
+            member(date(2015, 1, 1)),
+            member(date(2019, 1, 1), lives_with_patient=None),
+            member(date(2012, 1, 1), lives_with_patient=False),
+        ]
+    )
+    prompt = engine.assess(contact, now=contact.occurred_at, present=False).prompt(
+        PromptCode.CONSIDER_CHILDREN
+    )
+    assert prompt is not None
+    assert prompt.summary.startswith("2 children under 18 in the household and 1 living elsewhere.")
+
+
+def test_only_child_living_elsewhere_is_still_considered(
+    engine: ThinkFamily, make_contact: MakeContact
+) -> None:
+    contact = make_contact(household=[member(date(2012, 1, 1), lives_with_patient=False)])
+    prompt = engine.assess(contact, now=contact.occurred_at, present=False).prompt(
+        PromptCode.CONSIDER_CHILDREN
+    )
+    assert prompt is not None and prompt.summary.startswith("1 child under 18 living elsewhere.")

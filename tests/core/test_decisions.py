@@ -278,3 +278,17 @@ def test_referral_idempotency_key_is_stable_for_a_decision_and_route(config: Tru
     assert [r.idempotency_key for r in first] == [r.idempotency_key for r in again]
     assert first[0].idempotency_key == idempotency_key("decision-1", Route.FRONT_DOOR)
     assert idempotency_key("decision-1", Route.LADO) != first[0].idempotency_key
+
+
+def test_sharing_with_an_authority_outside_the_directory_is_refused() -> None:
+    decision = replace(SHARING, authority_id="atlantis")
+    found = [p for p in _problems_with_directory(decision) if p.field == "authority_id"]
+    assert [p.reason for p in found] == ["is not a local authority in the trust's directory"]
+
+
+def _problems_with_directory(decision: Decision) -> list[FieldProblem]:
+    try:
+        validate(decision, directory={"islington", "redbridge"})
+    except DecisionInvalid as exc:
+        return exc.problems
+    return []

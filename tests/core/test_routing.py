@@ -195,15 +195,20 @@ def test_lado_route_is_reached_by_phone_when_no_lado_contact_is_given(config: Tr
     assert found.phones == (ISLINGTON_FRONT_DOOR,)
 
 
-def test_early_help_without_a_contact_becomes_a_phone_destination_with_known_numbers(
+def test_early_help_without_a_contact_offers_the_front_door_in_hours_but_not_the_duty_team_after(
     config: TrustConfig,
 ) -> None:
     in_hours = destination(config.directory, "redbridge", Route.EARLY_HELP, utc(2026, 3, 2, 10))
     assert (in_hours.route, in_hours.channel) == (Route.EARLY_HELP, Channel.PHONE)
     assert in_hours.phones == (REDBRIDGE_FRONT_DOOR,)
     assert in_hours.label == "no contact configured"
+    # Level 2 needs are not an emergency: the emergency duty team is not the number to ring.
     evening = destination(config.directory, "redbridge", Route.EARLY_HELP, utc(2026, 3, 2, 19))
-    assert evening.phones == (REDBRIDGE_OUT_OF_HOURS,)
+    assert evening.phones == ()
+    front_door_evening = destination(
+        config.directory, "redbridge", Route.FRONT_DOOR, utc(2026, 3, 2, 19)
+    )
+    assert front_door_evening.phones == (REDBRIDGE_OUT_OF_HOURS,)
 
 
 def test_route_with_no_number_anywhere_is_a_phone_destination_without_numbers(

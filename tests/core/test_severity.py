@@ -142,3 +142,14 @@ def test_explicit_kind_is_not_overridden_by_its_code(
     contact = make_contact(household=[member(date(2016, 6, 1))], indicators=explicit)
     result = engine.assess(contact, now=contact.occurred_at, present=False)
     assert [i.kind for i in result.indicators] == [IndicatorKind.MENTAL_HEALTH]
+
+
+def test_code_without_its_system_is_not_classified(config: TrustConfig) -> None:
+    # "DA" is a local domestic-abuse code; with no system it could mean anything.
+    assert config.code_lists.classify(None, "DA") is None
+    assert config.code_lists.classify(LOCAL, "DA") is IndicatorKind.DOMESTIC_ABUSE
+
+
+def test_child_in_need_code_is_not_a_child_protection_flag(config: TrustConfig) -> None:
+    assert config.code_lists.classify(LOCAL, "CIN") is None
+    assert config.code_lists.classify(LOCAL, "CPP") is IndicatorKind.CHILD_PROTECTION
