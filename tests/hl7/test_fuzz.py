@@ -20,7 +20,7 @@ from tests.hl7.conftest import CORPUS, corpus_bytes
 from tests.hl7.mllp_peer import RawPeer
 
 SEEDS = [p.read_bytes() for p in sorted(CORPUS.glob("*.hl7"))]
-_NOISE = st.sampled_from(list(b"|^~\\&\r\n\x0b\x1c#$@*!%0123456789AZaz ") + [0, 0xFF, 0xC3])
+_NOISE = st.sampled_from([*b"|^~\\&\r\n\x0b\x1c#$@*!%0123456789AZaz ", 0, 0xFF, 0xC3])
 
 
 @st.composite
