@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from plugin_core.trust_config import ConfigError, TrustConfig, check_trust_config, load_trust_config
+from plugin_core.trust_config import (
+    ConfigError,
+    ConfigIssue,
+    TrustConfig,
+    check_trust_config,
+    load_trust_config,
+)
 
 Command = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, Command] = {}
@@ -84,13 +90,17 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _config_failed(exc: ConfigError) -> int:
+    for issue in exc.issues:
+        print(f"thinkfamily: {issue}", file=sys.stderr)
+    return 2
+
+
 def load_config_or_fail(path: str | None) -> TrustConfig | int:
     try:
         return load_trust_config(path)
     except ConfigError as exc:
-        for issue in exc.issues:
-            print(f"thinkfamily: {issue}", file=sys.stderr)
-        return 2
+        return _config_failed(exc)
     except FileNotFoundError as exc:
         return fail(str(exc))
 
@@ -124,7 +134,10 @@ def _assess(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         return fail(f"{args.file}: cannot read ({exc.strerror})")
-    tf = ThinkFamily(config)
+    try:
+        tf = ThinkFamily(config)
+    except ConfigError as exc:
+        return _config_failed(exc)
     try:
         contact = tf.hooks.parse_contact(data, args.file)
     except ContactInvalid as exc:
@@ -141,9 +154,22 @@ def _assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plugin_issues(path: str) -> list[ConfigIssue]:
+    """Faults in adapter sections ([hl7], [fhir], ...): each plugin checks its own on loading."""
+    from plugin_core.engine import ThinkFamily
+
+    try:
+        ThinkFamily(load_trust_config(path))
+    except ConfigError as exc:
+        return exc.issues
+    return []
+
+
 @command("config")
 def _config(args: argparse.Namespace) -> int:
     issues = check_trust_config(args.path)
+    if not any(i.severity == "error" for i in issues):
+        issues += _plugin_issues(args.path)
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         print(
@@ -175,6 +201,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except StoreError as exc:
         return fail(str(exc))
+    except ConfigError as exc:
+        return _config_failed(exc)
     return 0
 
 

@@ -218,3 +218,13 @@ def test_every_key_of_the_example_is_in_the_configuration_reference() -> None:
         assert f"`{route.value}`" in reference
     for code in PromptCode:
         assert f"`{code.value}`" in reference
+
+
+def test_config_check_names_faults_in_adapter_sections(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, 'auth = "none"', 'auth = "magic"')
+    result = run(thinkfamily_script, "config", "check", str(trust))
+    assert result.returncode == 1
+    assert f"{trust}: fhir.auth: 'magic' is not one of none, bearer, smart-backend" in result.stderr
