@@ -26,10 +26,27 @@ def write_trust_config(
         shutil.copy(ROOT / "config" / name, directory / name)
     if authorities is not None:
         (directory / "authorities.toml").write_text(authorities)
-    text = (ROOT / "config" / "example-trust.toml").read_text()
+    text = _without_tables((ROOT / "config" / "example-trust.toml").read_text(), extra_toml)
     path = directory / "trust.toml"
     path.write_text(text + "\n" + extra_toml)
     return path
+
+
+def _without_tables(text: str, extra_toml: str) -> str:
+    """The example without the top-level tables that ``extra_toml`` declares again."""
+    replaced = {
+        line.strip().strip("[]").split(".")[0]
+        for line in extra_toml.splitlines()
+        if line.startswith("[")
+    }
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skipping = line.strip().strip("[]").split(".")[0] in replaced
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 class ServiceProcess:

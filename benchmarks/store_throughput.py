@@ -1,0 +1,168 @@
+"""Decisions with referral committed per second, and outbox delivery throughput.
+
+Each figure is set beside a baseline measured in the same run on the same machine:
+- decisions: a bare single-row insert per durable transaction on the same database;
+- delivery: sending the same emails straight to the same SMTP receiver with smtplib.
+
+Run: ``python benchmarks/store_throughput.py [--rounds 5] [--n 300]`` (PostgreSQL from Debian's
+package is started on loopback when installed). Prints medians and ratios as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from plugin_core.contact_json import contact_from_dict  # noqa: E402
+from plugin_core.decision_json import decision_from_dict  # noqa: E402
+from plugin_core.outbox import OutboxWorker  # noqa: E402
+from plugin_core.service import Service  # noqa: E402
+from plugin_core.store import open_store  # noqa: E402
+from plugin_core.trust_config import load_trust_config  # noqa: E402
+from tests.peers.postgres import create_database, postgres_bin, postgres_server  # noqa: E402
+from tests.peers.service import write_trust_config  # noqa: E402
+from tests.peers.smtp import SmtpReceiver  # noqa: E402
+from tests.service.conftest import TEST_AUTHORITIES, contact_doc, decision_doc, outbox_toml  # noqa: E402
+
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+
+
+def median_rate(rounds: int, n: int, step: Callable[[int], float]) -> float:
+    """Median items per second over ``rounds``; ``step`` returns the seconds it timed."""
+    return statistics.median(n / step(n) for _ in range(rounds))
+
+
+def _service(url: str, config_dir: Path, smtp_port: int) -> Service:
+    path = write_trust_config(
+        config_dir, extra_toml=outbox_toml(smtp_port, poll=0.0), authorities=TEST_AUTHORITIES
+    )
+    return Service(load_trust_config(path), open_store(url), entry_points=False)
+
+
+def bench_decisions(
+    url_factory: Callable[[], str], rounds: int, n: int, config_dir: Path
+) -> tuple[float, float]:
+    def decisions(count: int) -> float:
+        service = _service(url_factory(), config_dir, 2525)
+        contacts = [
+            contact_from_dict(contact_doc(f"c-{uuid.uuid4().hex}"), service.config.code_lists)
+            for _ in range(count)
+        ]
+        for contact in contacts:
+            service.accept_contact(contact)
+        start = time.perf_counter()
+        for contact in contacts:
+            service.record_decision(
+                decision_from_dict(decision_doc(), contact_id=contact.id, now=NOW)
+            )
+        elapsed = time.perf_counter() - start
+        service.store.close()
+        return elapsed
+
+    def bare(count: int) -> float:
+        store = open_store(url_factory())
+        start = time.perf_counter()
+        for i in range(count):
+            with store.transaction() as tx:
+                tx.execute("INSERT INTO counters (name, value) VALUES (?, ?)", (f"row-{i}", i))
+        elapsed = time.perf_counter() - start
+        store.close()
+        return elapsed
+
+    return median_rate(rounds, n, decisions), median_rate(rounds, n, bare)
+
+
+def bench_delivery(
+    url_factory: Callable[[], str], rounds: int, n: int, config_dir: Path
+) -> tuple[float, float]:
+    with SmtpReceiver() as smtp:
+
+        def outbox(count: int) -> float:
+            service = _service(url_factory(), config_dir, smtp.port)
+            for _ in range(count):
+                contact = contact_from_dict(
+                    contact_doc(f"c-{uuid.uuid4().hex}"), service.config.code_lists
+                )
+                service.accept_contact(contact)
+                service.record_decision(
+                    decision_from_dict(decision_doc(), contact_id=contact.id, now=NOW)
+                )
+            worker = OutboxWorker(service)
+            worker.batch = 50  # one cycle claims many; the trust's own setting is smaller
+            start = time.perf_counter()
+            delivered = 0
+            while delivered < count:
+                delivered += worker.run_once()
+            elapsed = time.perf_counter() - start
+            service.store.close()
+            return elapsed
+
+        def bare(count: int) -> float:
+            start = time.perf_counter()
+            for i in range(count):
+                message = EmailMessage()
+                message["Subject"] = f"Safeguarding referral {i}"
+                message["From"] = "thinkfamily@trust.example"
+                message["To"] = "front-door@testborough.example"
+                message.set_content("referral body " * 40)
+                with smtplib.SMTP("127.0.0.1", smtp.port, timeout=5) as client:
+                    client.send_message(message)
+            return time.perf_counter() - start
+
+        return median_rate(rounds, n, outbox), median_rate(rounds, n, bare)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--n", type=int, default=300, help="decisions (or deliveries) per round")
+    args = parser.parse_args()
+    rows: list[tuple[str, float, str, float]] = []
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        backends: list[tuple[str, Callable[[], str]]] = [
+            ("SQLite (WAL, synchronous=FULL)", lambda: f"sqlite:///{tmp / uuid.uuid4().hex}.db")
+        ]
+        if postgres_bin() is not None:
+            admin = stack.enter_context(postgres_server())
+            backends.append(
+                (
+                    "PostgreSQL (fsync on)",
+                    lambda: create_database(admin, f"b_{uuid.uuid4().hex[:10]}"),
+                )
+            )
+        for name, factory in backends:
+            rate, base = bench_decisions(factory, args.rounds, args.n, tmp / "cfg")
+            rows.append(
+                (
+                    f"decisions with referral committed/s, {name}",
+                    rate,
+                    "bare 1-row durable insert/s",
+                    base,
+                )
+            )
+            rate, base = bench_delivery(factory, args.rounds, max(50, args.n // 3), tmp / "cfg")
+            rows.append(
+                (f"outbox deliveries/s by email, {name}", rate, "bare smtplib sends/s", base)
+            )
+    print(f"medians of {args.rounds} rounds\n")
+    print("| measure | median | baseline (same run) | baseline median | ratio |")
+    print("|---|---|---|---|---|")
+    for name, rate, base_name, base in rows:
+        print(f"| {name} | {rate:,.0f} | {base_name} | {base:,.0f} | {rate / base:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
