@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugin_core.contact_json import contact_from_dict  # noqa: E402
-from plugin_core.decision_json import decision_from_dict  # noqa: E402
-from plugin_core.outbox import OutboxWorker  # noqa: E402
-from plugin_core.service import Service  # noqa: E402
-from plugin_core.store import open_store  # noqa: E402
-from plugin_core.trust_config import load_trust_config  # noqa: E402
-from tests.peers.postgres import create_database, postgres_bin, postgres_server  # noqa: E402
-from tests.peers.service import write_trust_config  # noqa: E402
-from tests.peers.smtp import SmtpReceiver  # noqa: E402
-from tests.service.conftest import TEST_AUTHORITIES, contact_doc, decision_doc, outbox_toml  # noqa: E402
+from plugin_core.contact_json import contact_from_dict
+from plugin_core.decision_json import decision_from_dict
+from plugin_core.outbox import OutboxWorker
+from plugin_core.service import Service
+from plugin_core.store import open_store
+from plugin_core.trust_config import load_trust_config
+from tests.peers.postgres import create_database, postgres_bin, postgres_server
+from tests.peers.service import write_trust_config
+from tests.peers.smtp import SmtpReceiver
+from tests.service.conftest import TEST_AUTHORITIES, contact_doc, decision_doc, outbox_toml
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
