@@ -36,6 +36,9 @@ needs_node_peer = pytest.mark.skipif(
     reason="run `npm ci` in tests/peers/fhir to install the Medplum FHIR peer",
 )
 
+# Synthetic identifying values in the households below; the suite's log scan looks for each.
+IDENTIFIERS = ("9000000009", "Testperson", "1988-05-01", "N7 8JL")
+
 EHR_ISS = "https://ehr.example.test"
 EHR_SUB = "ehr-client-1"
 EHR_KID = "ehr-key-1"
