@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +24,9 @@ class SqliteBackend:
     def __init__(self, url: str, path: str) -> None:
         self.url = url
         self.path = path
+        # SQLite has one writer at a time. Queueing this process's threads on a lock is fairer
+        # and far quicker than SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self.writer: AbstractContextManager[Any] = threading.Lock()
 
     def connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
@@ -54,6 +59,7 @@ class PostgresBackend:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.writer: AbstractContextManager[Any] = nullcontext()
 
     def connect(self) -> Any:
         import psycopg

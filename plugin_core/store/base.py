@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -64,6 +64,7 @@ class Backend(Protocol):
     skip_locked: str
     for_update: str
     migration_lock: str
+    writer: AbstractContextManager[Any]
 
     def connect(self) -> Any: ...
     def begin(self, conn: Any) -> None: ...
@@ -114,13 +115,14 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[_Tx]:
         conn = self._conn()
-        try:
-            self.backend.begin(conn)
-            yield _Tx(conn, self.backend)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+        with self.backend.writer:
+            try:
+                self.backend.begin(conn)
+                yield _Tx(conn, self.backend)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
