@@ -139,7 +139,7 @@ class Segment:
         self.seps = seps
         self.name = text[:3]
         self._fields: list[str] | None = None
-        self._trees: dict[int, list[list[list[str]]]] | None = None
+        self._trees: list[list[list[list[str]]] | None] | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -166,29 +166,35 @@ class Segment:
 
     def tree(self, number: int) -> list[list[list[str]]]:
         """Field ``number`` split into repetitions, components and subcomponents (cached)."""
-        cache = self._trees
-        if cache is None:
-            cache = self._trees = {}
-        found = cache.get(number)
+        trees = self._trees
+        if trees is None:
+            trees = self._trees = [None] * len(self.fields)
+        if number >= len(trees):
+            return []
+        found = trees[number]
         if found is not None:
             return found
-        raw = self.field(number)
+        raw = self.fields[number]
         if self.name == "MSH" and number in (1, 2):
             tree = [[[raw]]]
         elif not raw:
             tree = []
         else:
             seps = self.seps
+            sub = seps.subcomponent
             tree = [
-                [comp.split(seps.subcomponent) for comp in rep.split(seps.component)]
+                [comp.split(sub) for comp in rep.split(seps.component)]
                 for rep in raw.split(seps.repetition)
             ]
-        cache[number] = tree
+        trees[number] = tree
         return tree
 
     def raw(self, number: int, rep: int = 1, comp: int = 1, sub: int = 1) -> str:
         """Raw text at field/repetition/component/subcomponent (all numbered from 1)."""
-        tree = self.tree(number)
+        trees = self._trees
+        tree = trees[number] if trees is not None and number < len(trees) else None
+        if tree is None:
+            tree = self.tree(number)
         if rep > len(tree):
             return ""
         comps = tree[rep - 1]
@@ -199,7 +205,9 @@ class Segment:
 
     def value(self, number: int, rep: int = 1, comp: int = 1, sub: int = 1) -> str:
         """Plain (unescaped) text at a position; empty when absent."""
-        return self.seps.unescape(self.raw(number, rep, comp, sub))
+        text = self.raw(number, rep, comp, sub)
+        seps = self.seps
+        return seps.unescape(text) if seps.escape in text else text
 
     def components(self, number: int, rep: int = 1) -> list[str]:
         """Raw components of one repetition of a field."""

@@ -12,19 +12,20 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from functools import partial
+from dataclasses import replace
 
 from adapters.hl7.ack import AckError, acks_for
 from adapters.hl7.errors import APPLICATION_INTERNAL_ERROR
 from adapters.hl7.framing import END_BYTES, START_BYTES, Frame, FrameDecoder, FramingFault
 from adapters.hl7.ingest import UNKNOWN_HEADER, Outcome, Reader
 from plugin_core.clock import utc_now
-from plugin_core.ports import ServicePort
+from plugin_core.ports import Accepted, ServicePort
 
 log = logging.getLogger(__name__)
 
 _QUEUE_HIGH = 256
 _QUEUE_LOW = 64
+_BATCH = 64
 
 
 class MllpListener:
@@ -80,31 +81,58 @@ class MllpListener:
         if service is not None:
             self.executor.submit(_quiet_count, service, metric)
 
-    async def commit(self, outcome: Outcome) -> Outcome:
-        """Commit a contact; a failed commit is answered AE so that the sender sends again."""
-        assert outcome.contact is not None
+    async def commit(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Commit the contacts of a batch in one hop to the commit thread, in order.
+
+        Each contact is still its own durable commit (or one group commit, when the service
+        offers ``accept_contacts``); a failed commit is answered AE so the sender sends again.
+        """
         service = self.service()
         if service is None:
             error = AckError(APPLICATION_INTERNAL_ERROR, "the service is not ready; send again")
-            return Outcome(outcome.header, error=error, ack_code="AE", encoding=outcome.encoding)
+            return [replace(o, contact=None, error=error, ack_code="AE") for o in outcomes]
         loop = asyncio.get_running_loop()
-        call = partial(
-            service.accept_contact, outcome.contact, message_key=outcome.header.message_key
-        )
-        try:
-            accepted = await loop.run_in_executor(self.executor, call)
-        except Exception as exc:
-            log.error(
-                "hl7: commit failed for message %s with %s",
-                outcome.header.control_id[:40],
-                type(exc).__name__,
-            )
+        results = await loop.run_in_executor(self.executor, _commit_all, service, outcomes)
+        out: list[Outcome] = []
+        for outcome, result in zip(outcomes, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "hl7: commit failed for message %s with %s",
+                    outcome.header.control_id[:40],
+                    type(result).__name__,
+                )
+                error = AckError(
+                    APPLICATION_INTERNAL_ERROR, "the contact was not stored; send again"
+                )
+                out.append(replace(outcome, contact=None, error=error, ack_code="AE"))
+            else:
+                if result.duplicate:
+                    log.info("hl7: message %s was already recorded", outcome.header.control_id[:40])
+                out.append(outcome)
+        if any(o.ack_code == "AE" for o in out):
             self.count("hl7.failed")
-            error = AckError(APPLICATION_INTERNAL_ERROR, "the contact was not stored; send again")
-            return Outcome(outcome.header, error=error, ack_code="AE", encoding=outcome.encoding)
-        if accepted.duplicate:
-            log.info("hl7: message %s was already recorded", outcome.header.control_id[:40])
-        return outcome
+        return out
+
+
+def _commit_all(service: ServicePort, outcomes: list[Outcome]) -> list[Accepted | Exception]:
+    """Runs on the commit thread: a group commit when the service has one, else one by one."""
+    batch = [(o.contact, o.header.message_key) for o in outcomes if o.contact is not None]
+    group = getattr(service, "accept_contacts", None)
+    if callable(group) and len(batch) > 1:
+        try:
+            answers: list[Accepted | Exception] = list(group(batch))
+            return answers
+        except Exception as exc:
+            log.warning(
+                "hl7: group commit failed with %s; committing one by one", type(exc).__name__
+            )
+    results: list[Accepted | Exception] = []
+    for contact, key in batch:
+        try:
+            results.append(service.accept_contact(contact, message_key=key))
+        except Exception as exc:
+            results.append(exc)
+    return results
 
 
 def _quiet_count(service: ServicePort, metric: str) -> None:
@@ -154,33 +182,45 @@ class _Connection(asyncio.Protocol):
 
     async def _serve(self) -> None:
         while True:
-            event = await self.queue.get()
-            if event is None:
-                return
+            first = await self.queue.get()
+            events = [first]
+            while first is not None and len(events) < _BATCH and not self.queue.empty():
+                events.append(self.queue.get_nowait())
+            closing = events[-1] is None
+            ready = [e for e in events if e is not None]
             if self.paused and self.queue.qsize() < _QUEUE_LOW and self.transport is not None:
                 self.transport.resume_reading()
                 self.paused = False
             try:
-                outcome = await self._handle(event)
-            except Exception as exc:  # answer anyway: one bad message must not stop the rest
-                log.error("hl7: handling a message failed with %s", type(exc).__name__)
+                outcomes = await self._handle(ready)
+            except Exception as exc:  # answer anyway: one bad batch must not stop the rest
+                log.error("hl7: handling messages failed with %s", type(exc).__name__)
                 error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be handled")
-                outcome = Outcome(UNKNOWN_HEADER, error=error, ack_code="AE")
-            self._answer(outcome)
+                outcomes = [Outcome(UNKNOWN_HEADER, error=error, ack_code="AE") for _ in ready]
+            for outcome in outcomes:
+                self._answer(outcome)
+            if closing:
+                return
 
-    async def _handle(self, event: Frame | FramingFault) -> Outcome:
+    async def _handle(self, events: list[Frame | FramingFault]) -> list[Outcome]:
+        """Read every frame, commit the contacts among them, then the outcomes in order."""
         reader = self.listener.reader
-        if isinstance(event, FramingFault):
-            outcome = reader.framing_fault(event.reason, event.data)
-        else:
-            outcome = reader.read(event.data)
-        if outcome.contact is not None:
-            return await self.listener.commit(outcome)
-        if outcome.skipped is not None:
-            self.listener.count("hl7.skipped")
-        else:
-            self.listener.count("hl7.rejected" if outcome.ack_code == "AR" else "hl7.errors")
-        return outcome
+        outcomes = [
+            reader.framing_fault(e.reason, e.data)
+            if isinstance(e, FramingFault)
+            else reader.read(e.data)
+            for e in events
+        ]
+        for outcome in outcomes:
+            if outcome.skipped is not None:
+                self.listener.count("hl7.skipped")
+            elif outcome.contact is None:
+                self.listener.count("hl7.rejected" if outcome.ack_code == "AR" else "hl7.errors")
+        to_commit = [o for o in outcomes if o.contact is not None]
+        if not to_commit:
+            return outcomes
+        committed = iter(await self.listener.commit(to_commit))
+        return [next(committed) if o.contact is not None else o for o in outcomes]
 
     def _answer(self, outcome: Outcome) -> None:
         transport = self.transport

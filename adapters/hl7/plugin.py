@@ -15,12 +15,13 @@ from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
 from adapters.hl7.replay import split_messages
-from adapters.hl7.settings import Hl7Settings, load_settings
+from adapters.hl7.settings import Hl7Settings, Hl7SettingsError, load_settings
 from hooks import hookimpl
 from plugin_core.clock import utc_now
 from plugin_core.errors import ContactInvalid
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
 from plugin_core.plugins import PluginContext
+from plugin_core.trust_config import ConfigError, ConfigIssue
 
 log = logging.getLogger(__name__)
 
@@ -153,4 +154,11 @@ def _failed(detail: str, *, retryable: bool) -> Receipt:
 
 
 def make_plugin(context: PluginContext) -> Hl7Plugin:
-    return Hl7Plugin(context)
+    """The plugin, with its ``[hl7]`` section checked now so ``config check`` reports faults."""
+    plugin = Hl7Plugin(context)
+    try:
+        plugin.settings  # noqa: B018 - read once to check the section
+    except Hl7SettingsError as exc:
+        key, _, reason = str(exc).partition(": ")
+        raise ConfigError([ConfigIssue(str(context.config.path), key, reason)]) from None
+    return plugin

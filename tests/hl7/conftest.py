@@ -21,6 +21,24 @@ from tests.peers.service import write_trust_config
 T = TypeVar("T")
 CORPUS = Path(__file__).parent / "corpus"
 
+# Synthetic identifying values in the corpus; the suite's log privacy scan looks for each.
+IDENTIFIERS = (
+    "9990000018",
+    "9990000026",
+    "9990000034",
+    "9990000042",
+    "9990000050",
+    "9990000069",
+    "TESTER^ALEX",
+    "ALEX TESTER",
+    "SAMPLE^RILEY",
+    "19880501",
+    "19790214",
+    "1 Example Road",
+    "N7 8AA",
+    "SW19 1ZZ",
+)
+
 HL7_TOML = """
 [hl7]
 max_message_bytes = 1048576

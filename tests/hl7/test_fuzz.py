@@ -101,9 +101,9 @@ def test_listener_answers_mutated_input_and_keeps_serving(
     try:
         peer.send(frame(data))
         peer.send_message(sentinel)
-        seen = []
-        while not seen or seen[-1].acked_control_id != "SENTINEL":
-            seen.extend(peer.acks(1))
+        while not any(r.acked_control_id == "SENTINEL" for r in peer.received):
+            peer.acks(1)
     finally:
         peer.close()
-    assert seen[-1].code == "AA"
+    assert peer.received[-1].acked_control_id == "SENTINEL"
+    assert peer.received[-1].code == "AA"

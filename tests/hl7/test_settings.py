@@ -1,0 +1,54 @@
+"""The [hl7] section: defaults, local codes, and faults reported by ``config check`` by key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.hl7.settings import ChildrenField, load_settings
+from plugin_core.cli import main
+from plugin_core.model import Relationship
+from plugin_core.trust_config import TrustConfig, load_trust_config
+from tests.peers.service import write_trust_config
+
+
+def test_section_is_read_with_local_codes_and_children_places(config: TrustConfig) -> None:
+    settings = load_settings(config)
+    assert settings.relationship_codes == {"ZSON": Relationship.CHILD}
+    assert settings.children_in_household == (
+        ChildrenField("OBX", "CHILDREN-IN-HOUSEHOLD", 5, 1),
+        ChildrenField("ZTF", "", 3, 1),
+    )
+    assert (settings.sending_application, settings.sending_facility) == ("THINKFAMILY", "TESTTRUST")
+
+
+def test_a_trust_without_the_section_gets_working_defaults(tmp_path: Path) -> None:
+    settings = load_settings(load_trust_config(write_trust_config(tmp_path)))
+    assert (settings.listen_host, settings.max_message_bytes) == ("127.0.0.1", 1_048_576)
+    assert settings.children_in_household == ()
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[hl7]\nmax_message_bytes = 10\n", "hl7.max_message_bytes"),
+        ("[hl7]\nmax_mesage_bytes = 2048\n", "hl7.max_mesage_bytes"),
+        ('[hl7.relationship_codes]\nZSON = "offspring"\n', "hl7.relationship_codes.ZSON"),
+        (
+            '[[hl7.children_in_household]]\nsegment = "OBX"\n',
+            "hl7.children_in_household[0].observation",
+        ),
+        (
+            '[[hl7.children_in_household]]\nsegment = "PID"\n',
+            "hl7.children_in_household[0].segment",
+        ),
+        ('[hl7]\nreferral_version = "2.1"\n', "hl7.referral_version"),
+    ],
+)
+def test_config_check_names_the_faulty_hl7_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, key: str
+) -> None:
+    path = write_trust_config(tmp_path, extra_toml=toml)
+    assert main(["config", "check", str(path)]) == 1
+    assert f": {key}: " in capsys.readouterr().err
