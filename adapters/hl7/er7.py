@@ -132,14 +132,14 @@ def separators_of(first_segment: str) -> Separators:
 class Segment:
     """One segment, split into fields on demand; fields are numbered as in the standard."""
 
-    __slots__ = ("_fields", "_trees", "name", "seps", "text")
+    __slots__ = ("_comps", "_fields", "name", "seps", "text")
 
     def __init__(self, text: str, seps: Separators) -> None:
         self.text = text
         self.seps = seps
         self.name = text[:3]
         self._fields: list[str] | None = None
-        self._trees: list[list[list[list[str]]] | None] | None = None
+        self._comps: list[list[list[str]] | None] | None = None
 
     @property
     def fields(self) -> list[str]:
@@ -164,59 +164,57 @@ class Segment:
             return []
         return raw.split(self.seps.repetition)
 
-    def tree(self, number: int) -> list[list[list[str]]]:
-        """Field ``number`` split into repetitions, components and subcomponents (cached)."""
-        trees = self._trees
-        if trees is None:
-            trees = self._trees = [None] * len(self.fields)
-        if number >= len(trees):
+    def _split(self, number: int) -> list[list[str]]:
+        """Field ``number`` split into repetitions and components (cached per field)."""
+        cache = self._comps
+        if cache is None:
+            cache = self._comps = [None] * len(self.fields)
+        if number >= len(cache):
             return []
-        found = trees[number]
+        found = cache[number]
         if found is not None:
             return found
         raw = self.fields[number]
         if self.name == "MSH" and number in (1, 2):
-            tree = [[[raw]]]
+            split = [[raw]]
         elif not raw:
-            tree = []
+            split = []
         else:
-            seps = self.seps
-            sub = seps.subcomponent
-            tree = [
-                [comp.split(sub) for comp in rep.split(seps.component)]
-                for rep in raw.split(seps.repetition)
-            ]
-        trees[number] = tree
-        return tree
+            component = self.seps.component
+            split = [rep.split(component) for rep in raw.split(self.seps.repetition)]
+        cache[number] = split
+        return split
+
+    def tree(self, number: int) -> list[list[list[str]]]:
+        """Field ``number`` as repetitions of components of subcomponents."""
+        if self.name == "MSH" and number in (1, 2):
+            return [[[comps[0]]] for comps in self._split(number)]
+        sub = self.seps.subcomponent
+        return [[comp.split(sub) for comp in comps] for comps in self._split(number)]
 
     def raw(self, number: int, rep: int = 1, comp: int = 1, sub: int = 1) -> str:
         """Raw text at field/repetition/component/subcomponent (all numbered from 1)."""
-        trees = self._trees
-        tree = trees[number] if trees is not None and number < len(trees) else None
-        if tree is None:
-            tree = self.tree(number)
-        if rep > len(tree):
+        cache = self._comps
+        reps = cache[number] if cache is not None and number < len(cache) else None
+        if reps is None:
+            reps = self._split(number)
+        if rep > len(reps):
             return ""
-        comps = tree[rep - 1]
+        comps = reps[rep - 1]
         if comp > len(comps):
             return ""
-        subs = comps[comp - 1]
-        return subs[sub - 1] if sub <= len(subs) else ""
+        text = comps[comp - 1]
+        separator = self.seps.subcomponent
+        if separator in text and not (self.name == "MSH" and number in (1, 2)):
+            subs = text.split(separator)
+            return subs[sub - 1] if sub <= len(subs) else ""
+        return text if sub == 1 else ""
 
     def value(self, number: int, rep: int = 1, comp: int = 1, sub: int = 1) -> str:
         """Plain (unescaped) text at a position; empty when absent."""
         text = self.raw(number, rep, comp, sub)
         seps = self.seps
         return seps.unescape(text) if seps.escape in text else text
-
-    def components(self, number: int, rep: int = 1) -> list[str]:
-        """Raw components of one repetition of a field."""
-        reps = self.repetitions(number)
-        if rep > len(reps):
-            return []
-        if self.name == "MSH" and number in (1, 2):
-            return reps
-        return reps[rep - 1].split(self.seps.component)
 
     def __repr__(self) -> str:  # segment text may hold patient data
         return f"Segment({self.name})"

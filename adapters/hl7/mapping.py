@@ -62,14 +62,20 @@ _MAX_PLACEHOLDER_CHILDREN = 20
 class Address:
     line: str
     postcode: str
+    line_key: str = ""
+    postcode_key: str = ""
+
+    @classmethod
+    def of(cls, line: str, postcode: str) -> Address:
+        return cls(line, postcode, _squash(line), _squash(postcode))
 
     def same_home(self, other: Address) -> bool | None:
         """True or False when both postcodes are known; None when either is missing."""
-        if not self.postcode or not other.postcode:
+        if not self.postcode_key or not other.postcode_key:
             return None
-        same = _squash(self.postcode) == _squash(other.postcode)
-        if same and self.line and other.line:
-            return _squash(self.line) == _squash(other.line)
+        same = self.postcode_key == other.postcode_key
+        if same and self.line_key and other.line_key:
+            return self.line_key == other.line_key
         return same
 
 
@@ -256,7 +262,7 @@ def _address(segment: Segment, number: int) -> Address | None:
     postcode = segment.value(number, rep, 5).strip().upper()
     if not line and not postcode:
         return None
-    return Address(line, postcode)
+    return Address.of(line, postcode)
 
 
 def _encounter(pv1: Segment | None, header: Header) -> Encounter | None:
@@ -387,9 +393,10 @@ def _relationship(nk1: Segment, settings: Hl7Settings, code_lists: CodeLists) ->
         raw = nk1.value(3, 1, component).strip()
         if not raw:
             continue
-        local = settings.relationship_codes.get(raw.upper())
-        if local is not None:
-            return local
+        key = raw.upper()
+        known = settings.relationship_codes.get(key) or code_lists.relationships.get(key)
+        if known is not None:
+            return known
         found = normalise_relationship(raw, code_lists)
         if found not in (Relationship.OTHER, Relationship.UNKNOWN):
             return found

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from adapters.hl7.errors import Hl7Invalid, Hl7Rejected
+from plugin_core.cli import main
 from plugin_core.engine import ThinkFamily
 from plugin_core.errors import ContactSkipped
 from plugin_core.model import FirstContact, IndicatorKind, PromptCode, Relationship
@@ -203,3 +206,26 @@ def test_input_that_is_not_hl7_is_left_to_other_plugins(config: TrustConfig) -> 
     plugin = Hl7Plugin(PluginContext(config=config))
     assert plugin.thinkfamily_parse_contact(b'{"id": "c1"}', "contact.json") is None
     assert plugin.thinkfamily_parse_contact(b"<Bundle/>", "bundle.xml") is None
+
+
+def test_assess_command_reads_an_hl7_message(
+    trust_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = tmp_path / "adt.hl7"
+    message.write_bytes(corpus_bytes("a04_v2_3_1_emergency"))
+    code = main(
+        ["assess", str(message), "--config", str(trust_path), "--now", "2026-03-02T03:00:00+00:00"]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [c["age"] for c in result["children"]] == [10, 6]
+    assert "consider-children" in [p["code"] for p in result["prompts"]]
+
+
+def test_assess_command_says_why_a_discharge_is_not_assessed(
+    trust_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = tmp_path / "a03.hl7"
+    message.write_bytes(corpus_bytes("a03_v2_5_discharge"))
+    assert main(["assess", str(message), "--config", str(trust_path)]) == 2
+    assert "ADT^A03 is not a first contact" in capsys.readouterr().err
