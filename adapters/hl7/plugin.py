@@ -79,7 +79,15 @@ class Hl7Plugin:
         host = context.config.section("hl7").get("listen_host")
         if not isinstance(host, str) or not host:
             host = context.settings.get("listen_host") or self.settings.listen_host
-        return [MllpListener(self.reader, lambda: context.service, host=host, port=int(port))]
+        return [
+            MllpListener(
+                self.reader,
+                lambda: context.service,
+                host=host,
+                port=int(port),
+                max_connections=self.settings.max_connections,
+            )
+        ]
 
     # Delivery ---------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class Hl7Settings:
     enabled: bool = True
     listen_host: str = "127.0.0.1"
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_connections: int = 64
     relationship_codes: dict[str, Relationship] = field(default_factory=dict)
     children_in_household: tuple[ChildrenField, ...] = ()
     nk1_is_household: bool = False
@@ -65,6 +66,7 @@ KEYS = frozenset(
         "enabled",
         "listen_host",
         "max_message_bytes",
+        "max_connections",
         "relationship_codes",
         "children_in_household",
         "nk1_is_household",
@@ -87,6 +89,9 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
     max_bytes = _get(table, "max_message_bytes", int, DEFAULT_MAX_MESSAGE_BYTES)
     if max_bytes < 1024:
         raise Hl7SettingsError("hl7.max_message_bytes: must be at least 1024")
+    max_connections = _get(table, "max_connections", int, 64)
+    if max_connections < 1:
+        raise Hl7SettingsError("hl7.max_connections: must be 1 or more")
     codes: dict[str, Relationship] = {}
     raw_codes = _get(table, "relationship_codes", dict, {})
     for code, meaning in raw_codes.items():
@@ -109,6 +114,7 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
         enabled=_get(table, "enabled", bool, True),
         listen_host=_get(table, "listen_host", str, "127.0.0.1"),
         max_message_bytes=max_bytes,
+        max_connections=max_connections,
         relationship_codes=codes,
         children_in_household=places,
         nk1_is_household=_get(table, "nk1_is_household", bool, False),
