@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from plugin_core.model import Consent, Decision, LawfulBasis, Referral, Route
+from plugin_core.model import Consent, Decision, LawfulBasis, Referral, ReferralAction, Route
 from plugin_core.routing import routes_for
 from plugin_core.trust_config import TrustConfig
 
@@ -152,3 +152,41 @@ def make_referrals(
             )
         )
     return tuple(referrals)
+
+
+def amendment(
+    original: Referral,
+    *,
+    action: ReferralAction,
+    amendment_id: str,
+    reasons: str,
+    config: TrustConfig,
+    now: datetime,
+) -> Referral:
+    """An update to, or the cancellation of, a referral already made, sent the same way.
+
+    Its key comes from the amendment's own id, so a repeated request for the same amendment
+    is recognised while a second, different update is not mistaken for the first.
+    """
+    if action is ReferralAction.NEW:
+        raise ValueError("an amendment is an update or a cancellation")
+    if original.action is not ReferralAction.NEW:
+        raise ValueError("only an original referral can be updated or cancelled")
+    key = hashlib.sha256(f"{original.id}\x1f{action.value}\x1f{amendment_id}".encode()).hexdigest()
+    urgent = original.urgent and action is ReferralAction.UPDATE
+    window = (
+        timedelta(minutes=config.urgency.urgent_ack_minutes)
+        if urgent
+        else timedelta(hours=config.urgency.routine_ack_hours)
+    )
+    return replace(
+        original,
+        id=key[:32],
+        idempotency_key=f"tf-{key[:32]}",
+        created_at=now,
+        due_by=now + window,
+        urgent=urgent,
+        reasons=reasons,
+        action=action,
+        amends=original.id,
+    )

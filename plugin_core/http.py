@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,9 +25,10 @@ from plugin_core.contact_json import assessment_to_dict, contact_from_dict
 from plugin_core.decide import DecisionInvalid
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.errors import ContactInvalid
+from plugin_core.model import ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.outcome import operation_outcome, outcome_of
-from plugin_core.service import DuplicateDecision, Service, UnknownContact
+from plugin_core.service import DuplicateDecision, Service, UnknownContact, UnknownReferral
 from plugin_core.store.base import StoredReferral
 
 log = logging.getLogger("thinkfamily.http")
@@ -77,6 +79,16 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
         Route("/api/referrals/{referral_id}", api.guard(api.get_referral), methods=["GET"]),
         Route(
             "/api/referrals/{referral_id}/acknowledge", api.guard(api.acknowledge), methods=["POST"]
+        ),
+        Route(
+            "/api/referrals/{referral_id}/update",
+            api.guard(api.amend(ReferralAction.UPDATE)),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/referrals/{referral_id}/cancel",
+            api.guard(api.amend(ReferralAction.CANCEL)),
+            methods=["POST"],
         ),
         Route("/api/escalations", api.guard(api.escalations), methods=["GET"]),
     ]
@@ -289,6 +301,53 @@ class _Api:
             return operation_outcome(404, "no referral with that id")
         return JSONResponse(_referral_dict(found))
 
+    def amend(self, action: ReferralAction) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            doc = await read_json(request)
+            if isinstance(doc, Response):
+                return doc
+            by, reasons, change_id = doc.get("by"), doc.get("reasons"), doc.get("id")
+            problems = []
+            if not isinstance(by, str) or not by.strip():
+                problems.append(("by", "say who is changing the referral"))
+            if not isinstance(reasons, str) or not reasons.strip():
+                problems.append(("reasons", "say why the referral is changed"))
+            if change_id is not None and not isinstance(change_id, str):
+                problems.append(("id", "must be text"))
+            if problems:
+                return outcome_of(422, problems)
+            referral_id = request.path_params["referral_id"]
+            by, reasons = str(by), str(reasons)
+            try:
+                change = await run_in_threadpool(
+                    lambda: self.service.amend_referral(
+                        referral_id,
+                        action=action,
+                        amendment_id=change_id or secrets.token_hex(8),
+                        by=by,
+                        reasons=reasons,
+                    )
+                )
+            except UnknownReferral:
+                return operation_outcome(404, "no referral with that id")
+            except DecisionInvalid as exc:
+                return outcome_of(422, [(p.field, p.reason) for p in exc.problems])
+            if change is None:
+                return JSONResponse({"withdrawn": referral_id, "sent": None}, status_code=200)
+            return JSONResponse(
+                {
+                    "withdrawn": None,
+                    "sent": {
+                        "id": change.id,
+                        "action": change.action.value,
+                        "amends": change.amends,
+                    },
+                },
+                status_code=202,
+            )
+
+        return endpoint
+
     async def escalations(self, request: Request) -> Response:
         rows = await run_in_threadpool(self.service.store.list_referrals)
         waiting = [r for r in rows if r.prompt is not None and r.status.value != "acknowledged"]
@@ -312,6 +371,8 @@ def _referral_dict(stored: StoredReferral) -> dict[str, Any]:
         "escalated_at": stored.escalated_at.isoformat() if stored.escalated_at else None,
         "prompt": serialise.to_data(stored.prompt) if stored.prompt else None,
         "idempotency_key": r.idempotency_key,
+        "action": r.action.value,
+        "amends": r.amends,
     }
 
 

@@ -133,6 +133,14 @@ class Channel(StrEnum):
     PHONE = "phone"
 
 
+class ReferralAction(StrEnum):
+    """What a referral message asks of the receiver: a new referral, or a change to one sent."""
+
+    NEW = "new"
+    UPDATE = "update"
+    CANCEL = "cancel"
+
+
 class ReferralStatus(StrEnum):
     """Life of a referral from decision to acknowledgement."""
 
@@ -142,6 +150,7 @@ class ReferralStatus(StrEnum):
     FAILED = "failed"
     ESCALATED = "escalated"
     CALL_REQUIRED = "call_required"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,10 +380,22 @@ class Referral:
     child_refs: tuple[str, ...] = ()
     reasons: str = ""
     lawful_basis: LawfulBasis | None = None
+    action: ReferralAction = ReferralAction.NEW
+    amends: str | None = None
+    """For an update or a cancellation: the id of the referral it changes."""
 
     def __post_init__(self) -> None:
         _require_aware("created_at", self.created_at)
         _require_aware("due_by", self.due_by)
+        if (self.action is ReferralAction.NEW) != (self.amends is None):
+            raise ModelError(
+                "an update or cancellation names the referral it amends; a new one does not"
+            )
+
+    @property
+    def original_key(self) -> str:
+        """The idempotency key of the referral this one is, or amends."""
+        return f"tf-{self.amends}" if self.amends else self.idempotency_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from plugin_core.clock import utc_now
+from plugin_core.decide import DecisionInvalid, FieldProblem, amendment
 from plugin_core.engine import ThinkFamily
-from plugin_core.model import Decision, FirstContact, Referral, ReferralStatus
+from plugin_core.model import Decision, FirstContact, Referral, ReferralAction, ReferralStatus
 from plugin_core.ports import Accepted, ReferralDetails
 from plugin_core.routing import routes_for
 from plugin_core.store import Store
@@ -28,6 +29,10 @@ log = logging.getLogger("thinkfamily.service")
 
 class UnknownContact(LookupError):
     """A decision names a contact the store does not hold."""
+
+
+class UnknownReferral(LookupError):
+    """A request names a referral the store does not hold."""
 
 
 class DuplicateDecision(ValueError):
@@ -164,6 +169,45 @@ class Service:
         )
         self.engine.recorded(outcome, stored.assessment)
         return RecordedDecision(decision, outcome.referrals)
+
+    def amend_referral(
+        self, referral_id: str, *, action: ReferralAction, amendment_id: str, by: str, reasons: str
+    ) -> Referral | None:
+        """Update or cancel a referral already made.
+
+        A cancellation of a referral not yet sent withdraws it and sends nothing; otherwise the
+        update or cancellation is queued in the outbox like any referral. Returns the queued
+        message, or None when nothing needed sending.
+        """
+        stored = self.store.get_referral(referral_id)
+        if stored is None:
+            raise UnknownReferral(referral_id)
+        if not reasons.strip():
+            raise DecisionInvalid([FieldProblem("reasons", "say why the referral is changed")])
+        now = self.clock()
+        original = stored.referral
+        details = {"action": action.value, "reasons": reasons}
+        if action is ReferralAction.CANCEL:
+            entry = AuditEntry("referral.withdrawn", by, original.id, details)
+            if self.store.withdraw_unsent(original.id, audit=[entry], at=now):
+                self.engine.hooks.referral_update(original, ReferralStatus.CANCELLED)
+                return None
+        try:
+            change = amendment(
+                original,
+                action=action,
+                amendment_id=amendment_id,
+                reasons=reasons,
+                config=self.config,
+                now=now,
+            )
+        except ValueError as exc:
+            raise DecisionInvalid([FieldProblem("referral", str(exc))]) from None
+        entry = AuditEntry(
+            f"referral.{action.value}", by, change.id, details | {"amends": original.id}
+        )
+        self.store.save_amendment(change, audit=[entry], at=now)
+        return change
 
     def acknowledge_referral(
         self, referral_id: str, *, by: str, note: str

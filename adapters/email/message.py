@@ -27,13 +27,22 @@ def build_message(
 ) -> EmailMessage:
     message = EmailMessage()
     urgency = "URGENT " if referral.urgent else ""
-    message["Subject"] = f"{urgency}Safeguarding referral {referral.id}"
+    if referral.amends:
+        change = "CANCELLED" if referral.action.value == "cancel" else "UPDATED"
+        message["Subject"] = f"{urgency}{change}: safeguarding referral {referral.amends}"
+        message["In-Reply-To"] = message["References"] = f"<{referral.original_key}@thinkfamily>"
+    else:
+        message["Subject"] = f"{urgency}Safeguarding referral {referral.id}"
     message["From"] = sender
     message["To"] = destination.address
     message["Date"] = format_datetime(referral.created_at)
     message["Message-ID"] = f"<{referral.idempotency_key}@thinkfamily>"
     message["X-ThinkFamily-Idempotency-Key"] = referral.idempotency_key
-    lines = [
+    lines = []
+    if referral.amends:
+        verb = "is cancelled" if referral.action.value == "cancel" else "is updated"
+        lines += [f"Referral {referral.amends} {verb}.", f"Why: {referral.reasons}", ""]
+    lines += [
         _ROUTE_WORDS.get(referral.route.value, "Referral"),
         f"Referral: {referral.id}",
         f"Level of need: {referral.level_of_need or 'not given'}",

@@ -40,8 +40,14 @@ def _urn(*parts: str) -> str:
 
 
 def message_identifier(referral: Referral, reason: str) -> str:
-    """The Bundle identifier: the idempotency key, suffixed for an update or a cancellation."""
-    return referral.idempotency_key if reason == "new" else f"{referral.idempotency_key}-{reason}"
+    """The Bundle identifier: the idempotency key of this message (new, update or cancel).
+
+    A stand-alone update or cancel built for a new referral gets a suffix, so it never reuses
+    the original message's identifier.
+    """
+    if referral.amends or reason == "new":
+        return referral.idempotency_key
+    return f"{referral.idempotency_key}-{reason}"
 
 
 def referral_message(
@@ -55,9 +61,11 @@ def referral_message(
     sender_name: str,
     source_endpoint: str,
     now: datetime,
-    reason: str = "new",
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """The message Bundle for one referral; ``reason`` is new, update or cancel."""
+    """The message Bundle for one referral; ``reason`` (default: the referral's action) is new,
+    update or cancel. The ServiceRequest keeps the original referral's identifier."""
+    reason = reason or referral.action.value
     key = message_identifier(referral, reason)
     ids = split_contact_id(contact.id)
     patient_id = ids[0] if ids else contact.patient.id
@@ -116,7 +124,7 @@ def referral_message(
         notes.append({"text": f"What is shared: {decision.what_shared}"})
     service_request: dict[str, Any] = {
         "resourceType": "ServiceRequest",
-        "identifier": [{"system": codes.TF_REFERRAL_ID, "value": referral.idempotency_key}],
+        "identifier": [{"system": codes.TF_REFERRAL_ID, "value": referral.original_key}],
         "status": status,
         "intent": "order",
         "priority": priority,

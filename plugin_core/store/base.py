@@ -293,26 +293,61 @@ class Store:
                 ),
             )
             for referral in referrals:
-                tx.execute(
-                    "INSERT INTO referrals (id, decision_id, contact_id, idempotency_key, urgent, status, next_attempt_at, due_by, referral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        referral.id,
-                        referral.decision_id,
-                        referral.contact_id,
-                        referral.idempotency_key,
-                        int(referral.urgent),
-                        ReferralStatus.PENDING.value,
-                        ts(referral.created_at),
-                        ts(referral.due_by),
-                        serialise.dumps(referral),
-                    ),
-                )
+                self._insert_referral(tx, referral)
             tx.execute(
                 "UPDATE contacts SET state = ? WHERE id = ?",
                 ("referred" if referrals else "decided", decision.contact_id),
             )
             self._append(tx, audit, at)
         return True
+
+    def save_amendment(
+        self, referral: Referral, *, audit: Sequence[AuditEntry], at: datetime
+    ) -> bool:
+        """Queue an update or cancellation with its audit entries; False if already queued."""
+        with self.transaction() as tx:
+            if tx.one("SELECT 1 FROM referrals WHERE id = ?", (referral.id,)) is not None:
+                return False
+            self._insert_referral(tx, referral)
+            self._append(tx, audit, at)
+        return True
+
+    def withdraw_unsent(
+        self, referral_id: str, *, audit: Sequence[AuditEntry], at: datetime
+    ) -> bool:
+        """Cancel a referral that has not been sent and is not being sent now.
+
+        Returns False when it was delivered, is claimed by a worker, or is not waiting; the
+        caller then sends a cancellation message instead.
+        """
+        stamp = ts(at)
+        with self.transaction() as tx:
+            row = tx.one(
+                "UPDATE referrals SET status = 'cancelled' WHERE id = ? AND status IN ('pending', 'failed')"
+                " AND delivered_at IS NULL AND (claim_expires_at IS NULL OR claim_expires_at < ?) RETURNING id",
+                (referral_id, stamp),
+            )
+            if row is None:
+                return False
+            self._append(tx, audit, at)
+        return True
+
+    def _insert_referral(self, tx: _Tx, referral: Referral) -> None:
+        tx.execute(
+            "INSERT INTO referrals (id, decision_id, contact_id, idempotency_key, urgent, status,"
+            " next_attempt_at, due_by, referral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                referral.id,
+                referral.decision_id,
+                referral.contact_id,
+                referral.idempotency_key,
+                int(referral.urgent),
+                ReferralStatus.PENDING.value,
+                ts(referral.created_at),
+                ts(referral.due_by),
+                serialise.dumps(referral),
+            ),
+        )
 
     def get_decisions(self, contact_id: str) -> list[Decision]:
         with self.transaction() as tx:
@@ -429,7 +464,7 @@ class Store:
         """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
         with self.transaction() as tx:
             rows = tx.all(
-                "SELECT referral FROM referrals WHERE urgent = 1 AND status <> 'acknowledged'"
+                "SELECT referral FROM referrals WHERE urgent = 1 AND status NOT IN ('acknowledged', 'cancelled')"
                 " AND escalated_at IS NULL AND due_by <= ?",
                 (ts(now),),
             )

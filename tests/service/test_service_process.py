@@ -132,6 +132,24 @@ def test_api_refuses_missing_token_and_explains_bad_input_as_operation_outcome(
     )
     # Bad input never stops the service: it still answers.
     assert service.api("GET", "/api/contacts/c-api").json()["state"] == "open"
+    made = service.api("POST", "/api/contacts/c-api/decision", json=decision_doc())
+    referral_id = made.json()["referrals"][0]["id"]
+    no_reason = service.api("POST", f"/api/referrals/{referral_id}/cancel", json={"by": "nurse-17"})
+    assert no_reason.status_code == 422 and no_reason.json()["issue"][0]["expression"] == [
+        "reasons"
+    ]
+    update = service.api(
+        "POST",
+        f"/api/referrals/{referral_id}/update",
+        json={"by": "nurse-17", "reasons": "Second child found."},
+    )
+    assert update.status_code == 202 and update.json()["sent"]["amends"] == referral_id
+    assert (
+        service.api(
+            "POST", "/api/referrals/nope/cancel", json={"by": "n", "reasons": "r"}
+        ).status_code
+        == 404
+    )
 
 
 def test_sigkill_with_referrals_in_flight_loses_none_and_resends_none_already_delivered(
