@@ -1,4 +1,4 @@
-"""REF^I12 referral messages, built and validated with hl7apy.
+"""REF^I12 referral messages (I13 to modify, I14 to cancel), built and validated with hl7apy.
 
 A referral is rare next to admissions, so here the library's checks are worth their
 milliseconds: a message that hl7apy finds structurally invalid is never sent.
@@ -25,6 +25,7 @@ from plugin_core.model import (
     FirstContact,
     HouseholdMember,
     Referral,
+    ReferralAction,
     Relationship,
     RiskIndicator,
 )
@@ -35,6 +36,11 @@ RELATIONSHIP_CODES = {
     Relationship.FOSTER_CHILD: ("FCH", "Foster child"),
     Relationship.GRANDCHILD: ("GCH", "Grandchild"),
     Relationship.WARD: ("WRD", "Ward of court"),
+}
+EVENTS = {  # patient referral (I12), modify (I13), cancel (I14): all in the REF_I12 structure
+    ReferralAction.NEW: "I12",
+    ReferralAction.UPDATE: "I13",
+    ReferralAction.CANCEL: "I14",
 }
 CODING_SYSTEMS = {
     "http://hl7.org/fhir/sid/icd-10": "I10",
@@ -86,7 +92,7 @@ def build_ref_i12(
     msh.msh_5 = esc(recipient)
     msh.msh_6 = esc(destination.route.value)
     msh.msh_7 = _dtm(at)
-    msh.msh_9 = "REF^I12^REF_I12"
+    msh.msh_9 = f"REF^{EVENTS[referral.action]}^REF_I12"
     msh.msh_10 = esc(referral.idempotency_key)
     msh.msh_11 = "P"
 
@@ -94,7 +100,11 @@ def build_ref_i12(
     rf1.rf1_1 = "P^Pending^HL70283"
     rf1.rf1_2 = "S^STAT^HL70280" if referral.urgent else "R^Routine^HL70280"
     rf1.rf1_3 = "SAFEGUARDING^Safeguarding children^L"
-    rf1.rf1_6 = f"{esc(referral.id)}^{esc(settings.sending_facility)}"
+    # RF1-6 names the referral the receiver knows; an amendment carries its own id in RF1-11.
+    facility = esc(settings.sending_facility)
+    rf1.rf1_6 = f"{esc(referral.amends or referral.id)}^{facility}"
+    if referral.amends:
+        rf1.rf1_11 = f"{esc(referral.id)}^{facility}"
     rf1.rf1_7 = _dtm(referral.created_at)
     rf1.rf1_8 = _dtm(referral.due_by)
     if referral.level_of_need is not None:
@@ -140,7 +150,7 @@ def _provider(message: Message, role: str, label: str, name: str, ident: str, es
 
 
 def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc: Escape) -> None:
-    pid = message.pid
+    pid = message.add_segment("PID")
     ids: list[str] = []
     if contact is not None:
         person = contact.patient
@@ -159,6 +169,8 @@ def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc
             pid.pid_11 = f"^^^^{esc(person.postcode)}"
     if not ids:
         ids.append(f"{esc(referral.contact_id)}^^^THINKFAMILY^VN")
+    if contact is None or not contact.patient.name:
+        pid.pid_5 = '""'  # the name is required; "" says it is not known here
     for ident in ids:  # one field instance per repetition: hl7apy does not split on "~"
         pid.add_field("PID_3").value = ident
 

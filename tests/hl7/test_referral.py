@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import hl7
@@ -13,13 +13,22 @@ from hl7apy.parser import parse_message
 from hl7apy.validation import Validator
 
 from adapters.hl7.ingest import Reader
+from adapters.hl7.referral import ReferralFacts, build_ref_i12
 from adapters.hl7.settings import load_settings
 from plugin_core.decision_json import decision_from_dict
-from plugin_core.model import ReferralStatus
+from plugin_core.model import (
+    Authority,
+    Channel,
+    Destination,
+    Referral,
+    ReferralAction,
+    ReferralStatus,
+    Route,
+)
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
 from plugin_core.store import open_store
-from plugin_core.trust_config import load_trust_config
+from plugin_core.trust_config import TrustConfig, load_trust_config
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.hl7.mllp_peer import MllpReceiver
 from tests.peers.service import write_trust_config
@@ -148,3 +157,40 @@ def test_silent_receiver_is_a_failed_attempt_retried_later(
     assert stored.receipt is not None and "time limit" in stored.receipt.detail
     assert stored.next_attempt_at > started
     assert len(receiver.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "event"),
+    [(ReferralAction.NEW, "I12"), (ReferralAction.UPDATE, "I13"), (ReferralAction.CANCEL, "I14")],
+)
+def test_updates_and_cancellations_use_their_events_and_name_the_original(
+    config: TrustConfig, action: ReferralAction, event: str
+) -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    amends = None if action is ReferralAction.NEW else "0" * 32
+    referral = Referral(
+        id="1" * 32,
+        decision_id="d-1",
+        contact_id="hl7:NORTHGEN|C23-0001",
+        route=Route.FRONT_DOOR,
+        level_of_need=3,
+        urgent=False,
+        idempotency_key="tf-" + "1" * 32,
+        created_at=now,
+        due_by=now,
+        authority_id="testborough",
+        reasons="Change of address.",
+        action=action,
+        amends=amends,
+    )
+    destination = Destination(
+        Authority("testborough", "Test Borough"), Route.FRONT_DOOR, Channel.HL7, "127.0.0.1:1", True
+    )
+    text = build_ref_i12(
+        referral, destination, load_settings(config), ReferralFacts(), trust_name="Trust", at=now
+    )
+    message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT)
+    assert Validator.validate(message)
+    assert message.msh.msh_9.to_er7() == f"REF^{event}^REF_I12"
+    assert message.msh.msh_10.to_er7() == "tf-" + "1" * 32
+    assert message.rf1.rf1_6.to_er7() == f"{amends or '1' * 32}^TESTTRUST"
