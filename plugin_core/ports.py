@@ -6,6 +6,7 @@ never reach into the store themselves, so the same adapter runs on SQLite or Pos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +39,13 @@ class ServicePort(Protocol):
             (for HL7, sending facility and MSH-10). A key already seen returns the stored
             assessment with ``duplicate=True`` and records nothing new.
         """
+        ...
+
+    def accept_contacts(
+        self, items: Sequence[tuple[FirstContact, str | None]]
+    ) -> list[Accepted | Exception]:
+        """Like :meth:`accept_contact` for several (contact, message key) pairs, committed
+        together; results in order. Raises, storing none, when the commit fails."""
         ...
 
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:

@@ -18,12 +18,30 @@ from typing import Any, TypeVar, Union
 T = TypeVar("T")
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
+
+
 def to_data(value: Any) -> Any:
-    """Plain JSON-ready data for a dataclass, enum, date or container."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    """Plain JSON-ready data for a dataclass, enum, date or container.
+
+    On the path of every accepted message, so the commonest cases are tested first and each
+    dataclass's field names are looked up once.
+    """
+    kind: type = type(value)
+    if kind in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple | frozenset | set):

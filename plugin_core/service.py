@@ -16,12 +16,19 @@ from typing import Any
 from plugin_core.clock import utc_now
 from plugin_core.decide import DecisionInvalid, FieldProblem, amendment
 from plugin_core.engine import ThinkFamily
-from plugin_core.model import Decision, FirstContact, Referral, ReferralAction, ReferralStatus
+from plugin_core.model import (
+    Assessment,
+    Decision,
+    FirstContact,
+    Referral,
+    ReferralAction,
+    ReferralStatus,
+)
 from plugin_core.ports import Accepted, ReferralDetails
 from plugin_core.routing import routes_for
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
-from plugin_core.store.base import StoredReferral
+from plugin_core.store.base import NewContact, StoredReferral
 from plugin_core.trust_config import TrustConfig
 
 log = logging.getLogger("thinkfamily.service")
@@ -80,36 +87,55 @@ class Service:
     # ServicePort -----------------------------------------------------------------------------
 
     def accept_contact(self, contact: FirstContact, *, message_key: str | None = None) -> Accepted:
+        result = self.accept_contacts([(contact, message_key)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def accept_contacts(
+        self, items: Sequence[tuple[FirstContact, str | None]]
+    ) -> list[Accepted | Exception]:
+        """Assess contacts and commit them together: one disk flush for a sender's batch.
+
+        Results are in order; a contact that could not be assessed gets its exception and the
+        others are still recorded. A failed commit raises, and nothing of the batch is stored.
+        """
         now = self.clock()
-        assessment = self.engine.assess(contact, now=now, present=False)
-        audit = AuditEntry(
-            kind="contact.accepted",
-            actor=contact.source,
-            subject=contact.id,
-            details={
-                "household_known": assessment.household_known,
-                "children": len(assessment.children),
-                "indicators": sorted({i.kind.value for i in assessment.indicators}),
-                "prompts": [f"{p.code.value}:{p.severity.value}" for p in assessment.prompts],
-                "authority": assessment.authority.authority.id
-                if assessment.authority.authority
-                else None,
-            },
-        )
-        new, stored = self.store.save_contact(
-            contact, assessment, message_key=message_key, audit=[audit], at=now
-        )
-        if new:
-            log.info(
-                "contact accepted",
-                extra={"contact_id": contact.id, "prompts": len(assessment.prompts)},
+        results: list[Accepted | Exception | None] = []
+        batch: list[NewContact] = []
+        for contact, key in items:
+            try:
+                assessment = self.engine.assess(contact, now=now, present=False)
+            except Exception as exc:
+                results.append(exc)
+                continue
+            results.append(None)
+            batch.append(
+                NewContact(contact, assessment, key, (_contact_audit(contact, assessment),))
             )
-            if assessment.prompts:
-                self.engine.hooks.present(contact, assessment)
-        else:
-            self.count("contacts.duplicate")
-            log.info("contact already recorded", extra={"contact_id": contact.id})
-        return Accepted(contact.id, stored, duplicate=not new)
+        saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+        duplicates = 0
+        out: list[Accepted | Exception] = []
+        pending = iter(batch)
+        for result in results:
+            if result is not None:
+                out.append(result)
+                continue
+            item, (new, stored) = next(pending), next(saved)
+            out.append(Accepted(item.contact.id, stored, duplicate=not new))
+            if new:
+                log.info(
+                    "contact accepted",
+                    extra={"contact_id": item.contact.id, "prompts": len(stored.prompts)},
+                )
+                if stored.prompts:
+                    self.engine.hooks.present(item.contact, stored)
+            else:
+                duplicates += 1
+                log.info("contact already recorded", extra={"contact_id": item.contact.id})
+        if duplicates:
+            self.count("contacts.duplicate", duplicates)
+        return out
 
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
         self.store.append_audit([AuditEntry(kind, actor, subject, details)], self.clock())
@@ -219,6 +245,23 @@ class Service:
         if found is not None:
             self.engine.hooks.referral_update(found.referral, ReferralStatus.ACKNOWLEDGED)
         return found
+
+
+def _contact_audit(contact: FirstContact, assessment: Assessment) -> AuditEntry:
+    return AuditEntry(
+        kind="contact.accepted",
+        actor=contact.source,
+        subject=contact.id,
+        details={
+            "household_known": assessment.household_known,
+            "children": len(assessment.children),
+            "indicators": sorted({i.kind.value for i in assessment.indicators}),
+            "prompts": [f"{p.code.value}:{p.severity.value}" for p in assessment.prompts],
+            "authority": assessment.authority.authority.id
+            if assessment.authority.authority
+            else None,
+        },
+    )
 
 
 def _decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditEntry:

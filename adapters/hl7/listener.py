@@ -188,8 +188,7 @@ class MllpListener:
     def commit(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Commit the contacts of a batch in order; a failure is answered AE ("send again").
 
-        Each contact is its own durable commit, or one group commit when the service offers
-        ``accept_contacts``.
+        Several messages waiting on one connection share one durable commit.
         """
         service = self.service()
         if service is None:
@@ -219,11 +218,9 @@ class MllpListener:
 def _commit_all(service: ServicePort, outcomes: list[Outcome]) -> list[Accepted | Exception]:
     """A group commit when the service has one, else one durable commit after another."""
     batch = [(o.contact, o.header.message_key) for o in outcomes if o.contact is not None]
-    group = getattr(service, "accept_contacts", None)
-    if callable(group) and len(batch) > 1:
+    if len(batch) > 1:
         try:
-            answers: list[Accepted | Exception] = list(group(batch))
-            return answers
+            return service.accept_contacts(batch)
         except Exception as exc:
             log.warning(
                 "hl7: group commit failed with %s; committing one by one", type(exc).__name__

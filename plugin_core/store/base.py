@@ -73,6 +73,16 @@ class Backend(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class NewContact:
+    """A contact to record, with its assessment, the sender's message key and audit entries."""
+
+    contact: FirstContact
+    assessment: Assessment
+    message_key: str | None
+    audit: tuple[AuditEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredContact:
     id: str
     received_at: datetime
@@ -191,6 +201,23 @@ class Store:
 
     # Contacts -------------------------------------------------------------------------------
 
+    def save_contacts(
+        self, items: Sequence[NewContact], *, at: datetime
+    ) -> list[tuple[bool, Assessment]]:
+        """Record contacts durably in one transaction (one disk flush for the lot).
+
+        Returns (new, assessment) for each, in order: an already-seen message key or contact
+        id, even earlier in the same batch, gives (False, the stored assessment) and writes
+        nothing for it.
+        """
+        try:
+            return self._save_contacts(items, at)
+        except Exception as exc:
+            if not self.backend.is_unique_violation(exc):
+                raise
+        # Another instance committed one of these first: the retry answers with its copy.
+        return self._save_contacts(items, at)
+
     def save_contact(
         self,
         contact: FirstContact,
@@ -200,51 +227,64 @@ class Store:
         audit: Sequence[AuditEntry],
         at: datetime,
     ) -> tuple[bool, Assessment]:
-        """Record a contact durably. Returns (new, assessment); an already-seen message key or
-        contact id returns (False, the stored assessment) and writes nothing."""
-        try:
-            return self._save_contact(contact, assessment, message_key, audit, at)
-        except Exception as exc:
-            if not self.backend.is_unique_violation(exc):
-                raise
-        # Another instance committed the same message or contact first: answer with its copy.
-        return self._save_contact(contact, assessment, message_key, audit, at)
+        """Record one contact durably; see :meth:`save_contacts`."""
+        return self.save_contacts(
+            [NewContact(contact, assessment, message_key, tuple(audit))], at=at
+        )[0]
 
-    def _save_contact(
-        self,
-        contact: FirstContact,
-        assessment: Assessment,
-        message_key: str | None,
-        audit: Sequence[AuditEntry],
-        at: datetime,
-    ) -> tuple[bool, Assessment]:
+    def _save_contacts(
+        self, items: Sequence[NewContact], at: datetime
+    ) -> list[tuple[bool, Assessment]]:
+        results: list[tuple[bool, Assessment]] = []
+        written: dict[str, Assessment] = {}
         with self.transaction() as tx:
-            if message_key is not None:
-                row = tx.one(
-                    "SELECT assessment FROM contacts WHERE message_key = ?", (message_key,)
-                )
-                if row is not None:
-                    return False, serialise.loads(Assessment, row[0])
-            row = tx.one("SELECT assessment FROM contacts WHERE id = ?", (contact.id,))
-            if row is not None:
-                return False, serialise.loads(Assessment, row[0])
-            severities = sorted(assessment.prompts, key=lambda p: p.severity.rank, reverse=True)
-            tx.execute(
-                "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity, prompt_codes, contact, assessment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    contact.id,
-                    ts(at),
-                    contact.source,
-                    message_key,
-                    "open" if assessment.prompts else "no-action-needed",
-                    severities[0].severity.value if severities else None,
-                    ",".join(p.code.value for p in assessment.prompts),
-                    serialise.dumps(contact),
-                    serialise.dumps(assessment),
-                ),
+            for item in items:
+                found = self._stored_assessment(tx, item, written)
+                if found is not None:
+                    results.append((False, found))
+                    continue
+                self._insert_contact(tx, item, at)
+                written[item.contact.id] = item.assessment
+                if item.message_key is not None:
+                    written[f"key:{item.message_key}"] = item.assessment
+                results.append((True, item.assessment))
+        return results
+
+    def _stored_assessment(
+        self, tx: _Tx, item: NewContact, written: dict[str, Assessment]
+    ) -> Assessment | None:
+        if item.message_key is not None:
+            if f"key:{item.message_key}" in written:
+                return written[f"key:{item.message_key}"]
+            row = tx.one(
+                "SELECT assessment FROM contacts WHERE message_key = ?", (item.message_key,)
             )
-            self._append(tx, audit, at)
-        return True, assessment
+            if row is not None:
+                return serialise.loads(Assessment, row[0])
+        if item.contact.id in written:
+            return written[item.contact.id]
+        row = tx.one("SELECT assessment FROM contacts WHERE id = ?", (item.contact.id,))
+        return serialise.loads(Assessment, row[0]) if row is not None else None
+
+    def _insert_contact(self, tx: _Tx, item: NewContact, at: datetime) -> None:
+        prompts = item.assessment.prompts
+        top = max(prompts, key=lambda p: p.severity.rank, default=None)
+        tx.execute(
+            "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity,"
+            " prompt_codes, contact, assessment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.contact.id,
+                ts(at),
+                item.contact.source,
+                item.message_key,
+                "open" if prompts else "no-action-needed",
+                top.severity.value if top else None,
+                ",".join(p.code.value for p in prompts),
+                serialise.dumps(item.contact),
+                serialise.dumps(item.assessment),
+            ),
+        )
+        self._append(tx, item.audit, at)
 
     def get_contact(self, contact_id: str) -> StoredContact | None:
         with self.transaction() as tx:

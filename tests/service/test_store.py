@@ -153,3 +153,20 @@ def test_audit_append_from_an_adapter_is_chained(service: Service) -> None:
     service.store.append_audit([AuditEntry("x", "y", "z", {})], NOW)
     count, broken = service.store.verify_audit()
     assert count == 2 and broken is None
+
+
+def test_group_commit_answers_each_contact_in_order_and_spots_repeats_within_the_batch(
+    service: Service,
+) -> None:
+    service.accept_contact(_contact(service, "c-g0"), message_key="FAC|G0")
+    results = service.accept_contacts(
+        [
+            (_contact(service, "c-g1"), "FAC|G1"),
+            (_contact(service, "c-g0-again"), "FAC|G0"),  # resent before
+            (_contact(service, "c-g2"), "FAC|G2"),
+            (_contact(service, "c-g2-again"), "FAC|G2"),  # resent within the batch
+        ]
+    )
+    assert [getattr(r, "duplicate", None) for r in results] == [False, True, False, True]
+    assert sorted(c.id for c in service.store.list_contacts()) == ["c-g0", "c-g1", "c-g2"]
+    assert service.store.counters()["contacts.duplicate"] == 2
