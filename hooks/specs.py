@@ -69,6 +69,20 @@ def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
     """
 
 
+@_hookspec
+def thinkfamily_split_messages(data: bytes, hint: str) -> list[bytes] | None:
+    """Split a file of traffic (a day of HL7 messages, say) into single messages.
+
+    Called by ``thinkfamily replay FILE`` before each message is read with
+    ``thinkfamily_parse_contact``.
+
+    :param data: the file's bytes.
+    :param hint: the file name, possibly empty.
+    :returns: the messages in file order, or ``None`` when the data is not this plugin's
+        format. Stops at the first non-None result.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Gathering facts about a contact
 # ---------------------------------------------------------------------------------------------

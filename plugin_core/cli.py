@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate a trust configuration")
     check.add_argument("path")
 
+    replay = sub.add_parser(
+        "replay", help="print the prompts a file of HL7 traffic would raise (writes nothing)"
+    )
+    replay.add_argument(
+        "file", help="messages: MLLP-framed, one per line, or FHS/BHS batches; - for stdin"
+    )
+    replay.add_argument("--config", help="trust configuration (default: the example trust)")
+
     serve = sub.add_parser("serve", help="run the service: HTTP, MLLP listener and outbox worker")
     serve.add_argument("--config", help="trust configuration (default: the example trust)")
     serve.add_argument(
@@ -180,6 +188,29 @@ def _config(args: argparse.Namespace) -> int:
         print(f"{len(errors)} error(s) in {args.path}", file=sys.stderr)
         return 1
     print(f"{args.path}: valid ({len(issues)} warning(s))")
+    return 0
+
+
+@command("replay")
+def _replay(args: argparse.Namespace) -> int:
+    from plugin_core.engine import ThinkFamily
+    from plugin_core.replay import print_report, replay
+
+    config = load_config_or_fail(args.config)
+    if isinstance(config, int):
+        return config
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        return fail(f"{args.file}: cannot read ({exc.strerror})")
+    try:
+        tf = ThinkFamily(config)
+    except ConfigError as exc:
+        return _config_failed(exc)
+    report = replay(data, tf, hint=args.file)
+    if report is None:
+        return fail(f"{args.file}: no plugin reads this file as a series of messages")
+    print_report(report, sys.stdout)
     return 0
 
 

@@ -161,6 +161,13 @@ class Hooks:
             return contact
         return None
 
+    def split_messages(self, data: bytes, hint: str = "") -> list[bytes] | None:
+        for _, messages in self._answers(
+            "thinkfamily_split_messages", _list_of(bytes), data=data, hint=hint
+        ):
+            return messages
+        return None
+
     # Facts --------------------------------------------------------------------------------
 
     def household(self, contact: FirstContact) -> tuple[HouseholdMember, ...] | None:

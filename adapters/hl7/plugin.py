@@ -14,8 +14,8 @@ from adapters.hl7.client import MllpSendError, send_and_wait
 from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
-from adapters.hl7.replay import split_messages
 from adapters.hl7.settings import Hl7Settings, Hl7SettingsError, load_settings
+from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
 from plugin_core.clock import utc_now
 from plugin_core.errors import ContactInvalid
@@ -57,9 +57,12 @@ class Hl7Plugin:
             raise ContactInvalid(
                 f"the input holds {len(messages)} HL7 messages; give one, or use replay"
             )
-        return self.reader.contact(messages[0] if messages else data)
+        message = messages[0] if messages else data
+        if message.startswith(b"\x0b"):  # split_messages keeps the start block of a cut frame
+            raise ContactInvalid("MLLP: the frame is cut short (no end block)")
+        return self.reader.contact(message)
 
-    @hookimpl(optionalhook=True)
+    @hookimpl
     def thinkfamily_split_messages(self, data: bytes, hint: str) -> list[bytes] | None:
         """Messages in a file of HL7 traffic (for ``thinkfamily replay``), or None if not HL7."""
         if not looks_like_hl7(data):

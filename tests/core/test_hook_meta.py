@@ -20,7 +20,7 @@ from .builders import REPO
 
 TESTS = REPO / "tests"
 HOOKS_DOC = REPO / "docs" / "hooks.md"
-FIRST_ANSWER = {"parse_contact", "locate_authority", "dispatch"}
+FIRST_ANSWER = {"parse_contact", "split_messages", "locate_authority", "dispatch"}
 
 
 def hook_specs() -> list[Callable[..., Any]]:
