@@ -32,7 +32,10 @@ def _framed(data: bytes) -> list[bytes]:
     """Framed messages. A frame cut short keeps its start block and no end block, so reading
     it reports the truncation instead of taking part of a message for a whole one."""
     decoder = FrameDecoder(max(len(data), 1))
-    out = [event.data if isinstance(event, Frame) else b"\x0b" + event.data for event in decoder.feed(data)]
+    out = [
+        event.data if isinstance(event, Frame) else b"\x0b" + event.data
+        for event in decoder.feed(data)
+    ]
     if decoder.pending:
         out.append(data[data.rfind(b"\x0b") :])
     return [m for m in out if m.strip(b"\x0b \r\n")]
