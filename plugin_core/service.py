@@ -124,7 +124,9 @@ class Service:
             item, (new, stored) = next(pending), next(saved)
             out.append(Accepted(item.contact.id, stored, duplicate=not new))
             if new:
-                log.info(
+                # Debug, not info: at HL7 rates one line per contact floods the log; the
+                # audit trail already records every contact accepted.
+                log.debug(
                     "contact accepted",
                     extra={"contact_id": item.contact.id, "prompts": len(stored.prompts)},
                 )

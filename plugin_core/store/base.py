@@ -43,11 +43,11 @@ class StoreError(RuntimeError):
 
 def ts(value: datetime) -> str:
     """UTC text with fixed width, so times sort correctly as text on both backends."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
 
 
 class Cursor(Protocol):
