@@ -100,3 +100,31 @@ def test_unusable_database_url_exits_2_with_reason(url: str) -> None:
     result = _verify(url)
     assert result.returncode == 2
     assert "thinkfamily:" in result.stderr
+
+
+def test_contacts_command_lists_ids_and_states_without_patient_details(db_url: str) -> None:
+    from plugin_core.contact_json import contact_from_dict
+    from plugin_core.service import Service
+    from plugin_core.trust_config import load_trust_config
+
+    from .conftest import IDENTIFIERS, contact_doc
+
+    config = load_trust_config()
+    service = Service(config, open_store(db_url), entry_points=False)
+    for n in range(3):
+        service.accept_contact(contact_from_dict(contact_doc(f"c-list-{n}"), config.code_lists))
+    service.store.close()
+    result = subprocess.run(
+        [THINKFAMILY, "contacts", "--db", db_url], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert all(f"c-list-{n}" in result.stdout for n in range(3))
+    assert "3 contact(s)" in result.stdout and "consider-children" in result.stdout
+    assert not any(value in result.stdout for value in IDENTIFIERS)
+    only_referred = subprocess.run(
+        [THINKFAMILY, "contacts", "--db", db_url, "--state", "referred"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "0 contact(s)" in only_referred.stdout
