@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "adapters.hl7.plugin",
     "adapters.fhir.plugin",
     "adapters.email.plugin",
+    "adapters.web.plugin",
 )
 """Built-in plugins, registered by module name like anyone else's; a host may block any."""
 
