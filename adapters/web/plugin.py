@@ -1,0 +1,29 @@
+"""Built-in plugin: the clinician web pages at ``/form/{contact_id}``.
+
+Settings come from the trust configuration's ``[web]`` section (see ``plugin_core.links``):
+``base_url``, ``secret_env``, ``link_ttl_minutes`` and ``frame_ancestors``. Without the secret
+in the environment the pages answer 503 and say which variable to set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.web.routes import FormPages
+from hooks import hookimpl
+from plugin_core.links import WebSettings, web_settings
+from plugin_core.plugins import PluginContext
+
+
+class WebPlugin:
+    def __init__(self, context: PluginContext) -> None:
+        self.context = context
+        self.settings: WebSettings = web_settings(context.config)
+
+    @hookimpl
+    def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
+        return list(FormPages(context, self.settings).routes())
+
+
+def make_plugin(context: PluginContext) -> WebPlugin:
+    return WebPlugin(context)

@@ -1,0 +1,83 @@
+"""Words the pages show for the model's codes: short, plain British English."""
+
+from __future__ import annotations
+
+from plugin_core.model import Consent, IndicatorKind, LawfulBasis, Relationship, Route, Severity
+
+SEVERITY = {
+    Severity.INFO: "Information",
+    Severity.WARNING: "Warning",
+    Severity.CRITICAL: "Critical",
+}
+
+LEVELS = (
+    (1, "Universal", "needs met by everyday services; no referral"),
+    (2, "Additional needs", "early help"),
+    (3, "Complex needs", "child in need assessment (Children Act 1989 s17)"),
+    (4, "Acute needs", "significant harm suspected (s47 enquiries)"),
+)
+
+LAWFUL_BASIS = (
+    (LawfulBasis.PUBLIC_TASK, "Public task"),
+    (LawfulBasis.LEGAL_OBLIGATION, "Legal obligation"),
+    (LawfulBasis.CONSENT, "Consent"),
+    (LawfulBasis.VITAL_INTERESTS, "Vital interests"),
+)
+
+CONSENT = (
+    (Consent.GIVEN, "Given"),
+    (Consent.REFUSED, "Refused"),
+    (Consent.NOT_SOUGHT, "Not sought"),
+)
+
+INDICATORS = {
+    IndicatorKind.SUBSTANCE_MISUSE: "Substance misuse",
+    IndicatorKind.MENTAL_HEALTH: "Mental ill health",
+    IndicatorKind.DOMESTIC_ABUSE: "Domestic abuse",
+    IndicatorKind.CHILD_PROTECTION: "Child on a child protection plan",
+    IndicatorKind.PREGNANCY: "Pregnancy",
+    IndicatorKind.OTHER: "Other",
+}
+
+RELATIONSHIPS = {
+    Relationship.CHILD: "Child",
+    Relationship.STEPCHILD: "Stepchild",
+    Relationship.FOSTER_CHILD: "Foster child",
+    Relationship.GRANDCHILD: "Grandchild",
+    Relationship.WARD: "Ward",
+    Relationship.SIBLING: "Sibling",
+    Relationship.PARTNER: "Partner",
+    Relationship.PARENT: "Parent",
+    Relationship.OTHER_RELATIVE: "Other relative",
+    Relationship.OTHER: "Other",
+    Relationship.UNKNOWN: "Relationship not known",
+}
+
+ROUTES = {
+    Route.EARLY_HELP: "Early help",
+    Route.FRONT_DOOR: "Children's services front door",
+    Route.OUT_OF_HOURS: "Emergency duty team (out of hours)",
+    Route.POLICE: "Police",
+    Route.LADO: "LADO (allegations about people who work with children)",
+}
+
+FIELD_LABELS = {
+    "share": "Share information",
+    "level_of_need": "Level of need",
+    "reasons": "Reasons",
+    "what_shared": "What is shared",
+    "lawful_basis": "Lawful basis",
+    "consent": "Consent",
+    "consent_not_sought_reason": "Why consent was not sought",
+    "immediate_danger": "Immediate danger",
+    "concerns_person_working_with_children": "Someone who works with children",
+    "no_action_override_reason": "Reason for not referring",
+    "authority_id": "Local authority",
+    "child_refs": "Children concerned",
+    "decided_by": "Decided by",
+    "id": "Form",
+}
+
+
+def lives_with(value: bool | None) -> str:
+    return {True: "lives with the patient", False: "lives elsewhere", None: "home not known"}[value]

@@ -1,0 +1,246 @@
+"""Signed, expiring links to the clinician form.
+
+A link opens one contact's form for one professional until it expires. The token carries the
+professional's id, the expiry and an HMAC-SHA256 over contact, professional and expiry, so the
+form knows who decides without a login of its own, and a link copied to another contact, edited
+or kept past its time is refused. No patient data is in the link; the secret is read from an
+environment variable that the ``[web]`` section names, never from the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from plugin_core.trust_config import ConfigError, ConfigIssue, TrustConfig
+
+DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
+DEFAULT_TTL = timedelta(hours=12)
+MAX_TTL = timedelta(days=7)
+MIN_SECRET_LENGTH = 32
+MAX_PROFESSIONAL_ID = 200
+_PURPOSE = "thinkfamily-form-link-v1"
+
+
+class LinkError(Exception):
+    """A form link that cannot be used; the message says why, in words for the professional."""
+
+
+class NoSecret(LinkError):
+    """The environment variable holding the form secret is unset or too short."""
+
+    def __init__(self, env: str) -> None:
+        self.env = env
+        super().__init__(
+            f"set the {env} environment variable to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters"
+        )
+
+
+class LinkExpired(LinkError):
+    def __init__(self) -> None:
+        super().__init__("the link has expired")
+
+
+class LinkTampered(LinkError):
+    def __init__(self) -> None:
+        super().__init__("the link is incomplete or has been changed")
+
+
+class WrongContact(LinkError):
+    def __init__(self) -> None:
+        super().__init__("the link belongs to another contact")
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The ``[web]`` section: where the pages are served and how links are signed."""
+
+    base_url: str = ""
+    secret_env: str = DEFAULT_SECRET_ENV
+    link_ttl: timedelta = DEFAULT_TTL
+    frame_ancestors: tuple[str, ...] = ()
+    configured: bool = False
+
+    def secret(self) -> bytes:
+        return form_secret(self.secret_env)
+
+    def link(self, contact_id: str, professional_id: str) -> str:
+        """A link for this contact and professional; raises NoSecret when none is set."""
+        return make_link(
+            self.base_url, contact_id, professional_id, self.link_ttl, secret_env=self.secret_env
+        )
+
+
+_KEYS = frozenset({"base_url", "secret_env", "link_ttl_minutes", "frame_ancestors", "secret"})
+
+
+def check_web_settings(data: dict[str, Any], path: Path) -> tuple[WebSettings, list[ConfigIssue]]:
+    """Settings and every fault in ``[web]``, each naming file, key and reason."""
+    issues: list[ConfigIssue] = []
+
+    def error(key: str, reason: str) -> None:
+        issues.append(ConfigIssue(str(path), f"web.{key}", reason))
+
+    for key in sorted(set(data) - _KEYS):
+        error(key, "is not a known setting")
+    if "secret" in data:
+        error("secret", "secrets must not be written in the file; name a variable in secret_env")
+    base_url = data.get("base_url", "")
+    if not isinstance(base_url, str) or (
+        base_url and not base_url.startswith(("https://", "http://"))
+    ):
+        error("base_url", "must be an http(s) URL")
+        base_url = ""
+    secret_env = data.get("secret_env", DEFAULT_SECRET_ENV)
+    if not isinstance(secret_env, str) or not secret_env.strip():
+        error("secret_env", "must name an environment variable")
+        secret_env = DEFAULT_SECRET_ENV
+    minutes = data.get("link_ttl_minutes", DEFAULT_TTL.total_seconds() // 60)
+    max_minutes = MAX_TTL.total_seconds() // 60
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes < 1:
+        error("link_ttl_minutes", "must be a number of minutes, 1 or more")
+        minutes = DEFAULT_TTL.total_seconds() // 60
+    elif minutes > max_minutes:
+        error("link_ttl_minutes", f"must be at most {max_minutes:.0f} (seven days)")
+        minutes = max_minutes
+    ancestors = data.get("frame_ancestors", [])
+    if not isinstance(ancestors, list) or not all(
+        isinstance(a, str) and _is_origin(a) for a in ancestors
+    ):
+        error("frame_ancestors", "must be a list of origins such as https://ehr.example.nhs.uk")
+        ancestors = []
+    settings = WebSettings(
+        base_url=base_url.rstrip("/"),
+        secret_env=secret_env.strip(),
+        link_ttl=timedelta(minutes=float(minutes)),
+        frame_ancestors=tuple(ancestors),
+        configured=bool(data),
+    )
+    return settings, issues
+
+
+def web_settings(config: TrustConfig) -> WebSettings:
+    """The checked ``[web]`` settings; raises ConfigError listing every fault."""
+    settings, issues = check_web_settings(config.section("web"), config.path)
+    if issues:
+        raise ConfigError(issues)
+    return settings
+
+
+def _is_origin(text: str) -> bool:
+    """``scheme://host[:port]`` and nothing else: the value goes into a CSP header."""
+    parts = urlsplit(text)
+    return (
+        parts.scheme in ("https", "http")
+        and bool(parts.netloc)
+        and not (parts.path or parts.query or parts.fragment)
+        and not any(c in text for c in " ;,'\"")
+    )
+
+
+def form_secret(secret_env: str = DEFAULT_SECRET_ENV) -> bytes:
+    """The signing secret from the environment; raises NoSecret naming the variable."""
+    value = os.environ.get(secret_env, "")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise NoSecret(secret_env)
+    return value.encode()
+
+
+def make_token(
+    contact_id: str,
+    professional_id: str,
+    ttl: timedelta = DEFAULT_TTL,
+    *,
+    secret: bytes,
+    now: float | None = None,
+) -> str:
+    """A token for the form of ``contact_id`` decided by ``professional_id``."""
+    if not professional_id or len(professional_id) > MAX_PROFESSIONAL_ID:
+        raise ValueError(f"a professional id of 1 to {MAX_PROFESSIONAL_ID} characters is needed")
+    if not contact_id:
+        raise ValueError("a contact id is needed")
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise ValueError("a link lasts more than no time and at most seven days")
+    expires = int((time.time() if now is None else now) + ttl.total_seconds())
+    who = _b64(professional_id.encode())
+    return f"{who}.{expires}.{_contact_tag(contact_id)}.{_mac(secret, contact_id, professional_id, expires)}"
+
+
+def make_link(
+    base_url: str,
+    contact_id: str,
+    professional_id: str,
+    ttl: timedelta = DEFAULT_TTL,
+    *,
+    secret_env: str = DEFAULT_SECRET_ENV,
+    now: float | None = None,
+) -> str:
+    """The URL of the form for one contact, signed for one professional.
+
+    :param base_url: where the service's pages are reached, for example
+        ``https://thinkfamily.example.nhs.uk``.
+    :raises NoSecret: the secret environment variable is unset or too short.
+    """
+    token = make_token(contact_id, professional_id, ttl, secret=form_secret(secret_env), now=now)
+    return f"{base_url.rstrip('/')}/form/{quote(contact_id, safe='')}?t={token}"
+
+
+def check(
+    token: str,
+    contact_id: str,
+    *,
+    secret: bytes | None = None,
+    secret_env: str = DEFAULT_SECRET_ENV,
+    now: float | None = None,
+) -> str:
+    """The professional id a valid token was made for.
+
+    :raises NoSecret: no secret is configured.
+    :raises WrongContact: the token was made for another contact.
+    :raises LinkTampered: the token is malformed or does not match its signature.
+    :raises LinkExpired: the token is genuine but past its expiry.
+    """
+    key = secret if secret is not None else form_secret(secret_env)
+    parts = token.split(".")
+    if len(parts) != 4 or len(token) > 400:
+        raise LinkTampered()
+    who, expires_text, tag, mac = parts
+    try:
+        professional_id = base64.urlsafe_b64decode(who + "=" * (-len(who) % 4)).decode()
+        expires = int(expires_text)
+    except (ValueError, UnicodeDecodeError):
+        raise LinkTampered() from None
+    if not expires_text.isdigit() or not professional_id:
+        raise LinkTampered()
+    expected = _mac(key, contact_id, professional_id, expires)
+    if not hmac.compare_digest(mac.encode(), expected.encode()):
+        if not hmac.compare_digest(tag.encode(), _contact_tag(contact_id).encode()):
+            raise WrongContact()
+        raise LinkTampered()
+    if (time.time() if now is None else now) >= expires:
+        raise LinkExpired()
+    return professional_id
+
+
+def _mac(secret: bytes, contact_id: str, professional_id: str, expires: int) -> str:
+    message = json.dumps([_PURPOSE, contact_id, professional_id, expires]).encode()
+    return _b64(hmac.new(secret, message, hashlib.sha256).digest()[:16])
+
+
+def _contact_tag(contact_id: str) -> str:
+    """A short, unsigned hint of the contact, so a link opened on another one says so."""
+    return _b64(hashlib.sha256(contact_id.encode()).digest()[:3])
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
