@@ -24,6 +24,7 @@ from plugin_core.model import (
     Receipt,
     Referral,
     ReferralStatus,
+    Route,
     Severity,
 )
 from plugin_core.plugins import Hooks, PluginContext, plugin_manager
@@ -154,11 +155,16 @@ class ThinkFamily:
     ) -> Prompt:
         """What to tell the professional when a referral needs a phone call now."""
         where = where or self.destination_for(referral, at or self.clock())
-        phones = ", ".join(where.phones) or "the number in your safeguarding policy"
-        name = where.authority.name if where.authority else where.label or "children's services"
         severity = Severity.CRITICAL if referral.urgent else Severity.WARNING
-        summary = f"Phone {name} now: {phones}."
+        detail = "The referral has not been acknowledged. Call, then record who you spoke to."
+        if where.route is Route.POLICE:
+            return Prompt(PromptCode.CALL_NOW, severity, "Phone the police now: 999.", detail)
+        name = where.authority.name if where.authority else "children's services"
+        if not where.phones:
+            # Never invent a number: say none is set up and where to turn instead.
+            summary = f"No number is set up for {name} at this time. Ask switchboard for the duty team; 999 if a child is in danger now."
+            return Prompt(PromptCode.CALL_NOW, severity, summary[:140], detail)
+        summary = f"Phone {name} now: {', '.join(where.phones)}."
         if len(summary) > 140:
             summary = summary[:137] + "..."
-        detail = "The referral has not been acknowledged. Call, then record who you spoke to."
         return Prompt(PromptCode.CALL_NOW, severity, summary, detail)
