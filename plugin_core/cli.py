@@ -12,6 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plugin_core.engine import ThinkFamily
 
 from plugin_core.trust_config import (
     ConfigError,
@@ -125,27 +129,36 @@ def parse_now(raw: str | None) -> datetime | int | None:
     return value
 
 
-@command("assess")
-def _assess(args: argparse.Namespace) -> int:
-    from plugin_core.contact_json import assessment_to_dict
+def _engine_and_input(args: argparse.Namespace) -> tuple[ThinkFamily, bytes] | int:
+    """The trust's engine and the input file's bytes, or the exit code after saying why not."""
     from plugin_core.engine import ThinkFamily
-    from plugin_core.errors import ContactInvalid, ContactSkipped
-    from plugin_core.plugins import PluginError
 
     config = load_config_or_fail(args.config)
     if isinstance(config, int):
         return config
-    now = parse_now(args.now)
-    if isinstance(now, int):
-        return now
     try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         return fail(f"{args.file}: cannot read ({exc.strerror})")
     try:
-        tf = ThinkFamily(config)
+        return ThinkFamily(config), data
     except ConfigError as exc:
         return _config_failed(exc)
+
+
+@command("assess")
+def _assess(args: argparse.Namespace) -> int:
+    from plugin_core.contact_json import assessment_to_dict
+    from plugin_core.errors import ContactInvalid, ContactSkipped
+    from plugin_core.plugins import PluginError
+
+    now = parse_now(args.now)
+    if isinstance(now, int):
+        return now
+    loaded = _engine_and_input(args)
+    if isinstance(loaded, int):
+        return loaded
+    tf, data = loaded
     try:
         contact = tf.hooks.parse_contact(data, args.file)
     except ContactInvalid as exc:
@@ -193,20 +206,12 @@ def _config(args: argparse.Namespace) -> int:
 
 @command("replay")
 def _replay(args: argparse.Namespace) -> int:
-    from plugin_core.engine import ThinkFamily
     from plugin_core.replay import print_report, replay
 
-    config = load_config_or_fail(args.config)
-    if isinstance(config, int):
-        return config
-    try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    except OSError as exc:
-        return fail(f"{args.file}: cannot read ({exc.strerror})")
-    try:
-        tf = ThinkFamily(config)
-    except ConfigError as exc:
-        return _config_failed(exc)
+    loaded = _engine_and_input(args)
+    if isinstance(loaded, int):
+        return loaded
+    tf, data = loaded
     report = replay(data, tf, hint=args.file)
     if report is None:
         return fail(f"{args.file}: no plugin reads this file as a series of messages")
