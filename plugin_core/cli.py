@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from plugin_core.engine import ThinkFamily
+    from plugin_core.store import Store
 
 from plugin_core.trust_config import (
     ConfigError,
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser("verify", help="check the audit trail's hash chain")
     verify.add_argument("--db", required=True)
+    listing = audit_sub.add_parser("list", help="print audit entries as JSON lines, for review")
+    listing.add_argument("--db", required=True)
+    listing.add_argument("--kind", help="only entries of this kind, e.g. decision.recorded")
+    listing.add_argument(
+        "--since", help="only entries at or after this date or time (ISO 8601, UTC)"
+    )
     return parser
 
 
@@ -276,6 +283,8 @@ def _audit(args: argparse.Namespace) -> int:
     store = _open(args.db)
     if not isinstance(store, Store):
         return 2
+    if args.audit_command == "list":
+        return _audit_list(store, args)
     count, broken = store.verify_audit()
     if broken is not None:
         print(f"audit trail broken at entry {broken.seq}: {broken.reason}", file=sys.stderr)
@@ -283,6 +292,36 @@ def _audit(args: argparse.Namespace) -> int:
     entries = store.audit_entries()
     head = entries[-1].hash if entries else "genesis"
     print(f"audit trail intact: {count} entries, head {head}")
+    return 0
+
+
+def _audit_list(store: Store, args: argparse.Namespace) -> int:
+    """Entries for a safeguarding lead's review: who, when, what, about which id, and why."""
+    from datetime import UTC
+
+    from plugin_core.store.base import ts
+
+    since = ""
+    if args.since:
+        try:
+            moment = datetime.fromisoformat(args.since)
+        except ValueError:
+            return fail("--since must be an ISO 8601 date or time, for example 2026-03-01")
+        since = ts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    shown = 0
+    for entry in store.audit_entries():
+        if (args.kind and entry.kind != args.kind) or entry.at < since:
+            continue
+        record = {
+            "seq": entry.seq,
+            "at": entry.at,
+            "kind": entry.kind,
+            "actor": entry.actor,
+            "subject": entry.subject,
+        }
+        print(json.dumps(record | {"details": json.loads(entry.details)}, ensure_ascii=False))
+        shown += 1
+    print(f"{shown} entr{'y' if shown == 1 else 'ies'}", file=sys.stderr)
     return 0
 
 

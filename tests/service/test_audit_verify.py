@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -128,3 +129,55 @@ def test_contacts_command_lists_ids_and_states_without_patient_details(db_url: s
         timeout=60,
     )
     assert "0 contact(s)" in only_referred.stdout
+
+
+def test_audit_list_gives_a_lead_each_decision_with_who_and_why(db_url: str) -> None:
+    store = open_store(db_url)
+    store.append_audit(
+        [AuditEntry("contact.accepted", "hl7", "c-1", {"prompts": ["consider-children:warning"]})],
+        NOW,
+    )
+    store.append_audit(
+        [
+            AuditEntry(
+                "decision.recorded",
+                "nurse-17",
+                "d-1",
+                {"share": False, "reasons": "Needs met by the other parent."},
+            )
+        ],
+        NOW.replace(day=5),
+    )
+    store.close()
+    result = subprocess.run(
+        [
+            THINKFAMILY,
+            "audit",
+            "list",
+            "--db",
+            db_url,
+            "--kind",
+            "decision.recorded",
+            "--since",
+            "2026-03-04",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    entry = json.loads(line)
+    assert (entry["actor"], entry["subject"], entry["details"]["share"]) == (
+        "nurse-17",
+        "d-1",
+        False,
+    )
+    assert entry["details"]["reasons"] == "Needs met by the other parent."
+    later = subprocess.run(
+        [THINKFAMILY, "audit", "list", "--db", db_url, "--since", "2026-03-06T00:00:00+00:00"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert later.stdout == "" and "0 entries" in later.stderr
