@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from adapters.web.form import FormInput
 from adapters.web.html import esc, join
@@ -27,6 +28,7 @@ from plugin_core.decide import FieldProblem
 from plugin_core.model import (
     Assessment,
     Authority,
+    Channel,
     Child,
     Decision,
     Destination,
@@ -36,6 +38,11 @@ from plugin_core.model import (
 )
 
 Problems = Mapping[str, Sequence[str]]
+_LONDON = ZoneInfo("Europe/London")
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def group_problems(problems: Iterable[FieldProblem]) -> dict[str, list[str]]:
@@ -144,7 +151,7 @@ class FormPage:
 
 def _error(name: str, problems: Problems) -> str:
     return join(
-        f'<span class="error" id="err-{esc(name)}">{esc(reason)}</span>'
+        f'<span class="error" id="err-{esc(name)}">{esc(sentence(reason))}</span>'
         for reason in problems.get(name, ())
     )
 
@@ -170,7 +177,7 @@ def _radios(
     items = join(
         f'<label class="option"><input type="radio" name="{esc(name)}" value="{esc(value)}"'
         f"{' checked' if value == selected else ''}{_described(name, problems, bool(hint))}>"
-        f"{esc(label)}{f' <span class=hint>{esc(more)}</span>' if more else ''}</label>"
+        f"{esc(label)}{_more(more)}</label>"
         for value, label, more in options
     )
     css = "group invalid" if name in problems else "group"
@@ -178,6 +185,10 @@ def _radios(
         f'<fieldset class="{css}" id="f-{esc(name)}"><legend>{esc(legend)}</legend>'
         f"{_hint(name, hint)}{_error(name, problems)}{items}</fieldset>"
     )
+
+
+def _more(text: str) -> str:
+    return f' <span class="hint">{esc(text)}</span>' if text else ""
 
 
 def _textarea(name: str, label: str, value: str, problems: Problems, hint: str = "") -> str:
@@ -394,7 +405,7 @@ def confirmation_page(
             rows.append(("Why consent was not sought", decision.consent_not_sought_reason))
     if decision.no_action_override_reason:
         rows.append(("Reason for not referring", decision.no_action_override_reason))
-    rows.append(("Recorded", decision.decided_at.strftime("%d %b %Y %H:%M UTC")))
+    rows.append(("Recorded", decision.decided_at.astimezone(_LONDON).strftime("%d %b %Y %H:%M")))
     details = join(f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in rows)
     if sent:
         referral_rows = join(
@@ -425,7 +436,7 @@ def _label(options: Sequence[tuple[object, str]], value: object) -> str:
 def _level_text(level: int | None) -> str:
     for n, name, meaning in LEVELS:
         if n == level:
-            return f"{n} – {name} ({meaning})"
+            return f"{n} – {name}: {meaning}"
     return "—"
 
 
@@ -440,7 +451,15 @@ def _authority_name(sent: Sent, names: Mapping[str, str]) -> str:
 def _how(sent: Sent) -> str:
     if sent.call_now is not None:
         return "Phone now"
-    return f"Sent by {sent.destination.channel.value.upper()}"
+    return _CHANNELS[sent.destination.channel]
+
+
+_CHANNELS = {
+    Channel.FHIR: "Sent electronically",
+    Channel.HL7: "Sent electronically",
+    Channel.EMAIL: "Sent by secure email",
+    Channel.PHONE: "Phone now",
+}
 
 
 def _call_box(sent: Sent) -> str:
@@ -466,7 +485,7 @@ def _call_box(sent: Sent) -> str:
 def refused_page(reason: str) -> str:
     return (
         "<h1>This link cannot be used</h1>"
-        f"<p>{esc(reason[:1].upper() + reason[1:])}.</p>"
+        f"<p>{esc(sentence(reason))}.</p>"
         "<p>Open the Think Family link again from the patient's record.</p>"
     )
 

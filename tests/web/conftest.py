@@ -1,0 +1,191 @@
+"""Fixtures for the clinician pages: a synthetic patient, the form secret, an in-process app."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+from plugin_core.contact_json import contact_from_dict
+from plugin_core.http import build_app
+from plugin_core.links import make_token
+from plugin_core.service import Service
+from plugin_core.store import open_store
+from plugin_core.trust_config import load_trust_config
+from tests.peers.service import write_trust_config
+from tests.service.conftest import TEST_AUTHORITIES, FakeClock
+
+with warnings.catch_warnings():
+    # Starlette would rather its test client ran on a successor of httpx; httpx is what the
+    # project pins, and it works.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+# Synthetic identifying values used by these tests; the log privacy scan looks for each.
+PATIENT_NAME = "Ottoline Formtest"
+PATIENT_NHS = "9990002223"
+PATIENT_DOB = "1979-11-05"
+PATIENT_POSTCODE = "ZZ1 7WB"
+CHILD_NAME = "Barnaby Formtest"
+CHILD_DOB = "2015-04-12"
+OTHER_CHILD_NAME = "Clementine Formtest"
+OTHER_CHILD_DOB = "2021-08-23"
+IDENTIFIERS = (
+    PATIENT_NAME,
+    PATIENT_NHS,
+    PATIENT_DOB,
+    PATIENT_POSTCODE,
+    CHILD_NAME,
+    CHILD_DOB,
+    OTHER_CHILD_NAME,
+    OTHER_CHILD_DOB,
+)
+
+SECRET_ENV = "TF_TEST_FORM_SECRET"
+SECRET = "test-form-secret-0123456789-abcdefghijklmnop"
+NURSE = "Practitioner/nurse-42"
+TUESDAY_MORNING = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+SATURDAY_NIGHT = datetime(2026, 3, 7, 23, 0, tzinfo=UTC)
+
+_ids = itertools.count(1)
+
+
+def web_toml(*, base_url: str = "", frame_ancestors: tuple[str, ...] = ()) -> str:
+    lines = ["[web]", f'secret_env = "{SECRET_ENV}"', "link_ttl_minutes = 60"]
+    if base_url:
+        lines.append(f'base_url = "{base_url}"')
+    if frame_ancestors:
+        lines.append("frame_ancestors = [" + ", ".join(f'"{a}"' for a in frame_ancestors) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def contact_doc(
+    contact_id: str | None = None,
+    *,
+    postcode: str = PATIENT_POSTCODE,
+    child_name: str = CHILD_NAME,
+    pregnant: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": contact_id or f"web-{next(_ids)}",
+        "occurred_at": "2026-03-03T09:30:00+00:00",
+        "patient": {
+            "id": "p-web",
+            "nhs_number": PATIENT_NHS,
+            "name": PATIENT_NAME,
+            "birth_date": PATIENT_DOB,
+            "postcode": postcode,
+        },
+        "encounter": {"id": "e-web", "kind": "emergency"},
+        "household": [
+            {
+                "id": "k-1",
+                "name": child_name,
+                "birth_date": CHILD_DOB,
+                "relationship": "child",
+                "lives_with_patient": True,
+            },
+            {
+                "id": "k-2",
+                "name": OTHER_CHILD_NAME,
+                "birth_date": OTHER_CHILD_DOB,
+                "relationship": "stepchild",
+                "lives_with_patient": False,
+            },
+        ],
+        "indicators": [{"kind": "substance_misuse"}, {"kind": "domestic_abuse"}],
+        "pregnant": pregnant,
+    }
+
+
+def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]:
+    """A complete, valid sharing decision at level 3, as the browser would post it."""
+    return {
+        "t": token,
+        "decision_id": decision_id,
+        "share": "yes",
+        "level_of_need": "3",
+        "reasons": "Parent admitted after an overdose; children at home with no other carer.",
+        "what_shared": "Reason for admission and the children's ages.",
+        "lawful_basis": "public_task",
+        "consent": "not_sought",
+        "consent_not_sought_reason": "Asking would delay protecting the children.",
+        "child_refs": ["k-1", "k-2"],
+    } | changes
+
+
+def token_for(contact_id: str, professional: str = NURSE) -> str:
+    return make_token(contact_id, professional, secret=SECRET.encode())
+
+
+class Pages:
+    """An in-process service and its app, reached through Starlette's test client."""
+
+    def __init__(self, service: Service, client: TestClient) -> None:
+        self.service = service
+        self.client = client
+        self.clock: FakeClock = service.clock  # type: ignore[assignment]
+
+    def add_contact(self, doc: dict[str, Any]) -> str:
+        contact = contact_from_dict(doc, self.service.config.code_lists)
+        self.service.accept_contact(contact)
+        return contact.id
+
+    def form_url(self, contact_id: str, token: str | None = None) -> str:
+        from urllib.parse import quote
+
+        return f"/form/{quote(contact_id, safe='')}?t={token or token_for(contact_id)}"
+
+    def post(self, contact_id: str, data: dict[str, Any], **headers: str) -> Any:
+        from urllib.parse import quote
+
+        return self.client.post(
+            f"/form/{quote(contact_id, safe='')}",
+            data=data,
+            headers=headers,
+            follow_redirects=False,
+        )
+
+
+@pytest.fixture
+def form_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    return SECRET
+
+
+@pytest.fixture
+def make_pages(tmp_path: Path, form_secret: str) -> Callable[..., Pages]:
+    made: list[Service] = []
+
+    def make(
+        *,
+        authorities: str = TEST_AUTHORITIES,
+        now: datetime = TUESDAY_MORNING,
+        **web: Any,
+    ) -> Pages:
+        folder = tmp_path / f"config-{len(made)}"
+        config = load_trust_config(
+            write_trust_config(folder, extra_toml=web_toml(**web), authorities=authorities)
+        )
+        service = Service(
+            config,
+            open_store(f"sqlite:///{folder / 'tf.db'}"),
+            entry_points=False,
+            clock=FakeClock(now),
+        )
+        made.append(service)
+        # No lifespan: the app's listeners and outbox worker are not needed for the pages.
+        return Pages(service, TestClient(build_app(service)))
+
+    return make
+
+
+@pytest.fixture
+def pages(make_pages: Callable[..., Pages]) -> Pages:
+    return make_pages()

@@ -1,0 +1,344 @@
+"""The form pages over HTTP, in process: what the nurse sees, what is recorded, what is refused."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from plugin_core.links import make_token
+from plugin_core.model import Route
+
+from .conftest import (
+    CHILD_NAME,
+    NURSE,
+    OTHER_CHILD_NAME,
+    SATURDAY_NIGHT,
+    SECRET,
+    SECRET_ENV,
+    Pages,
+    contact_doc,
+    sharing_form,
+    token_for,
+)
+
+OUT_OF_AREA = "ZZ9 9ZZ"
+PHONE_ONLY_NIGHTS = """
+[police]
+channel = "phone"
+phone = "999"
+label = "Police"
+
+[authorities.nightborough]
+name = "Night Borough"
+postcodes = ["ZZ1"]
+
+[authorities.nightborough.routes.front_door]
+channel = "email"
+address = "front-door@nightborough.example"
+phone = "020 0000 0101"
+
+[authorities.nightborough.routes.out_of_hours]
+channel = "phone"
+phone = "020 0000 0102"
+"""
+
+
+def decision_id_in(html: str) -> str:
+    found = re.search(r'name="decision_id" value="(d-[0-9a-f]{32})"', html)
+    assert found, "the form carries a decision id"
+    return found.group(1)
+
+
+def open_form(pages: Pages, contact_id: str) -> str:
+    response = pages.client.get(pages.form_url(contact_id))
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def record(pages: Pages, contact_id: str, **changes: object) -> str:
+    """Post a valid decision and follow the redirect; returns the confirmation page."""
+    token = token_for(contact_id)
+    response = pages.post(
+        contact_id, sharing_form(token, decision_id_in(open_form(pages, contact_id)), **changes)
+    )
+    assert response.status_code == 303, response.text
+    confirmation = pages.client.get(f"/form/{response.headers['location'].removeprefix('./')}")
+    assert confirmation.status_code == 200
+    return confirmation.text
+
+
+# What the form shows -----------------------------------------------------------------------
+
+
+def test_form_shows_prompts_with_severity_word_household_indicators_and_authority(
+    pages: Pages,
+) -> None:
+    html = open_form(pages, pages.add_contact(contact_doc("show-1")))
+    assert 'class="prompt sev-critical"' in html
+    assert '<span class="sev">Critical</span>' in html
+    assert "Consider their welfare" in html
+    assert f"<td>{CHILD_NAME}</td><td>10</td><td>Child</td><td>lives with the patient</td>" in html
+    assert (
+        f"<td>{OTHER_CHILD_NAME}</td><td>4</td><td>Stepchild</td><td>lives elsewhere</td>" in html
+    )
+    assert "<li>Substance misuse</li><li>Domestic abuse</li>" in html
+    assert "<strong>Local authority:</strong> Test Borough" in html
+    for level, meaning in [("1", "Universal"), ("2", "early help"), ("3", "s17"), ("4", "s47")]:
+        assert f'name="level_of_need" value="{level}"' in html and meaning in html
+    for basis in ("public_task", "legal_obligation", "consent", "vital_interests"):
+        assert f'name="lawful_basis" value="{basis}"' in html
+    for consent in ("given", "refused", "not_sought"):
+        assert f'name="consent" value="{consent}"' in html
+    assert 'name="decided_by"' not in html
+
+
+def test_every_field_has_a_label_or_legend(pages: Pages) -> None:
+    html = open_form(pages, pages.add_contact(contact_doc("labels-1")))
+    for textarea_id in re.findall(r'<textarea id="([^"]+)"', html):
+        assert f'<label class="field" for="{textarea_id}">' in html
+    assert html.count("<fieldset") == html.count("<legend>")
+    assert '<html lang="en-GB">' in html
+
+
+def test_unknown_household_and_the_unborn_child_are_shown(pages: Pages) -> None:
+    doc = contact_doc("unborn-1", pregnant=True) | {"household": None}
+    html = open_form(pages, pages.add_contact(doc))
+    assert "Household not recorded." in html
+    assert "<td>Unborn child</td><td>not yet born</td>" in html
+
+
+def test_an_unknown_authority_is_chosen_from_the_directory(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("where-1", postcode=OUT_OF_AREA))
+    html = open_form(pages, contact_id)
+    assert '<select id="in-authority_id" name="authority_id"' in html
+    assert '<option value="testborough">Test Borough</option>' in html
+    token = token_for(contact_id)
+    missing = pages.post(contact_id, sharing_form(token, decision_id_in(html)))
+    assert missing.status_code == 422
+    assert "Confirm which local authority to refer to" in missing.text
+    chosen = pages.post(
+        contact_id, sharing_form(token, decision_id_in(html), authority_id="testborough")
+    )
+    assert chosen.status_code == 303
+    (row,) = pages.service.store.list_referrals(contact_id=contact_id)
+    assert row.referral.authority_id == "testborough"
+
+
+def test_values_from_the_record_are_escaped(pages: Pages) -> None:
+    hostile = '<script>alert("x")</script>'
+    html = open_form(pages, pages.add_contact(contact_doc("esc-1", child_name=hostile)))
+    assert hostile not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_pages_forbid_caching_framing_and_inline_script(pages: Pages) -> None:
+    response = pages.client.get(pages.form_url(pages.add_contact(contact_doc("hdr-1"))))
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "<script" not in response.text
+
+
+def test_a_configured_ehr_may_frame_the_form(make_pages: Callable[..., Pages]) -> None:
+    pages = make_pages(frame_ancestors=("https://ehr.example.nhs.uk",))
+    response = pages.client.get(pages.form_url(pages.add_contact(contact_doc("frame-1"))))
+    assert (
+        "frame-ancestors https://ehr.example.nhs.uk" in response.headers["content-security-policy"]
+    )
+    assert "x-frame-options" not in response.headers
+
+
+# Refusals ----------------------------------------------------------------------------------
+
+
+def test_a_missing_token_gets_403_telling_the_nurse_to_reopen_the_link(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("tok-1"))
+    response = pages.client.get(f"/form/{contact_id}")
+    assert response.status_code == 403
+    assert "Open the Think Family link again from the patient" in response.text
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_tampered_token_gets_403_and_shows_nothing_of_the_patient(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("tok-2"))
+    token = token_for(contact_id)
+    response = pages.client.get(pages.form_url(contact_id, token[:-2] + "AA"))
+    assert response.status_code == 403
+    assert "changed" in response.text
+    assert CHILD_NAME not in response.text
+
+
+def test_an_expired_token_gets_403_saying_it_expired(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("tok-3"))
+    old = make_token(
+        contact_id, NURSE, timedelta(minutes=5), secret=SECRET.encode(), now=time.time() - 600
+    )
+    response = pages.client.get(pages.form_url(contact_id, old))
+    assert response.status_code == 403
+    assert "expired" in response.text
+
+
+def test_a_token_for_another_contact_gets_403_saying_so(pages: Pages) -> None:
+    mine = pages.add_contact(contact_doc("tok-4"))
+    other = pages.add_contact(contact_doc("tok-5"))
+    response = pages.client.get(pages.form_url(mine, token_for(other)))
+    assert response.status_code == 403
+    assert "another contact" in response.text
+
+
+def test_an_unknown_contact_gets_404(pages: Pages) -> None:
+    response = pages.client.get(pages.form_url("never-seen"))
+    assert response.status_code == 404
+    assert "Contact not found" in response.text
+
+
+def test_without_the_secret_the_form_answers_503_naming_the_variable(
+    pages: Pages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contact_id = pages.add_contact(contact_doc("nosecret-1"))
+    monkeypatch.delenv(SECRET_ENV)
+    response = pages.client.get(pages.form_url(contact_id, "a.1.b.c"))
+    assert response.status_code == 503
+    assert SECRET_ENV in response.text
+
+
+def test_a_post_from_another_site_is_refused_and_records_nothing(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("csrf-1"))
+    form = sharing_form(token_for(contact_id), decision_id_in(open_form(pages, contact_id)))
+    response = pages.post(contact_id, form, origin="https://evil.example")
+    assert response.status_code == 403
+    by_referer = pages.post(contact_id, form, referer="https://evil.example/page")
+    assert by_referer.status_code == 403
+    assert pages.service.store.get_decisions(contact_id) == []
+
+
+def test_a_post_from_the_pages_own_origin_is_accepted(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("csrf-2"))
+    form = sharing_form(token_for(contact_id), decision_id_in(open_form(pages, contact_id)))
+    response = pages.post(contact_id, form, origin="http://testserver")
+    assert response.status_code == 303
+
+
+def test_a_post_with_a_bad_token_is_refused(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("csrf-3"))
+    form = sharing_form("forged.1.x.y", decision_id_in(open_form(pages, contact_id)))
+    assert pages.post(contact_id, form).status_code == 403
+    assert pages.service.store.get_decisions(contact_id) == []
+
+
+# Recording ---------------------------------------------------------------------------------
+
+
+def test_missing_reasons_reshow_the_form_with_the_message_beside_the_field_and_input_kept(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("invalid-1"))
+    form = sharing_form(
+        token_for(contact_id), decision_id_in(open_form(pages, contact_id)), reasons=""
+    )
+    response = pages.post(contact_id, form)
+    assert response.status_code == 422
+    html = response.text
+    assert re.search(
+        r'id="f-reasons">.*?<span class="error" id="err-reasons">Record the reasons', html
+    )
+    assert 'aria-invalid="true"' in html
+    assert "Reason for admission and the children&#x27;s ages.</textarea>" in html
+    assert 'name="level_of_need" value="3" checked' in html
+    assert pages.service.store.get_decisions(contact_id) == []
+
+
+def test_an_unanswered_share_question_is_reported_with_the_other_faults(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("invalid-2"))
+    form = sharing_form(
+        token_for(contact_id), decision_id_in(open_form(pages, contact_id)), reasons=""
+    )
+    del form["share"]
+    html = pages.post(contact_id, form).text
+    assert "Choose yes or no" in html
+    assert "Record the reasons" in html
+
+
+def test_not_sharing_at_level_four_needs_an_override_reason(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("override-1"))
+    form = sharing_form(
+        token_for(contact_id),
+        decision_id_in(open_form(pages, contact_id)),
+        share="no",
+        level_of_need="4",
+    )
+    response = pages.post(contact_id, form)
+    assert response.status_code == 422
+    assert "give an explicit reason to override" in response.text
+    form["no_action_override_reason"] = "Safeguarding lead already referred this morning."
+    assert pages.post(contact_id, form).status_code == 303
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.share is False
+    assert pages.service.store.list_referrals(contact_id=contact_id) == []
+
+
+def test_a_valid_decision_is_recorded_once_even_when_submitted_twice(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("once-1"))
+    form = sharing_form(token_for(contact_id), decision_id_in(open_form(pages, contact_id)))
+    first = pages.post(contact_id, form)
+    again = pages.post(contact_id, form)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert len(pages.service.store.get_decisions(contact_id)) == 1
+    assert len(pages.service.store.list_referrals(contact_id=contact_id)) == 1
+
+
+def test_the_decision_is_made_by_the_professional_in_the_link_not_the_form(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("who-1"))
+    form = sharing_form(
+        token_for(contact_id, "Practitioner/nurse-7"),
+        decision_id_in(open_form(pages, contact_id)),
+        decided_by="Practitioner/someone-else",
+    )
+    assert pages.post(contact_id, form).status_code == 303
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.decided_by.id == "Practitioner/nurse-7"
+    assert decision.child_refs == ("k-1", "k-2")
+
+
+def test_the_confirmation_lists_the_decision_and_the_referral_made(pages: Pages) -> None:
+    html = record(pages, pages.add_contact(contact_doc("confirm-1")))
+    assert "<h1>Decision recorded</h1>" in html
+    assert "3 – Complex needs" in html
+    assert (
+        "<td>Children&#x27;s services front door</td><td>Test Borough</td><td>Routine</td>" in html
+    )
+    assert 'class="call"' not in html
+
+
+def test_immediate_danger_shows_the_police_number_to_ring_in_large_type(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("danger-1"))
+    html = record(pages, contact_id, level_of_need="4", immediate_danger="yes")
+    assert '<h2>Phone now: Police</h2><a class="number" href="tel:999">999</a>' in html
+    routes = {r.referral.route for r in pages.service.store.list_referrals(contact_id=contact_id)}
+    assert routes == {Route.POLICE, Route.FRONT_DOOR}
+
+
+def test_out_of_hours_with_no_electronic_route_shows_the_duty_team_number(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages = make_pages(authorities=PHONE_ONLY_NIGHTS, now=SATURDAY_NIGHT)
+    html = record(pages, pages.add_contact(contact_doc("night-1")))
+    assert "<h2>Phone now: Emergency duty team (out of hours)</h2>" in html
+    assert '<a class="number" href="tel:02000000102">020 0000 0102</a>' in html
+    assert "Phone Night Borough now" in html
+
+
+def test_a_second_visit_says_a_decision_is_already_recorded(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("again-1"))
+    record(pages, contact_id)
+    assert "A decision has already been recorded for this contact" in open_form(pages, contact_id)
