@@ -1,0 +1,150 @@
+"""The form in a real browser (Debian's Chromium through Playwright) against ``thinkfamily
+serve``: open the signed link, see the prompts, get a field message, record, confirm.
+
+The referral goes by email to a real SMTP server on loopback.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
+
+from plugin_core.links import make_link
+from tests.peers.ports import wait_for
+from tests.peers.service import ServiceProcess, write_trust_config
+from tests.peers.smtp import SmtpReceiver
+from tests.service.conftest import TEST_AUTHORITIES, outbox_toml
+
+from .conftest import CHILD_NAME, NURSE, SECRET, SECRET_ENV, contact_doc, web_toml
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is needed for the browser test: install Debian's chromium package")
+    return found
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def service(
+    tmp_path: Path, smtp: SmtpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ServiceProcess]:
+    # The service process inherits this environment, so it signs and checks with the same secret.
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    config = write_trust_config(
+        tmp_path / "config",
+        extra_toml=outbox_toml(smtp.port) + web_toml(),
+        authorities=TEST_AUTHORITIES,
+    )
+    process = ServiceProcess(
+        config, f"sqlite:///{tmp_path / 'tf.db'}", tmp_path / "logs", name="web"
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def test_a_nurse_records_a_decision_in_the_browser_and_it_is_recorded_once(
+    service: ServiceProcess, browser: Browser, smtp: SmtpReceiver, tmp_path: Path
+) -> None:
+    contact_id = "browser-1"
+    created = service.api("POST", "/api/contacts", json=contact_doc(contact_id))
+    assert created.status_code == 201, created.text
+    link = make_link(service.url, contact_id, NURSE, secret_env=SECRET_ENV)
+
+    context = browser.new_context(locale="en-GB")
+    context.set_default_timeout(15_000)
+    context.set_default_navigation_timeout(15_000)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(_text(message)))
+    try:
+        page.goto(link)
+        assert page.locator(".prompt.sev-critical .sev").inner_text() == "Critical"
+        assert "Consider their welfare" in page.locator(".prompt").first.inner_text()
+        assert page.get_by_role("cell", name=CHILD_NAME).count() == 1
+        # The stylesheet is allowed by its hash: the severity colour is really applied.
+        colour = page.locator(".prompt.sev-critical .sev").evaluate(
+            "element => getComputedStyle(element).backgroundColor"
+        )
+        assert colour == "rgb(212, 53, 28)"
+
+        page.get_by_label("Yes, share").check()
+        page.get_by_label("3 – Complex needs").check()
+        page.get_by_role("button", name="Record decision").click()
+        assert page.locator("#err-reasons").inner_text().startswith("Record the reasons")
+        assert page.get_by_label("3 – Complex needs").is_checked()
+
+        page.get_by_label("Reasons for your decision").fill(
+            "Parent admitted after an overdose; children at home with no other carer."
+        )
+        page.get_by_label("What is shared").fill("Reason for admission and the children's ages.")
+        page.get_by_role("radio", name="Public task").check()
+        page.get_by_role("radio", name="Not sought").check()
+        page.get_by_label("Why consent was not sought").fill(
+            "Asking would delay protecting the children."
+        )
+        page.get_by_role("button", name="Record decision").click()
+
+        assert page.get_by_role("heading", level=1).inner_text() == "Decision recorded"
+        route, authority, priority, how = page.locator("tbody tr td").all_inner_texts()
+        # The front door in office hours, its emergency duty team otherwise: real time decides.
+        assert route in ("Children's services front door", "Emergency duty team (out of hours)")
+        assert (authority, priority, how) == ("Test Borough", "Routine", "Sent by secure email")
+        shot = tmp_path / "confirmation.png"
+        page.screenshot(path=str(shot), full_page=True, timeout=15_000)
+    finally:
+        context.close()
+
+    data = shot.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 1_000
+    assert not [line for line in console if "Content Security Policy" in line]
+
+    stored = service.api("GET", f"/api/contacts/{contact_id}").json()
+    assert len(stored["decisions"]) == 1
+    assert stored["decisions"][0]["level_of_need"] == 3
+    (referral,) = stored["referrals"]
+    assert referral["route"] == "front_door" and referral["authority"] == "testborough"
+    wait_for(lambda: len(smtp.mailbox.messages) == 1, timeout=15, what="the referral email")
+
+
+def _text(message: ConsoleMessage) -> str:
+    return f"{message.type}: {message.text}"
