@@ -110,7 +110,7 @@ def household_section(contact: FirstContact, assessment: Assessment) -> str:
         return f"<h2>Household</h2>{body}"
     if not assessment.children:
         return "<h2>Household</h2><p>No children under 18 recorded.</p>"
-    return f"<h2>Household</h2>{_children_table(contact, assessment.children)}"
+    return f"<h2>Household: children under 18</h2>{_children_table(contact, assessment.children)}"
 
 
 def _children_table(contact: FirstContact, children: Sequence[Child]) -> str:
@@ -121,7 +121,7 @@ def _children_table(contact: FirstContact, children: Sequence[Child]) -> str:
         for i, c in enumerate(children, start=1)
     )
     return (
-        '<table><caption class="hint">Children under 18</caption><thead><tr><th scope="col">'
+        '<table><thead><tr><th scope="col">'
         'Child</th><th scope="col">Age</th><th scope="col">Relationship</th>'
         f'<th scope="col">Home</th></tr></thead><tbody>{rows}</tbody></table>'
     )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
 from adapters.fhir import codes
 from adapters.fhir.settings import FhirSettings
+from plugin_core.links import NoSecret, check_web_settings
 from plugin_core.model import Assessment, Prompt, PromptCode
+from plugin_core.trust_config import TrustConfig
+
+log = logging.getLogger(__name__)
 
 OVERRIDE_REASONS = (
     ("already-considered", "Already considered for this contact"),
@@ -23,6 +28,21 @@ def card_uuid(hook_instance: str, code: PromptCode) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{code.value}"))
 
 
+def form_link(config: TrustConfig, contact_id: str, user_id: object) -> str | None:
+    """A signed link to ThinkFamily's own form for the user the EHR names, when ``[web]`` has
+    a base URL and the secret is set; otherwise None, and cards keep ``clinician_form_url``."""
+    web, issues = check_web_settings(config.section("web"), config.path)
+    if issues or not web.base_url or not isinstance(user_id, str) or not user_id:
+        return None
+    try:
+        return web.link(contact_id, user_id)
+    except NoSecret as exc:
+        log.warning("cards link to clinician_form_url: %s is not set", exc.env)
+    except ValueError:
+        log.warning("cards link to clinician_form_url: the user id cannot be signed")
+    return None
+
+
 def build_cards(
     assessment: Assessment,
     settings: FhirSettings,
@@ -30,9 +50,11 @@ def build_cards(
     hook_instance: str,
     patient_id: str,
     encounter_id: str | None,
+    signed_form_link: str | None = None,
 ) -> list[dict[str, Any]]:
+    """:param signed_form_link: from :func:`form_link`; replaces the SMART link when given."""
     return [
-        _card(p, assessment, settings, hook_instance, patient_id, encounter_id)
+        _card(p, assessment, settings, hook_instance, patient_id, encounter_id, signed_form_link)
         for p in assessment.prompts
     ]
 
@@ -44,6 +66,7 @@ def _card(
     hook_instance: str,
     patient_id: str,
     encounter_id: str | None,
+    signed_form_link: str | None = None,
 ) -> dict[str, Any]:
     card: dict[str, Any] = {
         "uuid": card_uuid(hook_instance, prompt.code),
@@ -60,7 +83,11 @@ def _card(
     }
     if prompt.detail:
         card["detail"] = prompt.detail
-    if settings.clinician_form_url:
+    if signed_form_link:
+        card["links"] = [
+            {"label": "Open the Think Family form", "url": signed_form_link, "type": "absolute"}
+        ]
+    elif settings.clinician_form_url:
         card["links"] = [
             {
                 "label": "Open the Think Family form",

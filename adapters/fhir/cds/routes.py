@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.fhir.cds.cards import build_cards
+from adapters.fhir.cds.cards import build_cards, form_link
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
 from adapters.fhir.cds.jwt_auth import Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.services import SERVICES, CdsService
@@ -234,6 +234,7 @@ class CdsHooksApp:
             hook_instance=hook_instance,
             patient_id=patient_id,
             encounter_id=encounter_id,
+            signed_form_link=form_link(self.context.config, contact.id, context.get("userId")),
         )
         port = self.context.service
         if port is not None and cards:
