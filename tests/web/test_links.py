@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from plugin_core.engine import ThinkFamily
 from plugin_core.links import (
     LinkExpired,
     LinkTampered,
@@ -19,6 +20,8 @@ from plugin_core.links import (
     make_link,
     make_token,
 )
+from plugin_core.trust_config import ConfigError, load_trust_config
+from tests.peers.service import write_trust_config
 
 from .conftest import NURSE, PATIENT_NAME, PATIENT_NHS, SECRET, SECRET_ENV
 
@@ -147,3 +150,13 @@ def test_web_section_settings_are_read(tmp_path: Path) -> None:
     assert settings.link_ttl == timedelta(minutes=30)
     assert settings.frame_ancestors == ("https://ehr.example.nhs.uk",)
     assert settings.configured
+
+
+def test_a_faulty_web_section_stops_start_up_and_config_check(tmp_path: Path) -> None:
+    config = load_trust_config(
+        write_trust_config(tmp_path / "config", extra_toml='[web]\nsecret = "in-the-file"\n')
+    )
+    with pytest.raises(ConfigError) as caught:
+        ThinkFamily(config, entry_points=False)
+    assert [i.key for i in caught.value.issues] == ["web.secret"]
+    assert "in-the-file" not in str(caught.value)
