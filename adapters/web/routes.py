@@ -213,6 +213,9 @@ class FormPages:
             form.decision_id = new_decision_id()
             problems = {"id": ["the form was incomplete; check your answers and record again"]}
             return self._form(service, stored, form, problems, first_view=False, status=422)
+        # Only children of this assessment can be concerned, whatever else was posted.
+        refs = {c.ref for c in stored.assessment.children}
+        form.child_refs = tuple(r for r in form.child_refs if r in refs)
         now = service.clock()
         known = stored.assessment.authority.authority
         early = form_problems(

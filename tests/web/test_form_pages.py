@@ -66,7 +66,9 @@ def record(pages: Pages, contact_id: str, **changes: object) -> str:
         contact_id, sharing_form(token, decision_id_in(open_form(pages, contact_id)), **changes)
     )
     assert response.status_code == 303, response.text
-    confirmation = pages.client.get(f"/form/{response.headers['location'].removeprefix('./')}")
+    location = response.headers["location"]
+    assert location.startswith("./")
+    confirmation = pages.client.get(f"/form/{location.removeprefix('./')}")
     assert confirmation.status_code == 200
     return confirmation.text
 
@@ -308,6 +310,28 @@ def test_the_decision_is_made_by_the_professional_in_the_link_not_the_form(
     (decision,) = pages.service.store.get_decisions(contact_id)
     assert decision.decided_by.id == "Practitioner/nurse-7"
     assert decision.child_refs == ("k-1", "k-2")
+
+
+def test_only_children_of_the_assessment_are_recorded_as_concerned(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("refs-1"))
+    form = sharing_form(
+        token_for(contact_id),
+        decision_id_in(open_form(pages, contact_id)),
+        child_refs=["k-2", "someone-else"],
+    )
+    assert pages.post(contact_id, form).status_code == 303
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.child_refs == ("k-2",)
+
+
+@pytest.mark.parametrize("contact_id", ["hl7:EPR|0001", "fhir:p-1:e-1:h/1", "a b?c#d"])
+def test_contact_ids_with_reserved_characters_round_trip_through_the_pages(
+    pages: Pages, contact_id: str
+) -> None:
+    pages.add_contact(contact_doc(contact_id))
+    html = record(pages, contact_id)
+    assert "<h1>Decision recorded</h1>" in html
+    assert len(pages.service.store.get_decisions(contact_id)) == 1
 
 
 def test_the_confirmation_lists_the_decision_and_the_referral_made(pages: Pages) -> None:
