@@ -101,6 +101,18 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--since", help="only entries at or after this date or time (ISO 8601, UTC)"
     )
+
+    form_link = sub.add_parser(
+        "form-link", help="print a signed link to the clinician form for one contact"
+    )
+    form_link.add_argument("contact_id")
+    form_link.add_argument(
+        "--professional", required=True, help="id of the professional who will decide"
+    )
+    form_link.add_argument("--config", help="trust configuration (default: the example trust)")
+    form_link.add_argument(
+        "--minutes", type=int, help="how long the link works (default: [web] link_ttl_minutes)"
+    )
     return parser
 
 
@@ -322,6 +334,32 @@ def _audit_list(store: Store, args: argparse.Namespace) -> int:
         print(json.dumps(record | {"details": json.loads(entry.details)}, ensure_ascii=False))
         shown += 1
     print(f"{shown} entr{'y' if shown == 1 else 'ies'}", file=sys.stderr)
+    return 0
+
+
+@command("form-link")
+def _form_link(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from plugin_core.links import NoSecret, make_link, web_settings
+
+    config = load_config_or_fail(args.config)
+    if isinstance(config, int):
+        return config
+    try:
+        web = web_settings(config)
+    except ConfigError as exc:
+        return _config_failed(exc)
+    if not web.base_url:
+        return fail("set [web] base_url in the trust configuration to make form links")
+    ttl = timedelta(minutes=args.minutes) if args.minutes else web.link_ttl
+    try:
+        link = make_link(
+            web.base_url, args.contact_id, args.professional, ttl, secret_env=web.secret_env
+        )
+    except (NoSecret, ValueError) as exc:
+        return fail(str(exc))
+    print(link)
     return 0
 
 

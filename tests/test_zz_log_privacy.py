@@ -17,6 +17,7 @@ _SOURCES = (
     "tests.core.builders",
     "tests.service.conftest",
     "tests.hl7.conftest",
+    "tests.web.conftest",
     "tests.fhir.conftest",
 )
 
