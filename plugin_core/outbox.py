@@ -107,6 +107,8 @@ class OutboxWorker:
         for referral in claimed:
             self._attempt(referral)
         self._escalate(self.service.clock())
+        if self.cycles % 60 == 0:
+            self.service.store.purge_once_keys(self.service.clock())
         self.last_cycle_at = self.service.clock()
         self.cycles += 1
         return len(claimed)

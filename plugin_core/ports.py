@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from plugin_core.model import Assessment, Decision, FirstContact, Referral
@@ -46,6 +47,13 @@ class ServicePort(Protocol):
     ) -> list[Accepted | Exception]:
         """Like :meth:`accept_contact` for several (contact, message key) pairs, committed
         together; results in order. Raises, storing none, when the commit fails."""
+        ...
+
+    def use_once(self, key: str, until: datetime) -> bool:
+        """True the first time ``key`` is used before ``until``, on any instance; False after.
+
+        For replay protection (a JWT's ``jti``): keys are ids, never patient data.
+        """
         ...
 
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:

@@ -142,6 +142,9 @@ class Service:
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
         self.store.append_audit([AuditEntry(kind, actor, subject, details)], self.clock())
 
+    def use_once(self, key: str, until: datetime) -> bool:
+        return self.store.use_once(key, until=until, now=self.clock())
+
     def count(self, metric: str, amount: int = 1) -> None:
         self.store.add_counter(metric, amount)
 

@@ -550,6 +550,22 @@ class Store:
             )
         return [(int(r[0]), r[1], r[2]) for r in rows]
 
+    # Keys used once -------------------------------------------------------------------------
+
+    def use_once(self, key: str, *, until: datetime, now: datetime) -> bool:
+        """True the first time ``key`` is used before it expires; False on every reuse."""
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM once_keys WHERE key = ? AND expires_at < ?", (key, ts(now)))
+            row = tx.one(
+                "INSERT INTO once_keys (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key",
+                (key, ts(until)),
+            )
+        return row is not None
+
+    def purge_once_keys(self, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM once_keys WHERE expires_at < ?", (ts(now),))
+
     # Counters -------------------------------------------------------------------------------
 
     def add_counter(self, name: str, amount: int = 1) -> None:

@@ -69,4 +69,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, 'genesis')",
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     ),
+    (
+        # Keys that may be used once until they expire (JWT ids of CDS Hooks calls), shared by
+        # every instance so a token replayed to another instance is still refused.
+        "CREATE TABLE once_keys (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+        "CREATE INDEX once_keys_expiry ON once_keys (expires_at)",
+    ),
 )

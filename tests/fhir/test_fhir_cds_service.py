@@ -239,6 +239,20 @@ def test_replayed_jti_is_refused_with_401(service: ServiceProcess, keys: Keys) -
     assert_outcome(call(service, prefetched_call(), token=token), 401)
 
 
+def test_jti_replayed_to_another_instance_on_the_same_database_is_refused(
+    service: ServiceProcess, keys: Keys
+) -> None:
+    # A second instance with the same configuration and database, as behind a load balancer.
+    second = ServiceProcess(service.config, service.db_url, service.log_dir, name="cds-second")
+    second.start()
+    try:
+        token = cds_token(keys.ehr, _url(service))
+        assert call(service, prefetched_call(), token=token).status_code == 200
+        assert_outcome(call(second, prefetched_call(), token=token), 401)
+    finally:
+        second.stop()
+
+
 # Bad bodies ----------------------------------------------------------------------------------
 
 

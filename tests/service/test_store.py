@@ -170,3 +170,17 @@ def test_group_commit_answers_each_contact_in_order_and_spots_repeats_within_the
     assert [getattr(r, "duplicate", None) for r in results] == [False, True, False, True]
     assert sorted(c.id for c in service.store.list_contacts()) == ["c-g0", "c-g1", "c-g2"]
     assert service.store.counters()["contacts.duplicate"] == 2
+
+
+def test_a_key_is_used_once_until_it_expires_on_either_backend(service: Service) -> None:
+    until = NOW + timedelta(minutes=5)
+    assert service.store.use_once("jti:ehr|abc", until=until, now=NOW) is True
+    assert (
+        service.store.use_once("jti:ehr|abc", until=until, now=NOW + timedelta(minutes=1)) is False
+    )
+    assert (
+        service.store.use_once(
+            "jti:ehr|abc", until=until + timedelta(minutes=10), now=until + timedelta(seconds=1)
+        )
+        is True
+    )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -19,6 +21,7 @@ import requests
 from jwt import PyJWK
 
 from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
+from plugin_core.ports import ServicePort
 
 LEEWAY = 30
 JWKS_TTL = 300.0
@@ -82,8 +85,11 @@ class _KeySet:
 class CdsTokenVerifier:
     """Checks bearer JWTs of CDS Hooks calls against the trusted issuers."""
 
-    def __init__(self, settings: FhirSettings) -> None:
+    def __init__(
+        self, settings: FhirSettings, shared: Callable[[], ServicePort | None] = lambda: None
+    ) -> None:
         self.settings = settings
+        self._shared = shared
         timeout = (settings.connect_timeout, settings.read_timeout)
         self._issuers = {i.iss: i for i in settings.cds_issuers}
         self._keys = {i.iss: _KeySet(i, timeout) for i in settings.cds_issuers}
@@ -157,6 +163,12 @@ class CdsTokenVerifier:
         return Caller(issuer.iss, sub, jti)
 
     def _remember(self, jti: str, until: float, now: float) -> None:
+        service = self._shared()
+        if service is not None:
+            # Shared by every instance on the database, so a replay to another one is refused.
+            if not service.use_once(f"jti:{jti}", datetime.fromtimestamp(until, UTC)):
+                raise CdsAuthError("the token's jti was already used")
+            return
         with self._seen_lock:
             if jti in self._seen:
                 raise CdsAuthError("the token's jti was already used")

@@ -76,7 +76,7 @@ class CdsHooksApp:
     assess: Callable[[FirstContact, str], Assessment]
 
     def __post_init__(self) -> None:
-        self.verifier = CdsTokenVerifier(self.settings)
+        self.verifier = CdsTokenVerifier(self.settings, shared=lambda: self.context.service)
         self.session = requests.Session()
         self._trust_client = (
             FhirClient(self.settings, session=self.session) if self.settings.base_url else None
@@ -98,8 +98,9 @@ class CdsHooksApp:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                caller = self.verifier.verify(
-                    request.headers.get("authorization"), request.url.path
+                # In a worker thread: key fetches and the shared replay check may block.
+                caller = await run_in_threadpool(
+                    self.verifier.verify, request.headers.get("authorization"), request.url.path
                 )
             except CdsAuthError as exc:
                 log.info("CDS Hooks call refused: %s", exc)
