@@ -226,12 +226,7 @@ def _patient(pid: Segment, header: Header) -> tuple[Person, Address | None]:
         raise Hl7Invalid(
             "PID-3: no patient identifier", code=REQUIRED_FIELD_MISSING, segment="PID", field=3
         )
-    name_rep = _preferred(pid, 5, 7, "L")
-    name = None
-    if name_rep:
-        family = pid.value(5, name_rep, 1, 1).strip()
-        given = pid.value(5, name_rep, 2).strip()
-        name = " ".join(p for p in (given, family) if p) or None
+    name = _name(pid, 5)
     home = _address(pid, 11)
     sex = pid.value(8, 1, 1).strip().upper() or None
     person = Person(
@@ -243,6 +238,16 @@ def _patient(pid: Segment, header: Header) -> tuple[Person, Address | None]:
         sex=sex,
     )
     return person, home
+
+
+def _name(segment: Segment, number: int) -> str | None:
+    """ "Given family" from the legal name (XPN-7 "L") of a name field, else its first repetition."""
+    rep = _preferred(segment, number, 7, "L")
+    if not rep:
+        return None
+    family = segment.value(number, rep, 1, 1).strip()
+    given = segment.value(number, rep, 2).strip()
+    return " ".join(p for p in (given, family) if p) or None
 
 
 def _preferred(segment: Segment, number: int, type_component: int, wanted: str) -> int:
@@ -363,12 +368,7 @@ def _member(
 ) -> HouseholdMember:
     relationship = _relationship(nk1, settings, code_lists)
     set_id = nk1.value(1).strip()
-    name_rep = _preferred(nk1, 2, 7, "L")
-    name = None
-    if name_rep:
-        family = nk1.value(2, name_rep, 1, 1).strip()
-        given = nk1.value(2, name_rep, 2).strip()
-        name = " ".join(p for p in (given, family) if p) or None
+    name = _name(nk1, 2)
     address = _address(nk1, 4)
     lives = _lives_with_patient(nk1, address, home)
     try:
