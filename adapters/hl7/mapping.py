@@ -241,7 +241,7 @@ def _patient(pid: Segment, header: Header) -> tuple[Person, Address | None]:
 
 
 def _name(segment: Segment, number: int) -> str | None:
-    """ "Given family" from the legal name (XPN-7 "L") of a name field, else its first repetition."""
+    """Given then family name, from the legal name (XPN-7 "L") of a name field, else the first."""
     rep = _preferred(segment, number, 7, "L")
     if not rep:
         return None
