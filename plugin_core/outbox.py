@@ -154,7 +154,15 @@ class OutboxWorker:
             )
             return
         log.info("referral attempt", extra={"referral_id": referral.id, "status": status.value})
-        service.engine.hooks.referral_update(referral, status, receipt, prompt)
+        service.notify(
+            "referral_update",
+            referral.id,
+            service.engine.hooks.referral_update,
+            referral,
+            status,
+            receipt,
+            prompt,
+        )
 
     def _attempts(self, referral: Referral) -> int:
         stored = self.service.store.get_referral(referral.id)
@@ -176,6 +184,12 @@ class OutboxWorker:
             )
             if self.service.store.mark_escalated(referral, prompt, audit=[entry], at=now):
                 log.warning("urgent referral escalated", extra={"referral_id": referral.id})
-                self.service.engine.hooks.referral_update(
-                    referral, ReferralStatus.ESCALATED, None, prompt
+                self.service.notify(
+                    "referral_update",
+                    referral.id,
+                    self.service.engine.hooks.referral_update,
+                    referral,
+                    ReferralStatus.ESCALATED,
+                    None,
+                    prompt,
                 )

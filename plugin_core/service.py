@@ -24,6 +24,7 @@ from plugin_core.model import (
     ReferralAction,
     ReferralStatus,
 )
+from plugin_core.plugins import PluginError
 from plugin_core.ports import Accepted, ReferralDetails
 from plugin_core.routing import routes_for
 from plugin_core.store import Store
@@ -80,6 +81,26 @@ class Service:
         )
         self.engine.context.settings.update(settings or {})
 
+    def notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
+        """Tell plugins of something already committed; their failure cannot undo it.
+
+        A sender was, or is about to be, told the work is done, so a plugin's fault here is
+        logged and counted, never raised into the request or the acknowledgement.
+        """
+        try:
+            call(*args)
+        except Exception as exc:
+            plugin = exc.plugin if isinstance(exc, PluginError) else "?"
+            log.error(
+                "plugin failed after commit",
+                extra={
+                    "reason": f"{hook} in {plugin}",
+                    "error": type(exc.__cause__ or exc).__name__,
+                    "path": subject,
+                },
+            )
+            self.count(f"hooks.{hook}.failed")
+
     @property
     def context(self) -> Any:
         return self.engine.context
@@ -131,7 +152,13 @@ class Service:
                     extra={"contact_id": item.contact.id, "prompts": len(stored.prompts)},
                 )
                 if stored.prompts:
-                    self.engine.hooks.present(item.contact, stored)
+                    self.notify(
+                        "present",
+                        item.contact.id,
+                        self.engine.hooks.present,
+                        item.contact,
+                        stored,
+                    )
             else:
                 duplicates += 1
                 log.info("contact already recorded", extra={"contact_id": item.contact.id})
@@ -198,7 +225,7 @@ class Service:
                 "referrals": len(outcome.referrals),
             },
         )
-        self.engine.recorded(outcome, stored.assessment)
+        self.notify("record", decision.id, self.engine.recorded, outcome, stored.assessment)
         return RecordedDecision(decision, outcome.referrals)
 
     def amend_referral(
@@ -221,7 +248,13 @@ class Service:
         if action is ReferralAction.CANCEL:
             entry = AuditEntry("referral.withdrawn", by, original.id, details)
             if self.store.withdraw_unsent(original.id, audit=[entry], at=now):
-                self.engine.hooks.referral_update(original, ReferralStatus.CANCELLED)
+                self.notify(
+                    "referral_update",
+                    original.id,
+                    self.engine.hooks.referral_update,
+                    original,
+                    ReferralStatus.CANCELLED,
+                )
                 return None
         try:
             change = amendment(
@@ -248,7 +281,13 @@ class Service:
         entry = AuditEntry("referral.acknowledged", by, referral_id, {"how": note})
         found = self.store.acknowledge(referral_id, audit=[entry], at=now)
         if found is not None:
-            self.engine.hooks.referral_update(found.referral, ReferralStatus.ACKNOWLEDGED)
+            self.notify(
+                "referral_update",
+                referral_id,
+                self.engine.hooks.referral_update,
+                found.referral,
+                ReferralStatus.ACKNOWLEDGED,
+            )
         return found
 
 
