@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ MAX_BODY = 1_000_000
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class Listener:
+class Listener(Protocol):
     """What the ``thinkfamily_listeners`` hook returns: started and stopped with the app."""
 
     name: str
@@ -48,15 +48,30 @@ class Listener:
 
 def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette:
     """The whole HTTP surface of one instance; starts the worker and listeners on startup."""
-    listeners: list[Any] = []
+    listeners: list[Listener] = []
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if worker is not None:
             worker.start()
-        listeners.extend(service.engine.hooks.listeners(service.context))
-        for listener in listeners:
-            await listener.start()
+        started: list[Listener] = []
+        for listener in service.engine.hooks.listeners(service.context):
+            try:
+                await listener.start()
+            except OSError as exc:
+                # Say plainly which listener could not open its port, then stop what started.
+                name = getattr(listener, "name", type(listener).__name__)  # a plugin's object
+                log.error(
+                    "listener cannot start",
+                    extra={"listener": name, "reason": exc.strerror or str(exc)},
+                )
+                for other in reversed(started):
+                    await other.stop()
+                if worker is not None:
+                    await run_in_threadpool(worker.stop)
+                raise
+            started.append(listener)
+        listeners.extend(started)
         log.info("service started", extra={"instance": service.instance, "count": len(listeners)})
         try:
             yield

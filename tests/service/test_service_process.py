@@ -218,3 +218,27 @@ def test_receiver_down_for_a_while_gets_the_referral_once_it_recovers(
         assert smtp.mailbox.keys()[f"tf-{rid}"] == 1
         status = service.api("GET", f"/api/referrals/{rid}").json()
         assert status["status"] == "delivered" and status["attempts"] >= 3
+
+
+def test_serve_names_the_listener_whose_port_is_taken_and_exits(
+    make_config: Any, smtp: SmtpReceiver, tmp_path: Path
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from tests.peers.ports import free_port
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        mllp_port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("thinkfamily")), "serve", "--config", str(make_config(smtp.port)),
+             "--db", f"sqlite:///{tmp_path / 'tf.db'}", "--http-port", str(free_port()), "--mllp-port", str(mllp_port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert '"msg": "listener cannot start", "listener": "MllpListener"' in result.stderr
