@@ -44,9 +44,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key in ALLOWED_EXTRA:
-            if key in record.__dict__:
-                body[key] = record.__dict__[key]
+        # In the order the caller gave them, so lines read the same from one run to the next.
+        for key, value in record.__dict__.items():
+            if key in ALLOWED_EXTRA:
+                body[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type and where, never its message: messages can carry values.
             body["exception"] = record.exc_info[0].__name__

@@ -6,6 +6,7 @@ real PostgreSQL database.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,4 +242,7 @@ def test_serve_names_the_listener_whose_port_is_taken_and_exits(
             timeout=60,
         )  # fmt: skip
     assert result.returncode != 0
-    assert '"msg": "listener cannot start", "listener": "MllpListener"' in result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    refusals = [line for line in lines if line["msg"] == "listener cannot start"]
+    assert [line["listener"] for line in refusals] == ["MllpListener"]
+    assert "in use" in refusals[0]["reason"]
