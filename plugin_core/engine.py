@@ -27,7 +27,7 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.plugins import Hooks, PluginContext, plugin_manager
+from plugin_core.plugins import Hooks, PluginContext, PluginError, plugin_manager
 from plugin_core.ports import ServicePort
 from plugin_core.routing import destination
 from plugin_core.trust_config import TrustConfig
@@ -117,9 +117,14 @@ class ThinkFamily:
         )
         return DecisionOutcome(decision, referrals)
 
-    def recorded(self, outcome: DecisionOutcome, assessment: Assessment | None) -> None:
-        """Tell the host a decision is recorded, so it can write it back into its record."""
-        self.hooks.record(outcome.decision, assessment)
+    def recorded(
+        self, outcome: DecisionOutcome, assessment: Assessment | None
+    ) -> list[PluginError]:
+        """Tell the host a decision is recorded, so it can write it back into its record.
+
+        Returns the plugins that failed, for the service to retry.
+        """
+        return self.hooks.record(outcome.decision, assessment)
 
     # Delivery -------------------------------------------------------------------------------
 

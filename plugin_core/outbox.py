@@ -106,6 +106,7 @@ class OutboxWorker:
         )
         for referral in claimed:
             self._attempt(referral)
+        self._retry_write_backs(self.service.clock())
         self._escalate(self.service.clock())
         if self.cycles % 60 == 0:
             self.service.store.purge_once_keys(self.service.clock())
@@ -163,6 +164,32 @@ class OutboxWorker:
             receipt,
             prompt,
         )
+
+    def _retry_write_backs(self, now: datetime) -> None:
+        store = self.service.store
+        for task in store.claim_host_tasks(
+            self.name, now, lease_seconds=self.lease_seconds, limit=self.batch
+        ):
+            try:
+                ok = self.service.retry_write_back(task)
+            except Exception as exc:  # the store or the plugin lookup failed: try again later
+                log.warning(
+                    "write-back retry raised",
+                    extra={"decision_id": task.subject, "error": type(exc).__name__},
+                )
+                ok = False
+            done = self.service.clock()
+            retry_at = done + timedelta(seconds=self.backoff.delay(task.attempts + 1, self._rng))
+            kind = "writeback.done" if ok else "writeback.failed"
+            entry = AuditEntry(kind, task.plugin, task.subject, {"attempt": task.attempts + 1})
+            store.finish_host_task(
+                task,
+                ok=ok,
+                error="" if ok else "retry failed",
+                retry_at=retry_at,
+                at=done,
+                audit=[entry],
+            )
 
     def _attempts(self, referral: Referral) -> int:
         stored = self.service.store.get_referral(referral.id)

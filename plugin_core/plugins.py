@@ -124,19 +124,25 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
+    def _call(self, impl: Any, hook: str, kwargs: dict[str, Any]) -> Any:
+        """One implementation's answer; its exception becomes a PluginError naming it."""
+        try:
+            return impl.function(*[kwargs[name] for name in impl.argnames])
+        except (ContactInvalid, ContactSkipped):
+            raise
+        except Exception as exc:
+            raise PluginError(impl.plugin_name, hook, f"raised {type(exc).__name__}") from exc
+
+    def _impls(self, hook: str) -> list[Any]:
+        """Implementations in pluggy's calling order (try-first first, try-last last)."""
+        return list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
+
     def _answers(
         self, hook: str, check: Callable[[Any], T | None], **kwargs: Any
     ) -> Iterable[tuple[str, T]]:
         """Call each implementation in pluggy's order, yielding checked non-None answers."""
-        caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):
-            args = [kwargs[name] for name in impl.argnames]
-            try:
-                result = impl.function(*args)
-            except (ContactInvalid, ContactSkipped):
-                raise
-            except Exception as exc:
-                raise PluginError(impl.plugin_name, hook, f"raised {type(exc).__name__}") from exc
+        for impl in self._impls(hook):
+            result = self._call(impl, hook, kwargs)
             if result is None:
                 continue
             try:
@@ -204,8 +210,21 @@ class Hooks:
     def present(self, contact: FirstContact, assessment: Assessment) -> None:
         self._call_all("thinkfamily_present", contact=contact, assessment=assessment)
 
-    def record(self, decision: Decision, assessment: Assessment | None) -> None:
-        self._call_all("thinkfamily_record", decision=decision, assessment=assessment)
+    def record(
+        self, decision: Decision, assessment: Assessment | None, *, only: str | None = None
+    ) -> list[PluginError]:
+        """Every implementation is called even when one fails; the failures are returned so
+        each can be retried alone (``only`` names the one plugin to call)."""
+        failures: list[PluginError] = []
+        kwargs = {"decision": decision, "assessment": assessment}
+        for impl in self._impls("thinkfamily_record"):
+            if only is not None and impl.plugin_name != only:
+                continue
+            try:
+                self._call(impl, "thinkfamily_record", kwargs)
+            except PluginError as failure:
+                failures.append(failure)
+        return failures
 
     # Delivery -------------------------------------------------------------------------------
 

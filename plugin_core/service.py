@@ -29,7 +29,7 @@ from plugin_core.ports import Accepted, ReferralDetails
 from plugin_core.routing import routes_for
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
-from plugin_core.store.base import NewContact, StoredReferral
+from plugin_core.store.base import HostTask, NewContact, StoredReferral
 from plugin_core.trust_config import TrustConfig
 
 log = logging.getLogger("thinkfamily.service")
@@ -100,6 +100,27 @@ class Service:
                 },
             )
             self.count(f"hooks.{hook}.failed")
+
+    def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
+        """Queue a retry for the one plugin that could not write the decision back."""
+        error = type(failure.__cause__ or failure).__name__
+        log.warning(
+            "write-back failed; will retry",
+            extra={"decision_id": decision_id, "reason": failure.plugin, "error": error},
+        )
+        entry = AuditEntry("writeback.failed", failure.plugin, decision_id, {"error": error})
+        self.store.add_host_task(
+            "record", failure.plugin, decision_id, error=error, at=self.clock(), audit=[entry]
+        )
+
+    def retry_write_back(self, task: HostTask) -> bool:
+        """Call the one plugin's ``thinkfamily_record`` again; True when it succeeded."""
+        decision = self.store.get_decision(task.subject)
+        if decision is None:
+            return True  # nothing to write back any more
+        stored = self.store.get_contact(decision.contact_id)
+        assessment = stored.assessment if stored else None
+        return not self.engine.hooks.record(decision, assessment, only=task.plugin)
 
     @property
     def context(self) -> Any:
@@ -225,7 +246,8 @@ class Service:
                 "referrals": len(outcome.referrals),
             },
         )
-        self.notify("record", decision.id, self.engine.recorded, outcome, stored.assessment)
+        for failure in self.engine.recorded(outcome, stored.assessment):
+            self._write_back_failed(failure, decision.id)
         return RecordedDecision(decision, outcome.referrals)
 
     def amend_referral(

@@ -68,7 +68,7 @@ class FhirPlugin:
         except FhirError as exc:
             log.warning("decision %s not written back to FHIR: %s", decision.id, type(exc).__name__)
             self._count("fhir.writeback_failed")
-            return
+            raise  # the service queues a retry of this plugin's write-back
         log.info(
             "decision %s written back to FHIR (%d resources)", decision.id, len(bundle["entry"])
         )

@@ -83,6 +83,17 @@ class NewContact:
 
 
 @dataclass(frozen=True, slots=True)
+class HostTask:
+    """A hook call to retry for one plugin: for now, writing a decision back to the host."""
+
+    id: str
+    hook: str
+    plugin: str
+    subject: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredContact:
     id: str
     received_at: datetime
@@ -389,6 +400,11 @@ class Store:
             ),
         )
 
+    def get_decision(self, decision_id: str) -> Decision | None:
+        with self.transaction() as tx:
+            row = tx.one("SELECT decision FROM decisions WHERE id = ?", (decision_id,))
+        return serialise.loads(Decision, row[0]) if row else None
+
     def get_decisions(self, contact_id: str) -> list[Decision]:
         with self.transaction() as tx:
             rows = tx.all(
@@ -549,6 +565,83 @@ class Store:
                 (referral_id,),
             )
         return [(int(r[0]), r[1], r[2]) for r in rows]
+
+    # Host write-backs to retry ------------------------------------------------------------
+
+    def add_host_task(
+        self,
+        hook: str,
+        plugin: str,
+        subject: str,
+        *,
+        error: str,
+        at: datetime,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        """Queue a retry of ``hook`` for one plugin about ``subject`` (a decision id)."""
+        task_id = f"{hook}|{plugin}|{subject}"
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO host_tasks (id, hook, plugin, subject, attempts, next_attempt_at, last_error)"
+                " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (task_id, hook, plugin, subject, ts(at), error),
+            )
+            self._append(tx, audit, at)
+
+    def claim_host_tasks(
+        self, worker: str, now: datetime, *, lease_seconds: float, limit: int
+    ) -> list[HostTask]:
+        stamp = ts(now)
+        expires = ts(datetime.fromtimestamp(now.timestamp() + lease_seconds, UTC))
+        claimed: list[HostTask] = []
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT id FROM host_tasks WHERE done_at IS NULL AND next_attempt_at <= ?"
+                " AND (claim_expires_at IS NULL OR claim_expires_at < ?) ORDER BY next_attempt_at LIMIT ?"
+                + self.backend.skip_locked,
+                (stamp, stamp, limit),
+            )
+            for (task_id,) in rows:
+                row = tx.one(
+                    "UPDATE host_tasks SET claimed_by = ?, claim_expires_at = ? WHERE id = ?"
+                    " RETURNING id, hook, plugin, subject, attempts",
+                    (worker, expires, task_id),
+                )
+                if row is not None:
+                    claimed.append(HostTask(row[0], row[1], row[2], row[3], int(row[4])))
+        return claimed
+
+    def finish_host_task(
+        self,
+        task: HostTask,
+        *,
+        ok: bool,
+        error: str,
+        retry_at: datetime,
+        at: datetime,
+        audit: Sequence[AuditEntry],
+    ) -> None:
+        with self.transaction() as tx:
+            if ok:
+                tx.execute(
+                    "UPDATE host_tasks SET done_at = ?, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?",
+                    (ts(at), task.id),
+                )
+            else:
+                tx.execute(
+                    "UPDATE host_tasks SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
+                    " claimed_by = NULL, claim_expires_at = NULL WHERE id = ?",
+                    (ts(retry_at), error, task.id),
+                )
+            self._append(tx, audit, at)
+
+    def host_tasks(self) -> list[tuple[HostTask, bool]]:
+        """Every queued write-back, with whether it is done."""
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT id, hook, plugin, subject, attempts, done_at FROM host_tasks ORDER BY id"
+            )
+        return [(HostTask(r[0], r[1], r[2], r[3], int(r[4])), r[5] is not None) for r in rows]
 
     # Keys used once -------------------------------------------------------------------------
 

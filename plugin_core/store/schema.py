@@ -75,4 +75,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE once_keys (key TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
         "CREATE INDEX once_keys_expiry ON once_keys (expires_at)",
     ),
+    (
+        # Write-backs to a host's record that failed after the decision was committed, retried by
+        # the worker for the one plugin that failed until it succeeds.
+        """CREATE TABLE host_tasks (
+            id TEXT PRIMARY KEY,
+            hook TEXT NOT NULL,
+            plugin TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_by TEXT,
+            claim_expires_at TEXT,
+            done_at TEXT,
+            last_error TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX host_tasks_due ON host_tasks (done_at, next_attempt_at)",
+    ),
 )

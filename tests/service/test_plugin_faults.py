@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from hooks import hookimpl
 from plugin_core.contact_json import contact_from_dict
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.model import Assessment, Decision, FirstContact
+from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
 from plugin_core.store import open_store
 from plugin_core.trust_config import load_trust_config
@@ -50,5 +51,64 @@ def test_contact_and_decision_stay_recorded_when_the_host_fails_afterwards(
     assert len(recorded.referrals) == 1
     assert service.store.get_contact("c-broken") is not None
     assert [d.id for d in service.store.get_decisions("c-broken")] == [recorded.decision.id]
-    counters = service.store.counters()
-    assert counters["hooks.present.failed"] == 1 and counters["hooks.record.failed"] == 1
+    assert service.store.counters()["hooks.present.failed"] == 1
+    ((task, done),) = service.store.host_tasks()
+    assert (task.hook, task.plugin, task.subject, done) == (
+        "record",
+        "broken-host",
+        recorded.decision.id,
+        False,
+    )
+
+
+class FlakyRecord:
+    """A host record that refuses the first two write-backs, then takes them."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.written: list[str] = []
+
+    @hookimpl
+    def thinkfamily_record(self, decision: Decision, assessment: Assessment | None) -> None:
+        self.calls += 1
+        if self.calls <= 2:
+            raise ConnectionError("EHR unavailable")
+        self.written.append(decision.id)
+
+
+class SteadyRecord:
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    @hookimpl
+    def thinkfamily_record(self, decision: Decision, assessment: Assessment | None) -> None:
+        self.written.append(decision.id)
+
+
+def test_failed_write_back_is_retried_for_that_plugin_alone_until_it_succeeds(
+    tmp_path: Path, make_config: Any
+) -> None:
+    config = load_trust_config(make_config(2525))
+    clock = FakeClock(NOW)
+    flaky, steady = FlakyRecord(), SteadyRecord()
+    service = Service(
+        config,
+        open_store(f"sqlite:///{tmp_path / 'tf.db'}"),
+        entry_points=False,
+        extra=[("flaky-ehr", flaky), ("steady-ehr", steady)],
+        clock=clock,
+    )
+    service.accept_contact(contact_from_dict(contact_doc("c-retry"), config.code_lists))
+    decision = service.record_decision(
+        decision_from_dict(decision_doc(), contact_id="c-retry", now=NOW)
+    ).decision
+    worker = OutboxWorker(service)
+    for _ in range(4):
+        clock.now += timedelta(minutes=10)
+        worker.run_once()
+    assert flaky.written == [decision.id] and flaky.calls == 3
+    assert steady.written == [decision.id]  # not written twice by the retries
+    ((task, done),) = service.store.host_tasks()
+    assert done and task.plugin == "flaky-ehr"
+    kinds = [e.kind for e in service.store.audit_entries()]
+    assert kinds.count("writeback.failed") == 2 and kinds.count("writeback.done") == 1
