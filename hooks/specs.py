@@ -150,7 +150,9 @@ def thinkfamily_present(contact: FirstContact, assessment: Assessment) -> None:
 def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> None:
     """Write a recorded decision back into the host's own record.
 
-    Called once for every valid decision, sharing or not, after it is recorded.
+    Called once for every valid decision, sharing or not, after it is recorded. An
+    implementation that raises is called again, alone, until it returns: make the write
+    idempotent on ``decision.id``.
 
     :param decision: the decision as recorded.
     :param assessment: the assessment it answers, or ``None`` when it is not known.
