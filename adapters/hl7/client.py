@@ -7,6 +7,7 @@ time, with bounded waits for the connection and for the ACK.
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -54,14 +55,21 @@ def send_and_wait(
     *,
     connect_timeout: float,
     ack_timeout: float,
+    tls: ssl.SSLContext | None = None,
 ) -> AckReply:
     """Send one framed message and return the application ACK that answers ``control_id``.
 
     Commit ACKs (CA/CE/CR) and ACKs for other messages are read past.
     """
     decoder = FrameDecoder(1_048_576)
-    with socket.create_connection((host, port), timeout=connect_timeout) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    raw = socket.create_connection((host, port), timeout=connect_timeout)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock = tls.wrap_socket(raw, server_hostname=host) if tls is not None else raw
+    except (ssl.SSLError, OSError):
+        raw.close()
+        raise
+    with sock:
         sock.sendall(frame(message))
         deadline = time.monotonic() + ack_timeout
         while True:

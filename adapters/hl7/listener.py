@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,6 +31,7 @@ from plugin_core.ports import Accepted, ServicePort
 log = logging.getLogger(__name__)
 
 _RECV = 65536
+_HANDSHAKE_SECONDS = 10.0
 _ACCEPT_POLL = 0.5
 
 
@@ -44,12 +46,14 @@ class MllpListener:
         host: str = "127.0.0.1",
         port: int = 2575,
         max_connections: int = 64,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.reader = reader
         self.service = service
         self.host = host
         self.port = port
         self.max_connections = max_connections
+        self.tls = tls
         self._socket: socket.socket | None = None
         self._stopping = threading.Event()
         self._accepting: threading.Thread | None = None
@@ -118,6 +122,11 @@ class MllpListener:
 
     def _serve(self, conn: socket.socket) -> None:
         decoder = FrameDecoder(self.reader.settings.max_message_bytes)
+        if self.tls is not None:
+            secured = self._handshake(conn)
+            if secured is None:
+                return
+            conn = secured
         try:
             while not self._stopping.is_set():
                 try:
@@ -135,6 +144,26 @@ class MllpListener:
             with self._lock:
                 self._connections.pop(conn, None)
             conn.close()
+
+    def _handshake(self, conn: socket.socket) -> socket.socket | None:
+        """The TLS handshake, bounded in time; a sender that fails it is counted and dropped."""
+        assert self.tls is not None
+        try:
+            conn.settimeout(_HANDSHAKE_SECONDS)
+            secured = self.tls.wrap_socket(conn, server_side=True)
+            secured.settimeout(None)
+        except (ssl.SSLError, OSError) as exc:
+            log.warning("hl7: TLS handshake refused: %s", type(exc).__name__)
+            self.count("hl7.tls_refused")
+            with self._lock:
+                self._connections.pop(conn, None)
+            conn.close()
+            return None
+        with self._lock:
+            thread = self._connections.pop(conn, None)
+            if thread is not None:
+                self._connections[secured] = thread
+        return secured
 
     def _handle(self, events: list[Frame | FramingFault]) -> list[Outcome]:
         """Read every frame, commit the contacts among them; outcomes in arrival order."""

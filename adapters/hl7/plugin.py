@@ -15,6 +15,7 @@ from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
 from adapters.hl7.settings import Hl7Settings, Hl7SettingsError, load_settings
+from adapters.hl7.tls import client_context, server_context
 from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
 from plugin_core.clock import utc_now
@@ -89,6 +90,7 @@ class Hl7Plugin:
                 host=host,
                 port=int(port),
                 max_connections=self.settings.max_connections,
+                tls=server_context(self.settings.listen_tls) if self.settings.listen_tls else None,
             )
         ]
 
@@ -121,6 +123,9 @@ class Hl7Plugin:
                 referral.idempotency_key,
                 connect_timeout=self.settings.connect_timeout_seconds,
                 ack_timeout=self.settings.ack_timeout_seconds,
+                tls=client_context(self.settings.referral_tls)
+                if self.settings.referral_tls
+                else None,
             )
         except (MllpSendError, OSError) as exc:
             reason = str(exc) if isinstance(exc, MllpSendError) else type(exc).__name__

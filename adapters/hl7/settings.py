@@ -6,9 +6,12 @@ the wrong type is reported with its dotted name, like the rest of the configurat
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from adapters.hl7.tls import TlsFiles, server_context
 from plugin_core.model import Relationship
 from plugin_core.trust_config import TrustConfig
 
@@ -43,6 +46,8 @@ class Hl7Settings:
     referral_version: str = "2.7"
     ack_timeout_seconds: float = 30.0
     connect_timeout_seconds: float = 10.0
+    listen_tls: TlsFiles | None = None
+    referral_tls: TlsFiles | None = None
 
 
 def _get(table: dict[str, Any], key: str, kind: type, default: Any) -> Any:
@@ -75,6 +80,13 @@ KEYS = frozenset(
         "referral_version",
         "ack_timeout_seconds",
         "connect_timeout_seconds",
+        "tls_certificate",
+        "tls_private_key",
+        "tls_client_ca",
+        "referral_tls",
+        "referral_tls_ca",
+        "referral_tls_certificate",
+        "referral_tls_private_key",
     }
 )
 _CHILDREN_KEYS = frozenset({"segment", "observation", "field", "component"})
@@ -123,6 +135,49 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
         referral_version=version,
         ack_timeout_seconds=_get(table, "ack_timeout_seconds", float, 30.0),
         connect_timeout_seconds=_get(table, "connect_timeout_seconds", float, 10.0),
+        listen_tls=_listen_tls(table, config.path.parent),
+        referral_tls=_referral_tls(table, config.path.parent),
+    )
+
+
+def _path(table: dict[str, Any], key: str, base: Path) -> Path | None:
+    raw: str = _get(table, key, str, "")
+    if not raw:
+        return None
+    path: Path = base / raw
+    if not path.is_file():
+        raise Hl7SettingsError(f"hl7.{key}: no file at {raw}")
+    return path
+
+
+def _listen_tls(table: dict[str, Any], base: Path) -> TlsFiles | None:
+    certificate = _path(table, "tls_certificate", base)
+    private_key = _path(table, "tls_private_key", base)
+    ca = _path(table, "tls_client_ca", base)
+    if certificate is None and private_key is None:
+        if ca is not None:
+            raise Hl7SettingsError("hl7.tls_client_ca: needs tls_certificate and tls_private_key")
+        return None
+    if certificate is None or private_key is None:
+        missing = "tls_certificate" if certificate is None else "tls_private_key"
+        raise Hl7SettingsError(f"hl7.{missing}: TLS needs both a certificate and its private key")
+    files = TlsFiles(certificate, private_key, ca)
+    try:
+        server_context(files)
+    except (ssl.SSLError, OSError) as exc:
+        raise Hl7SettingsError(
+            f"hl7.tls_certificate: cannot be used ({exc.__class__.__name__})"
+        ) from None
+    return files
+
+
+def _referral_tls(table: dict[str, Any], base: Path) -> TlsFiles | None:
+    if not _get(table, "referral_tls", bool, False):
+        return None
+    return TlsFiles(
+        _path(table, "referral_tls_certificate", base),
+        _path(table, "referral_tls_private_key", base),
+        _path(table, "referral_tls_ca", base),
     )
 
 

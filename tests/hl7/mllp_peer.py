@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -51,8 +52,11 @@ class RawPeer:
 class MllpReceiver:
     """A minimal MLLP receiver (an authority's engine): records messages, answers with ``answer``."""
 
-    def __init__(self, answer: Callable[[bytes], bytes | None]) -> None:
+    def __init__(
+        self, answer: Callable[[bytes], bytes | None], tls: ssl.SSLContext | None = None
+    ) -> None:
         self.answer = answer
+        self.tls = tls
         self.messages: list[bytes] = []
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.2)
@@ -75,6 +79,13 @@ class MllpReceiver:
                 conn, _ = self.server.accept()
             except TimeoutError:
                 continue
+            if self.tls is not None:
+                try:
+                    conn.settimeout(5)
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError):
+                    conn.close()
+                    continue
             with conn:
                 conn.settimeout(5)
                 decoder = FrameDecoder(10_000_000)
