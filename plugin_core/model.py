@@ -63,14 +63,6 @@ class IndicatorKind(StrEnum):
     PREGNANCY = "pregnancy"
     OTHER = "other"
 
-    @property
-    def is_toxic_trio(self) -> bool:
-        return self in (
-            IndicatorKind.SUBSTANCE_MISUSE,
-            IndicatorKind.MENTAL_HEALTH,
-            IndicatorKind.DOMESTIC_ABUSE,
-        )
-
 
 class Severity(StrEnum):
     """CDS Hooks card indicator values, in rising order."""

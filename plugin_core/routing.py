@@ -152,9 +152,3 @@ def _from_entry(
     address = entry.phone if entry.channel is Channel.PHONE else entry.address
     phones = (entry.phone,) if entry.phone else ()
     return Destination(authority, route, entry.channel, address, in_hours, phones, entry.label)
-
-
-def phones_now(directory: Directory, authority_id: str | None, at: datetime) -> tuple[str, ...]:
-    """Numbers a professional should ring now: the front door or the emergency duty team."""
-    found = destination(directory, authority_id, Route.FRONT_DOOR, at)
-    return found.phones

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -208,13 +207,6 @@ class _Reader:
             else:
                 self.error(f"{_join(path, key)}[{i}]", "must be text")
         return out
-
-    def enum(self, raw: str, path: str, choices: Callable[[str], T], names: Iterator[str]) -> T:
-        try:
-            return choices(raw)
-        except ValueError:
-            self.error(path, f"{raw!r} is not one of {', '.join(sorted(names))}")
-            raise
 
 
 _KIND_NAMES: dict[type, str] = {

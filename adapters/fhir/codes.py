@@ -10,7 +10,6 @@ V3_ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
-CONSENT_CATEGORY = "http://terminology.hl7.org/CodeSystem/consentcategorycodes"
 
 # Pregnancy status (LOINC 82810-3) answered with SNOMED CT Pregnant / Not pregnant.
 PREGNANCY_STATUS = (LOINC, "82810-3")
@@ -28,7 +27,6 @@ SAFEGUARDING_CONCERN = (TF_SYSTEM, "safeguarding-concern")
 # NHS Booking and Referral Standard (BaRS) message codes.
 BARS_EVENT = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 BARS_REASON = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
-BARS_BUNDLE_ID = "https://fhir.nhs.uk/Id/bars-message-id"
 
 ENCOUNTER_KINDS = {
     "IMP": "inpatient",

@@ -15,8 +15,6 @@ from datetime import datetime
 from adapters.hl7.er7 import Separators
 from adapters.hl7.header import Header
 
-APPLICATION_CODES = {"AA", "AE", "AR"}
-ACCEPT_CODES = {"CA", "CE", "CR"}
 _TO_ACCEPT = {"AA": "CA", "AE": "CE", "AR": "CR"}
 _FALLBACK_VERSION = "2.5"
 

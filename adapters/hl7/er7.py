@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SEGMENT_END = "\r"
-
 
 class Er7Error(ValueError):
     """The text is not readable as ER7; the message says where, never what."""

@@ -13,7 +13,6 @@ from adapters.hl7.er7 import Er7Message, Separators
 SUPPORTED_VERSIONS = frozenset(
     {"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2"}
 )
-ACK_CONDITIONS = frozenset({"AL", "NE", "ER", "SU"})
 
 
 @dataclass(frozen=True, slots=True)

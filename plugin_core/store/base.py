@@ -50,12 +50,6 @@ def parse_ts(text: str) -> datetime:
     return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
 
 
-class Cursor(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-
-
 class Backend(Protocol):
     """What differs between SQLite and PostgreSQL."""
 
@@ -228,20 +222,6 @@ class Store:
                 raise
         # Another instance committed one of these first: the retry answers with its copy.
         return self._save_contacts(items, at)
-
-    def save_contact(
-        self,
-        contact: FirstContact,
-        assessment: Assessment,
-        *,
-        message_key: str | None,
-        audit: Sequence[AuditEntry],
-        at: datetime,
-    ) -> tuple[bool, Assessment]:
-        """Record one contact durably; see :meth:`save_contacts`."""
-        return self.save_contacts(
-            [NewContact(contact, assessment, message_key, tuple(audit))], at=at
-        )[0]
 
     def _save_contacts(
         self, items: Sequence[NewContact], at: datetime
