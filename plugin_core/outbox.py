@@ -104,8 +104,8 @@ class OutboxWorker:
         claimed = self.service.store.claim_referrals(
             self.name, now, lease_seconds=self.lease_seconds, limit=self.batch
         )
-        for referral in claimed:
-            self._attempt(referral)
+        for claim in claimed:
+            self._attempt(claim.referral, claim.attempts)
         self._retry_write_backs(self.service.clock())
         self._escalate(self.service.clock())
         if self.cycles % 60 == 0:
@@ -114,7 +114,7 @@ class OutboxWorker:
         self.cycles += 1
         return len(claimed)
 
-    def _attempt(self, referral: Referral) -> None:
+    def _attempt(self, referral: Referral, attempts_so_far: int) -> None:
         service = self.service
         try:
             attempt = service.engine.attempt(referral)
@@ -125,7 +125,6 @@ class OutboxWorker:
             )
             status, receipt, prompt = ReferralStatus.FAILED, None, None
         now = service.clock()
-        attempts_so_far = self._attempts(referral)
         retry_at = None
         if status is ReferralStatus.FAILED:
             retry_at = now + timedelta(seconds=self.backoff.delay(attempts_so_far + 1, self._rng))
@@ -190,10 +189,6 @@ class OutboxWorker:
                 at=done,
                 audit=[entry],
             )
-
-    def _attempts(self, referral: Referral) -> int:
-        stored = self.service.store.get_referral(referral.id)
-        return stored.attempts if stored else 0
 
     def _escalate(self, now: datetime) -> None:
         for referral in self.service.store.due_escalations(now):

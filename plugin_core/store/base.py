@@ -77,6 +77,14 @@ class NewContact:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A referral a worker now holds, with the attempts already made."""
+
+    referral: Referral
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
 class HostTask:
     """A hook call to retry for one plugin: for now, writing a decision back to the host."""
 
@@ -395,7 +403,7 @@ class Store:
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int
-    ) -> list[Referral]:
+    ) -> list[Claim]:
         """Claim up to ``limit`` referrals due for an attempt; a claim is never shared.
 
         A claim lasts ``lease_seconds``; a worker that dies leaves its claims to expire, and
@@ -410,15 +418,15 @@ class Store:
                 + self.backend.skip_locked,
                 (stamp, stamp, limit),
             )
-            claimed: list[Referral] = []
+            claimed: list[Claim] = []
             for (referral_id,) in rows:
                 row = tx.one(
                     "UPDATE referrals SET claimed_by = ?, claim_expires_at = ? WHERE id = ?"
-                    " AND (claim_expires_at IS NULL OR claim_expires_at < ?) RETURNING referral",
+                    " AND (claim_expires_at IS NULL OR claim_expires_at < ?) RETURNING referral, attempts",
                     (worker, expires, referral_id, stamp),
                 )
                 if row is not None:
-                    claimed.append(serialise.loads(Referral, row[0]))
+                    claimed.append(Claim(serialise.loads(Referral, row[0]), int(row[1])))
         return claimed
 
     def finish_attempt(

@@ -81,7 +81,8 @@ def test_two_workers_claiming_at_once_never_share_a_referral(service: Service) -
         got: list[str] = []
         for _ in range(6):
             got += [
-                r.id for r in service.store.claim_referrals(worker, NOW, lease_seconds=60, limit=2)
+                c.referral.id
+                for c in service.store.claim_referrals(worker, NOW, lease_seconds=60, limit=2)
             ]
         claims[worker] = got
         service.store.close()
@@ -101,13 +102,14 @@ def test_expired_claim_is_taken_over_and_only_one_delivery_is_recorded(service: 
     (referral,) = service.record_decision(
         decision_from_dict(decision_doc(), contact_id="c-lease", now=NOW)
     ).referrals
-    assert [r.id for r in service.store.claim_referrals("slow", NOW, lease_seconds=5, limit=5)] == [
-        referral.id
-    ]
+    assert [
+        c.referral.id for c in service.store.claim_referrals("slow", NOW, lease_seconds=5, limit=5)
+    ] == [referral.id]
     assert service.store.claim_referrals("fast", NOW, lease_seconds=5, limit=5) == []
     later = NOW + timedelta(seconds=6)
     assert [
-        r.id for r in service.store.claim_referrals("fast", later, lease_seconds=5, limit=5)
+        c.referral.id
+        for c in service.store.claim_referrals("fast", later, lease_seconds=5, limit=5)
     ] == [referral.id]
     receipt = Receipt(Channel.EMAIL, delivered=True)
     kwargs = dict(
