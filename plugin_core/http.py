@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
@@ -224,7 +225,7 @@ class _Api:
             contact = contact_from_dict(doc, self.service.config.code_lists)
         except ContactInvalid as exc:
             return operation_outcome(400, str(exc))
-        contact = _with_source(contact, "api")
+        contact = replace(contact, source="api")
         accepted = await run_in_threadpool(lambda: self.service.accept_contact(contact))
         body = assessment_to_dict(accepted.assessment) | {"duplicate": accepted.duplicate}
         return JSONResponse(body, status_code=200 if accepted.duplicate else 201)
@@ -390,8 +391,3 @@ def _referral_dict(stored: StoredReferral) -> dict[str, Any]:
         "amends": r.amends,
     }
 
-
-def _with_source(contact: Any, source: str) -> Any:
-    from dataclasses import replace
-
-    return replace(contact, source=source)
