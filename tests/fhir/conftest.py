@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from tests.peers.service import write_trust_config
+from tests.peers.ports import free_port
+from tests.peers.service import ServiceProcess, write_trust_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER_DIR = ROOT / "tests" / "peers" / "fhir"
@@ -476,3 +478,23 @@ def as_collection(bundle: dict[str, Any]) -> dict[str, Any]:
         else:
             entry["resource"]["id"] = uuid.uuid4().hex[:12]
     return {"resourceType": "Bundle", "id": "export-1", "type": "collection", "entry": doc["entry"]}
+
+
+@contextmanager
+def fhir_service(
+    directory: Path, medplum: MedplumPeer, keys: Keys, *, name: str, authorities: str | None = None
+) -> Iterator[ServiceProcess]:
+    """``thinkfamily serve`` reading from the Medplum peer, its CDS audience its own address."""
+    port = free_port()
+    config = write_trust_config(
+        directory / "trust",
+        extra_toml=fhir_toml(base_url=medplum.base, audience=f"http://127.0.0.1:{port}", keys=keys),
+        authorities=authorities,
+    )
+    proc = ServiceProcess(config, f"sqlite:///{directory / 'tf.db'}", directory, name=name)
+    proc.http_port = port
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -31,14 +31,13 @@ from tests.fhir.conftest import (
     as_collection,
     cds_token,
     ec_key,
-    fhir_toml,
+    fhir_service,
     household_bundle,
     load_household,
     needs_node_peer,
     rsa_key,
 )
-from tests.peers.ports import free_port
-from tests.peers.service import ServiceProcess, write_trust_config
+from tests.peers.service import ServiceProcess
 
 pytestmark = [pytest.mark.integration, needs_node_peer]
 
@@ -49,19 +48,8 @@ SERVICE_ID = "thinkfamily-patient-view"
 def service(
     medplum: MedplumPeer, keys: Keys, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    directory = tmp_path_factory.mktemp("cds")
-    port = free_port()
-    config = write_trust_config(
-        directory / "trust",
-        extra_toml=fhir_toml(base_url=medplum.base, audience=f"http://127.0.0.1:{port}", keys=keys),
-    )
-    proc = ServiceProcess(config, f"sqlite:///{directory / 'tf.db'}", directory, name="cds")
-    proc.http_port = port
-    proc.start()
-    try:
+    with fhir_service(tmp_path_factory.mktemp("cds"), medplum, keys, name="cds") as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def prefetched_call(tag: str = "P") -> dict[str, Any]:

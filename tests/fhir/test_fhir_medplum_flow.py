@@ -45,13 +45,13 @@ from tests.fhir.conftest import (
     as_collection,
     authorities_with_fhir,
     cds_token,
-    fhir_toml,
+    fhir_service,
     household_bundle,
     load_household,
     needs_node_peer,
 )
-from tests.peers.ports import free_port, wait_for
-from tests.peers.service import ServiceProcess, write_trust_config
+from tests.peers.ports import wait_for
+from tests.peers.service import ServiceProcess
 
 pytestmark = [pytest.mark.integration, needs_node_peer]
 
@@ -63,19 +63,9 @@ def service(
     medplum: MedplumPeer, keys: Keys, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
     directory = tmp_path_factory.mktemp("fhir-flow")
-    port = free_port()
-    config = write_trust_config(
-        directory / "trust",
-        extra_toml=fhir_toml(base_url=medplum.base, audience=f"http://127.0.0.1:{port}", keys=keys),
-        authorities=authorities_with_fhir(medplum.base),
-    )
-    proc = ServiceProcess(config, f"sqlite:///{directory / 'tf.db'}", directory, name="fhir-flow")
-    proc.http_port = port
-    proc.start()
-    try:
+    authorities = authorities_with_fhir(medplum.base)
+    with fhir_service(directory, medplum, keys, name="fhir-flow", authorities=authorities) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def hook_call(
