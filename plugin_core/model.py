@@ -61,6 +61,10 @@ class IndicatorKind(StrEnum):
     DOMESTIC_ABUSE = "domestic_abuse"
     CHILD_PROTECTION = "child_protection"
     PREGNANCY = "pregnancy"
+    PREGNANCY_ENDED = "pregnancy_ended"
+    """A pregnancy that has ended (miscarriage, termination, ectopic): not a current pregnancy."""
+    POSTNATAL = "postnatal"
+    """A recent birth: a newborn is implied even when the household lists no children."""
     OTHER = "other"
 
 

@@ -36,6 +36,8 @@ INDICATORS = {
     IndicatorKind.DOMESTIC_ABUSE: "Domestic abuse",
     IndicatorKind.CHILD_PROTECTION: "Child on a child protection plan",
     IndicatorKind.PREGNANCY: "Pregnancy",
+    IndicatorKind.PREGNANCY_ENDED: "Pregnancy ended",
+    IndicatorKind.POSTNATAL: "Recent birth",
     IndicatorKind.OTHER: "Other",
 }
 
