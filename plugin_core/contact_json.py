@@ -181,6 +181,7 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
                 "severity": p.severity.value,
                 "summary": p.summary,
                 "detail": p.detail,
+                "severity_reason": p.severity_reason,
             }
             for p in assessment.prompts
         ],

@@ -283,6 +283,8 @@ class Prompt:
     severity: Severity
     summary: str
     detail: str = ""
+    severity_reason: str = ""
+    """Why the prompt has its severity, in a few plain words, for the professional and the audit."""
 
     def __post_init__(self) -> None:
         if len(self.summary) > 140:
