@@ -33,6 +33,19 @@ class _PlainAndJson(logging.Formatter):
         return self.json.format(record) + "\n" + raw
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Under ``THINKFAMILY_REQUIRE_PEERS=1`` (set by CI) a skipped test fails: a peer that did not
+    install must stop the run, not pass it quietly."""
+    report = yield
+    if report.skipped and os.environ.get("THINKFAMILY_REQUIRE_PEERS") == "1":
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but every peer is required here: {report.longrepr}"
+    return report
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _LOG_DIR.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(_LOG_DIR / f"in-process-{os.getpid()}.log", encoding="utf-8")

@@ -13,10 +13,6 @@ from tests.peers.service import write_trust_config
 
 from .conftest import NURSE, SECRET, SECRET_ENV, web_toml
 
-pytestmark = pytest.mark.skipif(
-    "form-link" not in cli._COMMANDS, reason="the form-link command is not in this build's CLI"
-)
-
 
 def test_form_link_prints_a_link_signed_for_the_professional(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
