@@ -29,3 +29,7 @@ class FhirRequestFailed(FhirError):
 
 class FhirAuthFailed(FhirError):
     """No access token could be obtained for the FHIR server."""
+
+
+class FhirResourceInvalid(FhirError):
+    """A resource ThinkFamily was about to send failed validation; names resource and field."""

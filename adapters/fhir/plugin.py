@@ -11,7 +11,7 @@ from adapters.fhir.auth import NoToken
 from adapters.fhir.bundle import looks_like_bundle, parse_bundle_contact
 from adapters.fhir.cds.routes import CdsHooksApp
 from adapters.fhir.client import FhirClient
-from adapters.fhir.errors import FhirError
+from adapters.fhir.errors import FhirError, FhirResourceInvalid
 from adapters.fhir.mapping import split_contact_id
 from adapters.fhir.referral_message import referral_message
 from adapters.fhir.settings import FhirSettings, read_fhir_settings
@@ -60,13 +60,15 @@ class FhirPlugin:
                 "decision %s: contact did not come from FHIR, nothing written back", decision.id
             )
             return
-        bundle = write_back_bundle(
-            decision, assessment, ids[0], ids[1], self.settings.organisation_ods
-        )
         try:
+            bundle = write_back_bundle(
+                decision, assessment, ids[0], ids[1], self.settings.organisation_ods
+            )
             self._client(self.settings.base_url).transaction(bundle)
         except FhirError as exc:
-            log.warning("decision %s not written back to FHIR: %s", decision.id, type(exc).__name__)
+            # An invalid resource's message names only the resource and field; say which.
+            why = str(exc) if isinstance(exc, FhirResourceInvalid) else type(exc).__name__
+            log.warning("decision %s not written back to FHIR: %s", decision.id, why)
             self._count("fhir.writeback_failed")
             raise  # the service queues a retry of this plugin's write-back
         log.info(
@@ -90,17 +92,27 @@ class FhirPlugin:
                 detail="the contact and decision behind the referral are not available",
             )
         config = self.context.config
-        bundle = referral_message(
-            referral,
-            destination,
-            details.contact,
-            details.decision,
-            details.assessment,
-            sender_id=config.trust_id,
-            sender_name=config.trust_name,
-            source_endpoint=self.settings.base_url or f"urn:thinkfamily:{config.trust_id}",
-            now=datetime.now(UTC),
-        )
+        try:
+            bundle = referral_message(
+                referral,
+                destination,
+                details.contact,
+                details.decision,
+                details.assessment,
+                sender_id=config.trust_id,
+                sender_name=config.trust_name,
+                source_endpoint=self.settings.base_url or f"urn:thinkfamily:{config.trust_id}",
+                now=datetime.now(UTC),
+            )
+        except FhirResourceInvalid as exc:
+            # Sending again would build the same message: the professional phones instead.
+            log.warning("referral %s message not built: %s", referral.id, exc)
+            return Receipt(
+                Channel.FHIR,
+                delivered=False,
+                retryable=False,
+                detail=f"the referral message could not be built: {exc}",
+            )
         auth = None if self.settings.referral_auth == "same" else NoToken()
         return post_message(
             self._client(destination.address, auth), destination.address, bundle, referral

@@ -5,38 +5,78 @@ A message Bundle: MessageHeader (event ``servicerequest-request``, reason ``new`
 the Patient, a RelatedPerson for each child, the Consent for the lawful basis, the safeguarding
 Flag, the Encounter, the Practitioner who decided and the sending and receiving Organizations.
 The referral's idempotency key is the Bundle identifier, so receivers de-duplicate re-sends.
+Every resource is an R4B model, validated as it is built (see ``adapters.fhir.outbound``).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fhir.resources.R4B.annotation import Annotation
+from fhir.resources.R4B.bundle import Bundle, BundleEntry
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.messageheader import (
+    MessageHeader,
+    MessageHeaderDestination,
+    MessageHeaderSource,
+)
+from fhir.resources.R4B.relatedperson import RelatedPerson
+from fhir.resources.R4B.resource import Resource
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
 from adapters.fhir import codes
 from adapters.fhir.mapping import split_contact_id
+from adapters.fhir.outbound import builds, coding, concept, ref, text_concept, urn, wire
+from adapters.fhir.referral_parties import (
+    consent,
+    encounter,
+    patient,
+    practitioner,
+    receiver,
+    related_person,
+    sender,
+)
 from adapters.fhir.writeback import safeguarding_flag
 from plugin_core.model import (
     Assessment,
+    Child,
     Decision,
     Destination,
     FirstContact,
     Referral,
-    Relationship,
 )
 
-ROLE_CODES = {
-    Relationship.CHILD: "CHILD",
-    Relationship.STEPCHILD: "STPCHLD",
-    Relationship.FOSTER_CHILD: "FCHILD",
-    Relationship.GRANDCHILD: "GRNDCHILD",
-    Relationship.WARD: "WARD",
-}
-CLASS_CODES = {v: k for k, v in reversed(codes.ENCOUNTER_KINDS.items())}
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The fullUrls that tie one message's entries together; the same for every re-send."""
 
-def _urn(*parts: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, '|'.join(parts))}"
+    header: str
+    service_request: str
+    patient: str
+    consent: str
+    flag: str
+    encounter: str | None
+    practitioner: str
+    sender: str
+    receiver: str
+
+    @classmethod
+    def for_message(cls, key: str, with_encounter: bool) -> Links:
+        return cls(
+            header=urn(key, "header"),
+            service_request=urn(key, "service-request"),
+            patient=urn(key, "patient"),
+            consent=urn(key, "consent"),
+            flag=urn(key, "flag"),
+            encounter=urn(key, "encounter") if with_encounter else None,
+            practitioner=urn(key, "practitioner"),
+            sender=urn(key, "sender"),
+            receiver=urn(key, "receiver"),
+        )
 
 
 def message_identifier(referral: Referral, reason: str) -> str:
@@ -48,6 +88,164 @@ def message_identifier(referral: Referral, reason: str) -> str:
     if referral.amends or reason == "new":
         return referral.idempotency_key
     return f"{referral.idempotency_key}-{reason}"
+
+
+def referred_children(referral: Referral, assessment: Assessment | None) -> list[Child]:
+    """The children the referral names, or every child when it names none."""
+    wanted = set(referral.child_refs)
+    found = assessment.children if assessment else ()
+    return [c for c in found if not wanted or c.ref in wanted]
+
+
+@builds("MessageHeader")
+def message_header(
+    key: str,
+    reason: str,
+    destination: Destination,
+    links: Links,
+    *,
+    sender_name: str,
+    source_endpoint: str,
+) -> MessageHeader:
+    """The BaRS event and reason; a cancellation travels as an update."""
+    return MessageHeader(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, key + "|header")),
+        eventCoding=coding(codes.BARS_EVENT, "servicerequest-request", "Service Request - Request"),
+        destination=[
+            MessageHeaderDestination(endpoint=destination.address, receiver=ref(links.receiver))
+        ],
+        sender=ref(links.sender),
+        source=MessageHeaderSource(name=sender_name or None, endpoint=source_endpoint),
+        reason=concept(codes.BARS_REASON, "new" if reason == "new" else "update"),
+        focus=[ref(links.service_request)],
+    )
+
+
+def _priority(referral: Referral, decision: Decision) -> str:
+    if decision.immediate_danger:
+        return "stat"
+    return "urgent" if referral.urgent else "routine"
+
+
+def _notes(referral: Referral, decision: Decision, unborn: bool) -> list[Annotation]:
+    notes = [Annotation(text=referral.reasons or decision.reasons)]
+    if unborn:
+        notes.append(Annotation(text="The referral includes an unborn child."))
+    if decision.what_shared:
+        notes.append(Annotation(text=f"What is shared: {decision.what_shared}"))
+    return notes
+
+
+@builds("ServiceRequest")
+def service_request(
+    referral: Referral,
+    destination: Destination,
+    decision: Decision,
+    links: Links,
+    *,
+    cancelled: bool,
+    unborn: bool,
+    child_urls: list[str],
+) -> ServiceRequest:
+    """The referral itself; it keeps the original referral's identifier through amendments."""
+    route = referral.route.value
+    level = referral.level_of_need
+    return ServiceRequest(
+        identifier=[Identifier(system=codes.TF_REFERRAL_ID, value=referral.original_key)],
+        status="revoked" if cancelled else "active",
+        intent="order",
+        category=[concept(codes.TF_SYSTEM, f"route-{route}", destination.label or route)],
+        priority=_priority(referral, decision),
+        code=concept(
+            codes.TF_SYSTEM, "safeguarding-referral", "Referral to children's social care"
+        ),
+        orderDetail=[text_concept(f"Level of need {level}")] if level is not None else None,
+        subject=ref(links.patient),
+        encounter=ref(links.encounter) if links.encounter else None,
+        authoredOn=referral.created_at,
+        requester=ref(links.practitioner),
+        performer=[ref(links.receiver)],
+        supportingInfo=[ref(links.consent), ref(links.flag), *(ref(u) for u in child_urls)],
+        note=_notes(referral, decision, unborn),
+    )
+
+
+def _patient_id(contact: FirstContact) -> str:
+    """The EHR's Patient id for a contact read from FHIR, else the contact's own patient id."""
+    ids = split_contact_id(contact.id)
+    return ids[0] if ids else contact.patient.id
+
+
+def _related_people(
+    key: str, contact: FirstContact, children: list[Child], patient_url: str
+) -> list[tuple[str, RelatedPerson]]:
+    """A RelatedPerson for each born child, with what the household record adds."""
+    members = {m.id: m for m in contact.household or () if m.id}
+    return [
+        (urn(key, "child", c.ref), related_person(c, members.get(c.ref), patient_url))
+        for c in children
+        if not c.unborn
+    ]
+
+
+def _encounter_entries(contact: FirstContact, links: Links) -> list[tuple[str, Resource]]:
+    if links.encounter is None or contact.encounter is None:
+        return []
+    return [(links.encounter, encounter(contact.encounter, links.patient))]
+
+
+@builds("Bundle")
+def referral_message_bundle(
+    referral: Referral,
+    destination: Destination,
+    contact: FirstContact,
+    decision: Decision,
+    assessment: Assessment | None,
+    *,
+    sender_id: str,
+    sender_name: str,
+    source_endpoint: str,
+    now: datetime,
+    reason: str | None = None,
+) -> Bundle:
+    """The message Bundle for one referral; ``reason`` (default: the referral's action) is new,
+    update or cancel. The ServiceRequest keeps the original referral's identifier."""
+    reason = reason or referral.action.value
+    key = message_identifier(referral, reason)
+    links = Links.for_message(key, contact.encounter is not None)
+    children = referred_children(referral, assessment)
+    related = _related_people(key, contact, children, links.patient)
+    header = message_header(
+        key, reason, destination, links, sender_name=sender_name, source_endpoint=source_endpoint
+    )
+    request = service_request(
+        referral,
+        destination,
+        decision,
+        links,
+        cancelled=reason == "cancel",
+        unborn=any(c.unborn for c in children),
+        child_urls=[url for url, _ in related],
+    )
+    entries: list[tuple[str, Resource]] = [
+        (links.header, header),
+        (links.service_request, request),
+        (links.patient, patient(contact.patient, _patient_id(contact))),
+        *related,
+        (links.consent, consent(decision, referral, links.patient, links.practitioner)),
+        (links.flag, safeguarding_flag(decision, links.patient, links.encounter)),
+        *_encounter_entries(contact, links),
+        (links.practitioner, practitioner(decision)),
+        (links.sender, sender(sender_id, sender_name)),
+        (links.receiver, receiver(destination)),
+    ]
+    return Bundle(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+        identifier=Identifier(system=codes.TF_REFERRAL_ID, value=key),
+        type="message",
+        timestamp=now,
+        entry=[BundleEntry(fullUrl=url, resource=resource) for url, resource in entries],
+    )
 
 
 def referral_message(
@@ -63,218 +261,18 @@ def referral_message(
     now: datetime,
     reason: str | None = None,
 ) -> dict[str, Any]:
-    """The message Bundle for one referral; ``reason`` (default: the referral's action) is new,
-    update or cancel. The ServiceRequest keeps the original referral's identifier."""
-    reason = reason or referral.action.value
-    key = message_identifier(referral, reason)
-    ids = split_contact_id(contact.id)
-    patient_id = ids[0] if ids else contact.patient.id
-    patient_url = _urn(key, "patient")
-    sr_url = _urn(key, "service-request")
-    sender_url = _urn(key, "sender")
-    receiver_url = _urn(key, "receiver")
-    practitioner_url = _urn(key, "practitioner")
-    consent_url = _urn(key, "consent")
-    flag_url = _urn(key, "flag")
-    encounter_url = _urn(key, "encounter") if contact.encounter else None
-
-    wanted = set(referral.child_refs)
-    children = [
-        c for c in (assessment.children if assessment else ()) if not wanted or c.ref in wanted
-    ]
-    members = {m.id: m for m in contact.household or () if m.id}
-    related: list[tuple[str, dict[str, Any]]] = []
-    for child in children:
-        if child.unborn:
-            continue
-        member = members.get(child.ref)
-        person: dict[str, Any] = {
-            "resourceType": "RelatedPerson",
-            "patient": {"reference": patient_url},
-            "relationship": [
-                {
-                    "coding": [
-                        {
-                            "system": codes.V3_ROLE,
-                            "code": ROLE_CODES.get(child.relationship, "CHILD"),
-                        }
-                    ]
-                }
-            ],
-        }
-        if child.ref.startswith("RelatedPerson/"):
-            person["id"] = child.ref.split("/", 1)[1]
-        if member is not None and member.name:
-            person["name"] = [{"text": member.name}]
-        birth = child.birth_date or (member.birth_date if member else None)
-        if birth is not None:
-            person["birthDate"] = birth.isoformat()
-        postcode = child.postcode or (member.postcode if member else None)
-        if postcode:
-            person["address"] = [{"postalCode": postcode}]
-        related.append((_urn(key, "child", child.ref), person))
-
-    unborn = any(c.unborn for c in children)
-    status = "revoked" if reason == "cancel" else "active"
-    priority = "stat" if decision.immediate_danger else ("urgent" if referral.urgent else "routine")
-    notes = [{"text": referral.reasons or decision.reasons}]
-    if unborn:
-        notes.append({"text": "The referral includes an unborn child."})
-    if decision.what_shared:
-        notes.append({"text": f"What is shared: {decision.what_shared}"})
-    service_request: dict[str, Any] = {
-        "resourceType": "ServiceRequest",
-        "identifier": [{"system": codes.TF_REFERRAL_ID, "value": referral.original_key}],
-        "status": status,
-        "intent": "order",
-        "priority": priority,
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": codes.TF_SYSTEM,
-                        "code": f"route-{referral.route.value}",
-                        "display": destination.label or referral.route.value,
-                    }
-                ]
-            }
-        ],
-        "code": {
-            "coding": [
-                {
-                    "system": codes.TF_SYSTEM,
-                    "code": "safeguarding-referral",
-                    "display": "Referral to children's social care",
-                }
-            ]
-        },
-        "subject": {"reference": patient_url},
-        "authoredOn": referral.created_at.isoformat(),
-        "requester": {"reference": practitioner_url},
-        "performer": [{"reference": receiver_url}],
-        "supportingInfo": [{"reference": consent_url}, {"reference": flag_url}]
-        + [{"reference": url} for url, _ in related],
-        "note": notes,
-    }
-    if referral.level_of_need is not None:
-        service_request["orderDetail"] = [
-            {"text": f"Level of need {referral.level_of_need}"},
-        ]
-    if encounter_url:
-        service_request["encounter"] = {"reference": encounter_url}
-
-    header: dict[str, Any] = {
-        "resourceType": "MessageHeader",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, key + "|header")),
-        "eventCoding": {
-            "system": codes.BARS_EVENT,
-            "code": "servicerequest-request",
-            "display": "Service Request - Request",
-        },
-        "reason": {
-            "coding": [
-                {"system": codes.BARS_REASON, "code": "new" if reason == "new" else "update"}
-            ]
-        },
-        "destination": [{"endpoint": destination.address, "receiver": {"reference": receiver_url}}],
-        "sender": {"reference": sender_url},
-        "source": {"name": sender_name, "endpoint": source_endpoint},
-        "focus": [{"reference": sr_url}],
-    }
-
-    patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
-    person_ = contact.patient
-    if person_.nhs_number:
-        patient["identifier"] = [{"system": codes.NHS_NUMBER, "value": person_.nhs_number}]
-    if person_.name:
-        patient["name"] = [{"text": person_.name}]
-    if person_.birth_date:
-        patient["birthDate"] = person_.birth_date.isoformat()
-    if person_.postcode:
-        patient["address"] = [{"postalCode": person_.postcode}]
-    if person_.sex in ("male", "female", "other", "unknown"):
-        patient["gender"] = person_.sex
-
-    basis = decision.lawful_basis or referral.lawful_basis
-    consent: dict[str, Any] = {
-        "resourceType": "Consent",
-        "status": "active",
-        "scope": {"coding": [{"system": codes.CONSENT_SCOPE, "code": "patient-privacy"}]},
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": codes.TF_SYSTEM,
-                        "code": f"consent-{(decision.consent.value if decision.consent else 'unknown')}",
-                    }
-                ],
-                "text": "Information sharing for safeguarding children",
-            }
-        ],
-        "patient": {"reference": patient_url},
-        "dateTime": decision.decided_at.isoformat(),
-        "performer": [{"reference": practitioner_url}],
-        "policyRule": {
-            "coding": [
-                {
-                    "system": codes.TF_SYSTEM,
-                    "code": basis.value if basis else "unknown",
-                }
-            ],
-            "text": "UK GDPR Article 6 lawful basis",
-        },
-        "provision": {"type": "permit"},
-    }
-    flag = safeguarding_flag(decision, patient_url, encounter_url)
-
-    practitioner: dict[str, Any] = {
-        "resourceType": "Practitioner",
-        "id": decision.decided_by.id,
-        "identifier": [
-            {"system": codes.TF_SYSTEM + "/professional", "value": decision.decided_by.id}
-        ],
-    }
-    if decision.decided_by.name:
-        practitioner["name"] = [{"text": decision.decided_by.name}]
-    sender = {
-        "resourceType": "Organization",
-        "id": sender_id,
-        "name": sender_name,
-    }
-    authority = destination.authority
-    receiver: dict[str, Any] = {
-        "resourceType": "Organization",
-        "name": authority.name if authority else (destination.label or "children's services"),
-    }
-    if authority is not None:
-        receiver["id"] = authority.id
-
-    entries: list[tuple[str, dict[str, Any]]] = [
-        (_urn(key, "header"), header),
-        (sr_url, service_request),
-        (patient_url, patient),
-        *related,
-        (consent_url, consent),
-        (flag_url, flag),
-    ]
-    if encounter_url and contact.encounter is not None:
-        encounter: dict[str, Any] = {
-            "resourceType": "Encounter",
-            "id": contact.encounter.id,
-            "status": "in-progress",
-            "class": {
-                "system": codes.V3_ACT,
-                "code": CLASS_CODES.get(contact.encounter.kind, "AMB"),
-            },
-            "subject": {"reference": patient_url},
-        }
-        entries.append((encounter_url, encounter))
-    entries += [(practitioner_url, practitioner), (sender_url, sender), (receiver_url, receiver)]
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
-        "identifier": {"system": codes.TF_REFERRAL_ID, "value": key},
-        "type": "message",
-        "timestamp": now.isoformat(),
-        "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
-    }
+    """The message Bundle as sent: :func:`referral_message_bundle` serialised."""
+    return wire(
+        referral_message_bundle(
+            referral,
+            destination,
+            contact,
+            decision,
+            assessment,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            source_endpoint=source_endpoint,
+            now=now,
+            reason=reason,
+        )
+    )

@@ -3,19 +3,36 @@
 One transaction Bundle carries all three, so the EHR shows the whole decision or none of it.
 The QuestionnaireResponse and Flag are conditional creates on the decision's identifier and
 the Provenance has an id derived from the decision, so a repeated write creates nothing new.
+Each resource is an R4B model, validated as it is built (see ``adapters.fhir.outbound``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
+from fhir.resources.R4B.bundle import Bundle, BundleEntry, BundleEntryRequest
+from fhir.resources.R4B.flag import Flag
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.period import Period
+from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent
+from fhir.resources.R4B.questionnaireresponse import (
+    QuestionnaireResponse,
+    QuestionnaireResponseItem,
+    QuestionnaireResponseItemAnswer,
+)
+from fhir.resources.R4B.reference import Reference
+
 from adapters.fhir import codes
-from plugin_core.model import Assessment, Decision
+from adapters.fhir.outbound import builds, coding, concept, ref, text_concept, urn, wire
+from plugin_core.model import Assessment, Child, Decision
 
 FLAG_LEVEL = 2
 """A Flag is written when sharing, or when the level of need is additional needs or above."""
+ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
+
+Item = QuestionnaireResponseItem
+Answer = QuestionnaireResponseItemAnswer
 
 
 def records_concern(decision: Decision) -> bool:
@@ -26,171 +43,199 @@ def derived_id(prefix: str, value: str) -> str:
     return f"{prefix}-{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
-def _item(link_id: str, text: str, answer: dict[str, Any] | None) -> dict[str, Any]:
-    item: dict[str, Any] = {"linkId": link_id, "text": text}
-    if answer is not None:
-        item["answer"] = [answer]
-    return item
+# QuestionnaireResponse ------------------------------------------------------------------------
 
 
+def _item(link_id: str, text: str, answer: Answer | None) -> Item:
+    return Item(linkId=link_id, text=text, answer=[answer] if answer is not None else None)
+
+
+def _string(value: str | None) -> Answer | None:
+    """FHIR strings cannot be empty: an empty answer is left out."""
+    return Answer(valueString=value) if value else None
+
+
+def _integer(value: int | None) -> Answer | None:
+    return Answer(valueInteger=value) if value is not None else None
+
+
+def _tf_code(code: str | None) -> Answer | None:
+    return Answer(valueCoding=coding(codes.TF_SYSTEM, code)) if code else None
+
+
+def _child_item(number: int, child: Child) -> Item:
+    parts = [
+        ("child-ref", "Reference", _string(child.ref)),
+        ("child-relationship", "Relationship", _string(child.relationship.value)),
+        ("child-unborn", "Unborn", Answer(valueBoolean=child.unborn)),
+        ("child-age", "Age in years", _integer(child.age)),
+        (
+            "child-lives-with",
+            "Lives with the patient",
+            None
+            if child.lives_with_patient is None
+            else Answer(valueBoolean=child.lives_with_patient),
+        ),
+    ]
+    items = [_item(link, text, answer) for link, text, answer in parts if answer is not None]
+    return Item(linkId=f"child-{number}", text="Child", item=items)
+
+
+def _household_items(assessment: Assessment | None) -> list[Item]:
+    if assessment is None:
+        return []
+    return [
+        _item(
+            "household-known",
+            "Household recorded",
+            Answer(valueBoolean=assessment.household_known),
+        ),
+        _item(
+            "children-count",
+            "Children under 18 (including unborn) in the household",
+            Answer(valueInteger=len(assessment.children)),
+        ),
+        *(_child_item(i + 1, child) for i, child in enumerate(assessment.children)),
+    ]
+
+
+def _decision_items(decision: Decision) -> list[Item]:
+    """The decision's answers, in the form's order; an answer not given leaves its item out."""
+    basis = decision.lawful_basis.value if decision.lawful_basis else None
+    consent = decision.consent.value if decision.consent else None
+    answers = [
+        (
+            "share",
+            "Share information with children's social care",
+            Answer(valueBoolean=decision.share),
+        ),
+        ("level-of-need", "Level of need", _integer(decision.level_of_need)),
+        ("lawful-basis", "Lawful basis", _tf_code(basis)),
+        ("consent", "Consent", _tf_code(consent)),
+        (
+            "consent-not-sought-reason",
+            "Why consent was not sought",
+            _string(decision.consent_not_sought_reason),
+        ),
+        ("immediate-danger", "Immediate danger", Answer(valueBoolean=decision.immediate_danger)),
+        ("reasons", "Reasons for the decision", _string(decision.reasons)),
+        ("what-shared", "What was shared", _string(decision.what_shared)),
+        ("authority", "Local authority", _string(decision.authority_id)),
+    ]
+    return [_item(link, text, answer) for link, text, answer in answers if answer is not None]
+
+
+@builds("QuestionnaireResponse")
 def questionnaire_response(
     decision: Decision,
     assessment: Assessment | None,
     patient_ref: str,
     encounter_ref: str | None,
-) -> dict[str, Any]:
+) -> QuestionnaireResponse:
     """The household answers and the decision, as the clinician gave them."""
-    items: list[dict[str, Any]] = []
-    if assessment is not None:
-        items.append(
-            _item(
-                "household-known",
-                "Household recorded",
-                {"valueBoolean": assessment.household_known},
+    return QuestionnaireResponse(
+        identifier=Identifier(system=codes.TF_IDENTIFIER, value=decision.id),
+        questionnaire=codes.TF_QUESTIONNAIRE,
+        status="completed",
+        subject=ref(patient_ref),
+        encounter=ref(encounter_ref) if encounter_ref else None,
+        authored=decision.decided_at,
+        author=_practitioner(decision),
+        item=_household_items(assessment) + _decision_items(decision),
+    )
+
+
+# Flag and Provenance --------------------------------------------------------------------------
+
+
+def _practitioner(decision: Decision) -> Reference:
+    return ref(f"Practitioner/{decision.decided_by.id}")
+
+
+@builds("Flag")
+def safeguarding_flag(decision: Decision, patient_ref: str, encounter_ref: str | None) -> Flag:
+    return Flag(
+        identifier=[Identifier(system=codes.TF_IDENTIFIER, value=decision.id)],
+        status="active",
+        category=[concept(codes.FLAG_CATEGORY, "safety", "Safety")],
+        code=concept(
+            *codes.SAFEGUARDING_CONCERN,
+            "Safeguarding concern about children recorded (Think Family)",
+            text="Think Family: safeguarding concern about children recorded",
+        ),
+        subject=ref(patient_ref),
+        period=Period(start=decision.decided_at),
+        encounter=ref(encounter_ref) if encounter_ref else None,
+        author=_practitioner(decision),
+    )
+
+
+@builds("Provenance")
+def provenance(decision: Decision, targets: list[str], organisation_ods: str = "") -> Provenance:
+    role = decision.decided_by.role
+    agent = ProvenanceAgent(
+        type=concept(codes.PROVENANCE_PARTICIPANT, "author", "Author"),
+        role=[text_concept(role)] if role else None,
+        who=_practitioner(decision),
+        onBehalfOf=(
+            Reference(identifier=Identifier(system=ODS_CODE, value=organisation_ods))
+            if organisation_ods
+            else None
+        ),
+    )
+    return Provenance(
+        id=derived_id("tf", decision.id),
+        target=[ref(t) for t in targets],
+        recorded=decision.decided_at,
+        activity=text_concept("Think Family information-sharing decision"),
+        reason=[text_concept("sharing" if decision.share else "not sharing")],
+        agent=[agent],
+    )
+
+
+# The transaction ------------------------------------------------------------------------------
+
+
+@builds("Bundle")
+def write_back_transaction(
+    decision: Decision,
+    assessment: Assessment | None,
+    patient_id: str,
+    encounter_id: str | None,
+    organisation_ods: str = "",
+) -> Bundle:
+    """The transaction Bundle that records ``decision`` for the patient."""
+    patient_ref = f"Patient/{patient_id}"
+    encounter_ref = f"Encounter/{encounter_id}" if encounter_id else None
+    ident = f"identifier={codes.TF_IDENTIFIER}|{decision.id}"
+    qr_url = urn("qr:" + decision.id)
+    entries = [
+        BundleEntry(
+            fullUrl=qr_url,
+            resource=questionnaire_response(decision, assessment, patient_ref, encounter_ref),
+            request=BundleEntryRequest(
+                method="POST", url="QuestionnaireResponse", ifNoneExist=ident
+            ),
+        )
+    ]
+    targets = [qr_url]
+    if records_concern(decision):
+        flag_url = urn("flag:" + decision.id)
+        entries.append(
+            BundleEntry(
+                fullUrl=flag_url,
+                resource=safeguarding_flag(decision, patient_ref, encounter_ref),
+                request=BundleEntryRequest(method="POST", url="Flag", ifNoneExist=ident),
             )
         )
-        items.append(
-            _item(
-                "children-count",
-                "Children under 18 (including unborn) in the household",
-                {"valueInteger": len(assessment.children)},
-            )
-        )
-        for i, child in enumerate(assessment.children):
-            parts = [
-                _item("child-ref", "Reference", {"valueString": child.ref}),
-                _item(
-                    "child-relationship", "Relationship", {"valueString": child.relationship.value}
-                ),
-                _item("child-unborn", "Unborn", {"valueBoolean": child.unborn}),
-            ]
-            if child.age is not None:
-                parts.append(_item("child-age", "Age in years", {"valueInteger": child.age}))
-            if child.lives_with_patient is not None:
-                parts.append(
-                    _item(
-                        "child-lives-with",
-                        "Lives with the patient",
-                        {"valueBoolean": child.lives_with_patient},
-                    )
-                )
-            items.append({"linkId": f"child-{i + 1}", "text": "Child", "item": parts})
-    items.append(
-        _item(
-            "share",
-            "Share information with children's social care",
-            {"valueBoolean": decision.share},
+        targets.append(flag_url)
+    prov = provenance(decision, targets, organisation_ods)
+    entries.append(
+        BundleEntry(
+            resource=prov, request=BundleEntryRequest(method="PUT", url=f"Provenance/{prov.id}")
         )
     )
-    if decision.level_of_need is not None:
-        items.append(
-            _item("level-of-need", "Level of need", {"valueInteger": decision.level_of_need})
-        )
-    if decision.lawful_basis is not None:
-        items.append(
-            _item(
-                "lawful-basis",
-                "Lawful basis",
-                {"valueCoding": {"system": codes.TF_SYSTEM, "code": decision.lawful_basis.value}},
-            )
-        )
-    if decision.consent is not None:
-        items.append(
-            _item(
-                "consent",
-                "Consent",
-                {"valueCoding": {"system": codes.TF_SYSTEM, "code": decision.consent.value}},
-            )
-        )
-    if decision.consent_not_sought_reason:
-        items.append(
-            _item(
-                "consent-not-sought-reason",
-                "Why consent was not sought",
-                {"valueString": decision.consent_not_sought_reason},
-            )
-        )
-    items.append(
-        _item("immediate-danger", "Immediate danger", {"valueBoolean": decision.immediate_danger})
-    )
-    items.append(_item("reasons", "Reasons for the decision", {"valueString": decision.reasons}))
-    if decision.what_shared:
-        items.append(_item("what-shared", "What was shared", {"valueString": decision.what_shared}))
-    if decision.authority_id:
-        items.append(_item("authority", "Local authority", {"valueString": decision.authority_id}))
-    resource: dict[str, Any] = {
-        "resourceType": "QuestionnaireResponse",
-        "identifier": {"system": codes.TF_IDENTIFIER, "value": decision.id},
-        "questionnaire": codes.TF_QUESTIONNAIRE,
-        "status": "completed",
-        "subject": {"reference": patient_ref},
-        "authored": decision.decided_at.isoformat(),
-        "author": {"reference": f"Practitioner/{decision.decided_by.id}"},
-        "item": items,
-    }
-    if encounter_ref:
-        resource["encounter"] = {"reference": encounter_ref}
-    return resource
-
-
-def safeguarding_flag(
-    decision: Decision, patient_ref: str, encounter_ref: str | None
-) -> dict[str, Any]:
-    flag: dict[str, Any] = {
-        "resourceType": "Flag",
-        "identifier": [{"system": codes.TF_IDENTIFIER, "value": decision.id}],
-        "status": "active",
-        "category": [
-            {"coding": [{"system": codes.FLAG_CATEGORY, "code": "safety", "display": "Safety"}]}
-        ],
-        "code": {
-            "coding": [
-                {
-                    "system": codes.SAFEGUARDING_CONCERN[0],
-                    "code": codes.SAFEGUARDING_CONCERN[1],
-                    "display": "Safeguarding concern about children recorded (Think Family)",
-                }
-            ],
-            "text": "Think Family: safeguarding concern about children recorded",
-        },
-        "subject": {"reference": patient_ref},
-        "period": {"start": decision.decided_at.isoformat()},
-        "author": {"reference": f"Practitioner/{decision.decided_by.id}"},
-    }
-    if encounter_ref:
-        flag["encounter"] = {"reference": encounter_ref}
-    return flag
-
-
-def provenance(
-    decision: Decision, targets: list[str], organisation_ods: str = ""
-) -> dict[str, Any]:
-    agent: dict[str, Any] = {
-        "type": {
-            "coding": [
-                {"system": codes.PROVENANCE_PARTICIPANT, "code": "author", "display": "Author"}
-            ]
-        },
-        "who": {"reference": f"Practitioner/{decision.decided_by.id}"},
-    }
-    if decision.decided_by.role:
-        agent["role"] = [{"text": decision.decided_by.role}]
-    if organisation_ods:
-        agent["onBehalfOf"] = {
-            "identifier": {
-                "system": "https://fhir.nhs.uk/Id/ods-organization-code",
-                "value": organisation_ods,
-            }
-        }
-    return {
-        "resourceType": "Provenance",
-        "id": derived_id("tf", decision.id),
-        "target": [{"reference": t} for t in targets],
-        "recorded": decision.decided_at.isoformat(),
-        "activity": {"text": "Think Family information-sharing decision"},
-        "reason": [{"text": "sharing" if decision.share else "not sharing"}],
-        "agent": [agent],
-    }
+    return Bundle(type="transaction", entry=entries)
 
 
 def write_back_bundle(
@@ -200,31 +245,7 @@ def write_back_bundle(
     encounter_id: str | None,
     organisation_ods: str = "",
 ) -> dict[str, Any]:
-    """The transaction Bundle that records ``decision`` for the patient."""
-    patient_ref = f"Patient/{patient_id}"
-    encounter_ref = f"Encounter/{encounter_id}" if encounter_id else None
-    ident = f"identifier={codes.TF_IDENTIFIER}|{decision.id}"
-    qr_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'qr:' + decision.id)}"
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": qr_url,
-            "resource": questionnaire_response(decision, assessment, patient_ref, encounter_ref),
-            "request": {"method": "POST", "url": "QuestionnaireResponse", "ifNoneExist": ident},
-        }
-    ]
-    targets = [qr_url]
-    if records_concern(decision):
-        flag_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'flag:' + decision.id)}"
-        entries.append(
-            {
-                "fullUrl": flag_url,
-                "resource": safeguarding_flag(decision, patient_ref, encounter_ref),
-                "request": {"method": "POST", "url": "Flag", "ifNoneExist": ident},
-            }
-        )
-        targets.append(flag_url)
-    prov = provenance(decision, targets, organisation_ods)
-    entries.append(
-        {"resource": prov, "request": {"method": "PUT", "url": f"Provenance/{prov['id']}"}}
+    """The transaction Bundle as sent: :func:`write_back_transaction` serialised."""
+    return wire(
+        write_back_transaction(decision, assessment, patient_id, encounter_id, organisation_ods)
     )
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

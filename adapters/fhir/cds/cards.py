@@ -1,4 +1,8 @@
-"""Cards built from an assessment: one per prompt, with a SMART link and suggestions."""
+"""Cards built from an assessment: one per prompt, with a SMART link and suggestions.
+
+A card is CDS Hooks JSON; the FHIR resources its suggestions would create are R4B models,
+validated as they are built (see ``adapters.fhir.outbound``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,12 @@ import logging
 import uuid
 from typing import Any
 
+from fhir.resources.R4B.flag import Flag
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.task import Task
+
 from adapters.fhir import codes
+from adapters.fhir.outbound import builds, concept, ref, wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.links import NoSecret, check_web_settings
 from plugin_core.model import Assessment, Prompt, PromptCode
@@ -104,38 +113,44 @@ def _card(
     return card
 
 
+@builds("Flag")
+def suggested_flag(patient: Reference, encounter: Reference | None) -> Flag:
+    """The safeguarding Flag a suggestion offers to create; the EHR fills in the rest."""
+    return Flag(
+        status="active",
+        category=[concept(codes.FLAG_CATEGORY, "safety")],
+        code=concept(
+            *codes.SAFEGUARDING_CONCERN,
+            "Safeguarding concern about children recorded (Think Family)",
+        ),
+        subject=patient,
+        encounter=encounter,
+    )
+
+
+@builds("Task")
+def suggested_task(prompt: Prompt, patient: Reference, encounter: Reference | None) -> Task:
+    """A Task, for the professional, to record the decision."""
+    # ``for`` is a Python keyword, so it goes in by its FHIR name.
+    fields: dict[str, Any] = {"for": patient}
+    return Task(
+        status="requested",
+        intent="order",
+        priority="urgent" if prompt.severity.rank >= 2 else "routine",
+        code=concept(codes.TF_SYSTEM, "think-family-decision"),
+        description="Record the Think Family information-sharing decision.",
+        encounter=encounter,
+        **fields,
+    )
+
+
 def _suggestions(
     prompt: Prompt, hook_instance: str, patient_id: str, encounter_id: str | None
 ) -> list[dict[str, Any]]:
-    patient = {"reference": f"Patient/{patient_id}"}
-    encounter = {"reference": f"Encounter/{encounter_id}"} if encounter_id else None
-    flag: dict[str, Any] = {
-        "resourceType": "Flag",
-        "status": "active",
-        "category": [{"coding": [{"system": codes.FLAG_CATEGORY, "code": "safety"}]}],
-        "code": {
-            "coding": [
-                {
-                    "system": codes.SAFEGUARDING_CONCERN[0],
-                    "code": codes.SAFEGUARDING_CONCERN[1],
-                    "display": "Safeguarding concern about children recorded (Think Family)",
-                }
-            ]
-        },
-        "subject": patient,
-    }
-    task: dict[str, Any] = {
-        "resourceType": "Task",
-        "status": "requested",
-        "intent": "order",
-        "priority": "urgent" if prompt.severity.rank >= 2 else "routine",
-        "code": {"coding": [{"system": codes.TF_SYSTEM, "code": "think-family-decision"}]},
-        "description": "Record the Think Family information-sharing decision.",
-        "for": patient,
-    }
-    if encounter:
-        flag["encounter"] = encounter
-        task["encounter"] = encounter
+    patient = ref(f"Patient/{patient_id}")
+    encounter = ref(f"Encounter/{encounter_id}") if encounter_id else None
+    flag = wire(suggested_flag(patient, encounter))
+    task = wire(suggested_task(prompt, patient, encounter))
     return [
         {
             "label": "Record a safeguarding flag",

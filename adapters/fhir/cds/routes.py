@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +27,7 @@ from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import contact_id_for, to_contact
+from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.errors import ContactInvalid
 from plugin_core.model import Assessment, FirstContact
@@ -45,12 +47,11 @@ class _Problem(Exception):
 
 
 def outcome(status: int, code: str, text: str, headers: dict[str, str] | None = None) -> Response:
-    body = {
-        "resourceType": "OperationOutcome",
-        "issue": [{"severity": "error", "code": code, "diagnostics": text}],
-    }
+    body = OperationOutcome(
+        issue=[OperationOutcomeIssue(severity="error", code=code, diagnostics=text or None)]
+    )
     return JSONResponse(
-        body, status_code=status, media_type="application/fhir+json", headers=headers
+        wire(body), status_code=status, media_type="application/fhir+json", headers=headers
     )
 
 

@@ -1,0 +1,148 @@
+"""The people, organisations and agreement a referral message names, one builder each.
+
+Each builder returns an R4B model validated as it is built (see ``adapters.fhir.outbound``).
+References inside a message point at the entries' fullUrls, so a resource whose local id
+cannot be a FHIR id goes without one and is still linked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.address import Address
+from fhir.resources.R4B.consent import Consent, ConsentProvision
+from fhir.resources.R4B.encounter import Encounter as FhirEncounter
+from fhir.resources.R4B.humanname import HumanName
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.relatedperson import RelatedPerson
+
+from adapters.fhir import codes
+from adapters.fhir.outbound import builds, coding, concept, fhir_id, ref
+from plugin_core.model import (
+    Child,
+    Decision,
+    Destination,
+    Encounter,
+    HouseholdMember,
+    Person,
+    Referral,
+    Relationship,
+)
+
+ROLE_CODES = {
+    Relationship.CHILD: "CHILD",
+    Relationship.STEPCHILD: "STPCHLD",
+    Relationship.FOSTER_CHILD: "FCHILD",
+    Relationship.GRANDCHILD: "GRNDCHILD",
+    Relationship.WARD: "WARD",
+}
+CLASS_CODES = {v: k for k, v in reversed(codes.ENCOUNTER_KINDS.items())}
+GENDERS = frozenset({"male", "female", "other", "unknown"})
+
+
+def _names(text: str | None) -> list[HumanName] | None:
+    return [HumanName(text=text)] if text else None
+
+
+def _postcode(postcode: str | None) -> list[Address] | None:
+    return [Address(postalCode=postcode)] if postcode else None
+
+
+@builds("Patient")
+def patient(person: Person, patient_id: str) -> Patient:
+    """The adult, with the id the EHR knows them by when it is a FHIR id."""
+    nhs = person.nhs_number
+    return Patient(
+        id=fhir_id(patient_id),
+        identifier=[Identifier(system=codes.NHS_NUMBER, value=nhs)] if nhs else None,
+        name=_names(person.name),
+        gender=person.sex if person.sex in GENDERS else None,
+        birthDate=person.birth_date,
+        address=_postcode(person.postcode),
+    )
+
+
+@builds("RelatedPerson")
+def related_person(child: Child, member: HouseholdMember | None, patient_url: str) -> RelatedPerson:
+    """A born child, with what the household record adds (name, birth date, postcode)."""
+    local = child.ref.split("/", 1)[1] if child.ref.startswith("RelatedPerson/") else None
+    name, birth, postcode = (
+        (member.name, member.birth_date, member.postcode) if member else (None, None, None)
+    )
+    return RelatedPerson(
+        id=fhir_id(local),
+        patient=ref(patient_url),
+        relationship=[concept(codes.V3_ROLE, ROLE_CODES.get(child.relationship, "CHILD"))],
+        name=_names(name),
+        birthDate=child.birth_date or birth,
+        address=_postcode(child.postcode or postcode),
+    )
+
+
+@builds("Consent")
+def consent(
+    decision: Decision, referral: Referral, patient_url: str, practitioner_url: str
+) -> Consent:
+    """The lawful basis for sharing (UK GDPR Article 6) and what the adult agreed to."""
+    basis = decision.lawful_basis or referral.lawful_basis
+    agreed = decision.consent.value if decision.consent else "unknown"
+    return Consent(
+        status="active",
+        scope=concept(codes.CONSENT_SCOPE, "patient-privacy"),
+        category=[
+            concept(
+                codes.TF_SYSTEM,
+                f"consent-{agreed}",
+                text="Information sharing for safeguarding children",
+            )
+        ],
+        patient=ref(patient_url),
+        dateTime=decision.decided_at,
+        performer=[ref(practitioner_url)],
+        policyRule=concept(
+            codes.TF_SYSTEM,
+            basis.value if basis else "unknown",
+            text="UK GDPR Article 6 lawful basis",
+        ),
+        provision=ConsentProvision(type="permit"),
+    )
+
+
+@builds("Practitioner")
+def practitioner(decision: Decision) -> Practitioner:
+    """Who decided; the identifier keeps the host's id even when it cannot be a FHIR id."""
+    who = decision.decided_by
+    return Practitioner(
+        id=fhir_id(who.id),
+        identifier=(
+            [Identifier(system=codes.TF_SYSTEM + "/professional", value=who.id)] if who.id else None
+        ),
+        name=_names(who.name),
+    )
+
+
+@builds("Organization")
+def sender(sender_id: str, sender_name: str) -> Organization:
+    """The trust sending the referral."""
+    return Organization(id=fhir_id(sender_id), name=sender_name or None)
+
+
+@builds("Organization")
+def receiver(destination: Destination) -> Organization:
+    """The authority's children's services, or the route's label when no authority is known."""
+    authority = destination.authority
+    name = authority.name if authority else (destination.label or "children's services")
+    return Organization(id=fhir_id(authority.id) if authority else None, name=name)
+
+
+@builds("Encounter")
+def encounter(found: Encounter, patient_url: str) -> FhirEncounter:
+    """The contact's encounter, in progress, with its v3 ActCode class."""
+    # ``class`` is a Python keyword, so it goes in by its FHIR name.
+    fields: dict[str, Any] = {"class": coding(codes.V3_ACT, CLASS_CODES.get(found.kind, "AMB"))}
+    return FhirEncounter(
+        id=fhir_id(found.id), status="in-progress", subject=ref(patient_url), **fields
+    )
