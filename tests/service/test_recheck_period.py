@@ -13,31 +13,18 @@ from typing import Any
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from hooks import hookimpl
 from plugin_core.contact_json import contact_from_dict
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.http import build_app
-from plugin_core.model import Assessment, FirstContact
 from plugin_core.ports import Accepted
 from plugin_core.service import Service
 from plugin_core.store import open_store
 from plugin_core.trust_config import load_trust_config
 
-from .conftest import IDENTIFIERS, FakeClock, contact_doc, decision_doc
+from .conftest import IDENTIFIERS, FakeClock, PresentSpy, contact_doc, decision_doc
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 Doc = dict[str, Any]
-
-
-class PresentSpy:
-    """A host that records which contacts it was asked to show prompts for."""
-
-    def __init__(self) -> None:
-        self.shown: list[str] = []
-
-    @hookimpl
-    def thinkfamily_present(self, contact: FirstContact, assessment: Assessment) -> None:
-        self.shown.append(contact.id)
 
 
 @pytest.fixture
