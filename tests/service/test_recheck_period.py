@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -460,3 +461,26 @@ def test_api_answers_a_suppressed_contact_with_no_prompts_and_the_decision_it_re
     assert changed["changed_since_decision"] == ["pregnancy"] and changed["prompts"]
     health = client.get("/healthz").json()
     assert health["counters"]["contacts.prompts_suppressed"] == 1
+
+
+def test_two_instances_answering_one_encounter_at_once_make_one_contact(
+    make_service: Callable[[], Service],
+) -> None:
+    instances = [make_service(), make_service()]
+    barrier = threading.Barrier(len(instances) * 3)
+    results: list[Accepted] = []
+
+    def open_chart(service: Service, n: int) -> None:
+        barrier.wait()
+        results.append(accept(service, contact_doc(f"c-race-{n}"), encounter="encounter:e-9"))
+        service.store.close()
+
+    threads = [threading.Thread(target=open_chart, args=(instances[n % 2], n)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(results) == 6
+    (contact,) = instances[0].store.list_contacts()
+    assert {r.contact_id for r in results} == {contact.id}
+    assert sum(not r.reused for r in results) == 1
