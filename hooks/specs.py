@@ -138,7 +138,9 @@ def thinkfamily_locate_authority(
 def thinkfamily_present(contact: FirstContact, assessment: Assessment) -> None:
     """Show the assessment's prompts to the professional (card, worklist, host dialogue).
 
-    Called after each assessment that has at least one prompt.
+    Called after each assessment that has at least one prompt, except when the trust's
+    re-check period holds them back: a decision for the same adult within ``recheck_days``
+    and nothing new since (the contact is still recorded and audited).
 
     :param contact: the contact assessed.
     :param assessment: the assessment with its prompts.

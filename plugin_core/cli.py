@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     contacts = sub.add_parser("contacts", help="list contacts and their state (ids only)")
     contacts.add_argument("--db", required=True)
     contacts.add_argument(
-        "--state", help="only contacts in this state (open, decided, referred, ...)"
+        "--state",
+        help="only contacts in this state (open, suppressed, decided, referred, ...)",
     )
     contacts.add_argument("--limit", type=int, default=50)
 
@@ -281,8 +282,9 @@ def _contacts(args: argparse.Namespace) -> int:
     print(f"{'contact':<28} {'received (UTC)':<20} {'state':<18} {'top':<9} prompts")
     for r in rows:
         received = r.received_at.strftime("%Y-%m-%d %H:%M")
+        relies = f"  (not shown: decision {r.relies_on})" if r.relies_on else ""
         print(
-            f"{r.id:<28} {received:<20} {r.state:<18} {r.top_severity or '-':<9} {','.join(r.prompt_codes) or '-'}"
+            f"{r.id:<28} {received:<20} {r.state:<18} {r.top_severity or '-':<9} {','.join(r.prompt_codes) or '-'}{relies}"
         )
     print(f"{len(rows)} contact(s)")
     return 0

@@ -29,6 +29,7 @@ from plugin_core.errors import ContactInvalid
 from plugin_core.model import ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.outcome import operation_outcome, outcome_of
+from plugin_core.ports import Accepted
 from plugin_core.service import DuplicateDecision, Service, UnknownContact, UnknownReferral
 from plugin_core.store.base import StoredReferral
 
@@ -211,6 +212,7 @@ class _Api:
                         "top_severity": r.top_severity,
                         "prompts": list(r.prompt_codes),
                         "children": len(r.assessment.children),
+                        "relies_on": r.relies_on,
                     }
                     for r in rows
                 ]
@@ -227,7 +229,12 @@ class _Api:
             return operation_outcome(400, str(exc))
         contact = replace(contact, source="api")
         accepted = await run_in_threadpool(lambda: self.service.accept_contact(contact))
-        body = assessment_to_dict(accepted.assessment) | {"duplicate": accepted.duplicate}
+        shown = replace(accepted.assessment, prompts=accepted.prompts_to_show)
+        body = assessment_to_dict(shown) | {
+            "duplicate": accepted.duplicate,
+            "prompts_suppressed": _suppressed(accepted),
+            "changed_since_decision": list(accepted.changes),
+        }
         return JSONResponse(body, status_code=200 if accepted.duplicate else 201)
 
     async def get_contact(self, request: Request) -> Response:
@@ -240,6 +247,7 @@ class _Api:
             return {
                 "id": stored.id,
                 "state": stored.state,
+                "relies_on": stored.relies_on,
                 "assessment": assessment_to_dict(stored.assessment),
                 "decisions": [
                     {
@@ -368,6 +376,16 @@ class _Api:
         rows = await run_in_threadpool(self.service.store.list_referrals)
         waiting = [r for r in rows if r.prompt is not None and r.status.value != "acknowledged"]
         return JSONResponse({"escalations": [_referral_dict(r) for r in waiting]})
+
+
+def _suppressed(accepted: Accepted) -> dict[str, Any] | None:
+    """Why the prompts are withheld: the decision in its re-check period and what it covers."""
+    if accepted.suppressed_by is None:
+        return None
+    return {
+        "decision_id": accepted.suppressed_by,
+        "prompts": [p.code.value for p in accepted.assessment.prompts],
+    }
 
 
 def _referral_dict(stored: StoredReferral) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from plugin_core.model import Assessment, Decision, FirstContact, Referral
+from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,17 @@ class Accepted:
     contact_id: str
     assessment: Assessment
     duplicate: bool
+    suppressed_by: str | None = None
+    """The decision whose re-check period covers this contact: its prompts are not to be shown."""
+    changes: tuple[str, ...] = ()
+    """What is new since the adult's decision in its re-check period (``new-child`` and so on)."""
+    reused: bool = False
+    """An open contact of the same encounter answered again; no new contact was recorded."""
+
+    @property
+    def prompts_to_show(self) -> tuple[Prompt, ...]:
+        """The prompts to put in front of the professional: none when they are suppressed."""
+        return () if self.suppressed_by is not None else self.assessment.prompts
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +44,24 @@ class ReferralDetails:
 
 
 class ServicePort(Protocol):
-    def accept_contact(self, contact: FirstContact, *, message_key: str | None = None) -> Accepted:
+    def accept_contact(
+        self,
+        contact: FirstContact,
+        *,
+        message_key: str | None = None,
+        encounter_key: str | None = None,
+    ) -> Accepted:
         """Assess and durably commit a contact; returns only after the commit.
 
         :param message_key: the sender's unique key for the message that carried the contact
             (for HL7, sending facility and MSH-10). A key already seen returns the stored
             assessment with ``duplicate=True`` and records nothing new.
+        :param encounter_key: the caller's name for the encounter, when repeated calls in one
+            encounter should reuse its open contact: while one is open with the same facts and
+            prompts, it is returned with ``reused=True`` and nothing new is recorded.
+
+        Within the trust's re-check period after a decision for the same adult, a contact with
+        nothing new is recorded with ``suppressed_by`` set: show none of its prompts.
         """
         ...
 

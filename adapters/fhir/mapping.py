@@ -68,6 +68,14 @@ def contact_id_for(patient_id: str, encounter_id: str | None, suffix: str) -> st
     return f"fhir:{patient_id}:{encounter_id or '-'}:{suffix}"
 
 
+def hook_instance_of(contact_id: str) -> str | None:
+    """The suffix given to :func:`contact_id_for` (a CDS hook instance), else None."""
+    parts = contact_id.split(":", 3)
+    if len(parts) < 4 or parts[0] != "fhir":
+        return None
+    return parts[3]
+
+
 def split_contact_id(contact_id: str) -> tuple[str, str | None] | None:
     """(patient id, encounter id) of a contact made by this adapter, else None."""
     parts = contact_id.split(":")

@@ -28,6 +28,7 @@ from plugin_core.model import (
     Referral,
 )
 from plugin_core.plugins import PluginContext
+from plugin_core.ports import Accepted
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +125,19 @@ class FhirPlugin:
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
         return CdsHooksApp(context, self.settings, self._assess).routes()
 
-    def _assess(self, contact: FirstContact, hook_instance: str) -> Assessment:
+    def _assess(self, contact: FirstContact, hook_instance: str, encounter_key: str) -> Accepted:
         port = self.context.service
         if port is not None:
-            return port.accept_contact(contact, message_key=f"cds:{hook_instance}").assessment
+            return port.accept_contact(
+                contact, message_key=f"cds:{hook_instance}", encounter_key=encounter_key
+            )
         with self._lock:
             if self._engine is None:
                 from plugin_core.engine import ThinkFamily
 
                 self._engine = ThinkFamily(self.context.config)
         assessment: Assessment = self._engine.assess(contact, present=False)
-        return assessment
+        return Accepted(contact.id, assessment, duplicate=False)
 
     def _client(self, base_url: str, auth: Any = None) -> FhirClient:
         key = f"{base_url}|{auth is not None}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from plugin_core.model import (
     Referral,
     ReferralStatus,
 )
+from plugin_core.recheck import Basis, Facts
 from plugin_core.store.audit import (
     GENESIS,
     AuditEntry,
@@ -35,6 +36,11 @@ from plugin_core.store.audit import (
     verify_head,
 )
 from plugin_core.store.schema import MIGRATIONS
+
+# Contact states written here; a decision moves a contact to "decided" or "referred".
+OPEN = "open"
+NO_ACTION_NEEDED = "no-action-needed"
+SUPPRESSED = "suppressed"
 
 
 class StoreError(RuntimeError):
@@ -74,6 +80,23 @@ class NewContact:
     assessment: Assessment
     message_key: str | None
     audit: tuple[AuditEntry, ...]
+    relies_on: str | None = None
+    """The decision whose re-check period covers this contact: its prompts are not shown."""
+    reuse_key: str | None = None
+    """An open contact already holding this key is answered instead of recording this one."""
+    counters: tuple[str, ...] = ()
+    """Counters to add to when this contact is recorded, in the same transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedContact:
+    """What the store did with one contact: recorded it, or answered with one it holds."""
+
+    new: bool
+    contact_id: str
+    assessment: Assessment
+    relies_on: str | None = None
+    reused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +127,8 @@ class StoredContact:
     prompt_codes: tuple[str, ...]
     contact: FirstContact
     assessment: Assessment
+    relies_on: str | None = None
+    """For a contact whose prompts were not shown: the decision it relied on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,14 +239,12 @@ class Store:
 
     # Contacts -------------------------------------------------------------------------------
 
-    def save_contacts(
-        self, items: Sequence[NewContact], *, at: datetime
-    ) -> list[tuple[bool, Assessment]]:
+    def save_contacts(self, items: Sequence[NewContact], *, at: datetime) -> list[SavedContact]:
         """Record contacts durably in one transaction (one disk flush for the lot).
 
-        Returns (new, assessment) for each, in order: an already-seen message key or contact
-        id, even earlier in the same batch, gives (False, the stored assessment) and writes
-        nothing for it.
+        Returns what was done with each, in order: an already-seen message key or contact id,
+        even earlier in the same batch, answers with the stored contact and writes nothing; so
+        does an open contact with the same reuse key.
         """
         try:
             return self._save_contacts(items, at)
@@ -231,70 +254,99 @@ class Store:
         # Another instance committed one of these first: the retry answers with its copy.
         return self._save_contacts(items, at)
 
-    def _save_contacts(
-        self, items: Sequence[NewContact], at: datetime
-    ) -> list[tuple[bool, Assessment]]:
-        results: list[tuple[bool, Assessment]] = []
-        written: dict[str, Assessment] = {}
+    def _save_contacts(self, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
+        results: list[SavedContact] = []
+        written: dict[str, SavedContact] = {}
         with self.transaction() as tx:
             for item in items:
-                found = self._stored_assessment(tx, item, written)
+                found = self._stored_contact_for(tx, item, written)
                 if found is not None:
-                    results.append((False, found))
+                    results.append(found)
                     continue
                 self._insert_contact(tx, item, at)
-                written[item.contact.id] = item.assessment
+                saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
+                answer = replace(saved, new=False)
+                written[item.contact.id] = answer
                 if item.message_key is not None:
-                    written[f"key:{item.message_key}"] = item.assessment
-                results.append((True, item.assessment))
+                    written[f"key:{item.message_key}"] = answer
+                if item.reuse_key is not None:
+                    written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
+                results.append(saved)
         return results
 
-    def _stored_assessment(
-        self, tx: _Tx, item: NewContact, written: dict[str, Assessment]
-    ) -> Assessment | None:
+    def _stored_contact_for(
+        self, tx: _Tx, item: NewContact, written: dict[str, SavedContact]
+    ) -> SavedContact | None:
         if item.message_key is not None:
             if f"key:{item.message_key}" in written:
                 return written[f"key:{item.message_key}"]
             row = tx.one(
-                "SELECT assessment FROM contacts WHERE message_key = ?", (item.message_key,)
+                "SELECT assessment, relies_on FROM contacts WHERE message_key = ?",
+                (item.message_key,),
             )
             if row is not None:
-                return serialise.loads(Assessment, row[0])
+                # The sender's own id for the contact, as before: a resend is answered in kind.
+                return SavedContact(
+                    False, item.contact.id, serialise.loads(Assessment, row[0]), row[1]
+                )
         if item.contact.id in written:
             return written[item.contact.id]
-        row = tx.one("SELECT assessment FROM contacts WHERE id = ?", (item.contact.id,))
-        return serialise.loads(Assessment, row[0]) if row is not None else None
+        row = tx.one("SELECT assessment, relies_on FROM contacts WHERE id = ?", (item.contact.id,))
+        if row is not None:
+            return SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+        if item.reuse_key is None:
+            return None
+        if f"reuse:{item.reuse_key}" in written:
+            return written[f"reuse:{item.reuse_key}"]
+        row = tx.one(
+            "SELECT id, assessment FROM contacts WHERE reuse_key = ? AND state = ?",
+            (item.reuse_key, OPEN),
+        )
+        if row is None:
+            return None
+        return SavedContact(False, row[0], serialise.loads(Assessment, row[1]), reused=True)
 
     def _insert_contact(self, tx: _Tx, item: NewContact, at: datetime) -> None:
         prompts = item.assessment.prompts
         top = max(prompts, key=lambda p: p.severity.rank, default=None)
+        if not prompts:
+            state = NO_ACTION_NEEDED
+        elif item.relies_on is not None:
+            state = SUPPRESSED
+        else:
+            state = OPEN
         tx.execute(
             "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity,"
-            " prompt_codes, contact, assessment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " prompt_codes, contact, assessment, relies_on, reuse_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.contact.id,
                 ts(at),
                 item.contact.source,
                 item.message_key,
-                "open" if prompts else "no-action-needed",
+                state,
                 top.severity.value if top else None,
                 ",".join(p.code.value for p in prompts),
                 serialise.dumps(item.contact),
                 serialise.dumps(item.assessment),
+                item.relies_on if state == SUPPRESSED else None,
+                item.reuse_key if state == OPEN else None,
             ),
         )
+        for name in item.counters:
+            self._count(tx, name, 1)
         self._append(tx, item.audit, at)
 
     def get_contact(self, contact_id: str) -> StoredContact | None:
         with self.transaction() as tx:
             row = tx.one(
-                "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment FROM contacts WHERE id = ?",
+                "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment, relies_on FROM contacts WHERE id = ?",
                 (contact_id,),
             )
         return _stored_contact(row) if row else None
 
     def list_contacts(self, *, state: str | None = None, limit: int = 100) -> list[StoredContact]:
-        sql = "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment FROM contacts"
+        sql = "SELECT id, received_at, state, top_severity, prompt_codes, contact, assessment, relies_on FROM contacts"
         params: tuple[Any, ...] = ()
         if state:
             sql += " WHERE state = ?"
@@ -313,9 +365,12 @@ class Store:
         *,
         audit: Sequence[AuditEntry],
         at: datetime,
+        basis: tuple[str, Basis] | None = None,
     ) -> bool:
         """Record a decision, its referrals and audit entries in one transaction.
 
+        :param basis: (patient key, what the decision was made on), which starts the adult's
+            re-check period.
         Returns False (writing nothing) when a decision with this id is already recorded.
         """
         with self.transaction() as tx:
@@ -333,6 +388,12 @@ class Store:
             )
             for referral in referrals:
                 self._insert_referral(tx, referral)
+            if basis is not None:
+                patient, found = basis
+                tx.execute(
+                    "INSERT INTO decision_facts (decision_id, patient_key, since, facts) VALUES (?, ?, ?, ?)",
+                    (decision.id, patient, ts(found.since), found.facts.to_json()),
+                )
             tx.execute(
                 "UPDATE contacts SET state = ? WHERE id = ?",
                 ("referred" if referrals else "decided", decision.contact_id),
@@ -400,6 +461,20 @@ class Store:
                 (contact_id,),
             )
         return [serialise.loads(Decision, r[0]) for r in rows]
+
+    def latest_bases(self, patients: Sequence[str], *, after: datetime) -> dict[str, Basis]:
+        """Each adult's latest decision made after ``after``, with the facts it was made on."""
+        found: dict[str, Basis] = {}
+        with self.transaction() as tx:
+            for patient in dict.fromkeys(patients):
+                row = tx.one(
+                    "SELECT decision_id, since, facts FROM decision_facts WHERE patient_key = ?"
+                    " AND since > ? ORDER BY since DESC, decision_id DESC LIMIT 1",
+                    (patient, ts(after)),
+                )
+                if row is not None:
+                    found[patient] = Basis(row[0], parse_ts(row[1]), Facts.from_json(row[2]))
+        return found
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int
@@ -651,10 +726,13 @@ class Store:
 
     def add_counter(self, name: str, amount: int = 1) -> None:
         with self.transaction() as tx:
-            tx.execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
-                (name, amount),
-            )
+            self._count(tx, name, amount)
+
+    def _count(self, tx: _Tx, name: str, amount: int) -> None:
+        tx.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+            (name, amount),
+        )
 
     def counters(self) -> dict[str, int]:
         with self.transaction() as tx:
@@ -694,6 +772,7 @@ def _stored_contact(row: Any) -> StoredContact:
         prompt_codes=tuple(c for c in row[4].split(",") if c),
         contact=serialise.loads(FirstContact, row[5]),
         assessment=serialise.loads(Assessment, row[6]),
+        relies_on=row[7],
     )
 
 

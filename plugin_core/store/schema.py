@@ -92,4 +92,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX host_tasks_due ON host_tasks (done_at, next_attempt_at)",
     ),
+    (
+        # The re-check period. What each decision was made on, by adult, so a later contact for
+        # the same adult can be compared with it; ``since`` starts the period.
+        """CREATE TABLE decision_facts (
+            decision_id TEXT PRIMARY KEY REFERENCES decisions (id),
+            patient_key TEXT NOT NULL,
+            since TEXT NOT NULL,
+            facts TEXT NOT NULL
+        )""",
+        "CREATE INDEX decision_facts_patient ON decision_facts (patient_key, since)",
+        # A contact whose prompts were not shown names the decision it relied on.
+        "ALTER TABLE contacts ADD COLUMN relies_on TEXT",
+        # Repeated calls in one encounter with the same facts reuse the open contact; at most
+        # one open contact holds a given key, even when two instances answer at once.
+        "ALTER TABLE contacts ADD COLUMN reuse_key TEXT",
+        "CREATE UNIQUE INDEX contacts_open_reuse ON contacts (reuse_key) WHERE state = 'open'",
+    ),
 )

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from hooks import hookimpl
+from plugin_core.model import Assessment, FirstContact
 from tests.peers.service import write_trust_config
 
 # Synthetic identifying values used by these tests; the log privacy scan looks for each.
@@ -134,3 +136,14 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class PresentSpy:
+    """A host that records which contacts it was asked to show prompts for."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    @hookimpl
+    def thinkfamily_present(self, contact: FirstContact, assessment: Assessment) -> None:
+        self.shown.append(contact.id)

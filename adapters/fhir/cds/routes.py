@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -26,12 +26,14 @@ from adapters.fhir.cds.jwt_auth import Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirBundleInvalid
-from adapters.fhir.mapping import contact_id_for, to_contact
+from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
+from plugin_core.clock import LONDON
 from plugin_core.errors import ContactInvalid
-from plugin_core.model import Assessment, FirstContact
+from plugin_core.model import FirstContact
 from plugin_core.plugins import PluginContext
+from plugin_core.ports import Accepted
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ class CdsHooksApp:
 
     context: PluginContext
     settings: FhirSettings
-    assess: Callable[[FirstContact, str], Assessment]
+    assess: Callable[[FirstContact, str, str], Accepted]
+    """(contact, hook instance, encounter key) to the contact as the service recorded it."""
 
     def __post_init__(self) -> None:
         self.verifier = CdsTokenVerifier(self.settings, shared=lambda: self.context.service)
@@ -229,29 +232,52 @@ class CdsHooksApp:
             ) from None
         except (FhirBundleInvalid, ContactInvalid) as exc:
             raise _Problem(400, "invalid", str(exc)) from None
-        assessment = self.assess(contact, hook_instance)
+        accepted = self.assess(contact, hook_instance, encounter_key(contact, encounter_id))
+        # A contact answered again keeps the cards it was first shown with, uuids included.
+        first_instance = hook_instance_of(accepted.contact_id) or hook_instance
         cards = build_cards(
-            assessment,
+            replace(accepted.assessment, prompts=accepted.prompts_to_show),
             self.settings,
-            hook_instance=hook_instance,
+            hook_instance=first_instance,
             patient_id=patient_id,
             encounter_id=encounter_id,
-            signed_form_link=form_link(self.context.config, contact.id, context.get("userId")),
+            signed_form_link=form_link(
+                self.context.config, accepted.contact_id, context.get("userId")
+            ),
         )
         port = self.context.service
         if port is not None and cards:
             port.append_audit(
                 "cds.cards",
                 f"{caller.iss}|{caller.sub}",
-                contact.id,
+                accepted.contact_id,
                 {
                     "service": service.id,
                     "cards": [c["uuid"] for c in cards],
-                    "prompts": [p.code.value for p in assessment.prompts],
+                    "prompts": [p.code.value for p in accepted.prompts_to_show],
+                    "reused": accepted.reused,
                 },
             )
-        log.info("CDS Hooks %s answered with %d card(s)", service.id, len(cards))
+        if accepted.suppressed_by is not None:
+            log.info(
+                "CDS Hooks %s answered with no cards: decision %s is within its re-check period",
+                service.id,
+                accepted.suppressed_by,
+            )
+        else:
+            log.info("CDS Hooks %s answered with %d card(s)", service.id, len(cards))
         return JSONResponse({"cards": cards})
+
+
+def encounter_key(contact: FirstContact, encounter_id: str | None) -> str:
+    """What makes two CDS calls for one adult the same encounter, for reusing its contact.
+
+    The EHR's ``encounterId`` when the context has one; otherwise the calendar day of the
+    contact in Europe/London, so a chart opened again the same day counts as the same visit.
+    """
+    if encounter_id:
+        return f"encounter:{encounter_id}"
+    return f"day:{contact.occurred_at.astimezone(LONDON).date().isoformat()}"
 
 
 def _feedback_entry(item: Any, i: int) -> tuple[str, dict[str, Any]]:
