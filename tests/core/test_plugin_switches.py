@@ -163,3 +163,18 @@ def test_pluggy_trace_sees_every_hook_the_facade_calls(engine: ThinkFamily) -> N
     text = "".join(written)
     for hook in ("household", "risk_indicators", "locate_authority"):
         assert f"thinkfamily_{hook}" in text
+
+
+def test_config_check_warns_about_a_disabled_name_matching_no_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from plugin_core.cli import main
+
+    monkeypatch.delenv(DISABLED_ENV, raising=False)
+    trust = trust_with(tmp_path, '[plugins]\ndisabled = ["adapters.emial.plugin"]\n')
+    assert main(["config", "check", str(trust)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"warning: {trust}: plugins.disabled: 'adapters.emial.plugin' names no plugin; "
+        "loaded plugins: plugin_core.builtin.contact_facts" in out
+    )
