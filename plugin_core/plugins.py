@@ -48,6 +48,7 @@ from plugin_core.model import (
 from plugin_core.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 __all__ = [
+    "BUILT_IN_NAMES",
     "DEFAULT_PLUGINS",
     "DISABLED_ENV",
     "TRACE_ENV",
@@ -55,9 +56,11 @@ __all__ = [
     "PluginContext",
     "PluginError",
     "PluginInfo",
+    "blocked_names",
     "plugin_infos",
     "plugin_manager",
     "switch_issues",
+    "trace_hook_calls",
 ]
 
 log = logging.getLogger("thinkfamily.plugins")
