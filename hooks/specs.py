@@ -1,11 +1,12 @@
 """Hook specifications: what a host, an adapter or a trust's own plugin may implement.
 
-Every hook is called by keyword only, through ThinkFamily's typed facade, one implementation
-at a time so that a fault is traced to the plugin that made it. Implementations may accept a
-subset of the arguments. Wrappers (``hookwrapper``/``wrapper``) are not supported.
+Every hook is called by keyword only, through ThinkFamily's typed facade, which lets pluggy
+call the implementations (``firstresult`` hooks stop at the first answer) and names the plugin
+at fault. Implementations may accept a subset of the arguments. Hook wrappers
+(``hookwrapper``/``wrapper``) from plugins are refused at start-up.
 
-Domain types are imported for type checkers only: this package must not import ThinkFamily's
-core at run time, so that a host can read the contract without loading the rules.
+Domain and contract types are imported for type checkers only: this package must not import
+ThinkFamily's core at run time, so that a host can read the contract without loading the rules.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pluggy
 from hooks import PROJECT_NAME
 
 if TYPE_CHECKING:  # pragma: no cover - types only
+    from plugin_core.contract import Listener, PluginContext
     from plugin_core.model import (
         Assessment,
         AuthorityMatch,
@@ -31,7 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover - types only
         ReferralStatus,
         RiskIndicator,
     )
-    from plugin_core.plugins import PluginContext
 
 _hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -43,16 +44,20 @@ _hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 @_hookspec
 def thinkfamily_configure(context: PluginContext) -> None:
-    """Give a plugin the loaded trust configuration and services, once, at start-up.
+    """Give a plugin its context, once, at start-up: the one door to configuration and service.
 
-    Called after every plugin is registered and before any contact is handled.
+    Called after every plugin (built-in or installed) is registered and checked, and before any
+    contact is handled. Every plugin is given the same object; read your own settings from
+    ``context.config`` here, and raise ``plugin_core.trust_config.ConfigError`` naming the key
+    when they are wrong.
 
-    :param context: the trust configuration and, in a running service, the store.
+    :param context: a ``plugin_core.contract.PluginContext``: the trust configuration, the
+        running service (``None`` outside ``thinkfamily serve``) and where the service listens.
     :returns: nothing; every implementation is called.
     """
 
 
-@_hookspec
+@_hookspec(firstresult=True)
 def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
     """Read a first contact from bytes in a format this plugin understands.
 
@@ -64,12 +69,12 @@ def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
     :returns: the contact, or ``None`` when the data is not this plugin's format. Raise
         ``plugin_core.errors.ContactInvalid`` naming where the fault is when it is your format
         but malformed, or ``ContactSkipped`` when it is valid but not an adult's first contact;
-        any other exception becomes a ``PluginError`` and its message is dropped.
-        Stops at the first non-None result.
+        any other exception becomes a ``PluginError`` and its message is dropped. The built-in
+        readers answer last. Stops at the first non-None result.
     """
 
 
-@_hookspec
+@_hookspec(firstresult=True)
 def thinkfamily_split_messages(data: bytes, hint: str) -> list[bytes] | None:
     """Split a file of traffic (a day of HL7 messages, say) into single messages.
 
@@ -113,7 +118,7 @@ def thinkfamily_risk_indicators(contact: FirstContact) -> list[RiskIndicator] | 
     """
 
 
-@_hookspec
+@_hookspec(firstresult=True)
 def thinkfamily_locate_authority(
     contact: FirstContact, children: list[Child]
 ) -> AuthorityMatch | None:
@@ -167,7 +172,7 @@ def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> Non
 # ---------------------------------------------------------------------------------------------
 
 
-@_hookspec
+@_hookspec(firstresult=True)
 def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receipt | None:
     """Deliver one referral to its destination.
 
@@ -177,7 +182,8 @@ def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receip
     :param referral: the referral to deliver.
     :param destination: the authority, route and channel to deliver it by.
     :returns: a receipt saying what happened, or ``None`` when this plugin does not handle
-        ``destination.channel``. Stops at the first non-None result.
+        ``destination.channel``. The built-in transports answer last, so a host's own
+        transport is asked first. Stops at the first non-None result.
     """
 
 
@@ -215,7 +221,7 @@ def thinkfamily_http_routes(context: PluginContext) -> list[Any] | None:
 
 
 @_hookspec
-def thinkfamily_listeners(context: PluginContext) -> list[Any] | None:
+def thinkfamily_listeners(context: PluginContext) -> list[Listener] | None:
     """Long-running listeners a plugin adds to the service (an MLLP listener, say).
 
     Called once when the service starts. Each listener has ``async start()`` and

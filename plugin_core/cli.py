@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         "--since", help="only entries at or after this date or time (ISO 8601, UTC)"
     )
 
+    plugins = sub.add_parser(
+        "plugins", help="list the plugins loaded, with their distribution, version and hooks"
+    )
+    plugins.add_argument("--config", help="trust configuration (default: the example trust)")
+
     form_link = sub.add_parser(
         "form-link", help="print a signed link to the clinician form for one contact"
     )
@@ -196,14 +201,14 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _plugin_issues(path: str) -> list[ConfigIssue]:
-    """Faults in adapter sections ([hl7], [fhir], ...): each plugin checks its own on loading."""
+    """Faults in adapter sections ([hl7], [fhir], ...): each plugin checks its own when it is
+    configured; and disabled plugin names that match no plugin."""
     from plugin_core.engine import ThinkFamily
 
     try:
-        ThinkFamily(load_trust_config(path))
+        return ThinkFamily(load_trust_config(path)).plugin_issues
     except ConfigError as exc:
         return exc.issues
-    return []
 
 
 @command("config")
@@ -336,6 +341,36 @@ def _audit_list(store: Store, args: argparse.Namespace) -> int:
         print(json.dumps(record | {"details": json.loads(entry.details)}, ensure_ascii=False))
         shown += 1
     print(f"{shown} entr{'y' if shown == 1 else 'ies'}", file=sys.stderr)
+    return 0
+
+
+@command("plugins")
+def _plugins(args: argparse.Namespace) -> int:
+    """Each plugin with its distribution, version and hooks, then those switched off."""
+    from plugin_core.engine import ThinkFamily
+    from plugin_core.plugins import blocked_names, plugin_infos
+
+    config = load_config_or_fail(args.config)
+    if isinstance(config, int):
+        return config
+    try:
+        tf = ThinkFamily(config)
+    except ConfigError as exc:
+        return _config_failed(exc)
+    for issue in tf.plugin_issues:
+        print(f"warning: {issue}", file=sys.stderr)
+    infos = plugin_infos(tf.pm)
+    width = max([len("plugin"), *(len(i.name) for i in infos)])
+    dist_width = max([len("distribution"), *(len(i.distribution) for i in infos)])
+    print(f"{'plugin':<{width}}  {'distribution':<{dist_width}}  {'version':<9}  hooks")
+    for info in infos:
+        hooks = ", ".join(h.removeprefix("thinkfamily_") for h in info.hooks)
+        print(
+            f"{info.name:<{width}}  {info.distribution or '(in process)':<{dist_width}}  "
+            f"{info.version or '-':<9}  {hooks}"
+        )
+    blocked = blocked_names(tf.pm)
+    print(f"{len(infos)} plugin(s) loaded; disabled: {', '.join(blocked) or 'none'}")
     return 0
 
 

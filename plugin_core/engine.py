@@ -12,6 +12,7 @@ from datetime import datetime
 
 from plugin_core.assess import assess, classify, derive_children
 from plugin_core.clock import utc_now
+from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
 from plugin_core.decide import make_referrals, validate
 from plugin_core.model import (
     Assessment,
@@ -27,10 +28,9 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.plugins import Hooks, PluginContext, PluginError, plugin_manager
-from plugin_core.ports import ServicePort
+from plugin_core.plugins import Hooks, plugin_manager, switch_issues
 from plugin_core.routing import destination
-from plugin_core.trust_config import TrustConfig
+from plugin_core.trust_config import ConfigIssue, TrustConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +60,20 @@ class ThinkFamily:
         extra: Sequence[tuple[str, object]] = (),
         entry_points: bool = True,
         service: ServicePort | None = None,
+        serve: ServeOptions | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.config = config
         self.clock = clock
-        self.context = PluginContext(config=config, service=service)
+        self.context = PluginContext(config=config, service=service, serve=serve)
         self.pm = plugin_manager(
             self.context, blocked=blocked, extra=extra, entry_points=entry_points
         )
         self.hooks = Hooks(self.pm)
+        # Warnings about the switches: shown by `config check`, `plugins` and the start-up log.
+        self.plugin_issues: list[ConfigIssue] = switch_issues(
+            self.pm, config, extra=[name for name, _ in extra]
+        )
 
     # Assessment -----------------------------------------------------------------------------
 

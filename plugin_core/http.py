@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,12 +23,14 @@ from starlette.routing import BaseRoute, Route
 
 from plugin_core import serialise
 from plugin_core.contact_json import assessment_to_dict, contact_from_dict
+from plugin_core.contract import Listener
 from plugin_core.decide import DecisionInvalid
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.errors import ContactInvalid
 from plugin_core.model import ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.outcome import operation_outcome, outcome_of
+from plugin_core.plugins import plugin_infos
 from plugin_core.ports import Accepted
 from plugin_core.service import DuplicateDecision, Service, UnknownContact, UnknownReferral
 from plugin_core.store.base import StoredReferral
@@ -37,15 +39,6 @@ log = logging.getLogger("thinkfamily.http")
 
 MAX_BODY = 1_000_000
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class Listener(Protocol):
-    """What the ``thinkfamily_listeners`` hook returns: started and stopped with the app."""
-
-    name: str
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
 
 
 def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette:
@@ -155,6 +148,8 @@ class _Api:
     def __init__(self, service: Service, worker: OutboxWorker | None) -> None:
         self.service = service
         self.worker = worker
+        infos = plugin_infos(service.engine.pm)
+        self.plugins = [{"name": info.name, "version": info.version} for info in infos]
 
     def guard(self, endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
@@ -190,6 +185,7 @@ class _Api:
             "database": {"backend": self.service.store.backend.name, "ok": database_ok},
             "worker": worker,
             "counters": counters,
+            "plugins": self.plugins,
         }
         return JSONResponse(body, status_code=200 if healthy else 503)
 

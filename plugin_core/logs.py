@@ -32,6 +32,8 @@ ALLOWED_EXTRA = frozenset(
         "reason",
         "listener",
         "worker",
+        "hook",
+        "plugins",
     }
 )
 

@@ -1,23 +1,36 @@
-"""Plugin wiring and the typed facade over the hooks.
+"""Plugin wiring, the switches that block plugins, and the typed facade over the hooks.
 
-Order of wiring: add specs, block disabled plugins, load entry points, register the built-in
-plugins by name, then ``check_pending`` so a misspelt hook is an error rather than a no-op.
-Core code calls hooks only through :class:`Hooks`, which calls each implementation in turn,
-checks what it returned and names the plugin at fault.
+Wiring order: add specs, register the guard, block disabled plugins, load entry points,
+register the built-in plugins by name, then ``check_pending`` so a misspelt hook is an error
+rather than a no-op, and finally ``thinkfamily_configure`` with the one context.
+
+pluggy calls the hooks (``firstresult`` hooks stop at the first answer). Core code reaches
+them only through :class:`Hooks`, which checks what came back; a small internal wrapper
+around every hook names the plugin whose exception it sees.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+import importlib.metadata
+import inspect
+import logging
+import os
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
 
 import pluggy
 
 import hooks.specs
-from hooks import PROJECT_NAME
-from plugin_core.errors import ContactInvalid, ContactSkipped
+from hooks import PROJECT_NAME, hookimpl
+from plugin_core.contract import (
+    Listener,
+    PluginContext,
+    PluginError,
+    ThinkFamilyError,
+)
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -32,47 +45,185 @@ from plugin_core.model import (
     ReferralStatus,
     RiskIndicator,
 )
-from plugin_core.ports import ServicePort
-from plugin_core.trust_config import TrustConfig
+from plugin_core.trust_config import ConfigError, ConfigIssue, TrustConfig
+
+__all__ = [
+    "BUILT_IN_NAMES",
+    "DEFAULT_PLUGINS",
+    "DISABLED_ENV",
+    "TRACE_ENV",
+    "Hooks",
+    "PluginContext",
+    "PluginError",
+    "PluginInfo",
+    "blocked_names",
+    "plugin_infos",
+    "plugin_manager",
+    "switch_issues",
+    "trace_hook_calls",
+]
+
+log = logging.getLogger("thinkfamily.plugins")
 
 T = TypeVar("T")
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "plugin_core.builtin.contact_facts",
-    "plugin_core.builtin.directory",
+    "plugin_core.builtin.contact_facts:ContactFacts",
+    "plugin_core.builtin.directory:DirectoryLocator",
     "plugin_core.builtin.phone",
-    "adapters.hl7.plugin",
-    "adapters.fhir.plugin",
-    "adapters.email.plugin",
-    "adapters.web.plugin",
+    "adapters.hl7.plugin:Hl7Plugin",
+    "adapters.fhir.plugin:FhirPlugin",
+    "adapters.email.plugin:EmailTransport",
+    "adapters.web.plugin:WebPlugin",
 )
-"""Built-in plugins, registered by module name like anyone else's; a host may block any."""
+"""Built-in plugins as ``module`` or ``module:Class``, registered under the module's name.
+
+A class is constructed with no arguments, once per service, and gets its context from
+``thinkfamily_configure`` like any installed plugin; a module is registered as it is.
+"""
+
+DISABLED_ENV = "THINKFAMILY_DISABLED_PLUGINS"
+"""Comma-separated plugin names to block, added to the trust file's ``[plugins] disabled``."""
+
+TRACE_ENV = "THINKFAMILY_TRACE_PLUGINS"
+"""Set to ``1`` to log each hook call with the plugins it reached (names only, never values)."""
+
+_GUARD = "thinkfamily.guard"
+"""The internal wrapper's plugin name; it is not listed and cannot be disabled."""
+
+_SENDS = frozenset({"thinkfamily_dispatch"})
+"""First-answer hooks with effects outside ThinkFamily: never asked twice to find a fault."""
+
+BUILT_IN_NAMES: tuple[str, ...] = tuple(ref.partition(":")[0] for ref in DEFAULT_PLUGINS)
 
 
-@dataclass
-class PluginContext:
-    """What plugins are given at start-up: the configuration and, when serving, the service.
+def _hook_names() -> list[str]:
+    marker = f"{PROJECT_NAME}_spec"
+    return [
+        name
+        for name, func in inspect.getmembers(hooks.specs, inspect.isfunction)
+        if name.startswith(f"{PROJECT_NAME}_") and hasattr(func, marker)
+    ]
 
-    ``service`` is None outside ``thinkfamily serve`` (for example in ``thinkfamily assess``),
-    so adapters must not assume it.
+
+# The guard: pluggy's error path names the plugin at fault ----------------------------------
+
+
+class _Guard:
+    """The outermost wrapper of every hook: turns a plugin's exception into a PluginError.
+
+    pluggy throws the exception into this wrapper with its traceback intact; the first frame
+    that runs a hook implementation's code is the plugin at fault.
     """
 
-    config: TrustConfig
-    service: ServicePort | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+
+    def fault(self, hook: str, exc: Exception) -> PluginError:
+        impls = [i for i in getattr(self.pm.hook, hook).get_hookimpls() if not i.wrapper]
+        name = _raised_in(impls, exc.__traceback__) or "unknown"
+        return PluginError(name, hook, f"raised {type(exc).__name__}")
 
 
-class PluginError(RuntimeError):
-    """A plugin raised or returned something the contract does not allow."""
+def _raised_in(impls: Sequence[pluggy.HookImpl], tb: TracebackType | None) -> str | None:
+    by_code: dict[object, list[pluggy.HookImpl]] = {}
+    for impl in impls:
+        by_code.setdefault(getattr(impl.function, "__code__", None), []).append(impl)
+    while tb is not None:
+        found = by_code.get(tb.tb_frame.f_code)
+        if found:
+            if len(found) == 1:
+                return found[0].plugin_name
+            owner = tb.tb_frame.f_locals.get("self")  # two instances of one class
+            for impl in found:
+                if impl.plugin is owner:
+                    return impl.plugin_name
+        tb = tb.tb_next
+    return None
 
-    def __init__(self, plugin: str, hook: str, reason: str) -> None:
-        self.plugin = plugin
-        self.hook = hook
-        super().__init__(f"plugin {plugin!r} in {hook}: {reason}")
+
+def _guarding(hook: str) -> Callable[[_Guard], Generator[None, Any, Any]]:
+    def guard(self: _Guard) -> Generator[None, Any, Any]:
+        try:
+            return (yield)
+        except (ThinkFamilyError, ConfigError):
+            raise  # raised on purpose; the message is written to be shown
+        except Exception as exc:
+            raise self.fault(hook, exc) from exc
+
+    guard.__name__ = guard.__qualname__ = hook
+    return guard
 
 
-class _Factory(Protocol):
-    def __call__(self, context: PluginContext) -> object: ...
+for _hook in _hook_names():
+    setattr(_Guard, _hook, hookimpl(wrapper=True, tryfirst=True)(_guarding(_hook)))
+
+
+# Switches -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Switch:
+    """One name a trust or an operator switched off, and where it was written."""
+
+    name: str
+    file: str
+    key: str
+
+
+def _switches(config: TrustConfig, environ: Mapping[str, str]) -> list[_Switch]:
+    found = [
+        _Switch(name, str(config.path), "plugins.disabled")
+        for name in config.section("plugins").get("disabled", [])
+    ]
+    found += [
+        _Switch(name.strip(), "environment", DISABLED_ENV)
+        for name in environ.get(DISABLED_ENV, "").split(",")
+        if name.strip()
+    ]
+    return found
+
+
+def switch_issues(
+    pm: pluggy.PluginManager,
+    config: TrustConfig,
+    *,
+    extra: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> list[ConfigIssue]:
+    """A warning for each switched-off name that matches no plugin, naming those loaded.
+
+    :param extra: names of plugins registered in process, which a switch may also name.
+    """
+    switches = _switches(config, os.environ if environ is None else environ)
+    loaded = [
+        name for name, plugin in pm.list_name_plugin() if plugin is not None and name != _GUARD
+    ]
+    known = {*loaded, *BUILT_IN_NAMES, *extra}
+    unknown = [s for s in switches if s.name not in known]
+    if unknown:
+        installed = _entry_point_names()
+        unknown = [s for s in unknown if s.name not in installed]
+    listed = ", ".join(loaded) or "none"
+    return [
+        ConfigIssue(
+            s.file, s.key, f"{s.name!r} names no plugin; loaded plugins: {listed}", "warning"
+        )
+        for s in unknown
+    ]
+
+
+def _entry_point_names() -> set[str]:
+    """Every installed entry point in the group, loaded or blocked (as pluggy finds them)."""
+    return {
+        ep.name
+        for dist in importlib.metadata.distributions()
+        for ep in dist.entry_points
+        if ep.group == PROJECT_NAME
+    }
+
+
+# Wiring --------------------------------------------------------------------------------------
 
 
 def plugin_manager(
@@ -81,147 +232,258 @@ def plugin_manager(
     blocked: Iterable[str] = (),
     extra: Sequence[tuple[str, object]] = (),
     entry_points: bool = True,
+    environ: Mapping[str, str] | None = None,
 ) -> pluggy.PluginManager:
-    """A wired plugin manager: specs, blocks, entry points, built-ins, extras, checked.
+    """A wired plugin manager: specs, guard, blocks, entry points, built-ins, extras, checked,
+    then every plugin configured with ``context``.
 
-    :param blocked: plugin names (built-in module names or entry-point names) to leave out.
+    :param blocked: plugin names to leave out, besides those the trust file's
+        ``[plugins] disabled`` and the ``THINKFAMILY_DISABLED_PLUGINS`` variable name.
     :param extra: ``(name, plugin)`` pairs a host or a test registers directly.
+    :param environ: the environment to read the switches from (default ``os.environ``).
     """
+    environ = os.environ if environ is None else environ
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hooks.specs)
-    for name in blocked:
-        pm.set_blocked(name)
+    pm.register(_Guard(pm), name=_GUARD)
+    for name in [*blocked, *(s.name for s in _switches(context.config, environ))]:
+        if name != _GUARD:
+            pm.set_blocked(name)
     if entry_points:
         pm.load_setuptools_entrypoints(PROJECT_NAME)
-    for module_name in DEFAULT_PLUGINS:
-        if pm.is_blocked(module_name):
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # an optional adapter that is not installed
-            raise
-        factory: _Factory | None = getattr(module, "make_plugin", None)
-        pm.register(factory(context) if factory else module, name=module_name)
+    for reference in DEFAULT_PLUGINS:
+        name, plugin = _built_in(reference, pm)
+        if plugin is not None:
+            pm.register(plugin, name=name)
     for name, plugin in extra:
         pm.register(plugin, name=name)
     pm.check_pending()
-    for plugin in pm.get_plugins():
-        for caller in pm.get_hookcallers(plugin) or ():
-            for impl in caller.get_hookimpls():
-                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
-                    raise PluginError(
-                        impl.plugin_name, caller.name, "hook wrappers are not supported"
-                    )
+    _refuse_wrappers(pm)
+    if environ.get(TRACE_ENV, "").strip() in ("1", "true", "yes"):
+        trace_hook_calls(pm)
     Hooks(pm).configure(context)
     return pm
 
 
+def _built_in(reference: str, pm: pluggy.PluginManager) -> tuple[str, object | None]:
+    module_name, _, class_name = reference.partition(":")
+    if pm.is_blocked(module_name):
+        return module_name, None
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return module_name, None  # an optional adapter that is not installed
+        raise
+    return module_name, getattr(module, class_name)() if class_name else module
+
+
+def _refuse_wrappers(pm: pluggy.PluginManager) -> None:
+    """A plugin's wrapper would see every answer and could change or swallow it (a failed
+    delivery hidden, a household altered), so only ThinkFamily's own guard wraps hooks."""
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None or name == _GUARD:
+            continue
+        for caller in pm.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                    raise PluginError(name, caller.name, "hook wrappers are not supported")
+
+
+def trace_hook_calls(pm: pluggy.PluginManager) -> Callable[[], None]:
+    """Log each hook call: the hook, the plugins in calling order, and whether it raised.
+
+    Never the arguments or answers, which carry patient details; returns the undo function.
+    """
+
+    def before(hook: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]) -> None:
+        return None
+
+    def after(
+        outcome: pluggy.Result[object],
+        hook: str,
+        impls: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+    ) -> None:
+        log.info(
+            "hook called",
+            extra={
+                "hook": hook,
+                "plugins": [i.plugin_name for i in reversed(impls) if i.plugin_name != _GUARD],
+                "status": "failed" if outcome.exception is not None else "ok",
+            },
+        )
+
+    return pm.add_hookcall_monitoring(before, after)
+
+
+# Visibility ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    """One registered plugin, for ``thinkfamily plugins``, the start-up log and ``/healthz``.
+
+    ``distribution`` is ``thinkfamily`` for built-ins, the installed package for entry points,
+    and empty for a plugin registered in process.
+    """
+
+    name: str
+    distribution: str
+    version: str
+    hooks: tuple[str, ...]
+
+
+def plugin_infos(pm: pluggy.PluginManager) -> list[PluginInfo]:
+    """The registered plugins in registration order (the guard left out)."""
+    installed = {id(plugin): dist for plugin, dist in pm.list_plugin_distributions()}
+    found: list[PluginInfo] = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None or name == _GUARD:
+            continue
+        dist = installed.get(id(plugin))
+        if dist is not None:
+            distribution, version = str(dist.metadata["Name"]), str(dist.version)
+        elif name in BUILT_IN_NAMES:
+            distribution, version = PROJECT_NAME, _own_version()
+        else:
+            distribution, version = "", ""
+        hook_names = sorted(c.name for c in pm.get_hookcallers(plugin) or ())
+        found.append(PluginInfo(name, distribution, version, tuple(hook_names)))
+    return found
+
+
+def blocked_names(pm: pluggy.PluginManager) -> list[str]:
+    """Plugins a block left out: built-in or installed ones (a name that matches no plugin is
+    a warning from :func:`switch_issues` instead)."""
+    blocked = [name for name, plugin in pm.list_name_plugin() if plugin is None]
+    installed = _entry_point_names() if set(blocked) - set(BUILT_IN_NAMES) else set()
+    return [name for name in blocked if name in BUILT_IN_NAMES or name in installed]
+
+
+def _own_version() -> str:
+    try:
+        return importlib.metadata.version(PROJECT_NAME)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# The typed facade ---------------------------------------------------------------------------
+
+
 class Hooks:
-    """The typed facade: the only place core code reaches the hooks."""
+    """The typed facade: the only place core code reaches the hooks.
+
+    pluggy does the calling; this class passes arguments by keyword, checks each answer's type
+    and merges lists. pluggy does not say which plugin gave an answer, so when one has the
+    wrong type a hook that only reads is asked again, one plugin at a time, to name it.
+    """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
-    def _call(self, impl: Any, hook: str, kwargs: dict[str, Any]) -> Any:
-        """One implementation's answer; its exception becomes a PluginError naming it."""
+    def _first(self, hook: str, check: Callable[[Any], T], **kwargs: Any) -> T | None:
+        answer = getattr(self.pm.hook, hook)(**kwargs)
+        if answer is None:
+            return None
         try:
-            return impl.function(*[kwargs[name] for name in impl.argnames])
-        except (ContactInvalid, ContactSkipped):
-            raise
-        except Exception as exc:
-            raise PluginError(impl.plugin_name, hook, f"raised {type(exc).__name__}") from exc
+            return check(answer)
+        except TypeError as exc:
+            raise self._wrong(hook, str(exc), check, kwargs, first=True) from None
 
-    def _impls(self, hook: str) -> list[Any]:
-        """Implementations in pluggy's calling order (try-first first, try-last last)."""
-        return list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
-
-    def _answers(
-        self, hook: str, check: Callable[[Any], T | None], **kwargs: Any
-    ) -> Iterable[tuple[str, T]]:
-        """Call each implementation in pluggy's order, yielding checked non-None answers."""
-        for impl in self._impls(hook):
-            result = self._call(impl, hook, kwargs)
-            if result is None:
-                continue
+    def _merged(self, hook: str, check: Callable[[Any], list[T]], **kwargs: Any) -> list[T] | None:
+        """The answers' items in calling order, or None when every answer was None."""
+        answers = getattr(self.pm.hook, hook)(**kwargs)
+        if not answers:
+            return None
+        items: list[T] = []
+        for answer in answers:
             try:
-                checked = check(result)
+                items.extend(check(answer))
             except TypeError as exc:
-                raise PluginError(impl.plugin_name, hook, str(exc)) from None
-            if checked is not None:
-                yield impl.plugin_name, checked
+                raise self._wrong(hook, str(exc), check, kwargs, first=False) from None
+        return items
 
-    def _call_all(self, hook: str, **kwargs: Any) -> None:
-        for _ in self._answers(hook, _ignore, **kwargs):
-            pass
+    def _wrong(
+        self,
+        hook: str,
+        reason: str,
+        check: Callable[[Any], object],
+        kwargs: dict[str, Any],
+        *,
+        first: bool,
+    ) -> PluginError:
+        impls = [i for i in reversed(getattr(self.pm.hook, hook).get_hookimpls()) if not i.wrapper]
+        if len(impls) > 1 and hook not in _SENDS:
+            for impl in impls:
+                others = [i.plugin for i in impls if i is not impl]
+                try:
+                    answer = self.pm.subset_hook_caller(hook, others)(**kwargs)
+                    for one in [answer] if first else answer:
+                        if one is not None:
+                            check(one)
+                except (TypeError, PluginError):
+                    return PluginError(impl.plugin_name, hook, reason)
+        if len(impls) == 1:
+            return PluginError(impls[0].plugin_name, hook, reason)
+        names = ", ".join(repr(i.plugin_name) for i in impls)
+        return PluginError("unknown", hook, f"{reason}; the answer came from one of {names}")
 
     # Initialisation -----------------------------------------------------------------------
 
     def configure(self, context: PluginContext) -> None:
-        self._call_all("thinkfamily_configure", context=context)
+        self.pm.hook.thinkfamily_configure(context=context)
 
     def parse_contact(self, data: bytes, hint: str = "") -> FirstContact | None:
-        for _, contact in self._answers(
+        return self._first(
             "thinkfamily_parse_contact", _instance(FirstContact), data=data, hint=hint
-        ):
-            return contact
-        return None
+        )
 
     def split_messages(self, data: bytes, hint: str = "") -> list[bytes] | None:
-        for _, messages in self._answers(
-            "thinkfamily_split_messages", _list_of(bytes), data=data, hint=hint
-        ):
-            return messages
-        return None
+        return self._first("thinkfamily_split_messages", _list_of(bytes), data=data, hint=hint)
 
     # Facts --------------------------------------------------------------------------------
 
     def household(self, contact: FirstContact) -> tuple[HouseholdMember, ...] | None:
-        known = False
-        members: list[HouseholdMember] = []
-        for _, answer in self._answers(
-            "thinkfamily_household", _list_of(HouseholdMember), contact=contact
-        ):
-            known = True
-            members.extend(answer)
-        return tuple(members) if known else None
+        """Every plugin's members; None (unknown) only when every answer was None."""
+        members = self._merged("thinkfamily_household", _list_of(HouseholdMember), contact=contact)
+        return None if members is None else tuple(members)
 
     def risk_indicators(self, contact: FirstContact) -> tuple[RiskIndicator, ...]:
-        found: list[RiskIndicator] = []
-        for _, answer in self._answers(
+        found = self._merged(
             "thinkfamily_risk_indicators", _list_of(RiskIndicator), contact=contact
-        ):
-            found.extend(answer)
-        return tuple(found)
+        )
+        return tuple(found or ())
 
     def locate_authority(self, contact: FirstContact, children: Sequence[Child]) -> AuthorityMatch:
-        for _, match in self._answers(
+        match = self._first(
             "thinkfamily_locate_authority",
             _instance(AuthorityMatch),
             contact=contact,
             children=list(children),
-        ):
-            return match
-        return AuthorityMatch(None, (), "no plugin could locate the authority")
+        )
+        return match or AuthorityMatch(None, (), "no plugin could locate the authority")
 
     # Prompts and decisions ------------------------------------------------------------------
 
     def present(self, contact: FirstContact, assessment: Assessment) -> None:
-        self._call_all("thinkfamily_present", contact=contact, assessment=assessment)
+        self.pm.hook.thinkfamily_present(contact=contact, assessment=assessment)
 
     def record(
         self, decision: Decision, assessment: Assessment | None, *, only: str | None = None
     ) -> list[PluginError]:
-        """Every implementation is called even when one fails; the failures are returned so
-        each can be retried alone (``only`` names the one plugin to call)."""
+        """Each plugin is called on its own, so one failing does not keep the decision from the
+        others; the failures are returned so each can be retried alone (``only`` names the
+        one plugin to call)."""
+        hook = "thinkfamily_record"
+        impls = [i for i in reversed(getattr(self.pm.hook, hook).get_hookimpls()) if not i.wrapper]
         failures: list[PluginError] = []
-        kwargs = {"decision": decision, "assessment": assessment}
-        for impl in self._impls("thinkfamily_record"):
+        for impl in impls:
             if only is not None and impl.plugin_name != only:
                 continue
+            others = [i.plugin for i in impls if i is not impl]
             try:
-                self._call(impl, "thinkfamily_record", kwargs)
+                self.pm.subset_hook_caller(hook, others)(decision=decision, assessment=assessment)
             except PluginError as failure:
                 failures.append(failure)
         return failures
@@ -229,11 +491,12 @@ class Hooks:
     # Delivery -------------------------------------------------------------------------------
 
     def dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
-        for _, receipt in self._answers(
-            "thinkfamily_dispatch", _instance(Receipt), referral=referral, destination=destination
-        ):
-            return receipt
-        return None
+        return self._first(
+            "thinkfamily_dispatch",
+            _instance(Receipt),
+            referral=referral,
+            destination=destination,
+        )
 
     def referral_update(
         self,
@@ -242,33 +505,20 @@ class Hooks:
         receipt: Receipt | None = None,
         prompt: Prompt | None = None,
     ) -> None:
-        self._call_all(
-            "thinkfamily_referral_update",
-            referral=referral,
-            status=status,
-            receipt=receipt,
-            prompt=prompt,
+        self.pm.hook.thinkfamily_referral_update(
+            referral=referral, status=status, receipt=receipt, prompt=prompt
         )
 
     # Service --------------------------------------------------------------------------------
 
     def http_routes(self, context: PluginContext) -> list[Any]:
-        routes: list[Any] = []
-        for _, answer in self._answers(
-            "thinkfamily_http_routes", _list_of(object), context=context
-        ):
-            routes.extend(answer)
-        return routes
+        return self._merged("thinkfamily_http_routes", _list_of(object), context=context) or []
 
-    def listeners(self, context: PluginContext) -> list[Any]:
-        found: list[Any] = []
-        for _, answer in self._answers("thinkfamily_listeners", _list_of(object), context=context):
-            found.extend(answer)
+    def listeners(self, context: PluginContext) -> list[Listener]:
+        found: list[Any] = (
+            self._merged("thinkfamily_listeners", _list_of(object), context=context) or []
+        )
         return found
-
-
-def _ignore(_: object) -> None:
-    return None
 
 
 def _instance(kind: type[T]) -> Callable[[Any], T]:

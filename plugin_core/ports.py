@@ -1,92 +1,10 @@
-"""What adapters may ask of the running service, as a typed port.
+"""The service port's old address: the types now live in :mod:`plugin_core.contract`.
 
-Adapters receive it in :class:`plugin_core.plugins.PluginContext` (``context.service``) and
-never reach into the store themselves, so the same adapter runs on SQLite or PostgreSQL.
+Kept so that existing imports keep working; new code imports from the contract.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from plugin_core.contract import Accepted, ReferralDetails, ServicePort
 
-from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """A contact durably recorded (or recognised as already recorded)."""
-
-    contact_id: str
-    assessment: Assessment
-    duplicate: bool
-    suppressed_by: str | None = None
-    """The decision whose re-check period covers this contact: its prompts are not to be shown."""
-    changes: tuple[str, ...] = ()
-    """What is new since the adult's decision in its re-check period (``new-child`` and so on)."""
-    reused: bool = False
-    """An open contact of the same encounter answered again; no new contact was recorded."""
-
-    @property
-    def prompts_to_show(self) -> tuple[Prompt, ...]:
-        """The prompts to put in front of the professional: none when they are suppressed."""
-        return () if self.suppressed_by is not None else self.assessment.prompts
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralDetails:
-    """What a transport needs to write a referral: the contact, its assessment, the decision."""
-
-    contact: FirstContact
-    assessment: Assessment
-    decision: Decision
-
-
-class ServicePort(Protocol):
-    def accept_contact(
-        self,
-        contact: FirstContact,
-        *,
-        message_key: str | None = None,
-        encounter_key: str | None = None,
-    ) -> Accepted:
-        """Assess and durably commit a contact; returns only after the commit.
-
-        :param message_key: the sender's unique key for the message that carried the contact
-            (for HL7, sending facility and MSH-10). A key already seen returns the stored
-            assessment with ``duplicate=True`` and records nothing new.
-        :param encounter_key: the caller's name for the encounter, when repeated calls in one
-            encounter should reuse its open contact: while one is open with the same facts and
-            prompts, it is returned with ``reused=True`` and nothing new is recorded.
-
-        Within the trust's re-check period after a decision for the same adult, a contact with
-        nothing new is recorded with ``suppressed_by`` set: show none of its prompts.
-        """
-        ...
-
-    def accept_contacts(
-        self, items: Sequence[tuple[FirstContact, str | None]]
-    ) -> list[Accepted | Exception]:
-        """Like :meth:`accept_contact` for several (contact, message key) pairs, committed
-        together; results in order. Raises, storing none, when the commit fails."""
-        ...
-
-    def use_once(self, key: str, until: datetime) -> bool:
-        """True the first time ``key`` is used before ``until``, on any instance; False after.
-
-        For replay protection (a JWT's ``jti``): keys are ids, never patient data.
-        """
-        ...
-
-    def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
-        """Append one entry to the tamper-evident audit trail (ids and codes only, no names)."""
-        ...
-
-    def referral_details(self, referral: Referral) -> ReferralDetails | None:
-        """The contact, assessment and decision behind a referral, or None if not stored."""
-        ...
-
-    def count(self, metric: str, amount: int = 1) -> None:
-        """Add to a service counter (for example ``hl7.skipped``) shown on ``/healthz``."""
-        ...
+__all__ = ["Accepted", "ReferralDetails", "ServicePort"]

@@ -10,9 +10,11 @@ import logging
 
 import uvicorn
 
+from plugin_core.contract import ServeOptions
 from plugin_core.http import build_app
 from plugin_core.logs import configure_logging
 from plugin_core.outbox import OutboxWorker
+from plugin_core.plugins import plugin_infos
 from plugin_core.service import Service
 from plugin_core.store import open_store
 from plugin_core.trust_config import TrustConfig
@@ -27,11 +29,8 @@ def serve(
 ) -> None:
     configure_logging()
     store = open_store(db_url)
-    settings = {
-        "mllp_port": mllp_port if mllp_port is not None else config.mllp_port,
-        "listen_host": host,
-    }
-    service = Service(config, store, settings=settings)
+    options = ServeOptions(host, mllp_port if mllp_port is not None else config.mllp_port)
+    service = Service(config, store, serve=options)
     worker = OutboxWorker(service)
     app = build_app(service, worker)
     port = http_port if http_port is not None else config.http_port
@@ -39,6 +38,12 @@ def serve(
         "starting",
         extra={"port": port, "database": store.backend.name, "instance": service.instance},
     )
+    log.info(
+        "plugins loaded",
+        extra={"plugins": [info.name for info in plugin_infos(service.engine.pm)]},
+    )
+    for issue in service.engine.plugin_issues:
+        log.warning("plugin switch: %s", issue)
     if config.api_token is None:
         log.warning(
             "API token not set: the JSON API will answer 503",

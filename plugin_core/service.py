@@ -15,6 +15,7 @@ from typing import Any
 
 from plugin_core import recheck
 from plugin_core.clock import utc_now
+from plugin_core.contract import ServeOptions
 from plugin_core.decide import DecisionInvalid, FieldProblem, amendment
 from plugin_core.engine import ThinkFamily
 from plugin_core.model import (
@@ -66,7 +67,7 @@ class Service:
         extra: Sequence[tuple[str, object]] = (),
         entry_points: bool = True,
         clock: Callable[[], datetime] = utc_now,
-        settings: dict[str, Any] | None = None,
+        serve: ServeOptions | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -78,9 +79,9 @@ class Service:
             extra=extra,
             entry_points=entry_points,
             service=self,
+            serve=serve,
             clock=clock,
         )
-        self.engine.context.settings.update(settings or {})
 
     def notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
         """Tell plugins of something already committed; their failure cannot undo it.

@@ -286,6 +286,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
         reader.error(
             "api.token", "tokens must not be written in the file; name a variable in api.token_env"
         )
+    _plugins(reader, reader.table(data, "plugins", ""))
 
     issues = reader.issues
     directory: Directory | None = None
@@ -352,6 +353,15 @@ def _wording(reader: _Reader, table: dict[str, Any]) -> dict[PromptCode, str]:
         else:
             wording[code] = text
     return wording
+
+
+def _plugins(reader: _Reader, table: dict[str, Any]) -> None:
+    """``[plugins]``: ``disabled`` lists plugin names to block. Any other key is an error, as
+    a misspelt switch would otherwise leave a plugin running that the trust meant to stop."""
+    for key in table:
+        if key != "disabled":
+            reader.error(f"plugins.{key}", "is not a known key; the only key is 'disabled'")
+    reader.strings(table, "disabled", "plugins")
 
 
 _TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "recheck_days"})

@@ -4,7 +4,8 @@ Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
 ``smtp_port``, ``sender``, ``starttls`` (default true), ``timeout_seconds``, and
 ``username_env``/``password_env`` naming environment variables for credentials. SMTP
 acceptance is delivery, not acknowledgement: urgent referrals still escalate until a person
-confirms the authority has them.
+confirms the authority has them. A fallback (``trylast``): a host's own transport is asked
+first.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any
 
 from adapters.email.message import build_message
 from hooks import hookimpl
+from plugin_core.contract import PluginContext
 from plugin_core.model import Channel, Destination, Receipt, Referral
-from plugin_core.plugins import PluginContext
 
 
 class EmailTransport:
-    def __init__(self, context: PluginContext) -> None:
+    context: PluginContext
+
+    @hookimpl
+    def thinkfamily_configure(self, context: PluginContext) -> None:
         self.context = context
         section: dict[str, Any] = context.config.section("email")
         self.host = str(section.get("smtp_host", "localhost"))
@@ -32,7 +36,7 @@ class EmailTransport:
         self.username_env = section.get("username_env")
         self.password_env = section.get("password_env")
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
         if destination.channel is not Channel.EMAIL:
             return None
@@ -74,7 +78,3 @@ class EmailTransport:
             reference=str(message["Message-ID"]),
             detail="accepted by the mail server",
         )
-
-
-def make_plugin(context: PluginContext) -> EmailTransport:
-    return EmailTransport(context)

@@ -1,4 +1,8 @@
-"""The FHIR adapter as a ThinkFamily plugin: Bundle contacts, write-back, referrals, CDS Hooks."""
+"""The FHIR adapter as a ThinkFamily plugin: Bundle contacts, write-back, referrals, CDS Hooks.
+
+Its answers to first-answer hooks (reading a Bundle, delivering a referral) are fallbacks
+(``trylast``), so a host's own reader and transport are asked first.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from adapters.fhir.settings import FhirSettings, read_fhir_settings
 from adapters.fhir.transport import post_message
 from adapters.fhir.writeback import write_back_bundle
 from hooks import hookimpl
+from plugin_core.contract import Accepted, PluginContext
 from plugin_core.model import (
     Assessment,
     Channel,
@@ -27,23 +32,27 @@ from plugin_core.model import (
     Receipt,
     Referral,
 )
-from plugin_core.plugins import PluginContext
-from plugin_core.ports import Accepted
 
 log = logging.getLogger(__name__)
 
 
 class FhirPlugin:
-    def __init__(self, context: PluginContext) -> None:
-        self.context = context
-        self.settings: FhirSettings = read_fhir_settings(context.config)
+    context: PluginContext
+    settings: FhirSettings
+
+    def __init__(self) -> None:
         self._clients: dict[str, FhirClient] = {}
         self._lock = threading.Lock()
         self._engine: Any = None
 
+    @hookimpl
+    def thinkfamily_configure(self, context: PluginContext) -> None:
+        self.context = context
+        self.settings = read_fhir_settings(context.config)
+
     # Reading contacts -------------------------------------------------------------------------
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_parse_contact(self, data: bytes, hint: str) -> FirstContact | None:
         if not looks_like_bundle(data):
             return None
@@ -79,7 +88,7 @@ class FhirPlugin:
 
     # Referral transport -----------------------------------------------------------------------
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
         if destination.channel is not Channel.FHIR:
             return None
@@ -151,7 +160,3 @@ class FhirPlugin:
     def _count(self, metric: str) -> None:
         if self.context.service is not None:
             self.context.service.count(metric)
-
-
-def make_plugin(context: PluginContext) -> FhirPlugin:
-    return FhirPlugin(context)

@@ -1,14 +1,13 @@
 """Built-in plugin: HL7 v2 contacts, the MLLP listener and REF^I12 referral delivery.
 
-Settings come from the trust's ``[hl7]`` section and are read on first use, after the service
-(if any) has been attached to the context.
+Settings come from the trust's ``[hl7]`` section, checked when the plugin is configured so
+that ``config check`` reports their faults. Its answers to first-answer hooks (reading and
+splitting HL7, delivering a referral) are fallbacks (``trylast``), so a host's own come first.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import cached_property
-from typing import Any
 
 from adapters.hl7.client import MllpSendError, send_and_wait
 from adapters.hl7.ingest import Reader
@@ -19,9 +18,9 @@ from adapters.hl7.tls import client_context, server_context
 from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
 from plugin_core.clock import utc_now
+from plugin_core.contract import Listener, PluginContext
 from plugin_core.errors import ContactInvalid
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
-from plugin_core.plugins import PluginContext
 from plugin_core.trust_config import ConfigError, ConfigIssue
 
 log = logging.getLogger(__name__)
@@ -36,20 +35,24 @@ def looks_like_hl7(data: bytes) -> bool:
 
 
 class Hl7Plugin:
-    def __init__(self, context: PluginContext) -> None:
+    context: PluginContext
+    settings: Hl7Settings
+    reader: Reader
+
+    @hookimpl
+    def thinkfamily_configure(self, context: PluginContext) -> None:
+        """Read and check the ``[hl7]`` section now, so ``config check`` reports its faults."""
+        try:
+            self.settings = load_settings(context.config)
+        except Hl7SettingsError as exc:
+            key, _, reason = str(exc).partition(": ")
+            raise ConfigError([ConfigIssue(str(context.config.path), key, reason)]) from None
         self.context = context
-
-    @cached_property
-    def settings(self) -> Hl7Settings:
-        return load_settings(self.context.config)
-
-    @cached_property
-    def reader(self) -> Reader:
-        return Reader(self.settings, self.context.config.code_lists)
+        self.reader = Reader(self.settings, context.config.code_lists)
 
     # Reading contacts -------------------------------------------------------------------------
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_parse_contact(self, data: bytes, hint: str) -> FirstContact | None:
         if not looks_like_hl7(data):
             return None
@@ -63,7 +66,7 @@ class Hl7Plugin:
             raise ContactInvalid("MLLP: the frame is cut short (no end block)")
         return self.reader.contact(message)
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_split_messages(self, data: bytes, hint: str) -> list[bytes] | None:
         """Messages in a file of HL7 traffic (for ``thinkfamily replay``), or None if not HL7."""
         if not looks_like_hl7(data):
@@ -73,16 +76,15 @@ class Hl7Plugin:
     # Service ----------------------------------------------------------------------------------
 
     @hookimpl
-    def thinkfamily_listeners(self, context: PluginContext) -> list[Any] | None:
-        asked = context.settings.get("mllp_port") is not None
-        if not (asked or context.config.section("hl7")) or not self.settings.enabled:
+    def thinkfamily_listeners(self, context: PluginContext) -> list[Listener] | None:
+        """The MLLP listener when serving (or when the trust has an ``[hl7]`` section)."""
+        serve = context.serve
+        if not (serve or context.config.section("hl7")) or not self.settings.enabled:
             return None
-        port = context.settings.get("mllp_port")
-        if port is None:
-            port = context.config.mllp_port
+        port = serve.mllp_port if serve else context.config.mllp_port
         host = context.config.section("hl7").get("listen_host")
         if not isinstance(host, str) or not host:
-            host = context.settings.get("listen_host") or self.settings.listen_host
+            host = serve.host if serve else self.settings.listen_host
         return [
             MllpListener(
                 self.reader,
@@ -96,7 +98,7 @@ class Hl7Plugin:
 
     # Delivery ---------------------------------------------------------------------------------
 
-    @hookimpl
+    @hookimpl(trylast=True)
     def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
         if destination.channel is not Channel.HL7:
             return None
@@ -167,14 +169,3 @@ class Hl7Plugin:
 
 def _failed(detail: str, *, retryable: bool) -> Receipt:
     return Receipt(Channel.HL7, False, detail=detail, retryable=retryable)
-
-
-def make_plugin(context: PluginContext) -> Hl7Plugin:
-    """The plugin, with its ``[hl7]`` section checked now so ``config check`` reports faults."""
-    plugin = Hl7Plugin(context)
-    try:
-        plugin.settings  # noqa: B018 - read once to check the section
-    except Hl7SettingsError as exc:
-        key, _, reason = str(exc).partition(": ")
-        raise ConfigError([ConfigIssue(str(context.config.path), key, reason)]) from None
-    return plugin

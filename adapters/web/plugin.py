@@ -11,19 +11,17 @@ from typing import Any
 
 from adapters.web.routes import FormPages
 from hooks import hookimpl
+from plugin_core.contract import PluginContext
 from plugin_core.links import WebSettings, web_settings
-from plugin_core.plugins import PluginContext
 
 
 class WebPlugin:
-    def __init__(self, context: PluginContext) -> None:
-        self.context = context
-        self.settings: WebSettings = web_settings(context.config)
+    settings: WebSettings
+
+    @hookimpl
+    def thinkfamily_configure(self, context: PluginContext) -> None:
+        self.settings = web_settings(context.config)
 
     @hookimpl
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
         return list(FormPages(context, self.settings).routes())
-
-
-def make_plugin(context: PluginContext) -> WebPlugin:
-    return WebPlugin(context)

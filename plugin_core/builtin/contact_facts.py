@@ -1,18 +1,23 @@
 """Built-in plugin: the facts a contact already carries, and ThinkFamily's own contact JSON.
 
-These answers run last, so a host's own household and indicators are listed first.
+These answers are fallbacks (``trylast``), so a host's own household, indicators and
+contact readers come first.
 """
 
 from __future__ import annotations
 
 from hooks import hookimpl
 from plugin_core.contact_json import parse_contact
+from plugin_core.contract import PluginContext
 from plugin_core.model import FirstContact, HouseholdMember, RiskIndicator
-from plugin_core.plugins import PluginContext
+from plugin_core.trust_config import CodeLists
 
 
 class ContactFacts:
-    def __init__(self, context: PluginContext) -> None:
+    code_lists: CodeLists
+
+    @hookimpl
+    def thinkfamily_configure(self, context: PluginContext) -> None:
         self.code_lists = context.config.code_lists
 
     @hookimpl(trylast=True)
@@ -28,7 +33,3 @@ class ContactFacts:
         if not data.lstrip().startswith(b"{") or b'"resourceType"' in data[:4096]:
             return None
         return parse_contact(data, self.code_lists)
-
-
-def make_plugin(context: PluginContext) -> ContactFacts:
-    return ContactFacts(context)

@@ -1,7 +1,8 @@
 """Built-in plugin: the phone channel, where delivery means a professional making a call.
 
 It never claims a referral was delivered: it reports that a call is needed, and the engine
-prompts the professional with the numbers.
+prompts the professional with the numbers. Like every built-in transport it answers last
+(``trylast``), so a host's own phone workflow is asked first.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Every person here is synthetic. Times are built in UTC unless a test is about Lo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from plugin_core.model import (
@@ -15,8 +15,10 @@ from plugin_core.model import (
     HouseholdMember,
     IndicatorKind,
     Person,
+    Referral,
     Relationship,
     RiskIndicator,
+    Route,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,6 +84,23 @@ def make_contact(
         household_recorded_at=household_recorded_at,
         indicators=tuple(indicators),
         pregnant=pregnant,
+    )
+
+
+def make_referral(route: Route = Route.FRONT_DOOR, authority_id: str = "islington") -> Referral:
+    """A routine referral made at 10:00 on 2 March 2026, due three days later."""
+    made = utc(2026, 3, 2, 10, 0)
+    return Referral(
+        id="r1",
+        decision_id="d1",
+        contact_id="contact-1",
+        route=route,
+        level_of_need=3,
+        urgent=False,
+        idempotency_key="k1",
+        created_at=made,
+        due_by=made + timedelta(days=3),
+        authority_id=authority_id,
     )
 
 

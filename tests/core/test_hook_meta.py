@@ -79,3 +79,10 @@ def test_first_answer_hooks_say_so_in_their_docstring() -> None:
         says_first = "Stops at the first non-None result" in (spec.__doc__ or "")
         first = spec.__name__.removeprefix(f"{PROJECT_NAME}_") in FIRST_ANSWER
         assert says_first is first, spec.__name__
+
+
+def test_first_answer_hooks_are_marked_firstresult_for_pluggy() -> None:
+    for spec in SPECS:
+        opts = getattr(spec, f"{PROJECT_NAME}_spec")
+        first = spec.__name__.removeprefix(f"{PROJECT_NAME}_") in FIRST_ANSWER
+        assert bool(opts.get("firstresult")) is first, spec.__name__

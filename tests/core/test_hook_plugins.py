@@ -9,23 +9,27 @@ import pluggy
 import pytest
 
 from hooks import hookimpl
+from plugin_core.contract import PluginContext, PluginError
 from plugin_core.engine import ThinkFamily
 from plugin_core.errors import ContactInvalid
 from plugin_core.model import (
     Authority,
     AuthorityMatch,
+    Channel,
     Child,
+    Destination,
     FirstContact,
     HouseholdMember,
     IndicatorKind,
     PromptCode,
+    Referral,
     Relationship,
     RiskIndicator,
+    Route,
 )
-from plugin_core.plugins import PluginContext, PluginError
 from plugin_core.trust_config import TrustConfig
 
-from .builders import PATIENT_NAME, make_contact, member
+from .builders import PATIENT_NAME, make_contact, make_referral, member
 
 
 def with_plugin(config: TrustConfig, plugin: object, **kwargs: Any) -> ThinkFamily:
@@ -144,6 +148,50 @@ def test_plugin_raising_is_named_without_repeating_its_message(config: TrustConf
     assert str(caught.value) == "plugin 'test-host' in thinkfamily_risk_indicators: raised KeyError"
     assert isinstance(caught.value.__cause__, KeyError)
     assert PATIENT_NAME not in str(caught.value)
+
+
+def test_raising_plugin_is_named_when_two_plugins_share_its_class(config: TrustConfig) -> None:
+    class Ward:
+        def __init__(self, broken: bool) -> None:
+            self.broken = broken
+
+        @hookimpl
+        def thinkfamily_risk_indicators(self, contact: FirstContact) -> list[RiskIndicator]:
+            if self.broken:
+                raise ConnectionError("ward system down")
+            return []
+
+    engine = ThinkFamily(
+        config,
+        extra=[("ward-a", Ward(broken=False)), ("ward-b", Ward(broken=True))],
+        entry_points=False,
+    )
+    with pytest.raises(PluginError) as caught:
+        engine.assess(make_contact())
+    assert (caught.value.plugin, caught.value.hook) == ("ward-b", "thinkfamily_risk_indicators")
+
+
+def test_wrong_answer_from_a_transport_is_reported_without_sending_twice(
+    config: TrustConfig,
+) -> None:
+    class Courier:
+        def __init__(self, answer: object) -> None:
+            self.answer = answer
+            self.calls = 0
+
+        @hookimpl
+        def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> object:
+            self.calls += 1
+            return self.answer
+
+    wrong, quiet = Courier("sent"), Courier(None)
+    engine = ThinkFamily(config, extra=[("quiet", quiet), ("wrong", wrong)], entry_points=False)
+    where = Destination(None, Route.FRONT_DOOR, Channel.EMAIL, "duty@council.example", True)
+    with pytest.raises(PluginError, match="returned str, expected Receipt or None") as caught:
+        engine.hooks.dispatch(make_referral(), where)
+    assert caught.value.hook == "thinkfamily_dispatch"
+    assert "'wrong'" in str(caught.value) and "'quiet'" in str(caught.value)
+    assert wrong.calls == 1 and quiet.calls == 0
 
 
 def test_contact_invalid_passes_through_the_facade_unchanged(config: TrustConfig) -> None:

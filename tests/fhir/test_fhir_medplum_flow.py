@@ -24,6 +24,7 @@ from adapters.fhir.errors import FhirRequestFailed
 from adapters.fhir.plugin import FhirPlugin
 from adapters.fhir.settings import read_fhir_settings
 from adapters.fhir.transport import post_message
+from plugin_core.contract import PluginContext
 from plugin_core.engine import ThinkFamily
 from plugin_core.model import (
     Authority,
@@ -36,7 +37,6 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.plugins import PluginContext
 from plugin_core.ports import ReferralDetails
 from plugin_core.trust_config import load_trust_config
 from tests.fhir.conftest import (
@@ -251,9 +251,9 @@ def test_posting_the_same_referral_twice_leaves_one_message_at_the_receiver(
     medplum: MedplumPeer, trust_config: Callable[..., Path]
 ) -> None:
     config = load_trust_config(trust_config(base_url=medplum.base))
-    plugin = FhirPlugin(PluginContext(config=config))
     referral, details = shared_referral(config)
-    plugin.context.service = _Details(details)  # type: ignore[assignment]
+    plugin = FhirPlugin()
+    plugin.thinkfamily_configure(PluginContext(config=config, service=_Details(details)))
     where = Destination(
         Authority("islington", "Islington"), Route.FRONT_DOOR, Channel.FHIR, medplum.base, True
     )

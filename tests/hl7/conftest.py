@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from adapters.hl7.listener import MllpListener
+from plugin_core.contract import ServeOptions
 from plugin_core.service import Service
 from plugin_core.store import open_store
 from plugin_core.trust_config import TrustConfig, load_trust_config
@@ -76,7 +77,9 @@ def config(trust_path: Path) -> TrustConfig:
 def service(config: TrustConfig, tmp_path: Path) -> Iterator[Service]:
     """The real service on a SQLite file (WAL, synchronous=FULL): commits are on disk."""
     store = open_store(f"sqlite:///{tmp_path / 'thinkfamily.db'}")
-    svc = Service(config, store, entry_points=False, settings={"mllp_port": 0})
+    svc = Service(
+        config, store, entry_points=False, serve=ServeOptions(host="127.0.0.1", mllp_port=0)
+    )
     yield svc
     store.close()
 

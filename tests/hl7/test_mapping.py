@@ -201,9 +201,10 @@ def test_refusals_name_the_field_and_never_the_value(
 
 def test_input_that_is_not_hl7_is_left_to_other_plugins(config: TrustConfig) -> None:
     from adapters.hl7.plugin import Hl7Plugin
-    from plugin_core.plugins import PluginContext
+    from plugin_core.contract import PluginContext
 
-    plugin = Hl7Plugin(PluginContext(config=config))
+    plugin = Hl7Plugin()
+    plugin.thinkfamily_configure(PluginContext(config=config))
     assert plugin.thinkfamily_parse_contact(b'{"id": "c1"}', "contact.json") is None
     assert plugin.thinkfamily_parse_contact(b"<Bundle/>", "bundle.xml") is None
 

@@ -1,0 +1,164 @@
+"""What a plugin author needs besides the hook specs: the context, the service port, the
+listener shape and the error root.
+
+A leaf module: it imports only the domain model (and the trust configuration for type
+checkers), so ``hooks.specs`` and every adapter can name these types without a circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from plugin_core.trust_config import TrustConfig
+
+
+# Errors ---------------------------------------------------------------------------------------
+
+
+class ThinkFamilyError(Exception):
+    """The root of the errors raised on purpose, by ThinkFamily or by a plugin.
+
+    A plugin's exception of this family passes through the hook facade unchanged (its message
+    is written to be shown); any other exception becomes a :class:`PluginError`.
+    """
+
+
+class PluginError(ThinkFamilyError, RuntimeError):
+    """A plugin raised or returned something the contract does not allow.
+
+    The message names the plugin and the hook only: the plugin's own exception is kept as
+    ``__cause__`` and its text is not repeated, because it might hold patient details.
+    """
+
+    def __init__(self, plugin: str, hook: str, reason: str) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        super().__init__(f"plugin {plugin!r} in {hook}: {reason}")
+
+
+# The service port -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A contact durably recorded (or recognised as already recorded)."""
+
+    contact_id: str
+    assessment: Assessment
+    duplicate: bool
+    suppressed_by: str | None = None
+    """The decision whose re-check period covers this contact: its prompts are not to be shown."""
+    changes: tuple[str, ...] = ()
+    """What is new since the adult's decision in its re-check period (``new-child`` and so on)."""
+    reused: bool = False
+    """An open contact of the same encounter answered again; no new contact was recorded."""
+
+    @property
+    def prompts_to_show(self) -> tuple[Prompt, ...]:
+        """The prompts to put in front of the professional: none when they are suppressed."""
+        return () if self.suppressed_by is not None else self.assessment.prompts
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDetails:
+    """What a transport needs to write a referral: the contact, its assessment, the decision."""
+
+    contact: FirstContact
+    assessment: Assessment
+    decision: Decision
+
+
+class ServicePort(Protocol):
+    """What adapters may ask of the running service; they never reach into the store."""
+
+    def accept_contact(
+        self,
+        contact: FirstContact,
+        *,
+        message_key: str | None = None,
+        encounter_key: str | None = None,
+    ) -> Accepted:
+        """Assess and durably commit a contact; returns only after the commit.
+
+        :param message_key: the sender's unique key for the message that carried the contact
+            (for HL7, sending facility and MSH-10). A key already seen returns the stored
+            assessment with ``duplicate=True`` and records nothing new.
+        :param encounter_key: the caller's name for the encounter, when repeated calls in one
+            encounter should reuse its open contact: while one is open with the same facts and
+            prompts, it is returned with ``reused=True`` and nothing new is recorded.
+
+        Within the trust's re-check period after a decision for the same adult, a contact with
+        nothing new is recorded with ``suppressed_by`` set: show none of its prompts.
+        """
+        ...
+
+    def accept_contacts(
+        self, items: Sequence[tuple[FirstContact, str | None]]
+    ) -> list[Accepted | Exception]:
+        """Like :meth:`accept_contact` for several (contact, message key) pairs, committed
+        together; results in order. Raises, storing none, when the commit fails."""
+        ...
+
+    def use_once(self, key: str, until: datetime) -> bool:
+        """True the first time ``key`` is used before ``until``, on any instance; False after.
+
+        For replay protection (a JWT's ``jti``): keys are ids, never patient data.
+        """
+        ...
+
+    def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Append one entry to the tamper-evident audit trail (ids and codes only, no names)."""
+        ...
+
+    def referral_details(self, referral: Referral) -> ReferralDetails | None:
+        """The contact, assessment and decision behind a referral, or None if not stored."""
+        ...
+
+    def count(self, metric: str, amount: int = 1) -> None:
+        """Add to a service counter (for example ``hl7.skipped``) shown on ``/healthz``."""
+        ...
+
+
+class Listener(Protocol):
+    """What the ``thinkfamily_listeners`` hook returns: started and stopped with the service.
+
+    A ``name`` attribute, when present, names the listener in logs (else its class name).
+    """
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+# The context ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """Where ``thinkfamily serve`` was asked to listen: its ``--host`` and MLLP port."""
+
+    host: str
+    mllp_port: int
+
+
+@dataclass(frozen=True, eq=False)
+class PluginContext:
+    """The one context every plugin is given, through ``thinkfamily_configure``.
+
+    Built before any plugin is configured and the same object for built-in and installed
+    plugins alike. Each plugin reads its own settings from ``config`` (``config.section``).
+
+    :ivar config: the loaded trust configuration.
+    :ivar service: the running service, or ``None`` outside ``thinkfamily serve`` (for
+        example in ``thinkfamily assess``); adapters must not assume it.
+    :ivar serve: where ``thinkfamily serve`` listens, or ``None`` when not serving.
+    """
+
+    config: TrustConfig
+    service: ServicePort | None = None
+    serve: ServeOptions | None = None
