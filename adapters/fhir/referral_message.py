@@ -18,6 +18,7 @@ from adapters.fhir.mapping import split_contact_id
 from adapters.fhir.writeback import safeguarding_flag
 from plugin_core.model import (
     Assessment,
+    Child,
     Decision,
     Destination,
     FirstContact,
@@ -31,12 +32,29 @@ ROLE_CODES = {
     Relationship.FOSTER_CHILD: "FCHILD",
     Relationship.GRANDCHILD: "GRNDCHILD",
     Relationship.WARD: "WARD",
+    Relationship.ADOPTED_CHILD: "CHLDADOPT",
+    Relationship.NIECE_NEPHEW: "NIENEPH",
+    Relationship.SIBLING: "SIB",
+    Relationship.OTHER_RELATIVE: "EXT",
+}
+"""v3 RoleCode for each relationship a child can have; the others go as text, never as CHILD."""
+ROLE_TEXTS = {
+    Relationship.PARTNERS_CHILD: "partner's child",
+    Relationship.UNKNOWN: "relationship not known",
 }
 CLASS_CODES = {v: k for k, v in reversed(codes.ENCOUNTER_KINDS.items())}
 
 
 def _urn(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, '|'.join(parts))}"
+
+
+def _role(child: Child) -> dict[str, Any]:
+    code = ROLE_CODES.get(child.relationship)
+    if code is None:  # a partner's child, someone else's, or not known: say so in words
+        text = ROLE_TEXTS.get(child.relationship, child.relationship.value.replace("_", " "))
+        return {"text": text}
+    return {"coding": [{"system": codes.V3_ROLE, "code": code}]}
 
 
 def message_identifier(referral: Referral, reason: str) -> str:
@@ -91,16 +109,7 @@ def referral_message(
         person: dict[str, Any] = {
             "resourceType": "RelatedPerson",
             "patient": {"reference": patient_url},
-            "relationship": [
-                {
-                    "coding": [
-                        {
-                            "system": codes.V3_ROLE,
-                            "code": ROLE_CODES.get(child.relationship, "CHILD"),
-                        }
-                    ]
-                }
-            ],
+            "relationship": [_role(child)],
         }
         if child.ref.startswith("RelatedPerson/"):
             person["id"] = child.ref.split("/", 1)[1]
