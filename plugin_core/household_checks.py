@@ -44,7 +44,10 @@ _SIGNALS = (
         IndicatorKind.CHILD_PROTECTION,
         Signal("a child protection flag", "Child protection flag in the record", critical=True),
     ),
-    (IndicatorKind.POSTNATAL, Signal("a recent birth", "Recent birth in the record", critical=True)),
+    (
+        IndicatorKind.POSTNATAL,
+        Signal("a recent birth", "Recent birth in the record", critical=True),
+    ),
     (IndicatorKind.PREGNANCY, Signal("a pregnancy", "Pregnancy in the record", critical=False)),
     (
         IndicatorKind.SUBSTANCE_MISUSE,
@@ -170,7 +173,6 @@ def _fit(signals: list[Signal], sentence: Callable[[str], str]) -> str:
         if len(text) <= SUMMARY_LIMIT:
             return text
     return sentence(signals[0].words)[:SUMMARY_LIMIT]
-
 
 
 # The consider-children wording ---------------------------------------------------------------
