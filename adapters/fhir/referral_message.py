@@ -49,7 +49,8 @@ def _urn(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, '|'.join(parts))}"
 
 
-def _role(child: Child) -> dict[str, Any]:
+def relationship_concept(child: Child) -> dict[str, Any]:
+    """The child's relationship to the adult as a RelatedPerson.relationship concept."""
     code = ROLE_CODES.get(child.relationship)
     if code is None:  # a partner's child, someone else's, or not known: say so in words
         text = ROLE_TEXTS.get(child.relationship, child.relationship.value.replace("_", " "))
@@ -109,7 +110,7 @@ def referral_message(
         person: dict[str, Any] = {
             "resourceType": "RelatedPerson",
             "patient": {"reference": patient_url},
-            "relationship": [_role(child)],
+            "relationship": [relationship_concept(child)],
         }
         if child.ref.startswith("RelatedPerson/"):
             person["id"] = child.ref.split("/", 1)[1]

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from adapters.fhir.bundle import parse_bundle_contact
+from adapters.fhir.referral_message import relationship_concept
+from adapters.hl7.referral import RELATIONSHIP_CODES
 from adapters.web.wording import RELATIONSHIPS
 from plugin_core.children import children_in
 from plugin_core.contact_json import assessment_to_dict, parse_contact
@@ -685,3 +687,49 @@ def test_niece_of_unknown_age_is_prompted_with_the_risk_in_the_record(
     prompt = result.prompt(PromptCode.CONSIDER_CHILDREN)
     assert prompt is not None and prompt.severity is Severity.WARNING
     assert "Record shows domestic abuse." in prompt.detail
+
+
+class TestReferralsNameTheRelationshipHonestly:
+    @pytest.mark.parametrize(
+        ("relationship", "code"),
+        [
+            (Relationship.CHILD, "CHILD"),
+            (Relationship.ADOPTED_CHILD, "CHLDADOPT"),
+            (Relationship.NIECE_NEPHEW, "NIENEPH"),
+            (Relationship.SIBLING, "SIB"),
+        ],
+    )
+    def test_fhir_referral_codes_a_relationship_with_a_v3_code(
+        self, relationship: Relationship, code: str
+    ) -> None:
+        child = Child(ref="c", age=None, relationship=relationship, lives_with_patient=None)
+        concept = relationship_concept(child)
+        assert [c["code"] for c in concept["coding"]] == [code]
+
+    @pytest.mark.parametrize(
+        ("relationship", "text"),
+        [
+            (Relationship.PARTNERS_CHILD, "partner's child"),
+            (Relationship.UNKNOWN, "relationship not known"),
+            (Relationship.OTHER, "other"),
+        ],
+    )
+    def test_fhir_referral_never_calls_someone_else_a_child_of_the_adult(
+        self, relationship: Relationship, text: str
+    ) -> None:
+        child = Child(ref="c", age=None, relationship=relationship, lives_with_patient=None)
+        assert relationship_concept(child) == {"text": text}
+
+    @pytest.mark.parametrize(
+        ("relationship", "code"),
+        [
+            (Relationship.SIBLING, "SIB"),
+            (Relationship.NIECE_NEPHEW, "EXF"),
+            (Relationship.UNKNOWN, "UNK"),
+            (Relationship.ADOPTED_CHILD, "CHD"),
+        ],
+    )
+    def test_hl7_referral_codes_kept_relationships_from_table_0063(
+        self, relationship: Relationship, code: str
+    ) -> None:
+        assert RELATIONSHIP_CODES[relationship][0] == code
