@@ -97,7 +97,7 @@ def record_household(
             PromptCode.RECORD_HOUSEHOLD,
             Severity.INFO,
             f"Household last recorded {stale} days ago. Check who lives with the patient now.",
-            severity_reason="Household recorded over the re-check period ago",
+            severity_reason="Household record older than the re-check period",
         )
     return None
 

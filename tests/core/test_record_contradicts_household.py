@@ -241,7 +241,7 @@ class TestStaleHouseholdBesideAChildInTheRecord:
             )
         )
         assert prompt.severity is Severity.INFO
-        assert prompt.severity_reason
+        assert prompt.severity_reason == "Household record older than the re-check period"
 
 
 class TestTrustWordingKeepsWhatTheRecordShows:
