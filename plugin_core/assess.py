@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from plugin_core.children import children_in, contact_date
+from plugin_core.household_checks import (
+    children_summary,
+    record_household,
+    unknown_age_detail,
+)
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -58,7 +63,7 @@ def assess(
     prompts = [
         p
         for p in (
-            _record_household(contact, household, config),
+            _record_household(contact, household, children, kinds, config),
             _consider_children(children, kinds),
             _consider_unborn(children, kinds),
             _confirm_authority(children, authority),
@@ -75,6 +80,7 @@ def assess(
         indicators=tuple(indicators),
         prompts=tuple(prompts),
         authority=authority,
+        unrecognised_relationships=unrecognised_relationships(household),
     )
 
 
@@ -87,28 +93,22 @@ def derive_children(
     return children_in(household or (), contact_date(contact.occurred_at), pregnant=pregnant)
 
 
+def unrecognised_relationships(
+    household: Sequence[HouseholdMember] | None,
+) -> tuple[str, ...]:
+    """Relationship words in the household nobody recognised, each once, in household order."""
+    words = (m.unrecognised_relationship for m in household or ())
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
 def _record_household(
     contact: FirstContact,
     household: Sequence[HouseholdMember] | None,
+    children: Sequence[Child],
+    kinds: set[IndicatorKind],
     config: TrustConfig,
 ) -> Prompt | None:
-    if household is None:
-        return Prompt(
-            PromptCode.RECORD_HOUSEHOLD,
-            Severity.WARNING,
-            "Household not recorded. Ask who lives with the patient, including any children under 18.",
-        )
-    recorded = contact.household_recorded_at or contact.occurred_at
-    # Freshness is judged at the contact, not at assessment time: a contact assessed late (a
-    # queued message, a file assessed months on) did not have a stale household when it happened.
-    age = contact.occurred_at - recorded
-    if age > timedelta(days=config.recheck_days):
-        return Prompt(
-            PromptCode.RECORD_HOUSEHOLD,
-            Severity.INFO,
-            f"Household last recorded {age.days} days ago. Check who lives with the patient now.",
-        )
-    return None
+    return record_household(contact, household, children, kinds, config.recheck_days)
 
 
 def _escalated(kinds: set[IndicatorKind]) -> tuple[Severity, str]:
@@ -133,20 +133,8 @@ def _consider_children(children: Sequence[Child], kinds: set[IndicatorKind]) -> 
     if not born:
         return None
     severity, why = _escalated(kinds)
-    home = sum(1 for c in born if c.lives_with_patient is not False)
-    away = len(born) - home
-    if home:
-        noun = "child" if home == 1 else "children"
-        summary = f"{home} {noun} under 18 in the household"
-        summary += f" and {away} living elsewhere." if away else "."
-    else:
-        noun = "child" if away == 1 else "children"
-        summary = f"{away} {noun} under 18 living elsewhere."
-    summary += " Consider their welfare and record your decision."
-    unknown_age = sum(1 for c in born if c.age is None)
-    detail = why.strip()
-    if unknown_age:
-        detail = (detail + f" Age not recorded for {unknown_age}.").strip()
+    summary = children_summary(born)
+    detail = f"{why.strip()} {unknown_age_detail(born)}".strip()
     return Prompt(PromptCode.CONSIDER_CHILDREN, severity, summary, detail)
 
 

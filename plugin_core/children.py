@@ -1,4 +1,5 @@
-"""Who counts as a child: under 18 on the contact date in Europe/London, or unborn.
+"""Who counts as a child: under 18 on the contact date in Europe/London, unborn, or of an age
+nobody knows unless the relationship rules a child out.
 
 A person reaches an age on the anniversary of their birth; someone born on 29 February
 reaches it on 1 March in a common year (the rule in England and Wales).
@@ -42,27 +43,20 @@ def children_in(
 ) -> tuple[Child, ...]:
     """Children among household members, plus an unborn child when the adult is pregnant.
 
-    A member with no date of birth but a child relationship is kept with ``age=None``: an
-    unknown age is a question for the professional, not a reason to leave the child out.
-    Members known *not* to live with the adult are kept too, marked so, because their
-    welfare still bears on the decision.
+    A member whose age is not known is kept with ``age=None``, unless their relationship is
+    one only an adult can have (partner, parent, grandparent, other adult): an unknown age or
+    an unrecognised relationship is a question for the professional, not a reason to leave a
+    child out. Members known *not* to live with the adult are kept too, marked so, because
+    their welfare still bears on the decision.
     """
     found: list[Child] = []
     for index, member in enumerate(household):
-        if member.birth_date is not None:
-            if member.birth_date > on:
-                continue
-            age = age_on(member.birth_date, on)
-            if age >= ADULT_AGE:
-                continue
-        elif member.relationship.is_child_kind:
-            age = None
-        else:
+        if not may_be_child(member, on):
             continue
         found.append(
             Child(
                 ref=member.id or f"member-{index + 1}",
-                age=age,
+                age=known_age(member, on),
                 relationship=member.relationship,
                 lives_with_patient=member.lives_with_patient,
                 birth_date=member.birth_date,
@@ -80,3 +74,22 @@ def children_in(
             )
         )
     return tuple(found)
+
+
+def may_be_child(member: HouseholdMember, on: date) -> bool:
+    """Under 18 on ``on``, or of unknown age with a relationship that does not rule a child out."""
+    age = known_age(member, on)
+    if age is not None:
+        return age < ADULT_AGE
+    return not member.relationship.is_adult_only
+
+
+def known_age(member: HouseholdMember, on: date) -> int | None:
+    """The member's age on ``on``; None with no birth date or one after ``on``.
+
+    A birth date after the contact is not a usable age (a mistyped year, or a due date entered
+    as a birth date), so the professional is asked rather than the member dropped.
+    """
+    if member.birth_date is None or member.birth_date > on:
+        return None
+    return age_on(member.birth_date, on)

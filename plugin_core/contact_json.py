@@ -20,7 +20,7 @@ from plugin_core.model import (
     Person,
     RiskIndicator,
 )
-from plugin_core.relationships import normalise_relationship
+from plugin_core.relationships import read_relationship
 from plugin_core.trust_config import CodeLists
 
 
@@ -112,11 +112,13 @@ def contact_from_dict(doc: dict[str, Any], code_lists: CodeLists) -> FirstContac
             path = f"$.household[{i}]"
             if not isinstance(item, dict):
                 raise ContactJsonError(f"{path}: must be an object")
+            relationship, unrecognised = read_relationship(
+                _get(item, "relationship", path, str), code_lists
+            )
             members.append(
                 HouseholdMember(
-                    relationship=normalise_relationship(
-                        _get(item, "relationship", path, str), code_lists
-                    ),
+                    relationship=relationship,
+                    unrecognised_relationship=unrecognised,
                     id=_get(item, "id", path, str),
                     name=_get(item, "name", path, str),
                     birth_date=_date(item, "birth_date", path),
@@ -168,12 +170,14 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
             {
                 "ref": c.ref,
                 "age": c.age,
+                "age_known": c.age_known,
                 "unborn": c.unborn,
                 "relationship": c.relationship.value,
                 "lives_with_patient": c.lives_with_patient,
             }
             for c in assessment.children
         ],
+        "unrecognised_relationships": list(assessment.unrecognised_relationships),
         "indicators": sorted({i.kind.value for i in assessment.indicators}),
         "prompts": [
             {

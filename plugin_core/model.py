@@ -22,18 +22,30 @@ def _require_aware(name: str, value: datetime | None) -> None:
 
 
 class Relationship(StrEnum):
-    """Relationship of a household member to the adult, normalised from host vocabularies."""
+    """Relationship of a household member to the adult, normalised from host vocabularies.
+
+    The words and codes that map to each term live in the trust's relationships file
+    (``config/relationships.toml``). A word nobody recognises reads as ``unknown``.
+    """
 
     CHILD = "child"
     STEPCHILD = "stepchild"
+    ADOPTED_CHILD = "adopted_child"
     FOSTER_CHILD = "foster_child"
+    PARTNERS_CHILD = "partners_child"
+    """A child of the adult's partner who is not legally the adult's stepchild."""
     GRANDCHILD = "grandchild"
+    NIECE_NEPHEW = "niece_nephew"
     WARD = "ward"
     SIBLING = "sibling"
     PARTNER = "partner"
     PARENT = "parent"
+    GRANDPARENT = "grandparent"
     OTHER_RELATIVE = "other_relative"
+    OTHER_ADULT = "other_adult"
+    """Someone who is an adult by what they are: the adult's guardian, employer, themself."""
     OTHER = "other"
+    """A relationship outside the family that says nothing of age: friend, lodger, carer."""
     UNKNOWN = "unknown"
 
     @property
@@ -41,14 +53,35 @@ class Relationship(StrEnum):
         """True for relationships that name someone the adult may care for as a child."""
         return self in _CHILD_KINDS
 
+    @property
+    def is_adult_only(self) -> bool:
+        """True for relationships only an adult can have to the adult: partner, parent.
+
+        Only these let a member with no date of birth be left out of the children; any other
+        relationship, known or not, keeps them in as a child whose age is not known.
+        """
+        return self in _ADULT_ONLY_KINDS
+
 
 _CHILD_KINDS = frozenset(
     {
         Relationship.CHILD,
         Relationship.STEPCHILD,
+        Relationship.ADOPTED_CHILD,
         Relationship.FOSTER_CHILD,
+        Relationship.PARTNERS_CHILD,
         Relationship.GRANDCHILD,
+        Relationship.NIECE_NEPHEW,
         Relationship.WARD,
+    }
+)
+
+_ADULT_ONLY_KINDS = frozenset(
+    {
+        Relationship.PARTNER,
+        Relationship.PARENT,
+        Relationship.GRANDPARENT,
+        Relationship.OTHER_ADULT,
     }
 )
 
@@ -182,6 +215,9 @@ class HouseholdMember:
     lives_with_patient: bool | None = None
     postcode: str | None = None
     source: str = "contact"
+    unrecognised_relationship: str | None = None
+    """The host's relationship word or code when nobody recognised it (``relationship`` is
+    then ``unknown``), so the professional sees what was written and the trust can add it."""
 
     def __repr__(self) -> str:
         return f"HouseholdMember(id={self.id!r}, relationship={self.relationship.value!r})"
@@ -240,7 +276,11 @@ class FirstContact:
 
 @dataclass(frozen=True, slots=True)
 class Child:
-    """A child derived from the household: under 18 on the contact date, or unborn."""
+    """A child derived from the household: under 18 on the contact date, or unborn.
+
+    ``age`` is None for the unborn and for a member whose age is not known: someone with no
+    usable date of birth whose relationship does not rule out a child.
+    """
 
     ref: str
     age: int | None
@@ -249,6 +289,11 @@ class Child:
     unborn: bool = False
     birth_date: date | None = None
     postcode: str | None = None
+
+    @property
+    def age_known(self) -> bool:
+        """False when the professional must find out the child's age; an unborn child has none."""
+        return self.unborn or self.age is not None
 
     def __repr__(self) -> str:
         return f"Child(ref={self.ref!r}, age={self.age!r}, unborn={self.unborn!r})"
@@ -302,6 +347,8 @@ class Assessment:
     indicators: tuple[RiskIndicator, ...]
     prompts: tuple[Prompt, ...]
     authority: AuthorityMatch
+    unrecognised_relationships: tuple[str, ...] = ()
+    """Relationship words from the household that nobody recognised; those members are kept."""
 
     def prompt(self, code: PromptCode) -> Prompt | None:
         return next((p for p in self.prompts if p.code is code), None)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
 
 from plugin_core.clock import OfficeHours
 from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route
+from plugin_core.relationship_words import word_key
 
 T = TypeVar("T")
 
@@ -273,6 +274,9 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
         reader.error("trust.recheck_days", "must be 1 or more")
     directory_name = reader.value(trust, "directory", "trust", str, "", required=True) or ""
     codes_name = reader.value(trust, "code_lists", "trust", str, "", required=True) or ""
+    relationships_name = (
+        reader.value(trust, "relationships", "trust", str, RELATIONSHIPS_FILE) or RELATIONSHIPS_FILE
+    )
 
     urgency = _urgency(reader, reader.table(data, "urgency", ""))
     wording = _wording(reader, reader.table(data, "wording", ""))
@@ -296,6 +300,11 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
         issues = issues + more
     if codes_name:
         codes, more = _load_codes(path.parent / codes_name)
+        issues = issues + more
+    vocabulary, more = _load_relationships(path.parent / relationships_name)
+    issues = issues + more
+    if codes is not None and vocabulary is not None:
+        codes, more = _with_vocabulary(codes, vocabulary, path.parent / codes_name)
         issues = issues + more
     if directory is None or codes is None or any(i.severity == "error" for i in issues):
         return None, issues
@@ -364,7 +373,9 @@ def _plugins(reader: _Reader, table: dict[str, Any]) -> None:
     reader.strings(table, "disabled", "plugins")
 
 
-_TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "recheck_days"})
+_TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "relationships", "recheck_days"})
+RELATIONSHIPS_FILE = "relationships.toml"
+"""The relationships file read when ``[trust]`` names none: beside the trust file."""
 _URGENCY_KEYS = frozenset({"urgent_levels", "urgent_ack_minutes", "routine_ack_hours"})
 _AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
 _ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
@@ -548,3 +559,74 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
     if any(i.severity == "error" for i in reader.issues):
         return None, reader.issues
     return CodeLists(systems, tuple(rules), relationships), reader.issues
+
+
+def _load_relationships(path: Path) -> tuple[dict[str, Relationship] | None, list[ConfigIssue]]:
+    """The relationship vocabulary: every word's matching key and the term it means.
+
+    A word under two terms is an error, not a silent choice: one of them would drop or keep
+    a child by accident.
+    """
+    reader = _Reader(path)
+    data = _read_toml(path, reader)
+    if data is None:
+        return None, reader.issues
+    reader.unknown(data, "", frozenset({"relationships"}))
+    if "relationships" not in data:
+        reader.error("relationships", "is required (the relationship words and codes)")
+    vocabulary: dict[str, Relationship] = {word_key(r.value): r for r in Relationship}
+    listed_under: dict[str, str] = {key: r.value for key, r in vocabulary.items()}
+    for term_name, words in reader.table(data, "relationships", "").items():
+        key = f"relationships.{term_name}"
+        try:
+            term = Relationship(term_name)
+        except ValueError:
+            reader.error(
+                key,
+                f"{term_name!r} is not a relationship ({', '.join(r.value for r in Relationship)})",
+            )
+            continue
+        if not isinstance(words, list):
+            reader.error(key, "must be a list of texts (the words and codes for this relationship)")
+            continue
+        for i, word in enumerate(words):
+            if not isinstance(word, str):
+                reader.error(f"{key}[{i}]", "must be text")
+                continue
+            match = word_key(word)
+            if not match:
+                reader.error(f"{key}[{i}]", "must hold a letter or a digit")
+                continue
+            other = listed_under.get(match)
+            if other is not None and other != term.value:
+                reader.error(f"{key}[{i}]", f"{word!r} is also listed under {other}")
+                continue
+            listed_under[match] = term.value
+            vocabulary[match] = term
+    if any(i.severity == "error" for i in reader.issues):
+        return None, reader.issues
+    return vocabulary, reader.issues
+
+
+def _with_vocabulary(
+    codes: CodeLists, vocabulary: dict[str, Relationship], codes_path: Path
+) -> tuple[CodeLists, list[ConfigIssue]]:
+    """Code lists carrying the vocabulary; a code-lists ``[relationships]`` table still counts.
+
+    Relationship words used to live in the code lists; a trust that has not moved them yet
+    keeps its own codes (they win, as before) and is told where they now belong.
+    """
+    issues: list[ConfigIssue] = []
+    merged = dict(vocabulary)
+    if codes.relationships:
+        issues.append(
+            ConfigIssue(
+                str(codes_path),
+                "relationships",
+                f"relationship codes belong in the relationships file ({RELATIONSHIPS_FILE}); "
+                "these are still read, and win over it",
+                "warning",
+            )
+        )
+        merged.update({word_key(local): term for local, term in codes.relationships.items()})
+    return replace(codes, relationships=merged), issues

@@ -31,7 +31,7 @@ from plugin_core.model import (
     Relationship,
     RiskIndicator,
 )
-from plugin_core.relationships import normalise_relationship
+from plugin_core.relationships import read_relationship
 from plugin_core.trust_config import CodeLists
 
 MODELS: dict[str, Any] = {
@@ -238,16 +238,7 @@ def _encounter(encounter: Any) -> Encounter:
 def _member(
     related: Any, adult: Person, living_refs: set[str] | None, code_lists: CodeLists
 ) -> HouseholdMember:
-    relationship = Relationship.UNKNOWN
-    for concept in related.relationship or []:
-        for coding in concept.coding or []:
-            mapped = normalise_relationship(coding.code, code_lists)
-            if mapped.is_child_kind or relationship in (Relationship.UNKNOWN, Relationship.OTHER):
-                relationship = mapped
-            if mapped.is_child_kind:
-                break
-        if relationship.is_child_kind:
-            break
+    relationship, unrecognised = _relationship(related.relationship or [], code_lists)
     ref = f"RelatedPerson/{related.id}"
     postcode = _postcode(related.address)
     lives: bool | None
@@ -259,6 +250,7 @@ def _member(
         lives = None
     return HouseholdMember(
         relationship=relationship,
+        unrecognised_relationship=unrecognised,
         id=ref,
         name=_name(related.name),
         birth_date=related.birthDate if isinstance(related.birthDate, date) else None,
@@ -266,6 +258,43 @@ def _member(
         postcode=postcode,
         source="fhir",
     )
+
+
+def _relationship(
+    concepts: Sequence[Any], code_lists: CodeLists
+) -> tuple[Relationship, str | None]:
+    """The relationship from the codes, then their displays and the text.
+
+    A RelatedPerson often carries a contact role ("next of kin") beside the family relation,
+    and codes can disagree; the one that keeps a child in wins (a child kind, then a sibling
+    or relative, then an adult-only relationship). With nothing recognised, the first word
+    given is kept to be shown.
+    """
+    words: list[str] = []
+    for concept in concepts:
+        words += [c.code for c in concept.coding or [] if c.code]
+        words += [c.display for c in concept.coding or [] if c.display]
+        if concept.text:
+            words.append(concept.text)
+    best, unrecognised = Relationship.UNKNOWN, None
+    for word in words:
+        mapped, unknown_word = read_relationship(word, code_lists)
+        if _keeps_child(mapped) > _keeps_child(best):
+            best = mapped
+        if unrecognised is None:
+            unrecognised = unknown_word
+    return best, (unrecognised if best is Relationship.UNKNOWN else None)
+
+
+def _keeps_child(relationship: Relationship) -> int:
+    """How strongly a relationship keeps a child in, for choosing between disagreeing codes."""
+    if relationship.is_child_kind:
+        return 4
+    if relationship is Relationship.UNKNOWN:
+        return 0
+    if relationship is Relationship.OTHER:
+        return 1
+    return 2 if relationship.is_adult_only else 3
 
 
 def _same_postcode(a: str, b: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir.resources.R4B.address import Address
+from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.consent import Consent, ConsentProvision
 from fhir.resources.R4B.encounter import Encounter as FhirEncounter
 from fhir.resources.R4B.humanname import HumanName
@@ -20,7 +21,7 @@ from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
 from adapters.fhir import codes
-from adapters.fhir.outbound import builds, coding, concept, fhir_id, ref
+from adapters.fhir.outbound import builds, coding, concept, fhir_id, ref, text_concept
 from plugin_core.model import (
     Child,
     Decision,
@@ -38,6 +39,15 @@ ROLE_CODES = {
     Relationship.FOSTER_CHILD: "FCHILD",
     Relationship.GRANDCHILD: "GRNDCHILD",
     Relationship.WARD: "WARD",
+    Relationship.ADOPTED_CHILD: "CHLDADOPT",
+    Relationship.NIECE_NEPHEW: "NIENEPH",
+    Relationship.SIBLING: "SIB",
+    Relationship.OTHER_RELATIVE: "EXT",
+}
+"""v3 RoleCode for each relationship a child can have; the others go as text, never as CHILD."""
+ROLE_TEXTS = {
+    Relationship.PARTNERS_CHILD: "partner's child",
+    Relationship.UNKNOWN: "relationship not known",
 }
 CLASS_CODES = {v: k for k, v in reversed(codes.ENCOUNTER_KINDS.items())}
 GENDERS = frozenset({"male", "female", "other", "unknown"})
@@ -65,6 +75,15 @@ def patient(person: Person, patient_id: str) -> Patient:
     )
 
 
+def relationship_concept(child: Child) -> CodeableConcept:
+    """The child's relationship to the adult: a v3 RoleCode, or words when none fits."""
+    code = ROLE_CODES.get(child.relationship)
+    if code is None:  # a partner's child, someone else's, or not known: say so in words
+        text = ROLE_TEXTS.get(child.relationship, child.relationship.value.replace("_", " "))
+        return text_concept(text)
+    return concept(codes.V3_ROLE, code)
+
+
 @builds("RelatedPerson")
 def related_person(child: Child, member: HouseholdMember | None, patient_url: str) -> RelatedPerson:
     """A born child, with what the household record adds (name, birth date, postcode)."""
@@ -75,7 +94,7 @@ def related_person(child: Child, member: HouseholdMember | None, patient_url: st
     return RelatedPerson(
         id=fhir_id(local),
         patient=ref(patient_url),
-        relationship=[concept(codes.V3_ROLE, ROLE_CODES.get(child.relationship, "CHILD"))],
+        relationship=[relationship_concept(child)],
         name=_names(name),
         birthDate=child.birth_date or birth,
         address=_postcode(child.postcode or postcode),

@@ -33,7 +33,7 @@ from plugin_core.model import (
     Relationship,
     RiskIndicator,
 )
-from plugin_core.relationships import normalise_relationship
+from plugin_core.relationships import read_relationship
 from plugin_core.trust_config import CodeLists
 
 FIRST_CONTACT_EVENTS = frozenset({"A01", "A04", "A05", "A08", "A28", "A31"})
@@ -366,7 +366,7 @@ def _member(
     settings: Hl7Settings,
     code_lists: CodeLists,
 ) -> HouseholdMember:
-    relationship = _relationship(nk1, settings, code_lists)
+    relationship, unrecognised = _relationship(nk1, settings, code_lists)
     set_id = nk1.value(1).strip()
     name = _name(nk1, 2)
     address = _address(nk1, 4)
@@ -377,6 +377,7 @@ def _member(
         raise Hl7Invalid(f"{exc.reason} (NK1 number {index})", segment="NK1", field=16) from None
     return HouseholdMember(
         relationship=relationship,
+        unrecognised_relationship=unrecognised,
         id=f"NK1-{set_id if set_id.isdigit() else index}",
         name=name,
         birth_date=birth_date,
@@ -386,21 +387,30 @@ def _member(
     )
 
 
-def _relationship(nk1: Segment, settings: Hl7Settings, code_lists: CodeLists) -> Relationship:
-    """NK1-3 by the trust's local codes, then table 0063; the alternate code and text after."""
-    found = Relationship.UNKNOWN
+def _relationship(
+    nk1: Segment, settings: Hl7Settings, code_lists: CodeLists
+) -> tuple[Relationship, str | None]:
+    """NK1-3 by the trust's local codes, then the relationships file; alternate code and text after.
+
+    With nothing recognised the relationship is unknown and the text (else the code) is kept
+    to be shown, so the member is asked about rather than dropped.
+    """
+    given: list[str] = []
     for component in (1, 4, 2, 5):  # identifier, alternate identifier, text, alternate text
         raw = nk1.value(3, 1, component).strip()
         if not raw:
             continue
-        key = raw.upper()
-        known = settings.relationship_codes.get(key) or code_lists.relationships.get(key)
+        given.append(raw)
+        known = settings.relationship_codes.get(raw.upper())
         if known is not None:
-            return known
-        found = normalise_relationship(raw, code_lists)
-        if found not in (Relationship.OTHER, Relationship.UNKNOWN):
-            return found
-    return found if nk1.value(3, 1, 1).strip() else Relationship.UNKNOWN
+            return known, None
+        found, _ = read_relationship(raw, code_lists)
+        if found is not Relationship.UNKNOWN:
+            return found, None
+    if not given:
+        return Relationship.UNKNOWN, None
+    text = nk1.value(3, 1, 2).strip() or nk1.value(3, 1, 5).strip() or given[0]
+    return read_relationship(text, code_lists)
 
 
 def _lives_with_patient(nk1: Segment, address: Address | None, home: Address | None) -> bool | None:

@@ -36,6 +36,12 @@ RELATIONSHIP_CODES = {
     Relationship.FOSTER_CHILD: ("FCH", "Foster child"),
     Relationship.GRANDCHILD: ("GCH", "Grandchild"),
     Relationship.WARD: ("WRD", "Ward of court"),
+    Relationship.ADOPTED_CHILD: ("CHD", "Adopted child"),
+    Relationship.PARTNERS_CHILD: ("OTH", "Partner's child"),
+    Relationship.NIECE_NEPHEW: ("EXF", "Niece or nephew"),
+    Relationship.SIBLING: ("SIB", "Sibling"),
+    Relationship.OTHER_RELATIVE: ("EXF", "Other relative"),
+    Relationship.UNKNOWN: ("UNK", "Unknown"),
 }
 EVENTS = {  # patient referral (I12), modify (I13), cancel (I14): all in the REF_I12 structure
     ReferralAction.NEW: "I12",

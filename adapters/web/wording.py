@@ -44,13 +44,18 @@ INDICATORS = {
 RELATIONSHIPS = {
     Relationship.CHILD: "Child",
     Relationship.STEPCHILD: "Stepchild",
+    Relationship.ADOPTED_CHILD: "Adopted child",
     Relationship.FOSTER_CHILD: "Foster child",
+    Relationship.PARTNERS_CHILD: "Partner's child",
     Relationship.GRANDCHILD: "Grandchild",
+    Relationship.NIECE_NEPHEW: "Niece or nephew",
     Relationship.WARD: "Ward",
     Relationship.SIBLING: "Sibling",
     Relationship.PARTNER: "Partner",
     Relationship.PARENT: "Parent",
+    Relationship.GRANDPARENT: "Grandparent",
     Relationship.OTHER_RELATIVE: "Other relative",
+    Relationship.OTHER_ADULT: "Other adult",
     Relationship.OTHER: "Other",
     Relationship.UNKNOWN: "Relationship not known",
 }

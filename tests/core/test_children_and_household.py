@@ -97,7 +97,7 @@ def test_member_with_child_relationship_and_no_birth_date_is_kept_with_unknown_a
     result = assess(engine, make_contact, household=[member(None, Relationship.STEPCHILD)])
     assert [(c.age, c.relationship) for c in result.children] == [(None, Relationship.STEPCHILD)]
     prompt = result.prompt(PromptCode.CONSIDER_CHILDREN)
-    assert prompt is not None and "Age not recorded for 1" in prompt.detail
+    assert prompt is not None and "Age not known for 1" in prompt.detail
 
 
 def test_adult_member_without_birth_date_is_not_a_child(
@@ -124,7 +124,8 @@ def test_pregnant_contact_adds_an_unborn_child(
 ) -> None:
     result = assess(engine, make_contact, pregnant=True)
     assert [(c.ref, c.unborn) for c in result.children] == [("unborn", True)]
-    assert codes(result) == {PromptCode.CONSIDER_UNBORN}
+    # With no other children listed, the household is also questioned (record-household).
+    assert codes(result) == {PromptCode.CONSIDER_UNBORN, PromptCode.RECORD_HOUSEHOLD}
 
 
 def test_pregnancy_coded_indicator_adds_an_unborn_child(

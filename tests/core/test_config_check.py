@@ -209,7 +209,7 @@ def test_every_key_of_the_example_is_in_the_configuration_reference() -> None:
                 if isinstance(item, dict):
                     yield from keys(item, key if parent not in data_tables else "")
 
-    for name in ("example-trust.toml", "authorities.toml", "codes.toml"):
+    for name in ("example-trust.toml", "authorities.toml", "codes.toml", "relationships.toml"):
         with (CONFIG_DIR / name).open("rb") as handle:
             for key in keys(tomllib.load(handle)):
                 forms = (f"`{key}`", f"`[{key}]`", f"`[[{key}]]`")

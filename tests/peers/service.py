@@ -22,7 +22,7 @@ def write_trust_config(
 ) -> Path:
     """A copy of the example trust configuration with extra sections appended."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in ("authorities.toml", "codes.toml"):
+    for name in ("authorities.toml", "codes.toml", "relationships.toml"):
         shutil.copy(ROOT / "config" / name, directory / name)
     if authorities is not None:
         (directory / "authorities.toml").write_text(authorities)
