@@ -95,8 +95,9 @@ class _Port:
 
 def test_referral_that_cannot_be_built_asks_for_a_call_and_sends_nothing() -> None:
     s = _with_child_born(scene(), "not a date")
-    plugin = FhirPlugin(PluginContext(config=load_trust_config()))
-    plugin.context.service = _Port(ReferralDetails(s.contact, s.assessment, s.decision))  # type: ignore[assignment]
+    plugin = FhirPlugin()
+    port = _Port(ReferralDetails(s.contact, s.assessment, s.decision))
+    plugin.thinkfamily_configure(PluginContext(config=load_trust_config(), service=port))  # type: ignore[arg-type]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as wire:
         receipt = plugin.thinkfamily_dispatch(s.referral, DESTINATION)
         assert len(wire.calls) == 0
