@@ -23,6 +23,7 @@ from plugin_core.model import (
     AuthorityMatch,
     Child,
     Decision,
+    DecisionEscalation,
     Destination,
     FirstContact,
     HouseholdMember,
@@ -225,6 +226,9 @@ class Hooks:
             except PluginError as failure:
                 failures.append(failure)
         return failures
+
+    def decision_escalated(self, escalation: DecisionEscalation) -> None:
+        self._call_all("thinkfamily_decision_escalated", escalation=escalation)
 
     # Delivery -------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from plugin_core import serialise
 from plugin_core.model import (
     Assessment,
     Decision,
+    DecisionEscalation,
     FirstContact,
     Prompt,
     Receipt,
@@ -313,8 +314,9 @@ class Store:
         *,
         audit: Sequence[AuditEntry],
         at: datetime,
+        escalations: Sequence[DecisionEscalation] = (),
     ) -> bool:
-        """Record a decision, its referrals and audit entries in one transaction.
+        """Record a decision, its referrals, its escalations and audit entries in one transaction.
 
         Returns False (writing nothing) when a decision with this id is already recorded.
         """
@@ -333,6 +335,19 @@ class Store:
             )
             for referral in referrals:
                 self._insert_referral(tx, referral)
+            for escalation in escalations:
+                tx.execute(
+                    "INSERT INTO decision_escalations (id, decision_id, contact_id, kind, created_at,"
+                    " escalation) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        escalation.id,
+                        escalation.decision_id,
+                        escalation.contact_id,
+                        escalation.kind.value,
+                        ts(escalation.created_at),
+                        serialise.dumps(escalation),
+                    ),
+                )
             tx.execute(
                 "UPDATE contacts SET state = ? WHERE id = ?",
                 ("referred" if referrals else "decided", decision.contact_id),
@@ -400,6 +415,20 @@ class Store:
                 (contact_id,),
             )
         return [serialise.loads(Decision, r[0]) for r in rows]
+
+    def list_decision_escalations(
+        self, *, contact_id: str | None = None, limit: int = 100
+    ) -> list[DecisionEscalation]:
+        """Decisions not to share put before a safeguarding lead, newest first."""
+        sql = "SELECT escalation FROM decision_escalations"
+        params: tuple[Any, ...] = ()
+        if contact_id:
+            sql += " WHERE contact_id = ?"
+            params = (contact_id,)
+        sql += " ORDER BY created_at DESC, id LIMIT ?"
+        with self.transaction() as tx:
+            rows = tx.all(sql, (*params, limit))
+        return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int
