@@ -165,7 +165,7 @@ def form_problems(
         )
     if form.values.get("share") not in ("yes", "no"):
         problems.append(FieldProblem("share", "choose yes or no"))
-        doc = decision_doc(form, professional_id) | {"share": False}
+        doc = decision_doc(form, professional_id) | {"share": False, "advice_sought": None}
         try:
             validate(
                 decision_from_dict(doc, contact_id="-", now=now),
@@ -173,5 +173,12 @@ def form_problems(
                 directory=directory,
             )
         except DecisionInvalid as exc:
-            problems += [p for p in exc.problems if p.field in ("reasons", "level_of_need")]
+            # Only what holds whichever way share is answered: the fuller reason asked of a
+            # decision not to share would mislead a nurse who meant to share.
+            common = (
+                ("reasons", "level_of_need")
+                if not form.values.get("reasons", "").strip()
+                else ("level_of_need",)
+            )
+            problems += [p for p in exc.problems if p.field in common]
     return problems

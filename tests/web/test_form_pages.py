@@ -596,3 +596,18 @@ def test_lado_criteria_ticked_without_the_lado_box_are_questioned(pages: Pages) 
     assert response.status_code == 422
     assert "LADO criteria are chosen: confirm the concern is about someone" in response.text
     assert 'name="lado_criteria" value="harmed_child" checked' in response.text
+
+
+def test_an_unanswered_share_question_does_not_ask_for_the_fuller_reason_of_not_sharing(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("unanswered-3"))
+    form = sharing_form(
+        token_for(contact_id), decision_id_in(open_form(pages, contact_id)), reasons="Worried."
+    )
+    del form["share"]
+    response = pages.post(contact_id, form)
+    assert response.status_code == 422
+    assert "Choose yes or no" in response.text
+    assert "at least 10 words" not in response.text
+    assert 'id="err-escalated_to"' not in response.text
