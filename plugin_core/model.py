@@ -366,6 +366,9 @@ class AdviceSought:
     def __post_init__(self) -> None:
         _require_aware("advice_sought.sought_at", self.sought_at)
 
+    def __repr__(self) -> str:  # the advice is free text and may name the patient
+        return f"AdviceSought(role={self.role!r}, sought_at={self.sought_at!r})"
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:

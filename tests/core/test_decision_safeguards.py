@@ -248,6 +248,11 @@ def test_advice_dated_after_the_decision_is_refused_but_a_few_minutes_of_clock_s
     validate(replace(SHARING, advice_sought=skewed))
 
 
+def test_advice_text_stays_out_of_its_repr_as_it_may_name_the_patient() -> None:
+    assert "Share with children" not in repr(ADVICE)
+    assert "Named nurse" in repr(ADVICE)
+
+
 # LADO criteria -----------------------------------------------------------------------------------
 
 
