@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
         AuthorityMatch,
         Child,
         Decision,
+        DecisionEscalation,
         Destination,
         FirstContact,
         HouseholdMember,
@@ -164,6 +165,24 @@ def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> Non
     :param decision: the decision as recorded.
     :param assessment: the assessment it answers, or ``None`` when it is not known.
     :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
+def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
+    """Learn that a decision not to share was put before a safeguarding lead.
+
+    Called once for each escalation, after the decision and its escalations are recorded: when
+    a professional does not share at level 3 or 4 (kind ``not_shared``, to the lead they named)
+    and when a referral the rules call for is overridden at level 4, for immediate danger or for
+    a LADO concern (kind ``override``, to the trust's lead from ``[safeguarding.lead]``). A
+    failure is logged and counted; the escalation stays recorded and is listed by
+    ``GET /api/decision-escalations``.
+
+    :param escalation: ids, kind, level of need and the lead; never the reasons or anything
+        that identifies the patient.
+    :returns: nothing; every implementation is called. Alert the lead (a task, a page, a
+        message) here.
     """
 
 

@@ -2,20 +2,43 @@
 
 The checks follow the seven golden rules: a reason is recorded whether sharing or not; a
 sharing decision names its lawful basis and what happened about consent; consent not sought
-says why. Level 4 or immediate danger cannot be closed without action unless the professional
-gives an explicit override reason.
+says why; consent as the basis is confirmed as a deliberate choice, since public task or legal
+obligation is usually right. Level 4 or immediate danger cannot be closed without action unless
+the professional gives an explicit override reason. Not sharing at level 3 or 4 needs a reason
+of substance and the safeguarding lead it was escalated to. A concern about someone who works
+with children says which of the LADO criteria it meets.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from plugin_core.model import Consent, Decision, LawfulBasis, Referral, ReferralAction, Route
+from plugin_core.model import (
+    AdviceSought,
+    Consent,
+    Decision,
+    LawfulBasis,
+    Lead,
+    Referral,
+    ReferralAction,
+    Route,
+)
 from plugin_core.routing import routes_for
 from plugin_core.trust_config import TrustConfig
+
+MIN_NOT_SHARING_WORDS = 10
+"""Words a decision not to share at level 3 or 4 must give as its reasons, at the least."""
+
+ADVICE_CLOCK_SLACK = timedelta(minutes=5)
+"""How far after the decision the advice may be dated: clocks of hosts differ a little."""
+
+
+def word_count(text: str) -> int:
+    """Words holding at least one letter or digit; punctuation alone is not a word."""
+    return sum(1 for word in text.split() if any(c.isalnum() for c in word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +98,12 @@ def validate(
             )
         if decision.lawful_basis is LawfulBasis.CONSENT and decision.consent is not Consent.GIVEN:
             problem("lawful_basis", "consent is the basis only when consent was given")
+        if decision.lawful_basis is LawfulBasis.CONSENT and not decision.consent_basis_confirmed:
+            problem(
+                "consent_basis_confirmed",
+                "consent is rarely the right basis for safeguarding (it can be withdrawn); public "
+                "task or legal obligation usually is. Confirm you have read this to keep consent",
+            )
         if level == 1 and not (
             decision.immediate_danger or decision.concerns_person_working_with_children
         ):
@@ -106,8 +135,53 @@ def validate(
                 "no_action_override_reason",
                 "a concern about someone who works with children goes to the LADO; give a reason to override",
             )
+        if level in (3, 4):
+            words = word_count(decision.reasons)
+            if decision.reasons.strip() and words < MIN_NOT_SHARING_WORDS:
+                problem(
+                    "reasons",
+                    f"at level {level}, say in at least {MIN_NOT_SHARING_WORDS} words why not "
+                    f"sharing is right for the child (you wrote {words})",
+                )
+            if decision.escalated_to is None:
+                problem(
+                    "escalated_to",
+                    f"at level {level}, not sharing must be escalated: name the safeguarding "
+                    "lead you told, with their role or contact",
+                )
+    if decision.escalated_to is not None:
+        _check_lead(decision.escalated_to, problem)
+    if decision.advice_sought is not None:
+        _check_advice(decision.advice_sought, decision.decided_at, problem)
+    if decision.concerns_person_working_with_children and not decision.lado_criteria:
+        problem("lado_criteria", "choose which of the LADO criteria the concern meets")
+    if decision.lado_criteria and not decision.concerns_person_working_with_children:
+        problem(
+            "concerns_person_working_with_children",
+            "LADO criteria are chosen: confirm the concern is about someone who works with children",
+        )
     if problems:
         raise DecisionInvalid(problems)
+
+
+def _check_lead(lead: Lead, problem: Callable[[str, str], None]) -> None:
+    if not lead.name.strip():
+        problem("escalated_to.name", "give the safeguarding lead's name")
+    if not lead.role.strip() and not lead.contact.strip():
+        problem("escalated_to.role", "give the lead's role, or a phone number or email for them")
+
+
+def _check_advice(
+    advice: AdviceSought, decided_at: datetime, problem: Callable[[str, str], None]
+) -> None:
+    if not advice.name.strip() and not advice.role.strip():
+        problem("advice_sought.name", "say who gave the advice: their name or role")
+    if advice.sought_at is None:
+        problem("advice_sought.sought_at", "say when the advice was sought")
+    elif advice.sought_at > decided_at + ADVICE_CLOCK_SLACK:
+        problem("advice_sought.sought_at", "cannot be later than the decision")
+    if not advice.advice.strip():
+        problem("advice_sought.advice", "record what they advised")
 
 
 def _needs_authority(decision: Decision) -> bool:

@@ -27,7 +27,7 @@ from plugin_core.contract import Listener
 from plugin_core.decide import DecisionInvalid
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.errors import ContactInvalid
-from plugin_core.model import ReferralAction
+from plugin_core.model import DecisionEscalation, ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.outcome import operation_outcome, outcome_of
 from plugin_core.plugins import plugin_infos
@@ -101,6 +101,7 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
             methods=["POST"],
         ),
         Route("/api/escalations", api.guard(api.escalations), methods=["GET"]),
+        Route("/api/decision-escalations", api.guard(api.decision_escalations), methods=["GET"]),
     ]
     routes += service.engine.hooks.http_routes(service.context)
     return Starlette(
@@ -258,6 +259,10 @@ class _Api:
                     _referral_dict(r)
                     for r in self.service.store.list_referrals(contact_id=contact_id)
                 ],
+                "decision_escalations": [
+                    _escalation_dict(e)
+                    for e in self.service.store.list_decision_escalations(contact_id=contact_id)
+                ],
             }
 
         body = await run_in_threadpool(load)
@@ -292,6 +297,7 @@ class _Api:
                     }
                     for r in recorded.referrals
                 ],
+                "escalations": [_escalation_dict(e) for e in recorded.escalations],
             },
             status_code=201,
         )
@@ -373,6 +379,38 @@ class _Api:
         waiting = [r for r in rows if r.prompt is not None and r.status.value != "acknowledged"]
         return JSONResponse({"escalations": [_referral_dict(r) for r in waiting]})
 
+    async def decision_escalations(self, request: Request) -> Response:
+        """Decisions not to share put before a safeguarding lead, newest first."""
+        contact_id = request.query_params.get("contact_id") or None
+        try:
+            limit = min(500, int(request.query_params.get("limit", "100")))
+        except ValueError:
+            return operation_outcome(400, "limit must be a whole number", expression=["limit"])
+        if limit < 1:
+            return operation_outcome(400, "limit must be 1 or more", expression=["limit"])
+        rows = await run_in_threadpool(
+            lambda: self.service.store.list_decision_escalations(contact_id=contact_id, limit=limit)
+        )
+        return JSONResponse({"decision_escalations": [_escalation_dict(e) for e in rows]})
+
+
+def _escalation_dict(escalation: DecisionEscalation) -> dict[str, Any]:
+    return {
+        "id": escalation.id,
+        "decision_id": escalation.decision_id,
+        "contact_id": escalation.contact_id,
+        "kind": escalation.kind.value,
+        "level_of_need": escalation.level_of_need,
+        "immediate_danger": escalation.immediate_danger,
+        "lead": {
+            "name": escalation.lead.name,
+            "role": escalation.lead.role,
+            "contact": escalation.lead.contact,
+        },
+        "escalated_by": escalation.escalated_by,
+        "created_at": escalation.created_at.isoformat(),
+    }
+
 
 def _suppressed(accepted: Accepted) -> dict[str, Any] | None:
     """Why the prompts are withheld: the decision in its re-check period and what it covers."""
@@ -404,4 +442,3 @@ def _referral_dict(stored: StoredReferral) -> dict[str, Any]:
         "action": r.action.value,
         "amends": r.amends,
     }
-

@@ -143,6 +143,30 @@ class Consent(StrEnum):
     NOT_SOUGHT = "not_sought"
 
 
+class LadoCriterion(StrEnum):
+    """Which of the criteria for the LADO a concern about someone who works with children meets.
+
+    The first three are Working Together's. The fourth, suitability, covers a risk that may
+    transfer from the person's private life to their work (added by Keeping Children Safe in
+    Education 2020 and used by London LADO services); without it such a concern could not be
+    recorded.
+    """
+
+    HARMED_CHILD = "harmed_child"
+    CRIMINAL_OFFENCE = "criminal_offence"
+    RISK_OF_HARM = "risk_of_harm"
+    NOT_SUITABLE = "not_suitable"
+
+
+class EscalationKind(StrEnum):
+    """Why a decision not to share was put before a safeguarding lead."""
+
+    NOT_SHARED = "not_shared"
+    """Level 3 or 4 not shared: escalated by the professional to the lead they name."""
+    OVERRIDE = "override"
+    """A referral the rules call for was overridden: the trust's safeguarding lead is alerted."""
+
+
 class Route(StrEnum):
     """Where a referral goes within (or beside) the local authority."""
 
@@ -368,6 +392,32 @@ class Professional:
 
 
 @dataclass(frozen=True, slots=True)
+class Lead:
+    """A safeguarding lead a decision is escalated to: a professional, never the patient."""
+
+    name: str
+    role: str = ""
+    contact: str = ""
+    """A phone number or email address, as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceSought:
+    """Advice sought before deciding (golden rule 3): from whom, when, and what was advised."""
+
+    name: str = ""
+    role: str = ""
+    sought_at: datetime | None = None
+    advice: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware("advice_sought.sought_at", self.sought_at)
+
+    def __repr__(self) -> str:  # the advice is free text and may name the patient
+        return f"AdviceSought(role={self.role!r}, sought_at={self.sought_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The professional's recorded information-sharing decision, sharing or not."""
 
@@ -387,12 +437,40 @@ class Decision:
     what_shared: str = ""
     authority_id: str | None = None
     child_refs: tuple[str, ...] = ()
+    consent_basis_confirmed: bool = False
+    """The professional has read why consent is rarely the right basis, and still chose it."""
+    lado_criteria: tuple[LadoCriterion, ...] = ()
+    escalated_to: Lead | None = None
+    """For a decision not to share at level 3 or 4: the safeguarding lead it was escalated to."""
+    advice_sought: AdviceSought | None = None
 
     def __post_init__(self) -> None:
         _require_aware("decided_at", self.decided_at)
 
     def __repr__(self) -> str:
         return f"Decision(id={self.id!r}, contact_id={self.contact_id!r}, share={self.share!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionEscalation:
+    """A decision not to share put before a safeguarding lead.
+
+    Holds ids, the level, the kind and the lead only: never the reasons (free text may name
+    the patient), which stay with the decision.
+    """
+
+    id: str
+    decision_id: str
+    contact_id: str
+    kind: EscalationKind
+    lead: Lead
+    escalated_by: str
+    created_at: datetime
+    level_of_need: int | None = None
+    immediate_danger: bool = False
+
+    def __post_init__(self) -> None:
+        _require_aware("created_at", self.created_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from plugin_core.model import (
     AuthorityMatch,
     Child,
     Decision,
+    DecisionEscalation,
     Destination,
     FirstContact,
     HouseholdMember,
@@ -487,6 +488,9 @@ class Hooks:
             except PluginError as failure:
                 failures.append(failure)
         return failures
+
+    def decision_escalated(self, escalation: DecisionEscalation) -> None:
+        self.pm.hook.thinkfamily_decision_escalated(escalation=escalation)
 
     # Delivery -------------------------------------------------------------------------------
 

@@ -18,10 +18,13 @@ from plugin_core.clock import utc_now
 from plugin_core.contract import ServeOptions
 from plugin_core.decide import DecisionInvalid, FieldProblem, amendment
 from plugin_core.engine import ThinkFamily
+from plugin_core.escalate import escalations_for
 from plugin_core.model import (
     Assessment,
     Decision,
+    DecisionEscalation,
     FirstContact,
+    Lead,
     Referral,
     ReferralAction,
     ReferralStatus,
@@ -53,6 +56,7 @@ class DuplicateDecision(ValueError):
 class RecordedDecision:
     decision: Decision
     referrals: tuple[Referral, ...]
+    escalations: tuple[DecisionEscalation, ...] = ()
 
 
 class Service:
@@ -314,12 +318,14 @@ class Service:
     # Decisions -------------------------------------------------------------------------------
 
     def record_decision(self, decision: Decision) -> RecordedDecision:
-        """Validate, then write the decision, its referrals and their audit entries together."""
+        """Validate, then write the decision, its referrals, its escalations to a safeguarding
+        lead and their audit entries together; plugins hear of escalations after the commit."""
         stored = self.store.get_contact(decision.contact_id)
         if stored is None:
             raise UnknownContact(decision.contact_id)
         now = self.clock()
         outcome = self.engine.decide(decision, stored.assessment, now=now)
+        escalations = escalations_for(decision, lead=self.config.safeguarding_lead, now=now)
         entries = [_decision_audit(decision, outcome.referrals)]
         entries += [
             AuditEntry(
@@ -335,6 +341,7 @@ class Service:
             )
             for r in outcome.referrals
         ]
+        entries += [_escalation_audit(e) for e in escalations]
         basis = recheck.Basis(
             decision.id,
             min(decision.decided_at, now),
@@ -342,7 +349,12 @@ class Service:
         )
         patient = recheck.patient_key(self.config.trust_id, stored.contact.patient.id)
         if not self.store.save_decision(
-            decision, outcome.referrals, audit=entries, at=now, basis=(patient, basis)
+            decision,
+            outcome.referrals,
+            audit=entries,
+            at=now,
+            basis=(patient, basis),
+            escalations=escalations,
         ):
             raise DuplicateDecision(decision.id)
         log.info(
@@ -351,11 +363,24 @@ class Service:
                 "decision_id": decision.id,
                 "contact_id": decision.contact_id,
                 "referrals": len(outcome.referrals),
+                "count": len(escalations),
             },
         )
+        for escalation in escalations:
+            log.warning(
+                "decision not to share escalated to a safeguarding lead",
+                extra={"decision_id": decision.id, "reason": escalation.kind.value},
+            )
+            self.count(f"decisions.escalated.{escalation.kind.value}")
+            self.notify(
+                "decision_escalated",
+                escalation.id,
+                self.engine.hooks.decision_escalated,
+                escalation,
+            )
         for failure in self.engine.recorded(outcome, stored.assessment):
             self._write_back_failed(failure, decision.id)
-        return RecordedDecision(decision, outcome.referrals)
+        return RecordedDecision(decision, outcome.referrals, escalations)
 
     def amend_referral(
         self, referral_id: str, *, action: ReferralAction, amendment_id: str, by: str, reasons: str
@@ -478,10 +503,48 @@ def _decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditE
             "consent_not_sought_reason": decision.consent_not_sought_reason,
             "immediate_danger": decision.immediate_danger,
             "lado": decision.concerns_person_working_with_children,
+            "lado_criteria": [c.value for c in decision.lado_criteria],
+            "consent_basis_confirmed": decision.consent_basis_confirmed,
+            "escalated_to": _lead_data(decision.escalated_to),
+            "advice_sought": _advice_data(decision),
             "reasons": decision.reasons,
             "what_shared": decision.what_shared,
             "override": decision.no_action_override_reason,
             "with_whom": [f"{r.authority_id or 'police'}:{r.route.value}" for r in referrals],
             "routes": [r.value for r in routes_for(decision)],
+        },
+    )
+
+
+def _lead_data(lead: Lead | None) -> dict[str, str] | None:
+    if lead is None:
+        return None
+    return {"name": lead.name, "role": lead.role, "contact": lead.contact}
+
+
+def _advice_data(decision: Decision) -> dict[str, str | None] | None:
+    advice = decision.advice_sought
+    if advice is None:
+        return None
+    return {
+        "name": advice.name,
+        "role": advice.role,
+        "sought_at": advice.sought_at.isoformat() if advice.sought_at else None,
+        "advice": advice.advice,
+    }
+
+
+def _escalation_audit(escalation: DecisionEscalation) -> AuditEntry:
+    return AuditEntry(
+        kind="decision.escalated",
+        actor=escalation.escalated_by,
+        subject=escalation.id,
+        details={
+            "decision": escalation.decision_id,
+            "contact": escalation.contact_id,
+            "kind": escalation.kind.value,
+            "level_of_need": escalation.level_of_need,
+            "immediate_danger": escalation.immediate_danger,
+            "lead": _lead_data(escalation.lead),
         },
     )

@@ -118,6 +118,20 @@ class Urgency:
 
 
 @dataclass(frozen=True, slots=True)
+class SafeguardingLead:
+    """The trust's safeguarding lead, alerted when a referral the rules call for is overridden."""
+
+    name: str
+    role: str
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def contact(self) -> str:
+        return "; ".join(c for c in (self.phone, self.email) if c)
+
+
+@dataclass(frozen=True, slots=True)
 class TrustConfig:
     """Everything a trust configures, loaded and checked."""
 
@@ -134,6 +148,7 @@ class TrustConfig:
     mllp_port: int = 2575
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: tuple[ConfigIssue, ...] = ()
+    safeguarding_lead: SafeguardingLead | None = None
 
     def section(self, name: str) -> dict[str, Any]:
         """A raw section for an adapter to read (``[hl7]``, ``[fhir]``, ``[email]``)."""
@@ -279,6 +294,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     )
 
     urgency = _urgency(reader, reader.table(data, "urgency", ""))
+    lead = _safeguarding_lead(reader, data)
     wording = _wording(reader, reader.table(data, "wording", ""))
     service = reader.table(data, "service", "")
     http_port = reader.value(service, "http_port", "service", int, 8080) or 8080
@@ -323,6 +339,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
         mllp_port=mllp_port,
         sections=sections,
         warnings=tuple(i for i in issues if i.severity == "warning"),
+        safeguarding_lead=lead,
     )
     return config, issues
 
@@ -345,6 +362,40 @@ def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
     if hours < 1:
         reader.error("urgency.routine_ack_hours", "must be 1 or more")
     return Urgency(frozenset(levels), minutes, hours)
+
+
+def _safeguarding_lead(reader: _Reader, data: dict[str, Any]) -> SafeguardingLead | None:
+    """The lead is required: without one, an overridden level 4 referral would alert nobody."""
+    key = "safeguarding.lead"
+    section = reader.table(data, "safeguarding", "")
+    reader.unknown(section, "safeguarding", frozenset({"lead"}))
+    if "lead" not in section:
+        reader.error(
+            key,
+            "is required: the trust's safeguarding lead (name, role, and a phone or email), "
+            "who is alerted when level 4 or immediate danger is not referred",
+        )
+        return None
+    table = reader.table(section, "lead", "safeguarding")
+    reader.unknown(table, key, frozenset({"name", "role", "phone", "email"}))
+    text = {
+        name: (reader.value(table, name, key, str, "", required=name in ("name", "role")) or "")
+        for name in ("name", "role", "phone", "email")
+    }
+    for name in ("name", "role"):
+        if isinstance(table.get(name), str) and not text[name].strip():
+            reader.error(f"{key}.{name}", "must not be empty")
+    phone, email = text["phone"].strip(), text["email"].strip()
+    if phone and not _PHONE.match(phone):
+        reader.error(f"{key}.phone", f"{phone!r} is not a phone number")
+    if email and not _EMAIL.match(email):
+        reader.error(f"{key}.email", f"{email!r} is not an email address")
+    if not phone and not email:
+        reader.error(key, "give a phone number or an email address for the lead")
+    name, role = text["name"].strip(), text["role"].strip()
+    if not (name and role and (phone or email)):
+        return None
+    return SafeguardingLead(name, role, phone, email)
 
 
 def _wording(reader: _Reader, table: dict[str, Any]) -> dict[PromptCode, str]:
@@ -381,6 +432,8 @@ _AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
 _ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
 _INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes"})
 
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,}[0-9](\s*(ext|x)\.?\s*[0-9]+)?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 

@@ -1,7 +1,9 @@
 """The posted form, read into the JSON shape ``decision_from_dict`` takes.
 
 The form never says who decides: ``decided_by`` comes from the signed link. A hidden decision
-id, made when the form is first shown, makes a repeated submit the same decision.
+id, made when the form is first shown, makes a repeated submit the same decision. Fields of
+the decision's nested objects are named by their JSON paths (``escalated_to.name``), so a
+problem the rules report lands beside the field it is about.
 """
 
 from __future__ import annotations
@@ -12,20 +14,37 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from plugin_core.decide import DecisionInvalid, FieldProblem, validate
 from plugin_core.decision_json import decision_from_dict
+from plugin_core.model import LadoCriterion
 
 MAX_BODY = 64_000
 MAX_TEXT = 5_000
+LEAD_FIELDS = ("escalated_to.name", "escalated_to.role", "escalated_to.contact")
+ADVICE_FIELDS = (
+    "advice_sought.name",
+    "advice_sought.role",
+    "advice_sought.sought_at",
+    "advice_sought.advice",
+)
 TEXT_FIELDS = (
     "reasons",
     "what_shared",
     "consent_not_sought_reason",
     "no_action_override_reason",
+    *LEAD_FIELDS,
+    *ADVICE_FIELDS,
 )
 CHOICE_FIELDS = ("share", "level_of_need", "lawful_basis", "consent", "authority_id")
-FLAG_FIELDS = ("immediate_danger", "concerns_person_working_with_children")
+FLAG_FIELDS = (
+    "immediate_danger",
+    "concerns_person_working_with_children",
+    "consent_basis_confirmed",
+)
+_LONDON = ZoneInfo("Europe/London")
+_CRITERIA = frozenset(c.value for c in LadoCriterion)
 _DECISION_ID = re.compile(r"^d-[0-9a-f]{32}$")
 
 
@@ -43,6 +62,7 @@ class FormInput:
 
     values: dict[str, str] = field(default_factory=dict)
     child_refs: tuple[str, ...] = ()
+    lado_criteria: tuple[str, ...] = ()
     token: str = ""
     decision_id: str = ""
 
@@ -61,6 +81,9 @@ def read_form(body: bytes) -> FormInput:
     return FormInput(
         values=values,
         child_refs=tuple(dict.fromkeys(data.get("child_refs", []))),
+        lado_criteria=tuple(
+            c for c in dict.fromkeys(data.get("lado_criteria", [])) if c in _CRITERIA
+        ),
         token=one("t"),
         decision_id=one("decision_id"),
     )
@@ -79,12 +102,40 @@ def decision_doc(form: FormInput, professional_id: str) -> dict[str, Any]:
         "child_refs": list(form.child_refs),
     }
     for name in TEXT_FIELDS:
-        doc[name] = v.get(name, "")
+        if "." not in name:
+            doc[name] = v.get(name, "")
     for name in ("lawful_basis", "consent", "authority_id"):
         doc[name] = v.get(name) or None
     for name in FLAG_FIELDS:
         doc[name] = form.flag(name)
+    doc["lado_criteria"] = list(form.lado_criteria)
+    doc["escalated_to"] = _nested(v, LEAD_FIELDS)
+    advice = _nested(v, ADVICE_FIELDS)
+    if advice is not None:
+        when = london_time(advice["sought_at"])
+        advice["sought_at"] = when.isoformat() if when else advice["sought_at"]
+    doc["advice_sought"] = advice
     return doc
+
+
+def _nested(values: dict[str, str], names: tuple[str, ...]) -> dict[str, str] | None:
+    """One nested object of the decision, or None when the nurse left all its fields empty."""
+    found = {name.split(".", 1)[1]: values.get(name, "").strip() for name in names}
+    return found if any(found.values()) else None
+
+
+def london_time(text: str) -> datetime | None:
+    """A time as a browser's date-and-time field sends it ("2026-03-03T09:45"), or as typed
+    where the browser has no such field ("03/03/2026 09:45"), in London time."""
+    text = text.strip()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = datetime.strptime(text, "%d/%m/%Y %H:%M")  # noqa: DTZ007 - London, below
+        except ValueError:
+            return None
+    return when if when.tzinfo else when.replace(tzinfo=_LONDON)
 
 
 def form_problems(
@@ -105,9 +156,16 @@ def form_problems(
         for name in TEXT_FIELDS
         if len(form.values.get(name, "")) > MAX_TEXT
     ]
+    when = form.values.get("advice_sought.sought_at", "").strip()
+    if when and london_time(when) is None:
+        problems.append(
+            FieldProblem(
+                "advice_sought.sought_at", "enter the date and time, like 03/03/2026 09:45"
+            )
+        )
     if form.values.get("share") not in ("yes", "no"):
         problems.append(FieldProblem("share", "choose yes or no"))
-        doc = decision_doc(form, professional_id) | {"share": False}
+        doc = decision_doc(form, professional_id) | {"share": False, "advice_sought": None}
         try:
             validate(
                 decision_from_dict(doc, contact_id="-", now=now),
@@ -115,5 +173,12 @@ def form_problems(
                 directory=directory,
             )
         except DecisionInvalid as exc:
-            problems += [p for p in exc.problems if p.field in ("reasons", "level_of_need")]
+            # Only what holds whichever way share is answered: the fuller reason asked of a
+            # decision not to share would mislead a nurse who meant to share.
+            common = (
+                ("reasons", "level_of_need")
+                if not form.values.get("reasons", "").strip()
+                else ("level_of_need",)
+            )
+            problems += [p for p in exc.problems if p.field in common]
     return problems

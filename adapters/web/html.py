@@ -31,6 +31,8 @@ margin-bottom:.3em}
 .option{display:block;margin:.25em 0}.hint{color:#505a5f;font-size:.9em;display:block}
 textarea{width:100%;min-height:4.5em;font:inherit;border:2px solid #0b0c0c;box-sizing:border-box}
 select{font:inherit}
+input[type=text],input[type=datetime-local]{font:inherit;border:2px solid #0b0c0c;
+padding:.15em .3em;width:100%;max-width:24em;box-sizing:border-box}
 input[type=radio],input[type=checkbox]{width:1.1em;height:1.1em;margin-right:.4em}
 .group{margin-bottom:1.2em;padding-left:0}
 .invalid{border-left:5px solid #d4351c;padding-left:.8em}

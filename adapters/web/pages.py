@@ -15,8 +15,11 @@ from adapters.web.form import FormInput
 from adapters.web.html import esc, join
 from adapters.web.wording import (
     CONSENT,
+    CONSENT_BASIS_WARNING,
+    ESCALATION_KINDS,
     FIELD_LABELS,
     INDICATORS,
+    LADO_CRITERIA,
     LAWFUL_BASIS,
     LEVELS,
     RELATIONSHIPS,
@@ -31,6 +34,7 @@ from plugin_core.model import (
     Channel,
     Child,
     Decision,
+    DecisionEscalation,
     Destination,
     FirstContact,
     Prompt,
@@ -147,6 +151,8 @@ class FormPage:
     first_view: bool
     problems: Problems
     earlier_decisions: int
+    trust_lead: str = ""
+    """The trust's safeguarding lead as the form names them: alerted when a referral is overridden."""
 
 
 def _error(name: str, problems: Problems) -> str:
@@ -198,6 +204,18 @@ def _textarea(name: str, label: str, value: str, problems: Problems, hint: str =
         f"{esc(label)}</label>{_hint(name, hint)}{_error(name, problems)}"
         f'<textarea id="in-{esc(name)}" name="{esc(name)}" rows="3"'
         f"{_described(name, problems, bool(hint))}>{esc(value)}</textarea></div>"
+    )
+
+
+def _input(
+    name: str, label: str, value: str, problems: Problems, *, kind: str = "text", hint: str = ""
+) -> str:
+    css = "group invalid" if name in problems else "group"
+    return (
+        f'<div class="{css}" id="f-{esc(name)}"><label class="field" for="in-{esc(name)}">'
+        f"{esc(label)}</label>{_hint(name, hint)}{_error(name, problems)}"
+        f'<input type="{esc(kind)}" id="in-{esc(name)}" name="{esc(name)}" value="{esc(value)}"'
+        f"{_described(name, problems, bool(hint))}></div>"
     )
 
 
@@ -255,6 +273,84 @@ def _children_field(page: FormPage) -> str:
     return (
         f'<fieldset class="{css}" id="f-child_refs"><legend>Children concerned</legend>'
         f"{_error('child_refs', page.problems)}{boxes}</fieldset>"
+    )
+
+
+def _consent_basis_field(page: FormPage) -> str:
+    name = "consent_basis_confirmed"
+    css = "group invalid" if name in page.problems else "group"
+    return (
+        f'<div class="{css}" id="f-{name}">{_hint(name, CONSENT_BASIS_WARNING)}'
+        f"{_error(name, page.problems)}"
+        + _checkbox(
+            name,
+            "I chose consent as the basis and have read why it is rarely right",
+            page.form.flag(name),
+            page.problems,
+        )
+        + "</div>"
+    )
+
+
+def _lado_field(page: FormPage) -> str:
+    name = "lado_criteria"
+    boxes = join(
+        _checkbox(name, label, c.value in page.form.lado_criteria, page.problems, value=c.value)
+        for c, label in LADO_CRITERIA
+    )
+    css = "group invalid" if name in page.problems else "group"
+    return (
+        f'<fieldset class="{css}" id="f-{name}"><legend>LADO: what the person who works with '
+        f"children has done</legend>{_hint(name, 'Only for a LADO concern. Tick all that apply.')}"
+        f"{_error(name, page.problems)}{boxes}</fieldset>"
+    )
+
+
+def _escalation_field(page: FormPage) -> str:
+    v, p = page.form.values, page.problems
+    css = "group invalid" if "escalated_to" in p else "group"
+    return (
+        f'<fieldset class="{css}" id="f-escalated_to"><legend>Safeguarding lead you told</legend>'
+        + _hint(
+            "escalated_to",
+            "Needed when you do not share at level 3 or 4: the lead you escalated this to.",
+        )
+        + _error("escalated_to", p)
+        + _input("escalated_to.name", "Lead's name", v.get("escalated_to.name", ""), p)
+        + _input("escalated_to.role", "Lead's role", v.get("escalated_to.role", ""), p)
+        + _input(
+            "escalated_to.contact", "Lead's phone or email", v.get("escalated_to.contact", ""), p
+        )
+        + "</fieldset>"
+    )
+
+
+def _advice_field(page: FormPage) -> str:
+    v, p = page.form.values, page.problems
+    return (
+        '<fieldset class="group" id="f-advice_sought"><legend>Advice you sought (optional)</legend>'
+        + _hint("advice_sought", "If you asked someone before deciding: who, when, what they said.")
+        + _input("advice_sought.name", "Adviser's name", v.get("advice_sought.name", ""), p)
+        + _input("advice_sought.role", "Adviser's role", v.get("advice_sought.role", ""), p)
+        + _input(
+            "advice_sought.sought_at",
+            "When you asked",
+            v.get("advice_sought.sought_at", ""),
+            p,
+            kind="datetime-local",
+        )
+        + _textarea(
+            "advice_sought.advice", "What they advised", v.get("advice_sought.advice", ""), p
+        )
+        + "</fieldset>"
+    )
+
+
+def _override_hint(page: FormPage) -> str:
+    named = f", {page.trust_lead}," if page.trust_lead else ""
+    return (
+        "Only when not sharing despite level 4, immediate danger or a LADO concern. "
+        f"The trust's safeguarding lead{named} will be alerted."
     )
 
 
@@ -318,6 +414,7 @@ def form_page(page: FormPage) -> str:
                 v.get("lawful_basis", ""),
                 p,
             ),
+            _consent_basis_field(page),
             _radios(
                 "consent",
                 "Consent to share",
@@ -348,13 +445,16 @@ def form_page(page: FormPage) -> str:
                 p,
             )
             + "</fieldset>",
+            _lado_field(page),
             _textarea(
                 "no_action_override_reason",
                 "Reason for not referring",
                 v.get("no_action_override_reason", ""),
                 p,
-                hint="Only when not sharing despite level 4, immediate danger or a LADO concern.",
+                hint=_override_hint(page),
             ),
+            _escalation_field(page),
+            _advice_field(page),
         ]
     )
     return (
@@ -387,6 +487,7 @@ def confirmation_page(
     decision: Decision,
     sent: Sequence[Sent],
     authority_names: Mapping[str, str],
+    escalations: Sequence[DecisionEscalation] = (),
 ) -> str:
     calls = join(_call_box(s) for s in sent if s.call_now is not None)
     shared = "Yes" if decision.share else "No"
@@ -403,8 +504,28 @@ def confirmation_page(
         ]
         if decision.consent_not_sought_reason:
             rows.append(("Why consent was not sought", decision.consent_not_sought_reason))
+        if decision.consent_basis_confirmed:
+            rows.append(("Consent as the basis", "Confirmed after reading why it is rarely right"))
+    if decision.lado_criteria:
+        chosen = [label for c, label in LADO_CRITERIA if c in decision.lado_criteria]
+        rows.append(("LADO criteria", "; ".join(chosen)))
     if decision.no_action_override_reason:
         rows.append(("Reason for not referring", decision.no_action_override_reason))
+    rows += [(ESCALATION_KINDS[e.kind], _lead_text(e)) for e in escalations]
+    advice = decision.advice_sought
+    if advice is not None:
+        who = ", ".join(part for part in (advice.name, advice.role) if part)
+        when = (
+            advice.sought_at.astimezone(_LONDON).strftime("%d %b %Y %H:%M")
+            if advice.sought_at
+            else ""
+        )
+        rows.append(
+            (
+                "Advice sought",
+                f"{who} ({when}): {advice.advice}" if when else f"{who}: {advice.advice}",
+            )
+        )
     rows.append(("Recorded", decision.decided_at.astimezone(_LONDON).strftime("%d %b %Y %H:%M")))
     details = join(f"<dt>{esc(k)}</dt><dd>{esc(val)}</dd>" for k, val in rows)
     if sent:
@@ -427,6 +548,11 @@ def confirmation_page(
         f"{patient_line(contact)}{calls}<dl>{details}</dl>{referrals}"
         "<p>You can close this page.</p>"
     )
+
+
+def _lead_text(escalation: DecisionEscalation) -> str:
+    lead = escalation.lead
+    return ", ".join(part for part in (lead.name, lead.role, lead.contact) if part)
 
 
 def _label(options: Sequence[tuple[object, str]], value: object) -> str:

@@ -32,7 +32,13 @@ from plugin_core import model
 from plugin_core.decide import DecisionInvalid, FieldProblem
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.links import LinkError, LinkTampered, NoSecret, WebSettings, check
-from plugin_core.model import Authority, Channel, ReferralAction, ReferralStatus
+from plugin_core.model import (
+    Authority,
+    Channel,
+    DecisionEscalation,
+    ReferralAction,
+    ReferralStatus,
+)
 from plugin_core.plugins import PluginContext
 from plugin_core.service import DuplicateDecision, Service, UnknownContact
 from plugin_core.store.base import StoredContact
@@ -150,6 +156,7 @@ class FormPages:
                 first_view=first_view,
                 problems=problems,
                 earlier_decisions=earlier,
+                trust_lead=lead.name if (lead := service.config.safeguarding_lead) else "",
             )
         )
         title = "Check the form" if problems else "Record your decision"
@@ -158,12 +165,18 @@ class FormPages:
     async def _confirmation(
         self, service: Service, stored: StoredContact, decision_id: str
     ) -> Response:
-        def load() -> tuple[Any, list[pages.Sent]]:
+        def load() -> tuple[Any, list[pages.Sent], list[DecisionEscalation]]:
             decision = next(
                 (d for d in service.store.get_decisions(stored.id) if d.id == decision_id), None
             )
             if decision is None:
-                return None, []
+                return None, [], []
+            escalations = [
+                e
+                for e in service.store.list_decision_escalations(contact_id=stored.id)
+                if e.decision_id == decision_id
+            ]
+            escalations.sort(key=lambda e: e.kind.value)
             now = service.clock()
             sent = []
             for row in service.store.list_referrals(contact_id=stored.id):
@@ -176,15 +189,15 @@ class FormPages:
                 ) and row.status not in _SETTLED
                 call = service.engine.call_prompt(referral, where) if needs_call else None
                 sent.append(pages.Sent(referral, where, call))
-            return decision, sent
+            return decision, sent, escalations
 
-        decision, sent = await run_in_threadpool(load)
+        decision, sent, escalations = await run_in_threadpool(load)
         if decision is None:
             raise _Refusal(404, "Not found", pages.not_found_page())
         names = {e.id: e.name for e in service.config.directory.authorities.values()}
         return self._page(
             "Decision recorded",
-            pages.confirmation_page(stored.contact, decision, sent, names),
+            pages.confirmation_page(stored.contact, decision, sent, names, escalations),
         )
 
     # POST ----------------------------------------------------------------------------------

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from plugin_core.model import Consent, IndicatorKind, LawfulBasis, Relationship, Route, Severity
+from plugin_core.model import (
+    Consent,
+    EscalationKind,
+    IndicatorKind,
+    LadoCriterion,
+    LawfulBasis,
+    Relationship,
+    Route,
+    Severity,
+)
 
 SEVERITY = {
     Severity.INFO: "Information",
@@ -23,6 +32,34 @@ LAWFUL_BASIS = (
     (LawfulBasis.CONSENT, "Consent"),
     (LawfulBasis.VITAL_INTERESTS, "Vital interests"),
 )
+
+CONSENT_BASIS_WARNING = (
+    "Consent is rarely the right basis for sharing to protect a child: it can be withdrawn, "
+    "and it limits what children's services may do with what you share. Public task or legal "
+    "obligation usually applies."
+)
+
+LADO_CRITERIA = (
+    (LadoCriterion.HARMED_CHILD, "Has harmed a child, or may have"),
+    (
+        LadoCriterion.CRIMINAL_OFFENCE,
+        "May have committed a criminal offence against or about a child",
+    ),
+    (
+        LadoCriterion.RISK_OF_HARM,
+        "Has behaved towards a child or children in a way that suggests a risk of harm to children",
+    ),
+    (
+        LadoCriterion.NOT_SUITABLE,
+        "Has behaved, or may have, in a way that suggests they may not be suitable to work with "
+        "children (including in their private life)",
+    ),
+)
+
+ESCALATION_KINDS = {
+    EscalationKind.NOT_SHARED: "Escalated to",
+    EscalationKind.OVERRIDE: "Trust safeguarding lead alerted",
+}
 
 CONSENT = (
     (Consent.GIVEN, "Given"),
@@ -79,6 +116,16 @@ FIELD_LABELS = {
     "immediate_danger": "Immediate danger",
     "concerns_person_working_with_children": "Someone who works with children",
     "no_action_override_reason": "Reason for not referring",
+    "consent_basis_confirmed": "Consent as the basis",
+    "lado_criteria": "LADO criteria",
+    "escalated_to": "Safeguarding lead you told",
+    "escalated_to.name": "Lead's name",
+    "escalated_to.role": "Lead's role",
+    "escalated_to.contact": "Lead's phone or email",
+    "advice_sought.name": "Adviser's name",
+    "advice_sought.role": "Adviser's role",
+    "advice_sought.sought_at": "When you asked",
+    "advice_sought.advice": "What they advised",
     "authority_id": "Local authority",
     "child_refs": "Children concerned",
     "decided_by": "Decided by",

@@ -18,6 +18,7 @@ from plugin_core import serialise
 from plugin_core.model import (
     Assessment,
     Decision,
+    DecisionEscalation,
     FirstContact,
     Prompt,
     Receipt,
@@ -366,8 +367,9 @@ class Store:
         audit: Sequence[AuditEntry],
         at: datetime,
         basis: tuple[str, Basis] | None = None,
+        escalations: Sequence[DecisionEscalation] = (),
     ) -> bool:
-        """Record a decision, its referrals and audit entries in one transaction.
+        """Record a decision, its referrals, its escalations and audit entries in one transaction.
 
         :param basis: (patient key, what the decision was made on), which starts the adult's
             re-check period.
@@ -393,6 +395,19 @@ class Store:
                 tx.execute(
                     "INSERT INTO decision_facts (decision_id, patient_key, since, facts) VALUES (?, ?, ?, ?)",
                     (decision.id, patient, ts(found.since), found.facts.to_json()),
+                )
+            for escalation in escalations:
+                tx.execute(
+                    "INSERT INTO decision_escalations (id, decision_id, contact_id, kind, created_at,"
+                    " escalation) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        escalation.id,
+                        escalation.decision_id,
+                        escalation.contact_id,
+                        escalation.kind.value,
+                        ts(escalation.created_at),
+                        serialise.dumps(escalation),
+                    ),
                 )
             tx.execute(
                 "UPDATE contacts SET state = ? WHERE id = ?",
@@ -475,6 +490,20 @@ class Store:
                 if row is not None:
                     found[patient] = Basis(row[0], parse_ts(row[1]), Facts.from_json(row[2]))
         return found
+
+    def list_decision_escalations(
+        self, *, contact_id: str | None = None, limit: int = 100
+    ) -> list[DecisionEscalation]:
+        """Decisions not to share put before a safeguarding lead, newest first."""
+        sql = "SELECT escalation FROM decision_escalations"
+        params: tuple[Any, ...] = ()
+        if contact_id:
+            sql += " WHERE contact_id = ?"
+            params = (contact_id,)
+        sql += " ORDER BY created_at DESC, id LIMIT ?"
+        with self.transaction() as tx:
+            rows = tx.all(sql, (*params, limit))
+        return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int

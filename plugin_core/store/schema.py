@@ -109,4 +109,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE contacts ADD COLUMN reuse_key TEXT",
         "CREATE UNIQUE INDEX contacts_open_reuse ON contacts (reuse_key) WHERE state = 'open'",
     ),
+    (
+        # Decisions not to share put before a safeguarding lead: ids, kind, and the lead as
+        # named, never the reasons (free text, kept with the decision).
+        """CREATE TABLE decision_escalations (
+            id TEXT PRIMARY KEY,
+            decision_id TEXT NOT NULL REFERENCES decisions (id),
+            contact_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            escalation TEXT NOT NULL
+        )""",
+        "CREATE INDEX decision_escalations_created ON decision_escalations (created_at)",
+        "CREATE INDEX decision_escalations_contact ON decision_escalations (contact_id)",
+    ),
 )

@@ -196,6 +196,82 @@ def test_misspelt_keys_are_warned_about(tmp_path: Path) -> None:
     assert ("police.lable", "is not a known key and is ignored; check its spelling") in warnings
 
 
+# The trust's safeguarding lead ---------------------------------------------------------------------
+
+EXAMPLE_LEAD = """[safeguarding.lead]
+# Required. The trust's safeguarding lead is alerted (an escalation in the store, the API and
+# the audit trail) whenever level 4 or immediate danger is closed without a referral.
+# Give a phone number, an email address, or both.
+name = "Example Named Nurse"
+role = "Named nurse for safeguarding children"
+phone = "020 7000 0000"
+email = "safeguarding@example-trust.nhs.uk"
+"""
+
+
+def test_the_example_names_the_trusts_safeguarding_lead() -> None:
+    lead = load_trust_config(CONFIG_DIR / "example-trust.toml").safeguarding_lead
+    assert lead is not None
+    assert (lead.name, lead.role) == (
+        "Example Named Nurse",
+        "Named nurse for safeguarding children",
+    )
+    assert lead.contact == "020 7000 0000; safeguarding@example-trust.nhs.uk"
+
+
+def test_config_check_refuses_a_trust_without_a_safeguarding_lead(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, EXAMPLE_LEAD, "")
+    result = run(thinkfamily_script, "config", "check", str(trust))
+    assert result.returncode == 1
+    (line,) = error_lines(result.stderr)
+    assert line.startswith(f"error: {trust}: safeguarding.lead: is required: ")
+    assert "alerted when level 4 or immediate danger is not referred" in line
+
+
+def test_config_check_names_each_fault_in_the_safeguarding_lead(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, 'role = "Named nurse for safeguarding children"', 'role = " "')
+    edit(trust, 'phone = "020 7000 0000"', 'phone = "ring the ward"')
+    edit(
+        trust, 'email = "safeguarding@example-trust.nhs.uk"', 'email = "safeguarding"\npager = "1"'
+    )
+    issues = [(i.key, i.reason, i.severity) for i in check_trust_config(trust)]
+    assert [i for i in issues if i[2] == "error"] == [
+        ("safeguarding.lead.role", "must not be empty", "error"),
+        ("safeguarding.lead.phone", "'ring the ward' is not a phone number", "error"),
+        ("safeguarding.lead.email", "'safeguarding' is not an email address", "error"),
+    ]
+    assert (
+        "safeguarding.lead.pager",
+        "is not a known key and is ignored; check its spelling",
+        "warning",
+    ) in issues
+
+
+def test_a_lead_needs_a_phone_or_an_email_and_either_alone_is_enough(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, 'phone = "020 7000 0000"\n', "")
+    assert load_trust_config(trust).safeguarding_lead.contact == (  # type: ignore[union-attr]
+        "safeguarding@example-trust.nhs.uk"
+    )
+    edit(trust, 'email = "safeguarding@example-trust.nhs.uk"\n', "")
+    issues = [(i.key, i.reason) for i in check_trust_config(trust) if i.severity == "error"]
+    assert issues == [("safeguarding.lead", "give a phone number or an email address for the lead")]
+
+
+def test_a_lead_without_a_name_is_refused(tmp_path: Path) -> None:
+    trust = copy_example(tmp_path)
+    edit(trust, 'name = "Example Named Nurse"\n', "")
+    with pytest.raises(ConfigError) as caught:
+        load_trust_config(trust)
+    assert [(i.key, i.reason) for i in caught.value.issues] == [
+        ("safeguarding.lead.name", "is required")
+    ]
+
+
 def test_every_key_of_the_example_is_in_the_configuration_reference() -> None:
     reference = (REPO / "docs" / "configuration.md").read_text()
     data_tables = {"authorities", "routes", "systems", "relationships", "wording"}

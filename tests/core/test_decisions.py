@@ -14,7 +14,16 @@ from plugin_core.decide import (
     make_referrals,
     validate,
 )
-from plugin_core.model import Consent, Decision, LawfulBasis, ModelError, Professional, Route
+from plugin_core.model import (
+    Consent,
+    Decision,
+    LadoCriterion,
+    LawfulBasis,
+    Lead,
+    ModelError,
+    Professional,
+    Route,
+)
 from plugin_core.trust_config import TrustConfig
 
 from .builders import utc
@@ -44,6 +53,9 @@ NOT_SHARING = Decision(
     reasons="Children live with the other parent; no concerns about their care.",
     level_of_need=1,
 )
+
+
+LEAD = Lead("Jo Example", role="Named nurse for safeguarding children")
 
 
 def problems(decision: Decision, known_authority: str | None = None) -> list[FieldProblem]:
@@ -171,7 +183,7 @@ def test_every_problem_is_listed_at_once() -> None:
 
 
 def test_not_sharing_at_level_4_needs_an_override_reason() -> None:
-    found = only_problem(replace(NOT_SHARING, level_of_need=4))
+    found = only_problem(replace(NOT_SHARING, level_of_need=4, escalated_to=LEAD))
     assert found.field == "no_action_override_reason"
     assert found.reason.startswith("level 4 or immediate danger needs a referral")
 
@@ -185,7 +197,13 @@ def test_not_sharing_in_immediate_danger_needs_an_override_reason() -> None:
 def test_not_sharing_a_concern_about_someone_working_with_children_needs_an_override_reason() -> (
     None
 ):
-    found = only_problem(replace(NOT_SHARING, concerns_person_working_with_children=True))
+    found = only_problem(
+        replace(
+            NOT_SHARING,
+            concerns_person_working_with_children=True,
+            lado_criteria=(LadoCriterion.HARMED_CHILD,),
+        )
+    )
     assert found.field == "no_action_override_reason"
     assert "LADO" in found.reason
 
@@ -195,7 +213,7 @@ def test_not_sharing_a_concern_about_someone_working_with_children_needs_an_over
 
 @pytest.mark.parametrize("basis", list(LawfulBasis), ids=[b.value for b in LawfulBasis])
 def test_sharing_with_each_lawful_basis_is_valid(basis: LawfulBasis) -> None:
-    validate(replace(SHARING, lawful_basis=basis))
+    validate(replace(SHARING, lawful_basis=basis, consent_basis_confirmed=True))
 
 
 def test_sharing_when_consent_was_refused_is_valid_on_public_task() -> None:
@@ -212,7 +230,7 @@ def test_sharing_without_seeking_consent_is_valid_with_a_reason() -> None:
     )
 
 
-@pytest.mark.parametrize("level", [1, 2, 3])
+@pytest.mark.parametrize("level", [1, 2])
 def test_not_sharing_with_reasons_is_valid(level: int) -> None:
     validate(replace(NOT_SHARING, level_of_need=level))
 
@@ -223,6 +241,7 @@ def test_not_sharing_at_level_4_with_an_override_reason_is_valid() -> None:
             NOT_SHARING,
             level_of_need=4,
             no_action_override_reason="Children's social care already present on the ward.",
+            escalated_to=LEAD,
         )
     )
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
 
+from plugin_core.clock import LONDON
 from plugin_core.links import make_link
 from tests.peers.ports import wait_for
 from tests.peers.service import ServiceProcess, write_trust_config
@@ -148,3 +150,49 @@ def test_a_nurse_records_a_decision_in_the_browser_and_it_is_recorded_once(
 
 def _text(message: ConsoleMessage) -> str:
     return f"{message.type}: {message.text}"
+
+
+def test_a_nurse_not_sharing_at_level_3_names_the_lead_and_the_advice_in_the_browser(
+    service: ServiceProcess, browser: Browser
+) -> None:
+    contact_id = "browser-2"
+    created = service.api("POST", "/api/contacts", json=contact_doc(contact_id))
+    assert created.status_code == 201, created.text
+    link = make_link(service.url, contact_id, NURSE, secret_env=SECRET_ENV)
+
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(15_000)
+    context.set_default_navigation_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.get_by_label("No, do not share").check()
+        page.get_by_label("3 – Complex needs").check()
+        page.get_by_label("Reasons for your decision").fill("Fine.")
+        page.get_by_role("button", name="Record decision").click()
+        assert "at least 10 words" in page.locator("#err-reasons").inner_text()
+        assert page.locator("#err-escalated_to").inner_text().startswith("At level 3")
+
+        page.get_by_label("Reasons for your decision").fill(
+            "Children are staying with their grandmother, who cares for them every week."
+        )
+        page.get_by_label("Lead's name").fill("Jo Example")
+        page.get_by_label("Lead's role").fill("Ward safeguarding lead")
+        page.get_by_label("Adviser's name").fill("Sam Adviser")
+        # The browser's own date-and-time field: what it posts is what the service must read.
+        asked = (datetime.now(LONDON) - timedelta(days=1)).replace(hour=8, minute=15)
+        page.get_by_label("When you asked").fill(asked.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("What they advised").fill("Not sharing is reasonable for now.")
+        page.get_by_role("button", name="Record decision").click()
+
+        assert page.get_by_role("heading", level=1).inner_text() == "Decision recorded"
+        details = page.locator("dl").inner_text()
+        assert "Jo Example, Ward safeguarding lead" in details
+        when = asked.strftime("%d %b %Y %H:%M")
+        assert f"Sam Adviser ({when}): Not sharing is reasonable for now." in details
+    finally:
+        context.close()
+
+    listed = service.api("GET", f"/api/decision-escalations?contact_id={contact_id}").json()
+    (escalation,) = listed["decision_escalations"]
+    assert escalation["kind"] == "not_shared" and escalation["lead"]["name"] == "Jo Example"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -280,6 +281,8 @@ def test_not_sharing_at_level_four_needs_an_override_reason(pages: Pages) -> Non
     assert response.status_code == 422
     assert "give an explicit reason to override" in response.text
     form["no_action_override_reason"] = "Safeguarding lead already referred this morning."
+    form["escalated_to.name"] = "Jo Example"
+    form["escalated_to.role"] = "Ward safeguarding lead"
     assert pages.post(contact_id, form).status_code == 303
     (decision,) = pages.service.store.get_decisions(contact_id)
     assert decision.share is False
@@ -366,3 +369,245 @@ def test_a_second_visit_says_a_decision_is_already_recorded(pages: Pages) -> Non
     contact_id = pages.add_contact(contact_doc("again-1"))
     record(pages, contact_id)
     assert "A decision has already been recorded for this contact" in open_form(pages, contact_id)
+
+
+# Safeguards: not sharing at level 3 or 4, consent as the basis, advice, the LADO ------------------
+
+LEAD_FIELDS = {"escalated_to.name": "Jo Example", "escalated_to.role": "Ward safeguarding lead"}
+NOT_SHARING_REASONS = "Children are staying with their grandmother, who cares for them every week."
+
+
+def post_form(pages: Pages, contact_id: str, **changes: object) -> Any:
+    token = token_for(contact_id)
+    form = sharing_form(token, decision_id_in(open_form(pages, contact_id)), **changes)
+    return pages.post(contact_id, form)
+
+
+def confirmation_of(pages: Pages, response: Any) -> str:
+    assert response.status_code == 303, response.text
+    page = pages.client.get(f"/form/{response.headers['location'].removeprefix('./')}")
+    assert page.status_code == 200
+    return str(page.text)
+
+
+def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pages) -> None:
+    html = open_form(pages, pages.add_contact(contact_doc("new-fields-1")))
+    inputs = re.findall(r'<input type="(?:text|datetime-local)" id="([^"]+)"', html)
+    assert set(inputs) == {
+        "in-escalated_to.name",
+        "in-escalated_to.role",
+        "in-escalated_to.contact",
+        "in-advice_sought.name",
+        "in-advice_sought.role",
+        "in-advice_sought.sought_at",
+    }
+    for input_id in inputs:
+        assert f'<label class="field" for="{input_id}">' in html
+    assert '<textarea id="in-advice_sought.advice" name="advice_sought.advice"' in html
+    assert "Consent is rarely the right basis for sharing to protect a child" in html
+    assert 'name="consent_basis_confirmed" value="yes"' in html
+    for criterion in ("harmed_child", "criminal_offence", "risk_of_harm", "not_suitable"):
+        assert f'name="lado_criteria" value="{criterion}"' in html
+    assert "The trust&#x27;s safeguarding lead, Example Named Nurse, will be alerted." in html
+
+
+def test_consent_as_the_basis_needs_the_box_ticked_and_is_recorded_with_it(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("consent-basis-1"))
+    refused = post_form(pages, contact_id, lawful_basis="consent", consent="given")
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="f-consent_basis_confirmed">.*?<span class="error" id="err-consent_basis_confirmed">'
+        r"Consent is rarely the right basis for safeguarding",
+        refused.text,
+    )
+    assert pages.service.store.get_decisions(contact_id) == []
+    html = confirmation_of(
+        pages,
+        post_form(
+            pages,
+            contact_id,
+            lawful_basis="consent",
+            consent="given",
+            consent_basis_confirmed="yes",
+        ),
+    )
+    assert "<dt>Consent as the basis</dt>" in html
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.consent_basis_confirmed is True
+
+
+def test_a_one_word_reason_not_to_share_at_level_3_asks_for_ten_words_and_a_lead(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("thin-1"))
+    response = post_form(pages, contact_id, share="no", level_of_need="3", reasons="Fine.")
+    assert response.status_code == 422
+    html = response.text
+    assert "At level 3, say in at least 10 words why not sharing is right for the child" in html
+    assert re.search(r'id="f-escalated_to">.*?<span class="error" id="err-escalated_to">', html)
+    assert '<a href="#f-escalated_to">Safeguarding lead you told: at level 3' in html
+    assert pages.service.store.get_decisions(contact_id) == []
+
+
+def test_a_lead_without_a_name_is_reported_beside_the_name_field(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("lead-name-1"))
+    response = post_form(
+        pages,
+        contact_id,
+        share="no",
+        level_of_need="3",
+        reasons=NOT_SHARING_REASONS,
+        **{"escalated_to.role": "Ward safeguarding lead"},
+    )
+    assert response.status_code == 422
+    assert re.search(
+        r'id="f-escalated_to.name">.*?<span class="error" id="err-escalated_to.name">'
+        r"Give the safeguarding lead&#x27;s name",
+        response.text,
+    )
+    assert 'value="Ward safeguarding lead"' in response.text
+
+
+def test_not_sharing_at_level_3_with_a_lead_is_recorded_and_the_confirmation_names_them(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("escalate-3"))
+    html = confirmation_of(
+        pages,
+        post_form(
+            pages,
+            contact_id,
+            share="no",
+            level_of_need="3",
+            reasons=NOT_SHARING_REASONS,
+            **LEAD_FIELDS,
+        ),
+    )
+    assert "<dt>Escalated to</dt><dd>Jo Example, Ward safeguarding lead</dd>" in html
+    assert "Trust safeguarding lead alerted" not in html
+    (escalation,) = pages.service.store.list_decision_escalations(contact_id=contact_id)
+    assert escalation.lead.name == "Jo Example"
+
+
+def test_a_level_4_override_alerts_the_trust_lead_and_the_confirmation_says_so(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("override-2"))
+    html = confirmation_of(
+        pages,
+        post_form(
+            pages,
+            contact_id,
+            share="no",
+            level_of_need="4",
+            reasons=NOT_SHARING_REASONS,
+            no_action_override_reason="Social worker already with the family on the ward.",
+            **LEAD_FIELDS,
+        ),
+    )
+    assert (
+        "<dt>Trust safeguarding lead alerted</dt><dd>Example Named Nurse, Named nurse for "
+        "safeguarding children, 020 7000 0000; safeguarding@example-trust.nhs.uk</dd>"
+    ) in html
+    assert "<dt>Escalated to</dt><dd>Jo Example, Ward safeguarding lead</dd>" in html
+    kinds = {e.kind.value for e in pages.service.store.list_decision_escalations()}
+    assert kinds == {"not_shared", "override"}
+
+
+@pytest.mark.parametrize("typed", ["2026-06-02T10:30", "02/06/2026 10:30"])
+def test_advice_sought_is_recorded_in_london_time_and_shown_on_the_confirmation(
+    make_pages: Callable[..., Pages], typed: str
+) -> None:
+    # 10:30 in London in June is 09:30 UTC: before the decision at 10:00 UTC, so accepted.
+    pages = make_pages(now=datetime(2026, 6, 2, 10, 0, tzinfo=UTC))
+    contact_id = pages.add_contact(contact_doc("advice-1"))
+    html = confirmation_of(
+        pages,
+        post_form(
+            pages,
+            contact_id,
+            **{
+                "advice_sought.name": "Sam Adviser",
+                "advice_sought.role": "Named nurse",
+                "advice_sought.sought_at": typed,
+                "advice_sought.advice": "Share today; consent need not be sought.",
+            },
+        ),
+    )
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.advice_sought is not None
+    assert decision.advice_sought.sought_at == datetime(2026, 6, 2, 9, 30, tzinfo=UTC)
+    assert (
+        "<dt>Advice sought</dt><dd>Sam Adviser, Named nurse (02 Jun 2026 10:30): "
+        "Share today; consent need not be sought.</dd>"
+    ) in html
+
+
+def test_half_filled_advice_names_each_missing_part_and_an_unreadable_time(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("advice-2"))
+    missing = post_form(pages, contact_id, **{"advice_sought.name": "Sam Adviser"})
+    assert missing.status_code == 422
+    assert "Say when the advice was sought" in missing.text
+    assert "Record what they advised" in missing.text
+    unreadable = post_form(
+        pages,
+        contact_id,
+        **{
+            "advice_sought.name": "Sam Adviser",
+            "advice_sought.sought_at": "this morning",
+            "advice_sought.advice": "Share.",
+        },
+    )
+    assert unreadable.status_code == 422
+    assert re.search(
+        r'id="err-advice_sought.sought_at">Enter the date and time, like 03/03/2026 09:45',
+        unreadable.text,
+    )
+    assert 'value="this morning"' in unreadable.text
+    assert pages.service.store.get_decisions(contact_id) == []
+
+
+def test_a_lado_concern_needs_its_criteria_and_then_goes_to_the_lado(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("lado-1"))
+    refused = post_form(pages, contact_id, concerns_person_working_with_children="yes")
+    assert refused.status_code == 422
+    assert "Choose which of the LADO criteria the concern meets" in refused.text
+    html = confirmation_of(
+        pages,
+        post_form(
+            pages,
+            contact_id,
+            concerns_person_working_with_children="yes",
+            lado_criteria=["not_suitable", "made-up"],
+        ),
+    )
+    assert "<dt>LADO criteria</dt><dd>Has behaved, or may have, in a way that suggests" in html
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert [c.value for c in decision.lado_criteria] == ["not_suitable"]
+    routes = {r.referral.route for r in pages.service.store.list_referrals(contact_id=contact_id)}
+    assert Route.LADO in routes
+
+
+def test_lado_criteria_ticked_without_the_lado_box_are_questioned(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("lado-2"))
+    response = post_form(pages, contact_id, lado_criteria=["harmed_child"])
+    assert response.status_code == 422
+    assert "LADO criteria are chosen: confirm the concern is about someone" in response.text
+    assert 'name="lado_criteria" value="harmed_child" checked' in response.text
+
+
+def test_an_unanswered_share_question_does_not_ask_for_the_fuller_reason_of_not_sharing(
+    pages: Pages,
+) -> None:
+    contact_id = pages.add_contact(contact_doc("unanswered-3"))
+    form = sharing_form(
+        token_for(contact_id), decision_id_in(open_form(pages, contact_id)), reasons="Worried."
+    )
+    del form["share"]
+    response = pages.post(contact_id, form)
+    assert response.status_code == 422
+    assert "Choose yes or no" in response.text
+    assert "at least 10 words" not in response.text
+    assert 'id="err-escalated_to"' not in response.text
