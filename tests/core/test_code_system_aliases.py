@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from plugin_core import serialise
 from plugin_core.contact_json import assessment_to_dict
 from plugin_core.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, PromptCode
+from plugin_core.replay import print_report, replay
 from plugin_core.trust_config import TrustConfig
 
 from .coded import ICD10, LOINC, PATHS, SNOMED, assess_via, hl7_message, json_contact
@@ -216,3 +218,15 @@ def test_code_lists_recognise_hl7_tables_but_not_unknown_systems(config: TrustCo
     assert not lists.recognises("READ2")
     assert not lists.recognises(None)
     assert not lists.recognises("  ")
+
+
+def test_replay_totals_unclassified_codes_by_system(engine: ThinkFamily) -> None:
+    day = hl7_message([("READ2", "E11z."), ("READ2", "Eu32."), (None, "F20.0")])
+    report = replay(day, engine, hint="day.hl7")
+    assert report is not None
+    assert report.unclassified_totals == {"": 1, "READ2": 2}
+    text = StringIO()
+    print_report(report, text)
+    assert "unclassified codes: 3" in text.getvalue()
+    assert "  READ2: 2\n" in text.getvalue()
+    assert "  (no system): 1\n" in text.getvalue()
