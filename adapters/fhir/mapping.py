@@ -150,11 +150,10 @@ def to_contact(
         if observation.status not in ("entered-in-error", "cancelled"):
             # The code names the question (often LOINC): it counts only when a list names it,
             # and then the value is its answer, not listed when unreadable.
-            about = list(_indicators(observation.code, code_lists, "fhir-observation", False))
-            indicators.extend(about)
-            answer = observation.valueCodeableConcept
-            asked = _names_any(observation.code, code_lists)
-            indicators.extend(_indicators(answer, code_lists, "fhir-observation", not asked))
+            question, answer = observation.code, observation.valueCodeableConcept
+            listed = not _names_any(question, code_lists)
+            indicators.extend(_indicators(question, code_lists, "fhir-observation", False))
+            indicators.extend(_indicators(answer, code_lists, "fhir-observation", listed))
     if pregnant:
         indicators.append(
             RiskIndicator(
