@@ -15,6 +15,7 @@ from plugin_core.household_checks import (
     record_household,
     unknown_age_detail,
 )
+from plugin_core.indicators import is_unclassified, settle, unclassified_codes
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -27,6 +28,7 @@ from plugin_core.model import (
     RiskIndicator,
     Severity,
 )
+from plugin_core.severity import weigh
 from plugin_core.trust_config import TrustConfig
 
 _TRIO_WORDS = {
@@ -37,15 +39,11 @@ _TRIO_WORDS = {
 
 
 def classify(indicators: Sequence[RiskIndicator], config: TrustConfig) -> tuple[RiskIndicator, ...]:
-    """Indicators with their kind settled by the trust's code lists where the host left it open."""
-    out: list[RiskIndicator] = []
-    for indicator in indicators:
-        if indicator.kind is IndicatorKind.OTHER:
-            kind = config.code_lists.classify(indicator.system, indicator.code)
-            if kind is not None:
-                indicator = replace(indicator, kind=kind)
-        out.append(indicator)
-    return tuple(out)
+    """Indicators with kind, weight and reason settled by the trust's code lists.
+
+    The kind is the lists' where the host left it open; see plugin_core/indicators.py.
+    """
+    return tuple(settle(indicator, config.code_lists) for indicator in indicators)
 
 
 def assess(
@@ -59,13 +57,15 @@ def assess(
     now: datetime,
 ) -> Assessment:
     """Build the assessment for one contact from facts already gathered through the hooks."""
+    unclassified = unclassified_codes(indicators, config.code_lists)
+    indicators = [i for i in indicators if not is_unclassified(i, config.code_lists)]
     kinds = {i.kind for i in indicators}
     prompts = [
         p
         for p in (
             _record_household(contact, household, children, kinds, config),
-            _consider_children(children, kinds),
-            _consider_unborn(children, kinds),
+            _consider_children(children, indicators),
+            _consider_unborn(children, indicators),
             _confirm_authority(children, authority),
         )
         if p is not None
@@ -81,6 +81,7 @@ def assess(
         prompts=tuple(prompts),
         authority=authority,
         unrecognised_relationships=unrecognised_relationships(household),
+        unclassified=unclassified,
     )
 
 
@@ -111,42 +112,48 @@ def _record_household(
     return record_household(contact, household, children, kinds, config.recheck_days)
 
 
-def _escalated(kinds: set[IndicatorKind]) -> tuple[Severity, str]:
+def _escalated(indicators: Sequence[RiskIndicator]) -> tuple[Severity, str, str]:
+    """Severity from the indicators' weights (plugin_core/severity.py), what the record shows,
+    and the plain reason for the severity."""
+    weighing = weigh(indicators)
+    kinds = {i.kind for i in indicators}
     trio = [word for kind, word in _TRIO_WORDS.items() if kind in kinds]
-    protection = IndicatorKind.CHILD_PROTECTION in kinds
-    if protection or len(trio) >= 2:
-        severity = Severity.CRITICAL
-    elif trio:
-        severity = Severity.WARNING
-    else:
-        severity = Severity.INFO
-    reasons = trio + (["a child protection flag"] if protection else [])
+    reasons = trio + (
+        ["a child protection flag"] if IndicatorKind.CHILD_PROTECTION in kinds else []
+    )
     if not reasons:
-        return severity, ""
-    if len(reasons) == 1:
-        return severity, f" Record shows {reasons[0]}."
-    return severity, f" Record shows {', '.join(reasons[:-1])} and {reasons[-1]}."
+        shows = ""
+    elif len(reasons) == 1:
+        shows = f"Record shows {reasons[0]}."
+    else:
+        shows = f"Record shows {', '.join(reasons[:-1])} and {reasons[-1]}."
+    return weighing.severity, shows, weighing.reason
 
 
-def _consider_children(children: Sequence[Child], kinds: set[IndicatorKind]) -> Prompt | None:
+def _consider_children(
+    children: Sequence[Child], indicators: Sequence[RiskIndicator]
+) -> Prompt | None:
     born = [c for c in children if not c.unborn]
     if not born:
         return None
-    severity, why = _escalated(kinds)
+    severity, why, reason = _escalated(indicators)
     summary = children_summary(born)
     detail = f"{why.strip()} {unknown_age_detail(born)}".strip()
-    return Prompt(PromptCode.CONSIDER_CHILDREN, severity, summary, detail)
+    return Prompt(PromptCode.CONSIDER_CHILDREN, severity, summary, detail, reason)
 
 
-def _consider_unborn(children: Sequence[Child], kinds: set[IndicatorKind]) -> Prompt | None:
+def _consider_unborn(
+    children: Sequence[Child], indicators: Sequence[RiskIndicator]
+) -> Prompt | None:
     if not any(c.unborn for c in children):
         return None
-    severity, why = _escalated(kinds)
+    severity, why, reason = _escalated(indicators)
     return Prompt(
         PromptCode.CONSIDER_UNBORN,
         severity,
         "The patient is pregnant. Consider the unborn child's welfare and record your decision.",
-        why.strip(),
+        why,
+        reason,
     )
 
 

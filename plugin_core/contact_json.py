@@ -195,4 +195,7 @@ def assessment_to_dict(assessment: Assessment) -> dict[str, Any]:
             "candidates": [a.id for a in match.candidates],
             "reason": match.reason,
         },
+        "unclassified_codes": [
+            {"system": system, "code": code} for system, code in assessment.unclassified
+        ],
     }

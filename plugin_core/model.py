@@ -265,6 +265,12 @@ class RiskIndicator:
     code: str | None = None
     display: str | None = None
     source: str = "contact"
+    weight: Severity | None = None
+    """How much the entry weighs on children's welfare; None until classified (see severity.py)."""
+    rationale: str = ""
+    """The clinical reason for the weight, from the code list or the default for the kind."""
+    label: str = ""
+    """A short plain name for the entry ("psychosis"), used when explaining a severity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +379,9 @@ class Assessment:
     authority: AuthorityMatch
     unrecognised_relationships: tuple[str, ...] = ()
     """Relationship words from the household that nobody recognised; those members are kept."""
+    unclassified: tuple[tuple[str, str], ...] = ()
+    """(system, code) of entries whose code system is unrecognised or missing: never dropped
+    silently. Codes are not patient identifiers; an empty system means none was sent."""
 
     def prompt(self, code: PromptCode) -> Prompt | None:
         return next((p for p in self.prompts if p.code is code), None)

@@ -27,6 +27,8 @@ class ReplayLine:
     prompts: tuple[tuple[str, str], ...] = ()
     children: int = 0
     reason: str = ""
+    unclassified: tuple[tuple[str, str], ...] = ()
+    """(system, code) of entries in a coding system the trust's code lists do not declare."""
 
 
 @dataclass
@@ -49,6 +51,12 @@ class ReplayReport:
         return dict(
             sorted(Counter(code for line in self.lines for code, _ in line.prompts).items())
         )
+
+    @property
+    def unclassified_totals(self) -> dict[str, int]:
+        """Unreadable codes by coding system ("" for none sent): the aliases to add to [systems]."""
+        found = Counter(system for line in self.lines for system, _ in line.unclassified)
+        return dict(sorted(found.items()))
 
 
 def replay(data: bytes, tf: ThinkFamily, *, hint: str = "") -> ReplayReport | None:
@@ -79,6 +87,7 @@ def replay(data: bytes, tf: ThinkFamily, *, hint: str = "") -> ReplayReport | No
                 contact.id,
                 tuple((p.code.value, p.severity.value) for p in assessment.prompts),
                 sum(1 for c in assessment.children if not c.unborn),
+                unclassified=assessment.unclassified,
             )
         )
     return report
@@ -89,8 +98,9 @@ def print_report(report: ReplayReport, out: TextIO) -> None:
     for line in report.lines:
         if line.outcome == "contact":
             prompts = ", ".join(f"{code} ({severity})" for code, severity in line.prompts)
+            unread = f"; unclassified codes: {len(line.unclassified)}" if line.unclassified else ""
             out.write(
-                f"#{line.index} {line.contact_id}: {line.children} child(ren); prompts: {prompts or 'none'}\n"
+                f"#{line.index} {line.contact_id}: {line.children} child(ren); prompts: {prompts or 'none'}{unread}\n"
             )
         else:
             out.write(f"#{line.index}: {line.outcome} ({line.reason})\n")
@@ -102,3 +112,8 @@ def print_report(report: ReplayReport, out: TextIO) -> None:
     )
     for code, count in report.prompt_totals.items():
         out.write(f"  {code}: {count}\n")
+    unclassified = report.unclassified_totals
+    if unclassified:
+        out.write("Codes in a coding system the code lists do not declare (add it to [systems]):\n")
+        for system, count in unclassified.items():
+            out.write(f"  {system or '(no system)'}: {count}\n")

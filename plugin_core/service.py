@@ -469,6 +469,7 @@ def _contact_audit(
         "household_known": assessment.household_known,
         "children": len(assessment.children),
         "indicators": sorted({i.kind.value for i in assessment.indicators}),
+        "unclassified_codes": len(assessment.unclassified),
         "prompts": [f"{p.code.value}:{p.severity.value}" for p in assessment.prompts],
         "authority": assessment.authority.authority.id if assessment.authority.authority else None,
     }

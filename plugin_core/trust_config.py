@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from plugin_core.clock import OfficeHours
-from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route
+from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route, Severity
 from plugin_core.relationship_words import word_key
 
 T = TypeVar("T")
@@ -76,10 +76,41 @@ class Directory:
 
 @dataclass(frozen=True, slots=True)
 class CodeRule:
+    """One ``[[indicator]]`` entry: the codes of one system that mean one kind, and their weight."""
+
     kind: IndicatorKind
     system: str
     codes: frozenset[str]
     prefixes: tuple[str, ...]
+    weight: Severity = Severity.WARNING
+    rationale: str = ""
+    label: str = ""
+
+
+def system_key(system: str) -> str:
+    """A system name, alias, URI or OID reduced to the form the [systems] table is keyed by.
+
+    Senders spell the same system many ways ("ICD-10", "icd10", "SNOMED CT", "urn:oid:..."), so
+    case, spaces, hyphens and underscores in short names do not count, nor "urn:oid:" or a
+    trailing slash.
+    """
+    key = system.strip().casefold().rstrip("/")
+    if key.startswith("urn:oid:"):
+        return key[len("urn:oid:") :]
+    if ":" in key:
+        return key
+    return re.sub(r"[\s_-]+", "", key)
+
+
+def code_key(code: str) -> str:
+    """A code as matched: case and the dot of an ICD-10 code ("F10.2" is "F102") do not count."""
+    return code.strip().upper().replace(".", "")
+
+
+# HL7's own tables (yes/no, administrative sex, ...) are known vocabularies, never clinical
+# findings: their codes are not listed as unclassified.
+_HL7_TABLE = re.compile(r"^hl7[0-9]{4}$")
+_HL7_TERMINOLOGY = "http://terminology.hl7.org/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,27 +118,45 @@ class CodeLists:
     """Clinical code lists that classify record entries as risk indicators."""
 
     systems: dict[str, str]
+    """:func:`system_key` of every name, alias and URI in [systems] -> the canonical URI."""
     rules: tuple[CodeRule, ...]
     relationships: dict[str, Relationship]
 
     def canonical_system(self, system: str | None) -> str | None:
-        if system is None:
+        """The canonical URI of a recognised system; otherwise the text as sent, trimmed."""
+        if system is None or not system.strip():
             return None
-        return self.systems.get(system.strip().lower(), system.strip())
+        return self.systems.get(system_key(system), system.strip())
 
-    def classify(self, system: str | None, code: str | None) -> IndicatorKind | None:
-        """The indicator kind for a coded entry, or None when no list names it."""
+    def recognises(self, system: str | None) -> bool:
+        """True when the system is declared in [systems] or is one of HL7's own tables."""
+        if system is None or not system.strip():
+            return False
+        key = system_key(system)
+        return (
+            key in self.systems or bool(_HL7_TABLE.match(key)) or key.startswith(_HL7_TERMINOLOGY)
+        )
+
+    def match(self, system: str | None, code: str | None) -> CodeRule | None:
+        """The first list that names a coded entry, or None."""
         # A code without its system is ambiguous across code systems: never guess.
-        if not code or not system:
+        if not code or not code.strip() or system is None or not system.strip():
             return None
-        canonical = self.canonical_system(system)
-        normal = code.strip().upper()
+        canonical = self.systems.get(system_key(system))
+        if canonical is None:
+            return None
+        normal = code_key(code)
         for rule in self.rules:
             if rule.system != canonical:
                 continue
             if normal in rule.codes or any(normal.startswith(p) for p in rule.prefixes):
-                return rule.kind
+                return rule
         return None
+
+    def classify(self, system: str | None, code: str | None) -> IndicatorKind | None:
+        """The indicator kind for a coded entry, or None when no list names it."""
+        rule = self.match(system, code)
+        return rule.kind if rule is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +479,9 @@ RELATIONSHIPS_FILE = "relationships.toml"
 _URGENCY_KEYS = frozenset({"urgent_levels", "urgent_ack_minutes", "routine_ack_hours"})
 _AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
 _ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
-_INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes"})
+_INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes", "weight", "rationale", "label"})
+_RATIONALE_MAX = 200
+_LABEL_MAX = 40
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,}[0-9](\s*(ext|x)\.?\s*[0-9]+)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -563,43 +614,14 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
     if data is None:
         return None, reader.issues
     reader.unknown(data, "", frozenset({"systems", "indicator", "relationships"}))
-    systems: dict[str, str] = {}
-    for name, aliases in reader.table(data, "systems", "").items():
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            reader.error(
-                f"systems.{name}", "must be a list of texts (the system's URI and aliases)"
-            )
-            continue
-        uri = aliases[0] if aliases else name
-        for alias in [name, *aliases]:
-            systems[alias.lower()] = uri
-    rules: list[CodeRule] = []
+    systems = _systems(reader, reader.table(data, "systems", ""))
+    rules: list[tuple[str, CodeRule]] = []
     raw_rules = reader.value(data, "indicator", "", list, []) or []
     for i, rule in enumerate(raw_rules):
-        key = f"indicator[{i}]"
-        if not isinstance(rule, dict):
-            reader.error(key, "must be a table")
-            continue
-        reader.unknown(rule, key, _INDICATOR_KEYS)
-        kind_raw = reader.value(rule, "kind", key, str, "", required=True) or ""
-        try:
-            kind = IndicatorKind(kind_raw)
-        except ValueError:
-            if kind_raw:
-                reader.error(
-                    f"{key}.kind",
-                    f"{kind_raw!r} is not an indicator kind ({', '.join(k.value for k in IndicatorKind)})",
-                )
-            continue
-        system_raw = reader.value(rule, "system", key, str, "", required=True) or ""
-        if system_raw and system_raw.lower() not in systems:
-            reader.error(f"{key}.system", f"{system_raw!r} is not declared in [systems]")
-            continue
-        codes = frozenset(c.strip().upper() for c in reader.strings(rule, "codes", key))
-        prefixes = tuple(c.strip().upper() for c in reader.strings(rule, "prefixes", key))
-        if not codes and not prefixes:
-            reader.error(key, "must give codes or prefixes")
-        rules.append(CodeRule(kind, systems.get(system_raw.lower(), system_raw), codes, prefixes))
+        read = _indicator(reader, rule, f"indicator[{i}]", systems)
+        if read is not None:
+            _warn_shadowed(reader, read, f"indicator[{i}]", rules)
+            rules.append((f"indicator[{i}]", read))
     relationships: dict[str, Relationship] = {}
     for local, mapped in reader.table(data, "relationships", "").items():
         try:
@@ -611,7 +633,7 @@ def _load_codes(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
             )
     if any(i.severity == "error" for i in reader.issues):
         return None, reader.issues
-    return CodeLists(systems, tuple(rules), relationships), reader.issues
+    return CodeLists(systems, tuple(r for _, r in rules), relationships), reader.issues
 
 
 def _load_relationships(path: Path) -> tuple[dict[str, Relationship] | None, list[ConfigIssue]]:
@@ -683,3 +705,90 @@ def _with_vocabulary(
         )
         merged.update({word_key(local): term for local, term in codes.relationships.items()})
     return replace(codes, relationships=merged), issues
+
+
+def _systems(reader: _Reader, table: dict[str, Any]) -> dict[str, str]:
+    systems: dict[str, str] = {}
+    for name, aliases in table.items():
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            reader.error(
+                f"systems.{name}", "must be a list of texts (the system's URI and aliases)"
+            )
+            continue
+        uri = aliases[0] if aliases else name
+        for alias in [name, *aliases]:
+            key = system_key(alias)
+            if systems.get(key, uri) != uri:
+                reader.error(f"systems.{name}", f"{alias!r} already names another system")
+            systems[key] = uri
+    return systems
+
+
+def _indicator(reader: _Reader, rule: Any, key: str, systems: dict[str, str]) -> CodeRule | None:
+    """One [[indicator]] entry, or None (with the faults recorded) when it cannot be used."""
+    if not isinstance(rule, dict):
+        reader.error(key, "must be a table")
+        return None
+    reader.unknown(rule, key, _INDICATOR_KEYS)
+    kind_raw = reader.value(rule, "kind", key, str, "", required=True) or ""
+    kind: IndicatorKind | None = None
+    try:
+        kind = IndicatorKind(kind_raw)
+    except ValueError:
+        if kind_raw:
+            reader.error(
+                f"{key}.kind",
+                f"{kind_raw!r} is not an indicator kind ({', '.join(k.value for k in IndicatorKind)})",
+            )
+    weight_raw = reader.value(rule, "weight", key, str, "", required=True) or ""
+    weight: Severity | None = None
+    try:
+        weight = Severity(weight_raw)
+    except ValueError:
+        if weight_raw:
+            reader.error(
+                f"{key}.weight", f"{weight_raw!r} is not a weight (info, warning, critical)"
+            )
+    rationale = (reader.value(rule, "rationale", key, str, "", required=True) or "").strip()
+    if "rationale" in rule and isinstance(rule["rationale"], str) and not rationale:
+        reader.error(f"{key}.rationale", "must say why these codes bear on children's welfare")
+    elif len(rationale) > _RATIONALE_MAX:
+        reader.error(f"{key}.rationale", f"must fit in {_RATIONALE_MAX} characters")
+    label = (reader.value(rule, "label", key, str, "") or "").strip()
+    if len(label) > _LABEL_MAX:
+        reader.error(f"{key}.label", f"must fit in {_LABEL_MAX} characters")
+    if kind is IndicatorKind.CHILD_PROTECTION and weight not in (None, Severity.CRITICAL):
+        reader.warn(
+            f"{key}.weight", "a child protection flag always gives critical; this is not used"
+        )
+    system_raw = reader.value(rule, "system", key, str, "", required=True) or ""
+    system = systems.get(system_key(system_raw)) if system_raw else None
+    if system_raw and system is None:
+        reader.error(f"{key}.system", f"{system_raw!r} is not declared in [systems]")
+    codes = frozenset(code_key(c) for c in reader.strings(rule, "codes", key))
+    prefixes = tuple(code_key(c) for c in reader.strings(rule, "prefixes", key))
+    if not codes and not prefixes:
+        reader.error(key, "must give codes or prefixes")
+    if kind is None or weight is None or system is None or not rationale:
+        return None
+    return CodeRule(kind, system, codes, prefixes, weight, rationale, label)
+
+
+def _warn_shadowed(
+    reader: _Reader, rule: CodeRule, key: str, earlier: list[tuple[str, CodeRule]]
+) -> None:
+    """Warn about codes an earlier entry already matches: the first match wins, so they are dead."""
+    for before_key, before in earlier:
+        if before.system != rule.system:
+            continue
+        hidden = sorted(
+            c
+            for c in (*rule.codes, *rule.prefixes)
+            if c in before.codes or any(c.startswith(p) for p in before.prefixes)
+        )
+        if hidden:
+            reader.warn(
+                key,
+                f"{', '.join(hidden)} never used: {before_key} matches them first "
+                "(put the more specific entry first)",
+            )

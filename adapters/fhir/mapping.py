@@ -149,17 +149,19 @@ def to_contact(
     for i, raw in enumerate(record.conditions):
         condition = validated(raw, path_of(raw, f"$.Condition[{i}]"))
         if _condition_active(condition):
-            indicators.extend(_indicators(condition.code, code_lists, "fhir-condition"))
+            indicators.extend(_indicators(condition.code, code_lists, "fhir-condition", True))
     for i, raw in enumerate(record.flags):
         flag = validated(raw, path_of(raw, f"$.Flag[{i}]"))
         if flag.status == "active":
-            indicators.extend(_indicators(flag.code, code_lists, "fhir-flag"))
+            indicators.extend(_indicators(flag.code, code_lists, "fhir-flag", True))
     for observation in observations:
         if observation.status not in ("entered-in-error", "cancelled"):
-            indicators.extend(_indicators(observation.code, code_lists, "fhir-observation"))
-            indicators.extend(
-                _indicators(observation.valueCodeableConcept, code_lists, "fhir-observation")
-            )
+            # The code names the question (often LOINC): it counts only when a list names it,
+            # and then the value is its answer, not listed when unreadable.
+            question, answer = observation.code, observation.valueCodeableConcept
+            listed = not _names_any(question, code_lists)
+            indicators.extend(_indicators(question, code_lists, "fhir-observation", False))
+            indicators.extend(_indicators(answer, code_lists, "fhir-observation", listed))
     if pregnant:
         indicators.append(
             RiskIndicator(
@@ -317,14 +319,31 @@ def _condition_active(condition: Any) -> bool:
     return True
 
 
-def _indicators(concept: Any, code_lists: CodeLists, source: str) -> Iterable[RiskIndicator]:
+def _indicators(
+    concept: Any, code_lists: CodeLists, source: str, listed: bool
+) -> Iterable[RiskIndicator]:
+    """Codings the lists name; with ``listed``, a concept whose every coding is in an unrecognised
+    or missing system comes back as ``other`` codings, to be listed as unclassified."""
     if concept is None:
         return
-    for coding in concept.coding or []:
+    codings = [c for c in concept.coding or [] if c.code]
+    for coding in codings:
         kind = code_lists.classify(coding.system, coding.code)
         # Pregnancy comes from a Condition, or from the pregnancy status answer, not any code.
         if kind is not None and (kind is not IndicatorKind.PREGNANCY or source == "fhir-condition"):
             yield RiskIndicator(kind, coding.system, coding.code, coding.display, source=source)
+    if not listed or not codings or _names_any(concept, code_lists):
+        return
+    if not any(code_lists.recognises(c.system) for c in codings):
+        for coding in codings:
+            yield RiskIndicator(IndicatorKind.OTHER, coding.system, coding.code, source=source)
+
+
+def _names_any(concept: Any, code_lists: CodeLists) -> bool:
+    """True when a list names one of the concept's codings."""
+    if concept is None:
+        return False
+    return any(code_lists.classify(c.system, c.code) is not None for c in concept.coding or [])
 
 
 def _effective(observation: Any) -> datetime | None:

@@ -102,7 +102,7 @@ def test_config_check_names_every_fault_with_file_key_and_reason(
             "'19N' is not a postcode district or sector",
         ),
         (directory, "authorities.hackney.office_hours.opens", "'9am' is not a time like 09:00"),
-        (codes, "indicator[5].system", "'read2' is not declared in [systems]"),
+        (codes, "indicator[19].system", "'read2' is not declared in [systems]"),
     ]
     for file, key, reason in expected:
         assert any(line.startswith(f"error: {file}: {key}: {reason}") for line in errors), (
