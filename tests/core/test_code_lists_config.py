@@ -24,6 +24,7 @@ def trust_with_codes(tmp_path: Path, codes: str) -> Path:
     trust = tmp_path / "example-trust.toml"
     trust.write_text((CONFIG_DIR / "example-trust.toml").read_text())
     (tmp_path / "authorities.toml").write_text((CONFIG_DIR / "authorities.toml").read_text())
+    (tmp_path / "relationships.toml").write_text((CONFIG_DIR / "relationships.toml").read_text())
     (tmp_path / "codes.toml").write_text(SYSTEMS + codes)
     return trust
 
