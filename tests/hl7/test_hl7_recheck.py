@@ -12,6 +12,7 @@ from hl7.client import MLLPClient
 
 from adapters.hl7.client import read_ack
 from adapters.hl7.listener import MllpListener
+from plugin_core.contract import ServeOptions
 from plugin_core.decision_json import decision_from_dict
 from plugin_core.service import Service
 from plugin_core.store import open_store
@@ -47,7 +48,7 @@ def service(
         entry_points=False,
         extra=[("spy", spy)],
         clock=clock,
-        settings={"mllp_port": 0},
+        serve=ServeOptions(host="127.0.0.1", mllp_port=0),
     )
     store.close()
 
