@@ -78,3 +78,16 @@ def unclassified_codes(
         if is_unclassified(i, lists)
     )
     return tuple(dict.fromkeys(found))
+
+
+_NOT_FOR_REFERRALS = frozenset({IndicatorKind.PREGNANCY_ENDED, IndicatorKind.OTHER})
+
+
+def for_referral(indicators: Iterable[RiskIndicator]) -> tuple[RiskIndicator, ...]:
+    """The indicators a referral carries: those that bear on the children's welfare.
+
+    A pregnancy that has ended (a miscarriage, a termination) says nothing about a child the
+    authority could help and is among the most sensitive facts in a record, so it is never
+    shared; nor is an entry no code list recognised.
+    """
+    return tuple(i for i in indicators if i.kind not in _NOT_FOR_REFERRALS)

@@ -18,6 +18,7 @@ from hl7apy.validation import Validator
 
 from adapters.hl7.er7 import Separators
 from adapters.hl7.settings import Hl7Settings
+from plugin_core.indicators import for_referral
 from plugin_core.model import (
     Assessment,
     Child,
@@ -128,7 +129,7 @@ def build_ref_i12(
     for index, child in enumerate(children, start=1):
         _nk1(message, index, child, members.get(child.ref), esc)
     indicators = assessment.indicators if assessment else (contact.indicators if contact else ())
-    _dg1s(message, indicators, esc)
+    _dg1s(message, for_referral(indicators), esc)
     if referral.reasons:
         nte = message.add_segment("NTE")
         nte.nte_1 = "1"

@@ -20,9 +20,13 @@ from plugin_core.model import (
     Authority,
     Channel,
     Destination,
+    FirstContact,
+    IndicatorKind,
+    Person,
     Referral,
     ReferralAction,
     ReferralStatus,
+    RiskIndicator,
     Route,
 )
 from plugin_core.outbox import OutboxWorker
@@ -194,3 +198,44 @@ def test_updates_and_cancellations_use_their_events_and_name_the_original(
     assert message.msh.msh_9.to_er7() == f"REF^{event}^REF_I12"
     assert message.msh.msh_10.to_er7() == "tf-" + "1" * 32
     assert message.rf1.rf1_6.to_er7() == f"{amends or '1' * 32}^TESTTRUST"
+
+
+def test_an_ended_pregnancy_is_never_sent_in_a_referral(config: TrustConfig) -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    referral = Referral(
+        id="2" * 32,
+        decision_id="d-2",
+        contact_id="c-2",
+        route=Route.FRONT_DOOR,
+        level_of_need=3,
+        urgent=False,
+        idempotency_key="tf-" + "2" * 32,
+        created_at=now,
+        due_by=now,
+        authority_id="testborough",
+    )
+    icd10 = "http://hl7.org/fhir/sid/icd-10"
+    contact = FirstContact(
+        id="c-2",
+        occurred_at=now,
+        patient=Person(id="p-2"),
+        indicators=(
+            RiskIndicator(IndicatorKind.SUBSTANCE_MISUSE, icd10, "F10.2"),
+            RiskIndicator(IndicatorKind.PREGNANCY_ENDED, icd10, "O04.9"),
+            RiskIndicator(IndicatorKind.PREGNANCY_ENDED, "http://snomed.info/sct", "17369002"),
+        ),
+    )
+    destination = Destination(
+        Authority("testborough", "Test Borough"), Route.FRONT_DOOR, Channel.HL7, "127.0.0.1:1", True
+    )
+    text = build_ref_i12(
+        referral,
+        destination,
+        load_settings(config),
+        ReferralFacts(contact=contact),
+        trust_name="Trust",
+        at=now,
+    )
+    assert "F10.2" in text
+    assert "O04.9" not in text
+    assert "17369002" not in text
