@@ -49,7 +49,7 @@ def thinkfamily_configure(context: PluginContext) -> None:
 
     Called after every plugin (built-in or installed) is registered and checked, and before any
     contact is handled. Every plugin is given the same object; read your own settings from
-    ``context.config`` here, and raise ``plugin_core.trust_config.ConfigError`` naming the key
+    ``context.config`` here, and raise ``plugin_core.settings.trust_config.ConfigError`` naming the key
     when they are wrong.
 
     :param context: a ``plugin_core.contract.PluginContext``: the trust configuration, the
@@ -68,7 +68,7 @@ def thinkfamily_parse_contact(data: bytes, hint: str) -> FirstContact | None:
     :param hint: the file name or media type, possibly empty; a plugin may use it to decide
         quickly whether the data is its format.
     :returns: the contact, or ``None`` when the data is not this plugin's format. Raise
-        ``plugin_core.errors.ContactInvalid`` naming where the fault is when it is your format
+        ``plugin_core.contract.ContactInvalid`` naming where the fault is when it is your format
         but malformed, or ``ContactSkipped`` when it is valid but not an adult's first contact;
         any other exception becomes a ``PluginError`` and its message is dropped. The built-in
         readers answer last. Stops at the first non-None result.

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from plugin_core.engine import ThinkFamily
+    from plugin_core.host.engine import ThinkFamily
     from plugin_core.store import Store
 
-from plugin_core.trust_config import (
+from plugin_core.settings.trust_config import (
     ConfigError,
     ConfigIssue,
     TrustConfig,
@@ -156,7 +156,7 @@ def parse_now(raw: str | None) -> datetime | int | None:
 
 def _engine_and_input(args: argparse.Namespace) -> tuple[ThinkFamily, bytes] | int:
     """The trust's engine and the input file's bytes, or the exit code after saying why not."""
-    from plugin_core.engine import ThinkFamily
+    from plugin_core.host.engine import ThinkFamily
 
     config = load_config_or_fail(args.config)
     if isinstance(config, int):
@@ -173,9 +173,9 @@ def _engine_and_input(args: argparse.Namespace) -> tuple[ThinkFamily, bytes] | i
 
 @command("assess")
 def _assess(args: argparse.Namespace) -> int:
-    from plugin_core.contact_json import assessment_to_dict
-    from plugin_core.errors import ContactInvalid, ContactSkipped
-    from plugin_core.plugins import PluginError
+    from plugin_core.contract import ContactInvalid, ContactSkipped
+    from plugin_core.formats.contact_json import assessment_to_dict
+    from plugin_core.host.plugins import PluginError
 
     now = parse_now(args.now)
     if isinstance(now, int):
@@ -203,7 +203,7 @@ def _assess(args: argparse.Namespace) -> int:
 def _plugin_issues(path: str) -> list[ConfigIssue]:
     """Faults in adapter sections ([hl7], [fhir], ...): each plugin checks its own when it is
     configured; and disabled plugin names that match no plugin."""
-    from plugin_core.engine import ThinkFamily
+    from plugin_core.host.engine import ThinkFamily
 
     try:
         return ThinkFamily(load_trust_config(path)).plugin_issues
@@ -347,8 +347,8 @@ def _audit_list(store: Store, args: argparse.Namespace) -> int:
 @command("plugins")
 def _plugins(args: argparse.Namespace) -> int:
     """Each plugin with its distribution, version and hooks, then those switched off."""
-    from plugin_core.engine import ThinkFamily
-    from plugin_core.plugins import blocked_names, plugin_infos
+    from plugin_core.host.engine import ThinkFamily
+    from plugin_core.host.plugins import blocked_names, plugin_infos
 
     config = load_config_or_fail(args.config)
     if isinstance(config, int):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from plugin_core.trust_config import TrustConfig
+    from plugin_core.settings.trust_config import TrustConfig
 
 
 # Errors ---------------------------------------------------------------------------------------
@@ -43,6 +43,27 @@ class PluginError(ThinkFamilyError, RuntimeError):
 
 
 # The service port -----------------------------------------------------------------------------
+
+
+
+class ContactInvalid(ThinkFamilyError, ValueError):
+    """The input is in a plugin's format but cannot be read as a contact.
+
+    Messages raised by plugins on purpose are shown to senders and operators: they say what is
+    wrong and where (segment and field, JSON path) without quoting any patient's value.
+    """
+
+
+class ContactRejected(ContactInvalid):
+    """The input is readable but not acceptable (unsupported version or event, too large)."""
+
+
+class ContactSkipped(ThinkFamilyError):
+    """The input is valid but is not a first contact for an adult; it is acknowledged and counted."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 @dataclass(frozen=True, slots=True)

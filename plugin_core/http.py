@@ -21,17 +21,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from plugin_core import serialise
-from plugin_core.contact_json import assessment_to_dict, contact_from_dict
-from plugin_core.contract import Listener
-from plugin_core.decide import DecisionInvalid
-from plugin_core.decision_json import decision_from_dict
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import Accepted, ContactInvalid, Listener
+from plugin_core.formats import serialise
+from plugin_core.formats.contact_json import assessment_to_dict, contact_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
+from plugin_core.formats.outcome import operation_outcome, outcome_of
+from plugin_core.host.plugins import plugin_infos
 from plugin_core.model import DecisionEscalation, ReferralAction
 from plugin_core.outbox import OutboxWorker
-from plugin_core.outcome import operation_outcome, outcome_of
-from plugin_core.plugins import plugin_infos
-from plugin_core.ports import Accepted
+from plugin_core.rules.decide import DecisionInvalid
 from plugin_core.service import DuplicateDecision, Service, UnknownContact, UnknownReferral
 from plugin_core.store.base import StoredReferral
 

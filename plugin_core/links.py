@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from plugin_core.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
 DEFAULT_TTL = timedelta(hours=12)

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from plugin_core.engine import ThinkFamily
-from plugin_core.errors import ContactInvalid, ContactSkipped
-from plugin_core.plugins import PluginError
+from plugin_core.contract import ContactInvalid, ContactSkipped
+from plugin_core.host.engine import ThinkFamily
+from plugin_core.host.plugins import PluginError
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,13 @@ import logging
 import uvicorn
 
 from plugin_core.contract import ServeOptions
+from plugin_core.host.plugins import plugin_infos
 from plugin_core.http import build_app
 from plugin_core.logs import configure_logging
 from plugin_core.outbox import OutboxWorker
-from plugin_core.plugins import plugin_infos
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import TrustConfig
 from plugin_core.store import open_store
-from plugin_core.trust_config import TrustConfig
 
 log = logging.getLogger("thinkfamily.server")
 

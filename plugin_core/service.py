@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from plugin_core import recheck
-from plugin_core.clock import utc_now
-from plugin_core.contract import ServeOptions
-from plugin_core.decide import DecisionInvalid, FieldProblem, amendment
-from plugin_core.engine import ThinkFamily
-from plugin_core.escalate import escalations_for
+from plugin_core.contract import Accepted, ReferralDetails, ServeOptions
+from plugin_core.host.engine import ThinkFamily
+from plugin_core.host.plugins import PluginError
 from plugin_core.model import (
     Assessment,
     Decision,
@@ -29,13 +26,15 @@ from plugin_core.model import (
     ReferralAction,
     ReferralStatus,
 )
-from plugin_core.plugins import PluginError
-from plugin_core.ports import Accepted, ReferralDetails
-from plugin_core.routing import routes_for
+from plugin_core.rules import recheck
+from plugin_core.rules.clock import utc_now
+from plugin_core.rules.decide import DecisionInvalid, FieldProblem, amendment
+from plugin_core.rules.escalate import escalations_for
+from plugin_core.rules.routing import routes_for
+from plugin_core.settings.trust_config import TrustConfig
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import HostTask, NewContact, SavedContact, StoredReferral
-from plugin_core.trust_config import TrustConfig
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -157,7 +156,7 @@ class Service:
         Results are in order; a contact that could not be assessed gets its exception and the
         others are still recorded. A failed commit raises, and nothing of the batch is stored.
         A contact for an adult with a decision in its re-check period, and nothing new since,
-        is recorded with its prompts not shown (see :mod:`plugin_core.recheck`).
+        is recorded with its prompts not shown (see :mod:`plugin_core.rules.recheck`).
 
         :param encounter_key: the caller's name for one encounter (CDS Hooks passes one): an
             open contact for the same adult, encounter, facts and prompts is answered again

@@ -9,9 +9,9 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from plugin_core.clock import LONDON
+from plugin_core.contract import ReferralDetails
 from plugin_core.model import Destination, Referral
-from plugin_core.ports import ReferralDetails
+from plugin_core.rules.clock import LONDON
 
 _ROUTE_WORDS = {
     "front_door": "Children's services referral",

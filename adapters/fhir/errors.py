@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import ContactInvalid
 
 
 class FhirError(Exception):

@@ -31,8 +31,8 @@ from plugin_core.model import (
     Relationship,
     RiskIndicator,
 )
-from plugin_core.relationships import read_relationship
-from plugin_core.trust_config import CodeLists
+from plugin_core.rules.relationships import read_relationship
+from plugin_core.settings.trust_config import CodeLists
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,

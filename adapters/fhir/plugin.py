@@ -142,7 +142,7 @@ class FhirPlugin:
             )
         with self._lock:
             if self._engine is None:
-                from plugin_core.engine import ThinkFamily
+                from plugin_core.host.engine import ThinkFamily
 
                 self._engine = ThinkFamily(self.context.config)
         assessment: Assessment = self._engine.assess(contact, present=False)

@@ -5,7 +5,7 @@ Messages name the segment and field and say what is wrong, never the value found
 
 from __future__ import annotations
 
-from plugin_core.errors import ContactInvalid, ContactRejected
+from plugin_core.contract import ContactInvalid, ContactRejected
 
 # HL7 table 0357 (message error condition codes) used by this adapter.
 REQUIRED_FIELD_MISSING = 101

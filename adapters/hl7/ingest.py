@@ -20,9 +20,9 @@ from adapters.hl7.errors import (
 from adapters.hl7.header import Header
 from adapters.hl7.mapping import decode, decode_text, parse_message, read_contact
 from adapters.hl7.settings import Hl7Settings
-from plugin_core.errors import ContactSkipped
+from plugin_core.contract import ContactSkipped
 from plugin_core.model import FirstContact
-from plugin_core.trust_config import CodeLists
+from plugin_core.settings.trust_config import CodeLists
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from adapters.hl7.ack import AckError, acks_for
 from adapters.hl7.errors import APPLICATION_INTERNAL_ERROR
 from adapters.hl7.framing import END_BYTES, START_BYTES, Frame, FrameDecoder, FramingFault
 from adapters.hl7.ingest import UNKNOWN_HEADER, Outcome, Reader
-from plugin_core.clock import utc_now
-from plugin_core.ports import Accepted, ServicePort
+from plugin_core.contract import Accepted, ServicePort
+from plugin_core.rules.clock import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ from adapters.hl7.errors import (
 from adapters.hl7.header import SUPPORTED_VERSIONS, Header, read_header
 from adapters.hl7.settings import ChildrenField, Hl7Settings
 from adapters.hl7.values import NHS_NUMBER_OIDS, parse_date, parse_dtm, valid_nhs_number
-from plugin_core.children import ADULT_AGE, age_on, contact_date
-from plugin_core.errors import ContactSkipped
+from plugin_core.contract import ContactSkipped
 from plugin_core.model import (
     Encounter,
     FirstContact,
@@ -33,8 +32,9 @@ from plugin_core.model import (
     Relationship,
     RiskIndicator,
 )
-from plugin_core.relationships import read_relationship
-from plugin_core.trust_config import CodeLists
+from plugin_core.rules.children import ADULT_AGE, age_on, contact_date
+from plugin_core.rules.relationships import read_relationship
+from plugin_core.settings.trust_config import CodeLists
 
 FIRST_CONTACT_EVENTS = frozenset({"A01", "A04", "A05", "A08", "A28", "A31"})
 PATIENT_CLASSES = {

@@ -17,11 +17,10 @@ from adapters.hl7.settings import Hl7Settings, Hl7SettingsError, load_settings
 from adapters.hl7.tls import client_context, server_context
 from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
-from plugin_core.clock import utc_now
-from plugin_core.contract import Listener, PluginContext
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import ContactInvalid, Listener, PluginContext
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
-from plugin_core.trust_config import ConfigError, ConfigIssue
+from plugin_core.rules.clock import utc_now
+from plugin_core.settings.trust_config import ConfigError, ConfigIssue
 
 log = logging.getLogger(__name__)
 

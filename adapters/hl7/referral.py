@@ -18,7 +18,6 @@ from hl7apy.validation import Validator
 
 from adapters.hl7.er7 import Separators
 from adapters.hl7.settings import Hl7Settings
-from plugin_core.indicators import for_referral
 from plugin_core.model import (
     Assessment,
     Child,
@@ -30,6 +29,7 @@ from plugin_core.model import (
     Relationship,
     RiskIndicator,
 )
+from plugin_core.rules.indicators import for_referral
 
 RELATIONSHIP_CODES = {
     Relationship.CHILD: ("CHD", "Child"),

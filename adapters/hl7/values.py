@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from adapters.hl7.errors import DATA_TYPE_ERROR, Hl7Invalid
-from plugin_core.clock import LONDON
+from plugin_core.rules.clock import LONDON
 
 _DTM = re.compile(
     r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$"

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from plugin_core.decide import DecisionInvalid, FieldProblem, validate
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import LadoCriterion
+from plugin_core.rules.decide import DecisionInvalid, FieldProblem, validate
 
 MAX_BODY = 64_000
 MAX_TEXT = 5_000

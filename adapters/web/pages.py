@@ -27,7 +27,6 @@ from adapters.web.wording import (
     SEVERITY,
     lives_with,
 )
-from plugin_core.decide import FieldProblem
 from plugin_core.model import (
     Assessment,
     Authority,
@@ -40,6 +39,7 @@ from plugin_core.model import (
     Prompt,
     Referral,
 )
+from plugin_core.rules.decide import FieldProblem
 
 Problems = Mapping[str, Sequence[str]]
 _LONDON = ZoneInfo("Europe/London")

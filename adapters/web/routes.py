@@ -29,8 +29,8 @@ from adapters.web.form import (
 )
 from adapters.web.html import page, security_headers
 from plugin_core import model
-from plugin_core.decide import DecisionInvalid, FieldProblem
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
+from plugin_core.host.plugins import PluginContext
 from plugin_core.links import LinkError, LinkTampered, NoSecret, WebSettings, check
 from plugin_core.model import (
     Authority,
@@ -39,7 +39,7 @@ from plugin_core.model import (
     ReferralAction,
     ReferralStatus,
 )
-from plugin_core.plugins import PluginContext
+from plugin_core.rules.decide import DecisionInvalid, FieldProblem
 from plugin_core.service import DuplicateDecision, Service, UnknownContact
 from plugin_core.store.base import StoredContact
 

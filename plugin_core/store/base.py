@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from plugin_core import serialise
+from plugin_core.formats import serialise
 from plugin_core.model import (
     Assessment,
     Decision,
@@ -25,7 +25,7 @@ from plugin_core.model import (
     Referral,
     ReferralStatus,
 )
-from plugin_core.recheck import Basis, Facts
+from plugin_core.rules.recheck import Basis, Facts
 from plugin_core.store.audit import (
     GENESIS,
     AuditEntry,

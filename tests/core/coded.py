@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, FirstContact
 
 from .builders import PATIENT_BIRTH_DATE, PATIENT_NHS_NUMBER, PATIENT_POSTCODE

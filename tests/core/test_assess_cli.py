@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from plugin_core.contact_json import assessment_to_dict, parse_contact
-from plugin_core.engine import ThinkFamily
+from plugin_core.formats.contact_json import assessment_to_dict, parse_contact
+from plugin_core.host.engine import ThinkFamily
 
 from .builders import PATIENT_BIRTH_DATE, PATIENT_NAME, PATIENT_NHS_NUMBER, PATIENT_POSTCODE, REPO
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from plugin_core.decide import make_referrals
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Consent, Decision, LawfulBasis, Professional, PromptCode, Severity
+from plugin_core.rules.decide import make_referrals
 
 from .builders import utc
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from plugin_core.children import age_on, children_in, contact_date
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, PromptCode, Relationship, Severity
+from plugin_core.rules.children import age_on, children_in, contact_date
 
 from .builders import MakeContact, indicator, member, utc
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from plugin_core import serialise
-from plugin_core.contact_json import assessment_to_dict
-from plugin_core.engine import ThinkFamily
+from plugin_core.formats import serialise
+from plugin_core.formats.contact_json import assessment_to_dict
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, PromptCode
 from plugin_core.replay import print_report, replay
-from plugin_core.trust_config import TrustConfig
+from plugin_core.settings.trust_config import TrustConfig
 
 from .coded import ICD10, LOINC, PATHS, SNOMED, assess_via, hl7_message, json_contact
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import PromptCode, Route
-from plugin_core.trust_config import ConfigError, check_trust_config, load_trust_config
+from plugin_core.settings.trust_config import ConfigError, check_trust_config, load_trust_config
 
 from .builders import CONFIG_DIR, REPO, make_contact
 

@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from plugin_core.decide import MIN_NOT_SHARING_WORDS, DecisionInvalid, FieldProblem, validate
-from plugin_core.decision_json import decision_from_dict
-from plugin_core.escalate import UNCONFIGURED_LEAD, escalation_id, escalations_for
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import (
     AdviceSought,
     Consent,
@@ -25,8 +23,10 @@ from plugin_core.model import (
     Professional,
     Route,
 )
-from plugin_core.routing import routes_for
-from plugin_core.trust_config import TrustConfig
+from plugin_core.rules.decide import MIN_NOT_SHARING_WORDS, DecisionInvalid, FieldProblem, validate
+from plugin_core.rules.escalate import UNCONFIGURED_LEAD, escalation_id, escalations_for
+from plugin_core.rules.routing import routes_for
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import utc
 

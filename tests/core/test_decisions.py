@@ -7,13 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from plugin_core.decide import (
-    DecisionInvalid,
-    FieldProblem,
-    idempotency_key,
-    make_referrals,
-    validate,
-)
 from plugin_core.model import (
     Consent,
     Decision,
@@ -24,7 +17,14 @@ from plugin_core.model import (
     Professional,
     Route,
 )
-from plugin_core.trust_config import TrustConfig
+from plugin_core.rules.decide import (
+    DecisionInvalid,
+    FieldProblem,
+    idempotency_key,
+    make_referrals,
+    validate,
+)
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import utc
 

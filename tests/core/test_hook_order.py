@@ -12,7 +12,8 @@ import pluggy
 import pytest
 
 from hooks import hookimpl
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
+from plugin_core.host.plugins import BUILT_IN_NAMES
 from plugin_core.model import (
     Authority,
     AuthorityMatch,
@@ -24,8 +25,7 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.plugins import BUILT_IN_NAMES
-from plugin_core.trust_config import TrustConfig
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import make_contact, make_referral, member
 from .installed import install

@@ -9,9 +9,8 @@ import pluggy
 import pytest
 
 from hooks import hookimpl
-from plugin_core.contract import PluginContext, PluginError
-from plugin_core.engine import ThinkFamily
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import ContactInvalid, PluginContext, PluginError
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Authority,
     AuthorityMatch,
@@ -27,7 +26,7 @@ from plugin_core.model import (
     RiskIndicator,
     Route,
 )
-from plugin_core.trust_config import TrustConfig
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import PATIENT_NAME, make_contact, make_referral, member
 

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from hooks import hookimpl
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Assessment,
     Authority,
@@ -39,7 +39,7 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.trust_config import TrustConfig, load_trust_config
 
 from .builders import CONFIG_DIR, make_contact, member, utc
 

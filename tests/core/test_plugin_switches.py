@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from hooks import hookimpl
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
+from plugin_core.host.plugins import DISABLED_ENV, TRACE_ENV
 from plugin_core.logs import JsonFormatter
 from plugin_core.model import (
     Channel,
@@ -23,8 +24,7 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.plugins import DISABLED_ENV, TRACE_ENV
-from plugin_core.trust_config import TrustConfig, check_trust_config, load_trust_config
+from plugin_core.settings.trust_config import TrustConfig, check_trust_config, load_trust_config
 from tests.peers.service import write_trust_config
 
 from .builders import (

@@ -10,8 +10,8 @@ import pytest
 
 from hooks import hookimpl
 from plugin_core.cli import main
+from plugin_core.host.plugins import DEFAULT_PLUGINS, DISABLED_ENV
 from plugin_core.model import Destination, Receipt, Referral
-from plugin_core.plugins import DEFAULT_PLUGINS, DISABLED_ENV
 
 from .builders import CONFIG_DIR
 from .installed import DISTRIBUTION, VERSION, install

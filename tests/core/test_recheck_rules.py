@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from plugin_core.recheck import (
+from plugin_core.rules.recheck import (
     Basis,
     ChildFact,
     Facts,

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from adapters.fhir.bundle import parse_bundle_contact
-from plugin_core.contact_json import assessment_to_dict, parse_contact
-from plugin_core.engine import ThinkFamily
-from plugin_core.household_checks import SUMMARY_LIMIT
+from plugin_core.formats.contact_json import assessment_to_dict, parse_contact
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, Prompt, PromptCode, Relationship, Severity
-from plugin_core.trust_config import TrustConfig
+from plugin_core.rules.household_checks import SUMMARY_LIMIT
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import MakeContact, indicator, member, utc
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from plugin_core.model import Relationship
-from plugin_core.relationships import normalise_relationship
-from plugin_core.trust_config import ConfigIssue, check_trust_config, load_trust_config
+from plugin_core.rules.relationships import normalise_relationship
+from plugin_core.settings.trust_config import ConfigIssue, check_trust_config, load_trust_config
 
 from .builders import CONFIG_DIR
 

@@ -12,10 +12,7 @@ from datetime import date, datetime
 
 import pytest
 
-from plugin_core.children import children_in
-from plugin_core.clock import OfficeHours, is_bank_holiday
-from plugin_core.decide import make_referrals
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Channel,
     Consent,
@@ -26,14 +23,17 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.routing import (
+from plugin_core.rules.children import children_in
+from plugin_core.rules.clock import OfficeHours, is_bank_holiday
+from plugin_core.rules.decide import make_referrals
+from plugin_core.rules.routing import (
     authorities_for_postcode,
     destination,
     locate_authority,
     normalise_postcode,
     routes_for,
 )
-from plugin_core.trust_config import AuthorityEntry, Directory, RouteEntry, TrustConfig
+from plugin_core.settings.trust_config import AuthorityEntry, Directory, RouteEntry, TrustConfig
 
 from .builders import make_contact, member, utc
 

@@ -19,9 +19,8 @@ from adapters.fhir.bundle import parse_bundle_contact
 from adapters.fhir.referral_parties import relationship_concept
 from adapters.hl7.referral import RELATIONSHIP_CODES
 from adapters.web.wording import RELATIONSHIPS
-from plugin_core.children import children_in
-from plugin_core.contact_json import assessment_to_dict, parse_contact
-from plugin_core.engine import ThinkFamily
+from plugin_core.formats.contact_json import assessment_to_dict, parse_contact
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Assessment,
     Child,
@@ -31,8 +30,9 @@ from plugin_core.model import (
     Relationship,
     Severity,
 )
-from plugin_core.relationships import normalise_relationship, read_relationship
-from plugin_core.trust_config import TrustConfig
+from plugin_core.rules.children import children_in
+from plugin_core.rules.relationships import normalise_relationship, read_relationship
+from plugin_core.settings.trust_config import TrustConfig
 
 from .builders import MakeContact, indicator, member, utc
 

@@ -24,8 +24,8 @@ from adapters.fhir.errors import FhirRequestFailed
 from adapters.fhir.plugin import FhirPlugin
 from adapters.fhir.settings import read_fhir_settings
 from adapters.fhir.transport import post_message
-from plugin_core.contract import PluginContext
-from plugin_core.engine import ThinkFamily
+from plugin_core.contract import PluginContext, ReferralDetails
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Authority,
     Channel,
@@ -37,8 +37,7 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.ports import ReferralDetails
-from plugin_core.trust_config import load_trust_config
+from plugin_core.settings.trust_config import load_trust_config
 from tests.fhir.conftest import (
     Keys,
     MedplumPeer,

@@ -13,10 +13,10 @@ import responses
 from adapters.fhir.errors import FhirResourceInvalid
 from adapters.fhir.plugin import FhirPlugin
 from adapters.fhir.writeback import write_back_bundle
+from plugin_core.contract import ReferralDetails
+from plugin_core.host.plugins import PluginContext
 from plugin_core.model import Channel
-from plugin_core.plugins import PluginContext
-from plugin_core.ports import ReferralDetails
-from plugin_core.trust_config import load_trust_config
+from plugin_core.settings.trust_config import load_trust_config
 from tests.fhir.outbound_scene import CONTACT, DECISION, DESTINATION, Scene, scene, unresolved
 
 

@@ -15,8 +15,8 @@ import pytest
 from adapters.hl7.listener import MllpListener
 from plugin_core.contract import ServeOptions
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import TrustConfig, load_trust_config
 from plugin_core.store import open_store
-from plugin_core.trust_config import TrustConfig, load_trust_config
 from tests.peers.service import write_trust_config
 
 T = TypeVar("T")

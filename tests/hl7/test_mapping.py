@@ -10,10 +10,10 @@ import pytest
 
 from adapters.hl7.errors import Hl7Invalid, Hl7Rejected
 from plugin_core.cli import main
-from plugin_core.engine import ThinkFamily
-from plugin_core.errors import ContactSkipped
+from plugin_core.contract import ContactSkipped
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import FirstContact, IndicatorKind, PromptCode, Relationship
-from plugin_core.trust_config import TrustConfig
+from plugin_core.settings.trust_config import TrustConfig
 from tests.hl7.conftest import corpus_bytes
 
 

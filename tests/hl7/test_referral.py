@@ -15,7 +15,7 @@ from hl7apy.validation import Validator
 from adapters.hl7.ingest import Reader
 from adapters.hl7.referral import ReferralFacts, build_ref_i12
 from adapters.hl7.settings import load_settings
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import (
     Authority,
     Channel,
@@ -31,8 +31,8 @@ from plugin_core.model import (
 )
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import TrustConfig, load_trust_config
 from plugin_core.store import open_store
-from plugin_core.trust_config import TrustConfig, load_trust_config
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.hl7.mllp_peer import MllpReceiver
 from tests.peers.service import write_trust_config

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from hooks import hookimpl
-from plugin_core.contact_json import contact_from_dict
-from plugin_core.decide import DecisionInvalid
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.formats.contact_json import contact_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import DecisionEscalation, EscalationKind, Lead
+from plugin_core.rules.decide import DecisionInvalid
 from plugin_core.service import DuplicateDecision, Service
+from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import open_store
 from plugin_core.store.schema import MIGRATIONS
-from plugin_core.trust_config import load_trust_config
 
 from .conftest import PATIENT_NAME, FakeClock, contact_doc
 

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from plugin_core.clock import LONDON
-from plugin_core.contact_json import contact_from_dict
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.formats.contact_json import contact_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import PromptCode, ReferralStatus, Severity
 from plugin_core.outbox import OutboxWorker
+from plugin_core.rules.clock import LONDON
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import open_store
-from plugin_core.trust_config import load_trust_config
 from tests.peers.smtp import SmtpReceiver
 
 from .conftest import FakeClock, contact_doc, decision_doc

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from plugin_core.plugins import DISABLED_ENV
+from plugin_core.host.plugins import DISABLED_ENV
 from tests.peers.ports import free_port
 from tests.peers.service import ServiceProcess
 

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
-from plugin_core.contact_json import contact_from_dict
-from plugin_core.decision_json import decision_from_dict
+from plugin_core.contract import Accepted
+from plugin_core.formats.contact_json import contact_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.http import build_app
-from plugin_core.ports import Accepted
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import open_store
-from plugin_core.trust_config import load_trust_config
 
 from .conftest import IDENTIFIERS, FakeClock, PresentSpy, contact_doc, decision_doc
 

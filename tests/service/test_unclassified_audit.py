@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from plugin_core.contact_json import contact_from_dict
+from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.service import Service
+from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import open_store
-from plugin_core.trust_config import load_trust_config
 
 from .conftest import FakeClock, contact_doc
 from .test_store import NOW

@@ -10,10 +10,10 @@ import pytest
 
 from adapters.fhir.cds.cards import build_cards, form_link
 from adapters.fhir.settings import FhirSettings
-from plugin_core.contact_json import contact_from_dict
-from plugin_core.engine import ThinkFamily
+from plugin_core.formats.contact_json import contact_from_dict
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.links import check
-from plugin_core.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.trust_config import TrustConfig, load_trust_config
 from tests.peers.service import write_trust_config
 from tests.service.conftest import TEST_AUTHORITIES
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
 
-from plugin_core.clock import LONDON
 from plugin_core.links import make_link
+from plugin_core.rules.clock import LONDON
 from tests.peers.ports import wait_for
 from tests.peers.service import ServiceProcess, write_trust_config
 from tests.peers.smtp import SmtpReceiver

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from plugin_core.engine import ThinkFamily
+from plugin_core.host.engine import ThinkFamily
 from plugin_core.links import (
     LinkExpired,
     LinkTampered,
@@ -20,7 +20,7 @@ from plugin_core.links import (
     make_link,
     make_token,
 )
-from plugin_core.trust_config import ConfigError, load_trust_config
+from plugin_core.settings.trust_config import ConfigError, load_trust_config
 from tests.peers.service import write_trust_config
 
 from .conftest import NURSE, PATIENT_NAME, PATIENT_NHS, SECRET, SECRET_ENV

@@ -21,7 +21,7 @@ import requests
 from jwt import PyJWK
 
 from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
-from plugin_core.ports import ServicePort
+from plugin_core.contract import ServicePort
 
 LEEWAY = 30
 JWKS_TTL = 300.0

@@ -29,11 +29,10 @@ from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
-from plugin_core.clock import LONDON
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import Accepted, ContactInvalid
+from plugin_core.host.plugins import PluginContext
 from plugin_core.model import FirstContact
-from plugin_core.plugins import PluginContext
-from plugin_core.ports import Accepted
+from plugin_core.rules.clock import LONDON
 
 log = logging.getLogger(__name__)
 

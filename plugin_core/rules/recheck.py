@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from plugin_core.clock import LONDON
 from plugin_core.model import Assessment, FirstContact, IndicatorKind, Prompt
+from plugin_core.rules.clock import LONDON
 
 FACTS_VERSION = 1
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from plugin_core.decide import DecisionInvalid, FieldProblem
 from plugin_core.model import (
     AdviceSought,
     Consent,
@@ -20,6 +19,7 @@ from plugin_core.model import (
     Lead,
     Professional,
 )
+from plugin_core.rules.decide import DecisionInvalid, FieldProblem
 
 _WHEN_EXAMPLE = "2026-03-02T10:30:00+00:00"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from plugin_core.clock import LONDON
 from plugin_core.model import Child, HouseholdMember, Relationship
+from plugin_core.rules.clock import LONDON
 
 ADULT_AGE = 18
 

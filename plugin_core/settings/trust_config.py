@@ -15,9 +15,9 @@ from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
 
-from plugin_core.clock import OfficeHours
 from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route, Severity
-from plugin_core.relationship_words import word_key
+from plugin_core.rules.clock import OfficeHours
+from plugin_core.rules.relationship_words import word_key
 
 T = TypeVar("T")
 
@@ -211,8 +211,8 @@ class TrustConfig:
 
 def default_config_path() -> Path:
     """The example trust configuration shipped with ThinkFamily."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_config", here.parent / "config"):
+    package = Path(__file__).resolve().parents[1]  # plugin_core, installed or in a checkout
+    for candidate in (package / "_config", package.parent / "config"):
         if (candidate / "example-trust.toml").is_file():
             return candidate / "example-trust.toml"
     raise FileNotFoundError("the example trust configuration is not installed")

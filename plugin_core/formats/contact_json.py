@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from plugin_core.errors import ContactInvalid
+from plugin_core.contract import ContactInvalid
 from plugin_core.model import (
     Assessment,
     Encounter,
@@ -20,8 +20,8 @@ from plugin_core.model import (
     Person,
     RiskIndicator,
 )
-from plugin_core.relationships import read_relationship
-from plugin_core.trust_config import CodeLists
+from plugin_core.rules.relationships import read_relationship
+from plugin_core.settings.trust_config import CodeLists
 
 
 class ContactJsonError(ContactInvalid):

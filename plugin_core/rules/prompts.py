@@ -9,13 +9,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from plugin_core.children import children_in, contact_date
-from plugin_core.household_checks import (
-    children_summary,
-    record_household,
-    unknown_age_detail,
-)
-from plugin_core.indicators import is_unclassified, settle, unclassified_codes
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -28,8 +21,15 @@ from plugin_core.model import (
     RiskIndicator,
     Severity,
 )
-from plugin_core.severity import weigh
-from plugin_core.trust_config import TrustConfig
+from plugin_core.rules.children import children_in, contact_date
+from plugin_core.rules.household_checks import (
+    children_summary,
+    record_household,
+    unknown_age_detail,
+)
+from plugin_core.rules.indicators import is_unclassified, settle, unclassified_codes
+from plugin_core.rules.severity import weigh
+from plugin_core.settings.trust_config import TrustConfig
 
 _TRIO_WORDS = {
     IndicatorKind.SUBSTANCE_MISUSE: "substance misuse",
@@ -41,7 +41,7 @@ _TRIO_WORDS = {
 def classify(indicators: Sequence[RiskIndicator], config: TrustConfig) -> tuple[RiskIndicator, ...]:
     """Indicators with kind, weight and reason settled by the trust's code lists.
 
-    The kind is the lists' where the host left it open; see plugin_core/indicators.py.
+    The kind is the lists' where the host left it open; see plugin_core/rules/indicators.py.
     """
     return tuple(settle(indicator, config.code_lists) for indicator in indicators)
 
@@ -113,7 +113,7 @@ def _record_household(
 
 
 def _escalated(indicators: Sequence[RiskIndicator]) -> tuple[Severity, str, str]:
-    """Severity from the indicators' weights (plugin_core/severity.py), what the record shows,
+    """Severity from the indicators' weights (plugin_core/rules/severity.py), what the record shows,
     and the plain reason for the severity."""
     weighing = weigh(indicators)
     kinds = {i.kind for i in indicators}

@@ -21,7 +21,7 @@ from plugin_core.model import (
     FirstContact,
     Route,
 )
-from plugin_core.trust_config import AuthorityEntry, Directory, RouteEntry
+from plugin_core.settings.trust_config import AuthorityEntry, Directory, RouteEntry
 
 _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
 

@@ -46,7 +46,7 @@ from plugin_core.model import (
     ReferralStatus,
     RiskIndicator,
 )
-from plugin_core.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 __all__ = [
     "BUILT_IN_NAMES",

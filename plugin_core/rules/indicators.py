@@ -6,7 +6,7 @@ here once, so the [systems] aliases and the weights apply the same way on every 
 - An ``other`` indicator takes the kind, weight, rationale and label of the first list that
   names its code.
 - A host that named the kind itself is trusted: the lists give the weight only when they agree
-  on the kind; otherwise the default for the kind applies (plugin_core/severity.py). One
+  on the kind; otherwise the default for the kind applies (plugin_core/rules/severity.py). One
   exception, for safety: a code the lists read as a pregnancy that has ended, or a recent birth,
   is never a current pregnancy, whoever called it one.
 - A recognised system is written as its canonical URI, so a referral names it correctly.
@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from plugin_core.model import IndicatorKind, RiskIndicator
-from plugin_core.severity import DEFAULTS
-from plugin_core.trust_config import CodeLists
+from plugin_core.rules.severity import DEFAULTS
+from plugin_core.settings.trust_config import CodeLists
 
 _NOT_PREGNANT_NOW = frozenset({IndicatorKind.PREGNANCY_ENDED, IndicatorKind.POSTNATAL})
 

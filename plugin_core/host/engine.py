@@ -10,10 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin_core.assess import assess, classify, derive_children
-from plugin_core.clock import utc_now
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
-from plugin_core.decide import make_referrals, validate
+from plugin_core.host.plugins import Hooks, plugin_manager, switch_issues
 from plugin_core.model import (
     Assessment,
     Channel,
@@ -28,9 +26,11 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.plugins import Hooks, plugin_manager, switch_issues
-from plugin_core.routing import destination
-from plugin_core.trust_config import ConfigIssue, TrustConfig
+from plugin_core.rules.clock import utc_now
+from plugin_core.rules.decide import make_referrals, validate
+from plugin_core.rules.prompts import assess, classify, derive_children
+from plugin_core.rules.routing import destination
+from plugin_core.settings.trust_config import ConfigIssue, TrustConfig
 
 
 @dataclass(frozen=True, slots=True)

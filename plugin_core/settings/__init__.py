@@ -1,0 +1,1 @@
+"""The trust configuration: loading, checking and the values the rest of the core reads."""
