@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 
 from adapters.web.render import render
 from adapters.web.views import who
-from adapters.web.wording import CONSENT, ESCALATION_KINDS, LADO_CRITERIA, LAWFUL_BASIS, LEVELS
-from adapters.web.wording import ROUTES as ROUTE_NAMES
+from adapters.web.wording import (
+    CONSENT,
+    ESCALATION_KINDS,
+    LADO_CRITERIA,
+    LAWFUL_BASIS,
+    LEVELS,
+    ROUTES,
+)
 from plugin_core.model import (
     Channel,
     Decision,
@@ -70,7 +76,7 @@ def confirmation_page(
         details=details(decision, escalations),
         referrals=[
             ReferralRow(
-                ROUTE_NAMES[s.destination.route],
+                ROUTES[s.destination.route],
                 _authority_name(s, authority_names),
                 "Urgent" if s.referral.urgent else "Routine",
                 "Phone now" if s.call_now is not None else _CHANNELS[s.destination.channel],
@@ -145,7 +151,7 @@ def _call(sent: Sent) -> CallView:
     prompt = sent.call_now
     assert prompt is not None
     return CallView(
-        who=ROUTE_NAMES[sent.destination.route],
+        who=ROUTES[sent.destination.route],
         phones=[(phone.replace(" ", ""), phone) for phone in sent.destination.phones],
         summary=prompt.summary,
         detail=prompt.detail,
