@@ -1,18 +1,17 @@
 """Signed, expiring links to the clinician form.
 
-A link opens one contact's form for one professional until it expires. The token carries the
-professional's id, the expiry and an HMAC-SHA256 over contact, professional and expiry, so the
-form knows who decides without a login of its own, and a link copied to another contact, edited
-or kept past its time is refused. No patient data is in the link; the secret is read from an
-environment variable that the ``[web]`` section names, never from the file.
+A link opens one contact's form for one professional until it expires. The token is a JSON Web
+Token signed with HMAC-SHA256 by PyJWT: its subject is the professional's id, its audience a
+digest of the contact id and its expiry the link's end, so the form knows who decides without a
+login of its own, and a link copied to another contact, edited or kept past its time is refused.
+No patient data is in the link; the secret is read from an environment variable that the
+``[web]`` section names, never from the file.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import jwt
+
 from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
@@ -28,7 +29,9 @@ DEFAULT_TTL = timedelta(hours=12)
 MAX_TTL = timedelta(days=7)
 MIN_SECRET_LENGTH = 32
 MAX_PROFESSIONAL_ID = 200
-_PURPOSE = "thinkfamily-form-link-v1"
+MAX_TOKEN = 4_000
+_ALGORITHM = "HS256"
+_AUDIENCE = "thinkfamily-form:"
 
 
 class LinkError(Exception):
@@ -172,8 +175,8 @@ def make_token(
     if not timedelta(0) < ttl <= MAX_TTL:
         raise ValueError("a link lasts more than no time and at most seven days")
     expires = int((time.time() if now is None else now) + ttl.total_seconds())
-    who = _b64(professional_id.encode())
-    return f"{who}.{expires}.{_contact_tag(contact_id)}.{_mac(secret, contact_id, professional_id, expires)}"
+    claims = {"sub": professional_id, "aud": _audience(contact_id), "exp": expires}
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
 def make_link(
@@ -205,42 +208,45 @@ def check(
 ) -> str:
     """The professional id a valid token was made for.
 
+    PyJWT checks the algorithm, the signature, that every claim is there and the audience; the
+    expiry is compared here, against ``now`` when given, so a link's last second is exact.
+
     :raises NoSecret: no secret is configured.
-    :raises WrongContact: the token was made for another contact.
+    :raises WrongContact: the token is genuine but was made for another contact.
     :raises LinkTampered: the token is malformed or does not match its signature.
     :raises LinkExpired: the token is genuine but past its expiry.
     """
     key = secret if secret is not None else form_secret(secret_env)
-    parts = token.split(".")
-    if len(parts) != 4 or len(token) > 400:
+    if not token or len(token) > MAX_TOKEN:
         raise LinkTampered()
-    who, expires_text, tag, mac = parts
     try:
-        professional_id = base64.urlsafe_b64decode(who + "=" * (-len(who) % 4)).decode()
-        expires = int(expires_text)
-    except (ValueError, UnicodeDecodeError):
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[_ALGORITHM],
+            audience=_audience(contact_id),
+            options={
+                "require": ["sub", "aud", "exp"],
+                "verify_exp": False,
+                "strict_aud": True,
+                "enforce_minimum_key_length": True,
+            },
+        )
+    except jwt.InvalidAudienceError:
+        raise WrongContact() from None
+    except jwt.InvalidTokenError:
         raise LinkTampered() from None
-    if not expires_text.isdigit() or not professional_id:
+    professional_id, expires = claims["sub"], claims["exp"]
+    if not isinstance(professional_id, str) or not professional_id:
         raise LinkTampered()
-    expected = _mac(key, contact_id, professional_id, expires)
-    if not hmac.compare_digest(mac.encode(), expected.encode()):
-        if not hmac.compare_digest(tag.encode(), _contact_tag(contact_id).encode()):
-            raise WrongContact()
+    if isinstance(expires, bool) or not isinstance(expires, int):
         raise LinkTampered()
     if (time.time() if now is None else now) >= expires:
         raise LinkExpired()
     return professional_id
 
 
-def _mac(secret: bytes, contact_id: str, professional_id: str, expires: int) -> str:
-    message = json.dumps([_PURPOSE, contact_id, professional_id, expires]).encode()
-    return _b64(hmac.new(secret, message, hashlib.sha256).digest()[:16])
-
-
-def _contact_tag(contact_id: str) -> str:
-    """A short, unsigned hint of the contact, so a link opened on another one says so."""
-    return _b64(hashlib.sha256(contact_id.encode()).digest()[:3])
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _audience(contact_id: str) -> str:
+    """The contact a token is for, as a short digest: the id itself is already in the path."""
+    digest = hashlib.sha256(contact_id.encode()).digest()[:12]
+    return _AUDIENCE + base64.urlsafe_b64encode(digest).decode()

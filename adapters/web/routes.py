@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from adapters.web import pages
+from adapters.web.confirmation import Sent, confirmation_page
 from adapters.web.form import (
     MAX_BODY,
     FormInput,
@@ -51,8 +52,7 @@ _SETTLED = (ReferralStatus.ACKNOWLEDGED, ReferralStatus.DELIVERED, ReferralStatu
 @dataclass(frozen=True, slots=True)
 class _Refusal(Exception):
     status: int
-    title: str
-    body: str
+    html: str
 
 
 class FormPages:
@@ -72,19 +72,17 @@ class FormPages:
                 return await self._submit(request)
             return await self._show(request)
         except _Refusal as refusal:
-            return self._page(refusal.title, refusal.body, status=refusal.status)
+            return self._page(refusal.html, status=refusal.status)
 
     # Shared checks -------------------------------------------------------------------------
 
-    def _page(self, title: str, body: str, *, status: int = 200) -> Response:
-        return page(title, body, status=status, frame_ancestors=self.settings.frame_ancestors)
+    def _page(self, html: str, *, status: int = 200) -> Response:
+        return page(html, status=status, frame_ancestors=self.settings.frame_ancestors)
 
     def _service(self) -> Service:
         service = self.context.service
         if not isinstance(service, Service):
-            raise _Refusal(
-                503, "Not available", pages.unavailable_page("The service is not running")
-            )
+            raise _Refusal(503, pages.unavailable_page("The service is not running"))
         return service
 
     def _professional(self, token: str, contact_id: str) -> str:
@@ -95,7 +93,6 @@ class FormPages:
             log.warning("form refused: no form secret", extra={"reason": exc.env})
             raise _Refusal(
                 503,
-                "Not available",
                 pages.unavailable_page(
                     f"The form is switched off: the {exc.env} environment variable is not set"
                 ),
@@ -109,12 +106,12 @@ class FormPages:
                 "form link refused",
                 extra={"contact_id": contact_id, "reason": type(exc).__name__},
             )
-            raise _Refusal(403, "Link not valid", pages.refused_page(str(exc))) from None
+            raise _Refusal(403, pages.refused_page(str(exc))) from None
 
     async def _contact(self, service: Service, contact_id: str) -> StoredContact:
         stored = await run_in_threadpool(service.store.get_contact, contact_id)
         if stored is None:
-            raise _Refusal(404, "Not found", pages.not_found_page())
+            raise _Refusal(404, pages.not_found_page())
         return stored
 
     def _directory(self, service: Service) -> list[Authority]:
@@ -147,7 +144,7 @@ class FormPages:
         earlier: int = 0,
         status: int = 200,
     ) -> Response:
-        body = pages.form_page(
+        html = pages.form_page(
             pages.FormPage(
                 contact=stored.contact,
                 assessment=stored.assessment,
@@ -159,13 +156,12 @@ class FormPages:
                 trust_lead=lead.name if (lead := service.config.safeguarding_lead) else "",
             )
         )
-        title = "Check the form" if problems else "Record your decision"
-        return self._page(title, body, status=status)
+        return self._page(html, status=status)
 
     async def _confirmation(
         self, service: Service, stored: StoredContact, decision_id: str
     ) -> Response:
-        def load() -> tuple[Any, list[pages.Sent], list[DecisionEscalation]]:
+        def load() -> tuple[Any, list[Sent], list[DecisionEscalation]]:
             decision = next(
                 (d for d in service.store.get_decisions(stored.id) if d.id == decision_id), None
             )
@@ -188,17 +184,14 @@ class FormPages:
                     where.channel is Channel.PHONE or referral.route is model.Route.POLICE
                 ) and row.status not in _SETTLED
                 call = service.engine.call_prompt(referral, where) if needs_call else None
-                sent.append(pages.Sent(referral, where, call))
+                sent.append(Sent(referral, where, call))
             return decision, sent, escalations
 
         decision, sent, escalations = await run_in_threadpool(load)
         if decision is None:
-            raise _Refusal(404, "Not found", pages.not_found_page())
+            raise _Refusal(404, pages.not_found_page())
         names = {e.id: e.name for e in service.config.directory.authorities.values()}
-        return self._page(
-            "Decision recorded",
-            pages.confirmation_page(stored.contact, decision, sent, names, escalations),
-        )
+        return self._page(confirmation_page(stored.contact, decision, sent, names, escalations))
 
     # POST ----------------------------------------------------------------------------------
 
@@ -207,16 +200,12 @@ class FormPages:
         contact_id = request.path_params["contact_id"]
         if not self._same_origin(request):
             log.info("form post from another origin refused", extra={"contact_id": contact_id})
-            raise _Refusal(
-                403,
-                "Link not valid",
-                pages.refused_page("the form was sent from another site"),
-            )
+            raise _Refusal(403, pages.refused_page("the form was sent from another site"))
         if not request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"
         ):
             raise _Refusal(
-                415, "Not accepted", pages.refused_page("the form was not sent as a form")
+                415, pages.refused_page("the form was not sent as a form", "Not accepted")
             )
         body = await _read_body(request)
         form = read_form(body)
@@ -248,7 +237,7 @@ class FormPages:
         except DecisionInvalid as exc:
             return self._invalid(service, stored, form, exc.problems)
         except UnknownContact:
-            raise _Refusal(404, "Not found", pages.not_found_page()) from None
+            raise _Refusal(404, pages.not_found_page()) from None
         except DuplicateDecision:
             mine = await run_in_threadpool(service.store.get_decisions, contact_id)
             if not any(d.id == form.decision_id for d in mine):
@@ -306,7 +295,7 @@ def _origin(url: str) -> str:
 
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    too_big = _Refusal(413, "Too long", pages.refused_page("the form was too long to accept"))
+    too_big = _Refusal(413, pages.refused_page("the form was too long to accept", "Too long"))
     if declared.isdigit() and int(declared) > MAX_BODY:
         raise too_big
     body = b""

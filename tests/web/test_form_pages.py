@@ -135,7 +135,7 @@ def test_values_from_the_record_are_escaped(pages: Pages) -> None:
     hostile = '<script>alert("x")</script>'
     html = open_form(pages, pages.add_contact(contact_doc("esc-1", child_name=hostile)))
     assert hostile not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
 
 def test_pages_forbid_caching_framing_and_inline_script(pages: Pages) -> None:
@@ -253,7 +253,7 @@ def test_missing_reasons_reshow_the_form_with_the_message_beside_the_field_and_i
         r'id="f-reasons">.*?<span class="error" id="err-reasons">Record the reasons', html
     )
     assert 'aria-invalid="true"' in html
-    assert "Reason for admission and the children&#x27;s ages.</textarea>" in html
+    assert "Reason for admission and the children&#39;s ages.</textarea>" in html
     assert 'name="level_of_need" value="3" checked' in html
     assert pages.service.store.get_decisions(contact_id) == []
 
@@ -342,7 +342,7 @@ def test_the_confirmation_lists_the_decision_and_the_referral_made(pages: Pages)
     assert "<h1>Decision recorded</h1>" in html
     assert "3 – Complex needs" in html
     assert (
-        "<td>Children&#x27;s services front door</td><td>Test Borough</td><td>Routine</td>" in html
+        "<td>Children&#39;s services front door</td><td>Test Borough</td><td>Routine</td>" in html
     )
     assert 'class="call"' not in html
 
@@ -408,7 +408,7 @@ def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pag
     assert 'name="consent_basis_confirmed" value="yes"' in html
     for criterion in ("harmed_child", "criminal_offence", "risk_of_harm", "not_suitable"):
         assert f'name="lado_criteria" value="{criterion}"' in html
-    assert "The trust&#x27;s safeguarding lead, Example Named Nurse, will be alerted." in html
+    assert "The trust&#39;s safeguarding lead, Example Named Nurse, will be alerted." in html
 
 
 def test_consent_as_the_basis_needs_the_box_ticked_and_is_recorded_with_it(pages: Pages) -> None:
@@ -462,7 +462,7 @@ def test_a_lead_without_a_name_is_reported_beside_the_name_field(pages: Pages) -
     assert response.status_code == 422
     assert re.search(
         r'id="f-escalated_to.name">.*?<span class="error" id="err-escalated_to.name">'
-        r"Give the safeguarding lead&#x27;s name",
+        r"Give the safeguarding lead&#39;s name",
         response.text,
     )
     assert 'value="Ward safeguarding lead"' in response.text

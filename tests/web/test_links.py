@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -48,20 +50,50 @@ def test_a_token_is_good_until_the_second_it_expires() -> None:
         check(token, CONTACT, secret=KEY, now=1_000_060.0)
 
 
-@pytest.mark.parametrize("part", [0, 1, 3], ids=["professional", "expiry", "signature"])
+def _claims(token: str) -> dict[str, object]:
+    """The token's claims as anyone holding the link can read them: no key needed."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def _encode(claims: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "part", [0, 1, 2, 3], ids=["professional", "expiry", "header", "signature"]
+)
 def test_a_token_with_any_part_changed_is_refused_as_tampered(part: int) -> None:
     pieces = make_token(CONTACT, NURSE, secret=KEY).split(".")
     if part == 0:
-        pieces[0] = make_token(CONTACT, "Practitioner/someone-else", secret=KEY).split(".")[0]
+        pieces[1] = make_token(CONTACT, "Practitioner/someone-else", secret=KEY).split(".")[1]
     elif part == 1:
-        pieces[1] = str(int(pieces[1]) + 86_400)
+        claims = _claims(".".join(pieces))
+        pieces[1] = _encode(claims | {"exp": int(str(claims["exp"])) + 86_400})
+    elif part == 2:
+        pieces[0] = _encode({"alg": "none", "typ": "JWT"})
     else:
-        pieces[3] = ("A" if pieces[3][0] != "A" else "B") + pieces[3][1:]
+        pieces[2] = ("A" if pieces[2][0] != "A" else "B") + pieces[2][1:]
     with pytest.raises(LinkTampered, match="changed"):
         check(".".join(pieces), CONTACT, secret=KEY)
 
 
-@pytest.mark.parametrize("token", ["", "abc", "a.b.c.d", "a.-1.c.d", "x" * 500])
+def test_a_token_without_a_signature_is_refused_as_tampered() -> None:
+    header, payload, _ = make_token(CONTACT, NURSE, secret=KEY).split(".")
+    unsigned = _encode({"alg": "none", "typ": "JWT"}) + "." + payload + "."
+    for token in (unsigned, f"{header}.{payload}."):
+        with pytest.raises(LinkTampered):
+            check(token, CONTACT, secret=KEY)
+
+
+def test_a_token_names_only_the_professional_a_digest_of_the_contact_and_the_expiry() -> None:
+    claims = _claims(make_token(CONTACT, NURSE, timedelta(hours=1), secret=KEY, now=1_000_000.0))
+    assert claims["sub"] == NURSE and claims["exp"] == 1_003_600
+    assert set(claims) == {"sub", "aud", "exp"}
+    assert CONTACT not in str(claims["aud"])
+
+
+@pytest.mark.parametrize("token", ["", "abc", "a.b.c", "a.b.c.d", "a.-1.c.d", "x" * 2_000])
 def test_malformed_tokens_are_refused_as_tampered(token: str) -> None:
     with pytest.raises(LinkTampered):
         check(token, CONTACT, secret=KEY)
@@ -103,8 +135,10 @@ def test_a_link_is_short_carries_no_patient_data_and_checks_against_its_path(
     parts = urlsplit(link)
     assert parts.path == "/form/fhir%3Apat-1%3Aenc-9%3Ahook-3"
     token = parts.query.removeprefix("t=")
-    assert len(token) < 90
+    assert len(token) < 250
     assert PATIENT_NAME not in link and PATIENT_NHS not in link
+    decoded = json.dumps(_claims(token))
+    assert PATIENT_NAME not in decoded and PATIENT_NHS not in decoded
     assert check(token, CONTACT, secret_env=SECRET_ENV) == NURSE
 
 
@@ -160,3 +194,9 @@ def test_a_faulty_web_section_stops_start_up_and_config_check(tmp_path: Path) ->
         ThinkFamily(config, entry_points=False)
     assert [i.key for i in caught.value.issues] == ["web.secret"]
     assert "in-the-file" not in str(caught.value)
+
+
+def test_the_longest_professional_id_in_any_script_makes_a_token_that_checks() -> None:
+    longest = "𝒩" * 200
+    token = make_token(CONTACT, longest, secret=KEY)
+    assert check(token, CONTACT, secret=KEY) == longest
