@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
@@ -31,7 +32,7 @@ MAX_PROFESSIONAL_ID = 200
 _PURPOSE = "thinkfamily-form-link-v1"
 
 
-class LinkError(Exception):
+class LinkError(ThinkFamilyError):
     """A form link that cannot be used; the message says why, in words for the professional."""
 
 

@@ -25,7 +25,7 @@ from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
 from adapters.fhir.cds.jwt_auth import Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.client import FhirClient
-from adapters.fhir.errors import FhirBundleInvalid
+from adapters.fhir.errors import FhirBundleInvalid, FhirError
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
 
 
-class _Problem(Exception):
+class _Problem(FhirError):
     def __init__(self, status: int, code: str, text: str) -> None:
         self.status = status
         self.code = code
