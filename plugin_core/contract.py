@@ -63,7 +63,6 @@ class PluginError(ShownError, RuntimeError):
 # The service port -----------------------------------------------------------------------------
 
 
-
 class ContactInvalid(ShownError, ValueError):
     """The input is in a plugin's format but cannot be read as a contact.
 

@@ -41,7 +41,5 @@ def api_routes(service: Service) -> list[Route]:
             methods=["POST"],
         ),
         Route("/api/escalations", guard(referrals.escalations), methods=["GET"]),
-        Route(
-            "/api/decision-escalations", guard(contacts.decision_escalations), methods=["GET"]
-        ),
+        Route("/api/decision-escalations", guard(contacts.decision_escalations), methods=["GET"]),
     ]

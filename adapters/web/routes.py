@@ -166,9 +166,7 @@ class FormPages:
         self, service: Service, stored: StoredContact, decision_id: str
     ) -> Response:
         def load() -> tuple[Any, list[pages.Sent], list[DecisionEscalation]]:
-            decision = next(
-                (d for d in service.decisions(stored.id) if d.id == decision_id), None
-            )
+            decision = next((d for d in service.decisions(stored.id) if d.id == decision_id), None)
             if decision is None:
                 return None, [], []
             escalations = [

@@ -56,7 +56,9 @@ class Records:
     def contact(self, contact_id: str) -> StoredContact | None:
         return self.store.get_contact(contact_id)
 
-    def contacts(self, *, state: ContactState | None = None, limit: int = 100) -> list[StoredContact]:
+    def contacts(
+        self, *, state: ContactState | None = None, limit: int = 100
+    ) -> list[StoredContact]:
         """Newest first; only those in ``state`` when one is given."""
         return self.store.list_contacts(state=state, limit=limit)
 
@@ -113,9 +115,7 @@ class Records:
         """The audit trail in order, from ``since`` and of one ``kind`` when given."""
         after = ts(since) if since is not None else ""
         return [
-            e
-            for e in self.store.audit_entries()
-            if e.at >= after and (not kind or e.kind == kind)
+            e for e in self.store.audit_entries() if e.at >= after and (not kind or e.kind == kind)
         ]
 
     def verify_audit(self) -> tuple[int, Break | None]:

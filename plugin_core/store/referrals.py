@@ -213,9 +213,7 @@ class Referrals(StoreBase):
 
     def get_referral(self, referral_id: str) -> StoredReferral | None:
         with self.transaction() as tx:
-            row = tx.one(
-                f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-            )
+            row = tx.one(f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?", (referral_id,))
         return stored_referral(row) if row else None
 
     def list_referrals(self, *, contact_id: str | None = None) -> list[StoredReferral]:
