@@ -207,10 +207,12 @@ def test_two_instances_on_one_postgresql_never_deliver_a_referral_twice(
 def test_receiver_down_for_a_while_gets_the_referral_once_it_recovers(
     make_config: Any, tmp_path: Path, processes: list[ServiceProcess]
 ) -> None:
-    mailbox = Mailbox(fail_until=time.monotonic() + 3.0)
+    mailbox = Mailbox()
     with SmtpReceiver(mailbox) as smtp:
         db_url = f"sqlite:///{tmp_path / 'tf.db'}"
         service = _start(processes, make_config(smtp.port), db_url, tmp_path)
+        # Down from now, not from before the start: a slow start must not outlast the outage.
+        mailbox.fail_until = time.monotonic() + 3.0
         (rid,) = _refer(service, 1, prefix="c-down")
         wait_for(
             lambda: _delivered(db_url, [rid]) == {rid}, timeout=30, what="delivery after recovery"
