@@ -219,7 +219,7 @@ class ContactState(StrEnum):
     SUPPRESSED = "suppressed"
     """Prompts not shown: a decision for the adult in its re-check period covers them."""
     DECIDED = "decided"
-    """A decision not to share (or to share with nobody) is recorded."""
+    """A decision that made no referral (a decision not to share) is recorded."""
     REFERRED = "referred"
     """A decision to share is recorded and its referrals are in the outbox."""
 
