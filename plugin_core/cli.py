@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from plugin_core.host.engine import ThinkFamily
-    from plugin_core.store import Store
+    from plugin_core.service import Records
 
 from plugin_core.settings.trust_config import (
     ConfigError,
@@ -267,23 +267,29 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(url: str) -> object:
-    from plugin_core.store import StoreError, open_store
+def _open(url: str) -> Records | int:
+    """Read views over an existing database, or the exit code after saying why not."""
+    from plugin_core.service import open_records
+    from plugin_core.store import StoreError
 
     try:
-        return open_store(url, must_exist=True)
+        return open_records(url)
     except StoreError as exc:
         return fail(str(exc))
 
 
 @command("contacts")
 def _contacts(args: argparse.Namespace) -> int:
-    from plugin_core.store import Store
+    from plugin_core.model import ContactState
 
-    store = _open(args.db)
-    if not isinstance(store, Store):
-        return 2
-    rows = store.list_contacts(state=args.state, limit=args.limit)
+    records = _open(args.db)
+    if isinstance(records, int):
+        return records
+    if args.state and args.state not in {s.value for s in ContactState}:
+        rows = []  # no contact is ever in a state not named
+    else:
+        state = ContactState(args.state) if args.state else None
+        rows = records.contacts(state=state, limit=args.limit)
     print(f"{'contact':<28} {'received (UTC)':<20} {'state':<18} {'top':<9} prompts")
     for r in rows:
         received = r.received_at.strftime("%Y-%m-%d %H:%M")
@@ -297,40 +303,34 @@ def _contacts(args: argparse.Namespace) -> int:
 
 @command("audit")
 def _audit(args: argparse.Namespace) -> int:
-    from plugin_core.store import Store
-
-    store = _open(args.db)
-    if not isinstance(store, Store):
-        return 2
+    records = _open(args.db)
+    if isinstance(records, int):
+        return records
     if args.audit_command == "list":
-        return _audit_list(store, args)
-    count, broken = store.verify_audit()
+        return _audit_list(records, args)
+    count, broken = records.verify_audit()
     if broken is not None:
         print(f"audit trail broken at entry {broken.seq}: {broken.reason}", file=sys.stderr)
         return 1
-    entries = store.audit_entries()
+    entries = records.audit_entries()
     head = entries[-1].hash if entries else "genesis"
     print(f"audit trail intact: {count} entries, head {head}")
     return 0
 
 
-def _audit_list(store: Store, args: argparse.Namespace) -> int:
+def _audit_list(records: Records, args: argparse.Namespace) -> int:
     """Entries for a safeguarding lead's review: who, when, what, about which id, and why."""
     from datetime import UTC
 
-    from plugin_core.store.base import ts
-
-    since = ""
+    since = None
     if args.since:
         try:
             moment = datetime.fromisoformat(args.since)
         except ValueError:
             return fail("--since must be an ISO 8601 date or time, for example 2026-03-01")
-        since = ts(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        since = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     shown = 0
-    for entry in store.audit_entries():
-        if (args.kind and entry.kind != args.kind) or entry.at < since:
-            continue
+    for entry in records.audit_entries(since=since, kind=args.kind or ""):
         record = {
             "seq": entry.seq,
             "at": entry.at,

@@ -1,8 +1,9 @@
 """What a plugin author needs besides the hook specs: the context, the service port, the
 listener shape and the error root.
 
-A leaf module: it imports only the domain model (and the trust configuration for type
-checkers), so ``hooks.specs`` and every adapter can name these types without a circle.
+A leaf module: it imports only the error root and the domain model (and the trust
+configuration for type checkers), so ``hooks.specs`` and every adapter can name these types
+without a circle.
 """
 
 from __future__ import annotations
@@ -12,24 +13,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from plugin_core.settings.trust_config import TrustConfig
 
+__all__ = [
+    "Accepted",
+    "ContactInvalid",
+    "ContactRejected",
+    "ContactSkipped",
+    "Listener",
+    "PluginContext",
+    "PluginError",
+    "ReferralDetails",
+    "ServeOptions",
+    "ServicePort",
+    "ShownError",
+    "ThinkFamilyError",
+]
+
 
 # Errors ---------------------------------------------------------------------------------------
 
 
-class ThinkFamilyError(Exception):
-    """The root of the errors raised on purpose, by ThinkFamily or by a plugin.
+class ShownError(ThinkFamilyError):
+    """An error raised on purpose for the caller to show or answer with.
 
     A plugin's exception of this family passes through the hook facade unchanged (its message
-    is written to be shown); any other exception becomes a :class:`PluginError`.
+    is written to be shown); any other exception, of ours or not, becomes a
+    :class:`PluginError` naming the plugin.
     """
 
 
-class PluginError(ThinkFamilyError, RuntimeError):
+class PluginError(ShownError, RuntimeError):
     """A plugin raised or returned something the contract does not allow.
 
     The message names the plugin and the hook only: the plugin's own exception is kept as
@@ -45,8 +63,7 @@ class PluginError(ThinkFamilyError, RuntimeError):
 # The service port -----------------------------------------------------------------------------
 
 
-
-class ContactInvalid(ThinkFamilyError, ValueError):
+class ContactInvalid(ShownError, ValueError):
     """The input is in a plugin's format but cannot be read as a contact.
 
     Messages raised by plugins on purpose are shown to senders and operators: they say what is
@@ -58,7 +75,7 @@ class ContactRejected(ContactInvalid):
     """The input is readable but not acceptable (unsupported version or event, too large)."""
 
 
-class ContactSkipped(ThinkFamilyError):
+class ContactSkipped(ShownError):
     """The input is valid but is not a first contact for an adult; it is acknowledged and counted."""
 
     def __init__(self, reason: str) -> None:

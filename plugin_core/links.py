@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import jwt
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
@@ -34,7 +35,7 @@ _ALGORITHM = "HS256"
 _AUDIENCE = "thinkfamily-form:"
 
 
-class LinkError(Exception):
+class LinkError(ThinkFamilyError):
     """A form link that cannot be used; the message says why, in words for the professional."""
 
 

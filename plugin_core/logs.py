@@ -24,6 +24,7 @@ ALLOWED_EXTRA = frozenset(
         "error",
         "count",
         "port",
+        "host",
         "instance",
         "database",
         "path",

@@ -7,12 +7,15 @@ Unknown is not no: a household nobody asked about is ``None``, never an empty tu
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from plugin_core.errors import ThinkFamilyError
 
-class ModelError(ValueError):
+
+class ModelError(ThinkFamilyError, ValueError):
     """A domain value was built with a missing or impossible field."""
 
 
@@ -204,6 +207,39 @@ class ReferralStatus(StrEnum):
     ESCALATED = "escalated"
     CALL_REQUIRED = "call_required"
     CANCELLED = "cancelled"
+
+
+class ContactState(StrEnum):
+    """Where a recorded contact stands: waiting for a decision, or settled one way or another."""
+
+    OPEN = "open"
+    """Prompts were shown; no decision is recorded yet."""
+    NO_ACTION_NEEDED = "no-action-needed"
+    """Nothing to prompt about."""
+    SUPPRESSED = "suppressed"
+    """Prompts not shown: a decision for the adult in its re-check period covers them."""
+    DECIDED = "decided"
+    """A decision that made no referral (a decision not to share) is recorded."""
+    REFERRED = "referred"
+    """A decision to share is recorded and its referrals are in the outbox."""
+
+
+KEY_PREFIX = "tf-"
+"""What every referral's idempotency key starts with."""
+
+
+def referral_id(*parts: str) -> str:
+    """A stable referral id from what makes the referral unique: the same parts, the same id."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def referral_key(rid: str) -> str:
+    """The idempotency key a referral, or the referral it amends, travels under.
+
+    The one place keys are made: receivers match an update or a cancellation to the original
+    by this key, so every transport must spell it the same way.
+    """
+    return f"{KEY_PREFIX}{rid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,7 +563,7 @@ class Referral:
     @property
     def original_key(self) -> str:
         """The idempotency key of the referral this one is, or amends."""
-        return f"tf-{self.amends}" if self.amends else self.idempotency_key
+        return referral_key(self.amends) if self.amends else self.idempotency_key
 
 
 @dataclass(frozen=True, slots=True)

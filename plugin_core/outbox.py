@@ -1,5 +1,8 @@
 """The outbox worker: delivers recorded referrals, retries with backoff, escalates when late.
 
+The worker owns the loop, the leases and the backoff; every claim, attempt and escalation is a
+state transition the service records.
+
 Delivery is at least once (a worker that dies after sending but before recording will send
 again, with the same idempotency key); exactly one delivery is recorded, because recording
 requires the claim and a referral not yet delivered.
@@ -14,9 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from plugin_core.model import Referral, ReferralStatus
-from plugin_core.service import Service
-from plugin_core.store.audit import AuditEntry
+from plugin_core.model import ReferralStatus
+from plugin_core.service import Claim, Service
 
 log = logging.getLogger("thinkfamily.outbox")
 
@@ -100,118 +102,41 @@ class OutboxWorker:
 
     def run_once(self) -> int:
         """Attempt every due referral once and raise due escalations; returns attempts made."""
-        now = self.service.clock()
-        claimed = self.service.store.claim_referrals(
-            self.name, now, lease_seconds=self.lease_seconds, limit=self.batch
+        service = self.service
+        claimed = service.claim_referrals(
+            self.name, lease_seconds=self.lease_seconds, limit=self.batch
         )
         for claim in claimed:
-            self._attempt(claim.referral, claim.attempts)
-        self._retry_write_backs(self.service.clock())
-        self._escalate(self.service.clock())
+            self._attempt(claim)
+        self._retry_write_backs()
+        service.escalate_overdue(self.name)
         if self.cycles % 60 == 0:
-            self.service.store.purge_once_keys(self.service.clock())
-        self.last_cycle_at = self.service.clock()
+            service.purge_once_keys()
+        self.last_cycle_at = service.clock()
         self.cycles += 1
         return len(claimed)
 
-    def _attempt(self, referral: Referral, attempts_so_far: int) -> None:
-        service = self.service
-        try:
-            attempt = service.engine.attempt(referral)
-            status, receipt, prompt = attempt.status, attempt.receipt, attempt.prompt
-        except Exception as exc:  # a transport's fault becomes a failed attempt, retried later
-            log.warning(
-                "delivery raised", extra={"referral_id": referral.id, "error": type(exc).__name__}
-            )
-            status, receipt, prompt = ReferralStatus.FAILED, None, None
-        now = service.clock()
+    def _attempt(self, claim: Claim) -> None:
+        outcome = self.service.attempt_delivery(claim.referral)
         retry_at = None
-        if status is ReferralStatus.FAILED:
-            retry_at = now + timedelta(seconds=self.backoff.delay(attempts_so_far + 1, self._rng))
-        details: dict[str, Any] = {"status": status.value, "attempt": attempts_so_far + 1}
-        if receipt is not None:
-            details.update(
-                {
-                    "channel": receipt.channel.value,
-                    "reference": receipt.reference,
-                    "detail": receipt.detail[:200],
-                }
-            )
-        recorded = service.store.finish_attempt(
-            referral,
-            self.name,
-            status=status,
-            receipt=receipt,
-            prompt=prompt,
-            next_attempt_at=retry_at,
-            audit=[AuditEntry(f"referral.{status.value}", self.name, referral.id, details)],
-            at=now,
-        )
-        if not recorded:
-            log.info(
-                "attempt outcome not recorded: claim lost or already delivered",
-                extra={"referral_id": referral.id},
-            )
-            return
-        log.info("referral attempt", extra={"referral_id": referral.id, "status": status.value})
-        service.notify(
-            "referral_update",
-            referral.id,
-            service.engine.hooks.referral_update,
-            referral,
-            status,
-            receipt,
-            prompt,
-        )
+        if outcome.status is ReferralStatus.FAILED:
+            retry_at = self._retry_at(claim.attempts + 1)
+        self.service.record_attempt(claim, self.name, outcome, retry_at=retry_at)
 
-    def _retry_write_backs(self, now: datetime) -> None:
-        store = self.service.store
-        for task in store.claim_host_tasks(
-            self.name, now, lease_seconds=self.lease_seconds, limit=self.batch
+    def _retry_write_backs(self) -> None:
+        service = self.service
+        for task in service.claim_write_backs(
+            self.name, lease_seconds=self.lease_seconds, limit=self.batch
         ):
             try:
-                ok = self.service.retry_write_back(task)
+                ok = service.retry_write_back(task)
             except Exception as exc:  # the store or the plugin lookup failed: try again later
                 log.warning(
                     "write-back retry raised",
                     extra={"decision_id": task.subject, "error": type(exc).__name__},
                 )
                 ok = False
-            done = self.service.clock()
-            retry_at = done + timedelta(seconds=self.backoff.delay(task.attempts + 1, self._rng))
-            kind = "writeback.done" if ok else "writeback.failed"
-            entry = AuditEntry(kind, task.plugin, task.subject, {"attempt": task.attempts + 1})
-            store.finish_host_task(
-                task,
-                ok=ok,
-                error="" if ok else "retry failed",
-                retry_at=retry_at,
-                at=done,
-                audit=[entry],
-            )
+            service.finish_write_back(task, ok=ok, retry_at=self._retry_at(task.attempts + 1))
 
-    def _escalate(self, now: datetime) -> None:
-        for referral in self.service.store.due_escalations(now):
-            prompt = self.service.engine.call_prompt(referral, at=now)
-            where = self.service.engine.destination_for(referral, now)
-            entry = AuditEntry(
-                "referral.escalated",
-                self.name,
-                referral.id,
-                {
-                    "phones": list(where.phones),
-                    "in_hours": where.in_hours,
-                    "route": where.route.value,
-                },
-            )
-            if self.service.store.mark_escalated(referral, prompt, audit=[entry], at=now):
-                log.warning("urgent referral escalated", extra={"referral_id": referral.id})
-                self.service.notify(
-                    "referral_update",
-                    referral.id,
-                    self.service.engine.hooks.referral_update,
-                    referral,
-                    ReferralStatus.ESCALATED,
-                    None,
-                    prompt,
-                )
+    def _retry_at(self, attempt: int) -> datetime:
+        return self.service.clock() + timedelta(seconds=self.backoff.delay(attempt, self._rng))

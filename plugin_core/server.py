@@ -36,14 +36,14 @@ def serve(
     port = http_port if http_port is not None else config.http_port
     log.info(
         "starting",
-        extra={"port": port, "database": store.backend.name, "instance": service.instance},
+        extra={"port": port, "database": service.database_backend, "instance": service.instance},
     )
     log.info(
         "plugins loaded",
         extra={"plugins": [info.name for info in plugin_infos(service.engine.pm)]},
     )
     for issue in service.engine.plugin_issues:
-        log.warning("plugin switch: %s", issue)
+        log.warning("plugin switch", extra={"reason": str(issue)})
     if config.api_token is None:
         log.warning(
             "API token not set: the JSON API will answer 503",

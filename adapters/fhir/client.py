@@ -148,7 +148,8 @@ class FhirClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = type(exc).__name__
                 log.warning(
-                    "FHIR %s attempt %d of %d failed: %s", method, attempt, attempts, reason
+                    "FHIR request failed; trying again",
+                    extra={"method": method, "count": attempt, "reason": reason},
                 )
                 self._pause(attempt, attempts)
                 continue
@@ -159,7 +160,10 @@ class FhirClient:
                 continue
             if raw.status_code in RETRY_STATUSES and attempt < attempts:
                 reason = f"HTTP {raw.status_code}"
-                log.warning("FHIR %s attempt %d of %d: %s", method, attempt, attempts, reason)
+                log.warning(
+                    "FHIR server busy; trying again",
+                    extra={"method": method, "count": attempt, "reason": reason},
+                )
                 self._pause(attempt, attempts, raw.headers.get("Retry-After"))
                 continue
             return FhirResponse(raw.status_code, _json(raw), raw.headers.get("Location", ""))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from plugin_core.contract import ContactInvalid
+from plugin_core.contract import ContactInvalid, ThinkFamilyError
 
 
-class FhirError(Exception):
+class FhirError(ThinkFamilyError):
     """Root of the FHIR adapter's own failures."""
 
 

@@ -67,7 +67,8 @@ class FhirPlugin:
         ids = split_contact_id(decision.contact_id)
         if ids is None:
             log.info(
-                "decision %s: contact did not come from FHIR, nothing written back", decision.id
+                "contact did not come from FHIR; nothing written back",
+                extra={"decision_id": decision.id},
             )
             return
         try:
@@ -78,11 +79,15 @@ class FhirPlugin:
         except FhirError as exc:
             # An invalid resource's message names only the resource and field; say which.
             why = str(exc) if isinstance(exc, FhirResourceInvalid) else type(exc).__name__
-            log.warning("decision %s not written back to FHIR: %s", decision.id, why)
+            log.warning(
+                "decision not written back to FHIR",
+                extra={"decision_id": decision.id, "reason": why},
+            )
             self._count("fhir.writeback_failed")
             raise  # the service queues a retry of this plugin's write-back
         log.info(
-            "decision %s written back to FHIR (%d resources)", decision.id, len(bundle["entry"])
+            "decision written back to FHIR",
+            extra={"decision_id": decision.id, "count": len(bundle["entry"])},
         )
         self._count("fhir.writeback")
 
@@ -116,7 +121,9 @@ class FhirPlugin:
             )
         except FhirResourceInvalid as exc:
             # Sending again would build the same message: the professional phones instead.
-            log.warning("referral %s message not built: %s", referral.id, exc)
+            log.warning(
+                "referral message not built", extra={"referral_id": referral.id, "reason": str(exc)}
+            )
             return Receipt(
                 Channel.FHIR,
                 delivered=False,

@@ -32,13 +32,19 @@ def post_message(
     try:
         response = client.post(url, bundle, headers)
     except (FhirUnavailable, FhirAuthFailed) as exc:
-        log.warning("referral %s not delivered: %s", referral.id, type(exc).__name__)
+        log.warning(
+            "referral not delivered",
+            extra={"referral_id": referral.id, "error": type(exc).__name__},
+        )
         return Receipt(Channel.FHIR, delivered=False, retryable=True, detail=str(exc))
     body = response.body or {}
     if 200 <= response.status < 300:
         code, reference = _response_code(body)
         if code in ("ok", ""):
-            log.info("referral %s accepted by receiver (HTTP %d)", referral.id, response.status)
+            log.info(
+                "referral accepted by receiver",
+                extra={"referral_id": referral.id, "status": response.status},
+            )
             return Receipt(
                 Channel.FHIR,
                 delivered=True,
@@ -58,7 +64,10 @@ def post_message(
         )
     detail = outcome_text(body) or f"HTTP {response.status}"
     retryable = response.status >= 500 or response.status in RETRYABLE_4XX
-    log.warning("referral %s refused with HTTP %d", referral.id, response.status)
+    log.warning(
+        "referral refused by receiver",
+        extra={"referral_id": referral.id, "status": response.status},
+    )
     return Receipt(
         Channel.FHIR,
         delivered=False,

@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass
 
 from adapters.hl7.er7 import Er7Error, Er7Message
+from adapters.hl7.errors import Hl7Error
 from adapters.hl7.framing import Frame, FrameDecoder, frame
 
 APPLICATION_ACKS = frozenset({"AA", "AE", "AR"})
 
 
-class MllpSendError(OSError):
+class MllpSendError(Hl7Error, OSError):
     """The message could not be delivered or no acknowledgement came back in time."""
 
 

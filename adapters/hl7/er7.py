@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from adapters.hl7.errors import Hl7Error
 
-class Er7Error(ValueError):
+
+class Er7Error(Hl7Error, ValueError):
     """The text is not readable as ER7; the message says where, never what."""
 
 

@@ -5,7 +5,7 @@ Messages name the segment and field and say what is wrong, never the value found
 
 from __future__ import annotations
 
-from plugin_core.contract import ContactInvalid, ContactRejected
+from plugin_core.contract import ContactInvalid, ContactRejected, ThinkFamilyError
 
 # HL7 table 0357 (message error condition codes) used by this adapter.
 REQUIRED_FIELD_MISSING = 101
@@ -17,7 +17,11 @@ UNSUPPORTED_VERSION_ID = 203
 APPLICATION_INTERNAL_ERROR = 207
 
 
-class Hl7Invalid(ContactInvalid):
+class Hl7Error(ThinkFamilyError):
+    """Root of the HL7 adapter's own failures (framing, reading, building, sending)."""
+
+
+class Hl7Invalid(Hl7Error, ContactInvalid):
     """The message is HL7 but cannot be read as a contact; answered with AE."""
 
     ack_code = "AE"

@@ -82,7 +82,7 @@ class Reader:
         except Hl7Invalid as exc:
             return refusal(header, exc, encoding)
         except Exception as exc:  # a fault of ours must still be answered, and never quote data
-            log.error("hl7: reading a message failed with %s", type(exc).__name__)
+            log.error("hl7: reading a message failed", extra={"error": type(exc).__name__})
             error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be read")
             return Outcome(header, error=error, ack_code="AE", encoding=encoding)
         return Outcome(header, contact=contact, encoding=encoding)
@@ -95,6 +95,9 @@ class Reader:
         except Hl7Invalid:
             pass
         except Exception as exc:
-            log.error("hl7: reading a refused frame's header failed with %s", type(exc).__name__)
+            log.error(
+                "hl7: reading a refused frame's header failed",
+                extra={"error": type(exc).__name__},
+            )
         error = AckError(SEGMENT_SEQUENCE_ERROR, reason)
         return Outcome(header, error=error, ack_code="AR")

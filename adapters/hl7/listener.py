@@ -68,7 +68,7 @@ class MllpListener:
         self._stopping.clear()
         self._accepting = threading.Thread(target=self._accept, name="hl7-accept", daemon=True)
         self._accepting.start()
-        log.info("hl7: MLLP listener on %s:%d", self.host, self.port)
+        log.info("hl7: MLLP listener started", extra={"host": self.host, "port": self.port})
 
     async def stop(self) -> None:
         """Stop accepting, let each connection finish the batch in hand, then close it."""
@@ -101,12 +101,17 @@ class MllpListener:
                 continue
             except OSError as exc:
                 if not self._stopping.is_set():
-                    log.error("hl7: accepting a connection failed with %s", type(exc).__name__)
+                    log.error(
+                        "hl7: accepting a connection failed", extra={"error": type(exc).__name__}
+                    )
                 continue
             with self._lock:
                 crowded = len(self._connections) >= self.max_connections
             if crowded:
-                log.warning("hl7: connection refused: %d already open", self.max_connections)
+                log.warning(
+                    "hl7: connection refused: too many open",
+                    extra={"count": self.max_connections},
+                )
                 conn.close()
                 continue
             conn.settimeout(None)
@@ -153,7 +158,7 @@ class MllpListener:
             secured = self.tls.wrap_socket(conn, server_side=True)
             secured.settimeout(None)
         except (ssl.SSLError, OSError) as exc:
-            log.warning("hl7: TLS handshake refused: %s", type(exc).__name__)
+            log.warning("hl7: TLS handshake refused", extra={"error": type(exc).__name__})
             self.count("hl7.tls_refused")
             with self._lock:
                 self._connections.pop(conn, None)
@@ -185,7 +190,7 @@ class MllpListener:
             committed = iter(self.commit([o for o in outcomes if o.contact is not None]))
             return [next(committed) if o.contact is not None else o for o in outcomes]
         except Exception as exc:  # answer anyway: one bad batch must not stop the rest
-            log.error("hl7: handling messages failed with %s", type(exc).__name__)
+            log.error("hl7: handling messages failed", extra={"error": type(exc).__name__})
             error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be handled")
             return [Outcome(UNKNOWN_HEADER, error=error, ack_code="AE") for _ in events]
 
@@ -212,7 +217,7 @@ class MllpListener:
         try:
             service.count(metric)
         except Exception as exc:
-            log.warning("hl7: counting %s failed with %s", metric, type(exc).__name__)
+            log.warning("hl7: counting failed", extra={"code": metric, "error": type(exc).__name__})
 
     def commit(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Commit the contacts of a batch in order; a failure is answered AE ("send again").
@@ -228,9 +233,11 @@ class MllpListener:
         for outcome, result in zip(outcomes, results, strict=True):
             if isinstance(result, BaseException):
                 log.error(
-                    "hl7: commit failed for message %s with %s",
-                    outcome.header.control_id[:40],
-                    type(result).__name__,
+                    "hl7: commit failed",
+                    extra={
+                        "message_id": outcome.header.control_id[:40],
+                        "error": type(result).__name__,
+                    },
                 )
                 error = AckError(
                     APPLICATION_INTERNAL_ERROR, "the contact was not stored; send again"
@@ -239,7 +246,10 @@ class MllpListener:
                 self.count("hl7.failed")
             else:
                 if result.duplicate:
-                    log.info("hl7: message %s was already recorded", outcome.header.control_id[:40])
+                    log.info(
+                        "hl7: message already recorded",
+                        extra={"message_id": outcome.header.control_id[:40]},
+                    )
                 out.append(outcome)
         return out
 
@@ -252,7 +262,8 @@ def _commit_all(service: ServicePort, outcomes: list[Outcome]) -> list[Accepted 
             return service.accept_contacts(batch)
         except Exception as exc:
             log.warning(
-                "hl7: group commit failed with %s; committing one by one", type(exc).__name__
+                "hl7: group commit failed; committing one by one",
+                extra={"error": type(exc).__name__},
             )
     results: list[Accepted | Exception] = []
     for contact, key in batch:

@@ -130,7 +130,9 @@ class Hl7Plugin:
             )
         except (MllpSendError, OSError) as exc:
             reason = str(exc) if isinstance(exc, MllpSendError) else type(exc).__name__
-            log.warning("hl7: referral %s not delivered: %s", referral.id, reason)
+            log.warning(
+                "hl7: referral not delivered", extra={"referral_id": referral.id, "reason": reason}
+            )
             return _failed(f"MLLP to {destination.address}: {reason}", retryable=True)
         extra = {
             "ack_code": reply.code,
@@ -159,7 +161,10 @@ class Hl7Plugin:
         try:
             details = service.referral_details(referral)
         except Exception as exc:
-            log.warning("hl7: loading referral %s failed with %s", referral.id, type(exc).__name__)
+            log.warning(
+                "hl7: loading a referral's details failed",
+                extra={"referral_id": referral.id, "error": type(exc).__name__},
+            )
             return ReferralFacts()
         if details is None:
             return ReferralFacts()

@@ -17,6 +17,7 @@ from hl7apy.core import Message
 from hl7apy.validation import Validator
 
 from adapters.hl7.er7 import Separators
+from adapters.hl7.errors import Hl7Error
 from adapters.hl7.settings import Hl7Settings
 from plugin_core.model import (
     Assessment,
@@ -59,7 +60,7 @@ Escape = Callable[[str], str]
 _MISSING = re.compile(r"Missing required child [A-Z0-9_.]+")
 
 
-class ReferralBuildError(ValueError):
+class ReferralBuildError(Hl7Error, ValueError):
     """hl7apy found the referral message invalid; the reason names the element, not a value."""
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.hl7.errors import Hl7Error
 from adapters.hl7.tls import TlsFiles, server_context
 from plugin_core.model import Relationship
 from plugin_core.settings.trust_config import TrustConfig
@@ -18,7 +19,7 @@ from plugin_core.settings.trust_config import TrustConfig
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
 
 
-class Hl7SettingsError(ValueError):
+class Hl7SettingsError(Hl7Error, ValueError):
     """A key of the ``[hl7]`` section has the wrong type or value."""
 
 

@@ -30,6 +30,7 @@ from adapters.web.form import (
 )
 from adapters.web.html import page, security_headers
 from plugin_core import model
+from plugin_core.contract import ThinkFamilyError
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.host.plugins import PluginContext
 from plugin_core.links import LinkError, LinkTampered, NoSecret, WebSettings, check
@@ -41,8 +42,7 @@ from plugin_core.model import (
     ReferralStatus,
 )
 from plugin_core.rules.decide import DecisionInvalid, FieldProblem
-from plugin_core.service import DuplicateDecision, Service, UnknownContact
-from plugin_core.store.base import StoredContact
+from plugin_core.service import DuplicateDecision, Service, StoredContact, UnknownContact
 
 log = logging.getLogger("thinkfamily.web")
 
@@ -50,7 +50,7 @@ _SETTLED = (ReferralStatus.ACKNOWLEDGED, ReferralStatus.DELIVERED, ReferralStatu
 
 
 @dataclass(frozen=True, slots=True)
-class _Refusal(Exception):
+class _Refusal(ThinkFamilyError):
     status: int
     html: str
 
@@ -109,7 +109,7 @@ class FormPages:
             raise _Refusal(403, pages.refused_page(str(exc))) from None
 
     async def _contact(self, service: Service, contact_id: str) -> StoredContact:
-        stored = await run_in_threadpool(service.store.get_contact, contact_id)
+        stored = await run_in_threadpool(service.contact, contact_id)
         if stored is None:
             raise _Refusal(404, pages.not_found_page())
         return stored
@@ -129,7 +129,7 @@ class FormPages:
         recorded = request.query_params.get("recorded")
         if recorded:
             return await self._confirmation(service, stored, recorded)
-        earlier = await run_in_threadpool(service.store.get_decisions, contact_id)
+        earlier = await run_in_threadpool(service.decisions, contact_id)
         form = FormInput(token=token, decision_id=new_decision_id())
         return self._form(service, stored, form, {}, first_view=True, earlier=len(earlier))
 
@@ -162,20 +162,18 @@ class FormPages:
         self, service: Service, stored: StoredContact, decision_id: str
     ) -> Response:
         def load() -> tuple[Any, list[Sent], list[DecisionEscalation]]:
-            decision = next(
-                (d for d in service.store.get_decisions(stored.id) if d.id == decision_id), None
-            )
+            decision = next((d for d in service.decisions(stored.id) if d.id == decision_id), None)
             if decision is None:
                 return None, [], []
             escalations = [
                 e
-                for e in service.store.list_decision_escalations(contact_id=stored.id)
+                for e in service.decision_escalations(contact_id=stored.id)
                 if e.decision_id == decision_id
             ]
             escalations.sort(key=lambda e: e.kind.value)
             now = service.clock()
             sent = []
-            for row in service.store.list_referrals(contact_id=stored.id):
+            for row in service.referrals(contact_id=stored.id):
                 referral = row.referral
                 if referral.decision_id != decision_id or referral.action is not ReferralAction.NEW:
                     continue
@@ -239,7 +237,7 @@ class FormPages:
         except UnknownContact:
             raise _Refusal(404, pages.not_found_page()) from None
         except DuplicateDecision:
-            mine = await run_in_threadpool(service.store.get_decisions, contact_id)
+            mine = await run_in_threadpool(service.decisions, contact_id)
             if not any(d.id == form.decision_id for d in mine):
                 form.decision_id = new_decision_id()
                 problems = {"id": ["the form was incomplete; check your answers and record again"]}

@@ -29,7 +29,7 @@ from plugin_core.contract import (
     Listener,
     PluginContext,
     PluginError,
-    ThinkFamilyError,
+    ShownError,
 )
 from plugin_core.model import (
     Assessment,
@@ -76,6 +76,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "adapters.fhir.plugin:FhirPlugin",
     "adapters.email.plugin:EmailTransport",
     "adapters.web.plugin:WebPlugin",
+    "adapters.api.plugin:ApiPlugin",
 )
 """Built-in plugins as ``module`` or ``module:Class``, registered under the module's name.
 
@@ -147,7 +148,7 @@ def _guarding(hook: str) -> Callable[[_Guard], Generator[None, Any, Any]]:
     def guard(self: _Guard) -> Generator[None, Any, Any]:
         try:
             return (yield)
-        except (ThinkFamilyError, ConfigError):
+        except (ShownError, ConfigError):
             raise  # raised on purpose; the message is written to be shown
         except Exception as exc:
             raise self.fault(hook, exc) from exc

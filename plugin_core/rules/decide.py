@@ -11,11 +11,11 @@ with children says which of the LADO criteria it meets.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import (
     AdviceSought,
     Consent,
@@ -25,6 +25,8 @@ from plugin_core.model import (
     Referral,
     ReferralAction,
     Route,
+    referral_id,
+    referral_key,
 )
 from plugin_core.rules.routing import routes_for
 from plugin_core.settings.trust_config import TrustConfig
@@ -50,7 +52,7 @@ class FieldProblem:
         return f"{self.field}: {self.reason}"
 
 
-class DecisionInvalid(ValueError):
+class DecisionInvalid(ThinkFamilyError, ValueError):
     """A decision that cannot be recorded as it stands; ``problems`` names each field."""
 
     def __init__(self, problems: list[FieldProblem]) -> None:
@@ -190,8 +192,7 @@ def _needs_authority(decision: Decision) -> bool:
 
 def idempotency_key(decision_id: str, route: Route) -> str:
     """A stable key for one referral: the same decision and route always give the same key."""
-    digest = hashlib.sha256(f"{decision_id}\x1f{route.value}".encode()).hexdigest()
-    return f"tf-{digest[:32]}"
+    return referral_key(referral_id(decision_id, route.value))
 
 
 def make_referrals(
@@ -207,16 +208,16 @@ def make_referrals(
     )
     referrals = []
     for route in routes_for(decision):
-        key = idempotency_key(decision.id, route)
+        rid = referral_id(decision.id, route.value)
         referrals.append(
             Referral(
-                id=key.removeprefix("tf-"),
+                id=rid,
                 decision_id=decision.id,
                 contact_id=decision.contact_id,
                 route=route,
                 level_of_need=level,
                 urgent=urgent or route is Route.POLICE,
-                idempotency_key=key,
+                idempotency_key=referral_key(rid),
                 created_at=now,
                 due_by=now + window,
                 authority_id=decision.authority_id or authority_id,
@@ -246,7 +247,7 @@ def amendment(
         raise ValueError("an amendment is an update or a cancellation")
     if original.action is not ReferralAction.NEW:
         raise ValueError("only an original referral can be updated or cancelled")
-    key = hashlib.sha256(f"{original.id}\x1f{action.value}\x1f{amendment_id}".encode()).hexdigest()
+    rid = referral_id(original.id, action.value, amendment_id)
     urgent = original.urgent and action is ReferralAction.UPDATE
     window = (
         timedelta(minutes=config.urgency.urgent_ack_minutes)
@@ -255,8 +256,8 @@ def amendment(
     )
     return replace(
         original,
-        id=key[:32],
-        idempotency_key=f"tf-{key[:32]}",
+        id=rid,
+        idempotency_key=referral_key(rid),
         created_at=now,
         due_by=now + window,
         urgent=urgent,

@@ -15,6 +15,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, TypeVar
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route, Severity
 from plugin_core.rules.clock import OfficeHours
 from plugin_core.rules.relationship_words import word_key
@@ -35,7 +36,7 @@ class ConfigIssue:
         return f"{self.file}: {self.key}: {self.reason}"
 
 
-class ConfigError(Exception):
+class ConfigError(ThinkFamilyError):
     """The configuration cannot be used; ``issues`` lists every error found."""
 
     def __init__(self, issues: list[ConfigIssue]) -> None:

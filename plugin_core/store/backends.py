@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from plugin_core.store.base import Store, StoreError
+from plugin_core.store.base import StoreError
+from plugin_core.store.store import Store
 
 
 class SqliteBackend:

@@ -5,6 +5,8 @@ Times are ISO 8601 UTC text with microseconds, so they sort as text on either ba
 
 from __future__ import annotations
 
+from plugin_core.model import ContactState
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE contacts (
@@ -107,7 +109,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Repeated calls in one encounter with the same facts reuse the open contact; at most
         # one open contact holds a given key, even when two instances answer at once.
         "ALTER TABLE contacts ADD COLUMN reuse_key TEXT",
-        "CREATE UNIQUE INDEX contacts_open_reuse ON contacts (reuse_key) WHERE state = 'open'",
+        # DDL takes no parameters: the state's value is written in, from the enum.
+        "CREATE UNIQUE INDEX contacts_open_reuse ON contacts (reuse_key)"
+        f" WHERE state = '{ContactState.OPEN.value}'",
     ),
     (
         # Decisions not to share put before a safeguarding lead: ids, kind, and the lead as

@@ -8,8 +8,9 @@ from typing import Any
 import pluggy
 import pytest
 
+from adapters.fhir.errors import FhirUnavailable
 from hooks import hookimpl
-from plugin_core.contract import ContactInvalid, PluginContext, PluginError
+from plugin_core.contract import ContactInvalid, PluginContext, PluginError, ThinkFamilyError
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import (
     Authority,
@@ -205,6 +206,22 @@ def test_contact_invalid_passes_through_the_facade_unchanged(config: TrustConfig
     with pytest.raises(ContactInvalid) as caught:
         engine.hooks.parse_contact(b"MSH|^~\\&|", "adt.hl7")
     assert caught.value is problem
+
+
+def test_an_error_of_ours_not_meant_for_the_caller_is_named_like_any_fault(
+    config: TrustConfig,
+) -> None:
+    class Ehr:
+        @hookimpl
+        def thinkfamily_risk_indicators(self, contact: FirstContact) -> list[RiskIndicator]:
+            raise FhirUnavailable("FHIR server not reachable after 3 attempt(s)")
+
+    engine = with_plugin(config, Ehr())
+    with pytest.raises(PluginError) as caught:
+        engine.assess(make_contact())
+    assert (caught.value.plugin, caught.value.hook) == ("test-host", "thinkfamily_risk_indicators")
+    assert isinstance(caught.value.__cause__, FhirUnavailable)
+    assert isinstance(caught.value.__cause__, ThinkFamilyError)
 
 
 def test_parse_contact_first_answer_wins_over_the_built_in_reader(config: TrustConfig) -> None:

@@ -46,7 +46,9 @@ def form_link(config: TrustConfig, contact_id: str, user_id: object) -> str | No
     try:
         return web.link(contact_id, user_id)
     except NoSecret as exc:
-        log.warning("cards link to clinician_form_url: %s is not set", exc.env)
+        log.warning(
+            "cards link to clinician_form_url: its secret is not set", extra={"reason": exc.env}
+        )
     except ValueError:
         log.warning("cards link to clinician_form_url: the user id cannot be signed")
     return None

@@ -20,11 +20,11 @@ SEARCHES = {
 }
 
 
-class BadPrefetch(ValueError):
+class BadPrefetch(FhirError, ValueError):
     """A prefetch value is of the wrong type; the message names the key."""
 
 
-class DataUnavailable(LookupError):
+class DataUnavailable(FhirError, LookupError):
     """Data the service needs is neither prefetched nor readable from a FHIR server."""
 
 

@@ -20,6 +20,7 @@ import jwt
 import requests
 from jwt import PyJWK
 
+from adapters.fhir.errors import FhirError
 from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
 from plugin_core.contract import ServicePort
 
@@ -28,7 +29,7 @@ JWKS_TTL = 300.0
 JWKS_REFRESH_GAP = 30.0
 
 
-class CdsAuthError(Exception):
+class CdsAuthError(FhirError):
     """The call is not authenticated; the message says why without echoing the token."""
 
 

@@ -25,7 +25,7 @@ from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
 from adapters.fhir.cds.jwt_auth import Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.client import FhirClient
-from adapters.fhir.errors import FhirBundleInvalid
+from adapters.fhir.errors import FhirBundleInvalid, FhirError
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
 
 
-class _Problem(Exception):
+class _Problem(FhirError):
     def __init__(self, status: int, code: str, text: str) -> None:
         self.status = status
         self.code = code
@@ -106,7 +106,7 @@ class CdsHooksApp:
                     self.verifier.verify, request.headers.get("authorization"), request.url.path
                 )
             except CdsAuthError as exc:
-                log.info("CDS Hooks call refused: %s", exc)
+                log.info("CDS Hooks call refused", extra={"reason": str(exc)})
                 return outcome(
                     401, "login", str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
                 )
@@ -142,7 +142,7 @@ class CdsHooksApp:
             await run_in_threadpool(
                 port.append_audit, "cds.feedback", f"{caller.iss}|{caller.sub}", card, details
             )
-        log.info("CDS Hooks feedback recorded for %d card(s)", len(entries))
+        log.info("CDS Hooks feedback recorded", extra={"count": len(entries)})
         return JSONResponse({}, status_code=200)
 
     # Work -------------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class CdsHooksApp:
         except BadPrefetch as exc:
             raise _Problem(400, "invalid", str(exc)) from None
         except DataUnavailable as exc:
-            log.info("CDS Hooks call %s lacks %s", service.id, exc)
+            log.info("CDS Hooks call lacks data", extra={"hook": service.id, "reason": str(exc)})
             raise _Problem(
                 412, "not-found", f"{exc} is neither prefetched nor readable from a FHIR server"
             ) from None
@@ -259,12 +259,11 @@ class CdsHooksApp:
             )
         if accepted.suppressed_by is not None:
             log.info(
-                "CDS Hooks %s answered with no cards: decision %s is within its re-check period",
-                service.id,
-                accepted.suppressed_by,
+                "CDS Hooks answered with no cards: a decision is within its re-check period",
+                extra={"hook": service.id, "decision_id": accepted.suppressed_by},
             )
         else:
-            log.info("CDS Hooks %s answered with %d card(s)", service.id, len(cards))
+            log.info("CDS Hooks answered", extra={"hook": service.id, "count": len(cards)})
         return JSONResponse({"cards": cards})
 
 

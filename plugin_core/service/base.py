@@ -1,0 +1,88 @@
+"""The running service's core: the engine bound to a store, counters, and plugins told of
+what is already committed."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
+from plugin_core.host.engine import ThinkFamily
+from plugin_core.rules.clock import utc_now
+from plugin_core.service.records import Records
+from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.store import Store
+from plugin_core.store.audit import AuditEntry
+
+log = logging.getLogger("thinkfamily.service")
+
+
+class ServiceBase(Records):
+    """One service instance: engine, store, counters. Safe to call from several threads."""
+
+    def __init__(
+        self,
+        config: TrustConfig,
+        store: Store,
+        *,
+        blocked: Iterable[str] = (),
+        extra: Sequence[tuple[str, object]] = (),
+        entry_points: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+        serve: ServeOptions | None = None,
+    ) -> None:
+        super().__init__(store)
+        self.config = config
+        self.clock = clock
+        self.instance = secrets.token_hex(4)
+        self.engine = ThinkFamily(
+            config,
+            blocked=blocked,
+            extra=extra,
+            entry_points=entry_points,
+            service=cast(ServicePort, self),  # the composed Service implements the port
+            serve=serve,
+            clock=clock,
+        )
+
+    @property
+    def context(self) -> PluginContext:
+        return self.engine.context
+
+    def notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
+        """Tell plugins of something already committed; their failure cannot undo it.
+
+        A sender was, or is about to be, told the work is done, so a plugin's fault here is
+        logged and counted, never raised into the request or the acknowledgement.
+        """
+        try:
+            call(*args)
+        except Exception as exc:
+            plugin = exc.plugin if isinstance(exc, PluginError) else "?"
+            log.error(
+                "plugin failed after commit",
+                extra={
+                    "reason": f"{hook} in {plugin}",
+                    "error": type(exc.__cause__ or exc).__name__,
+                    "path": subject,
+                },
+            )
+            self.count(f"hooks.{hook}.failed")
+
+    # Part of the service port ----------------------------------------------------------------
+
+    def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:
+        self.store.append_audit([AuditEntry(kind, actor, subject, details)], self.clock())
+
+    def use_once(self, key: str, until: datetime) -> bool:
+        return self.store.use_once(key, until=until, now=self.clock())
+
+    def count(self, metric: str, amount: int = 1) -> None:
+        self.store.add_counter(metric, amount)
+
+    def purge_once_keys(self) -> None:
+        """Forget keys whose time has passed."""
+        self.store.purge_once_keys(self.clock())

@@ -1,0 +1,191 @@
+"""Accepting contacts: assess, apply the re-check period, commit, then tell plugins.
+
+Every acknowledgement a sender receives follows the durable commit made here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from plugin_core.contract import Accepted
+from plugin_core.model import Assessment, FirstContact
+from plugin_core.rules import recheck
+from plugin_core.service.audit import contact_audit
+from plugin_core.service.base import ServiceBase
+from plugin_core.store.audit import AuditEntry
+from plugin_core.store.records import NewContact, SavedContact
+
+log = logging.getLogger("thinkfamily.service")
+
+
+class Contacts(ServiceBase):
+    def accept_contact(
+        self,
+        contact: FirstContact,
+        *,
+        message_key: str | None = None,
+        encounter_key: str | None = None,
+    ) -> Accepted:
+        result = self.accept_contacts([(contact, message_key)], encounter_key=encounter_key)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def accept_contacts(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        *,
+        encounter_key: str | None = None,
+    ) -> list[Accepted | Exception]:
+        """Assess contacts and commit them together: one disk flush for a sender's batch.
+
+        Results are in order; a contact that could not be assessed gets its exception and the
+        others are still recorded. A failed commit raises, and nothing of the batch is stored.
+        A contact for an adult with a decision in its re-check period, and nothing new since,
+        is recorded with its prompts not shown (see :mod:`plugin_core.rules.recheck`).
+
+        :param encounter_key: the caller's name for one encounter (CDS Hooks passes one): an
+            open contact for the same adult, encounter, facts and prompts is answered again
+            instead of recording another.
+        """
+        now = self.clock()
+        assessed: list[tuple[FirstContact, str | None, Assessment] | Exception] = []
+        for contact, key in items:
+            try:
+                assessed.append((contact, key, self.engine.assess(contact, now=now, present=False)))
+            except Exception as exc:
+                assessed.append(exc)
+        patients = [
+            recheck.patient_key(self.config.trust_id, a[0].patient.id)
+            for a in assessed
+            if not isinstance(a, Exception)
+        ]
+        after = now - timedelta(days=self.config.recheck_days)
+        bases = self.store.latest_bases(patients, after=after) if patients else {}
+        batch: list[NewContact] = []
+        rechecks: list[recheck.Recheck | None] = []
+        for entry in assessed:
+            if isinstance(entry, Exception):
+                continue
+            contact, key, assessment = entry
+            patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
+            facts = recheck.facts_of(contact, assessment)
+            found = recheck.judge(
+                facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
+            )
+            rechecks.append(found)
+            batch.append(self._new_contact(contact, key, assessment, facts, found, encounter_key))
+        saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+        duplicates = 0
+        out: list[Accepted | Exception] = []
+        pending = iter(zip(batch, rechecks, strict=True))
+        for entry in assessed:
+            if isinstance(entry, Exception):
+                out.append(entry)
+                continue
+            (item, found), stored = next(pending), next(saved)
+            out.append(_accepted(item, stored, found))
+            if stored.new:
+                self._accepted_new(item)
+            elif stored.reused:
+                log.info("open contact answered again", extra={"contact_id": stored.contact_id})
+                self.count("contacts.reused")
+            else:
+                duplicates += 1
+                log.info("contact already recorded", extra={"contact_id": item.contact.id})
+        if duplicates:
+            self.count("contacts.duplicate", duplicates)
+        return out
+
+    def _accepted_new(self, item: NewContact) -> None:
+        # Debug, not info: at HL7 rates one line per contact floods the log; the audit trail
+        # already records every contact accepted.
+        log.debug(
+            "contact accepted",
+            extra={"contact_id": item.contact.id, "prompts": len(item.assessment.prompts)},
+        )
+        if item.relies_on is not None:
+            log.info(
+                "prompts not shown: decision recorded within the re-check period",
+                extra={"contact_id": item.contact.id, "decision_id": item.relies_on},
+            )
+        elif item.assessment.prompts:
+            self.notify(
+                "present", item.contact.id, self.engine.hooks.present, item.contact, item.assessment
+            )
+
+    def _new_contact(
+        self,
+        contact: FirstContact,
+        key: str | None,
+        assessment: Assessment,
+        facts: recheck.Facts,
+        found: recheck.Recheck | None,
+        encounter_key: str | None,
+    ) -> NewContact:
+        """The contact to record, shown or not as the re-check period says."""
+        if found is None or not assessment.prompts:
+            reuse = self._reuse(contact, facts, assessment, encounter_key)
+            audit = (contact_audit(contact, assessment),)
+            return NewContact(contact, assessment, key, audit, reuse_key=reuse)
+        if found.suppresses:
+            suppressed = (
+                contact_audit(contact, assessment, found),
+                AuditEntry(
+                    "contact.prompts_suppressed",
+                    contact.source,
+                    contact.id,
+                    {
+                        "decision": found.decision_id,
+                        "prompts": [p.code.value for p in assessment.prompts],
+                    },
+                ),
+            )
+            return NewContact(
+                contact,
+                assessment,
+                key,
+                suppressed,
+                relies_on=found.decision_id,
+                counters=("contacts.prompts_suppressed",),
+            )
+        noted = recheck.with_changes_noted(assessment, found)
+        return NewContact(
+            contact,
+            noted,
+            key,
+            (contact_audit(contact, noted, found),),
+            reuse_key=self._reuse(contact, facts, noted, encounter_key),
+            counters=("contacts.reprompted_on_change",),
+        )
+
+    def _reuse(
+        self,
+        contact: FirstContact,
+        facts: recheck.Facts,
+        assessment: Assessment,
+        encounter_key: str | None,
+    ) -> str | None:
+        if encounter_key is None or not assessment.prompts:
+            return None
+        patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
+        return recheck.reuse_key(patient, encounter_key, facts, assessment.prompts)
+
+
+def _accepted(item: NewContact, stored: SavedContact, found: recheck.Recheck | None) -> Accepted:
+    if stored.new:
+        changes = tuple(c.value for c in found.changes) if found else ()
+        return Accepted(
+            item.contact.id,
+            stored.assessment,
+            duplicate=False,
+            suppressed_by=stored.relies_on,
+            changes=changes,
+        )
+    if stored.reused:
+        return Accepted(stored.contact_id, stored.assessment, duplicate=True, reused=True)
+    return Accepted(
+        stored.contact_id, stored.assessment, duplicate=True, suppressed_by=stored.relies_on
+    )

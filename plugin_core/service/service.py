@@ -1,0 +1,18 @@
+"""The running service: one class, one part per concern, implementing the service port."""
+
+from __future__ import annotations
+
+from plugin_core.service.contacts import Contacts
+from plugin_core.service.decisions import Decisions
+from plugin_core.service.delivery import Delivery
+from plugin_core.service.referrals import Referrals
+
+
+class Service(Contacts, Decisions, Referrals, Delivery):
+    """The engine bound to a store: the only door to the store.
+
+    Adapters, the pages, the API and the outbox worker ask it for read views and state
+    transitions; none of them holds the store. Decisions and their referrals are written in
+    one transaction; delivery happens later, from the outbox. Safe to call from several
+    threads.
+    """

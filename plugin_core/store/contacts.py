@@ -1,0 +1,142 @@
+"""Contacts: recorded once per message key or id, answered again while open in one encounter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from plugin_core.formats import serialise
+from plugin_core.model import Assessment, ContactState
+from plugin_core.store.base import StoreBase, Tx, ts
+from plugin_core.store.counters import count
+from plugin_core.store.records import (
+    CONTACT_COLUMNS,
+    NewContact,
+    SavedContact,
+    StoredContact,
+    stored_contact,
+)
+from plugin_core.store.trail import append
+
+
+class Contacts(StoreBase):
+    def save_contacts(self, items: Sequence[NewContact], *, at: datetime) -> list[SavedContact]:
+        """Record contacts durably in one transaction (one disk flush for the lot).
+
+        Returns what was done with each, in order: an already-seen message key or contact id,
+        even earlier in the same batch, answers with the stored contact and writes nothing; so
+        does an open contact with the same reuse key.
+        """
+        try:
+            return self._save_contacts(items, at)
+        except Exception as exc:
+            if not self.backend.is_unique_violation(exc):
+                raise
+        # Another instance committed one of these first: the retry answers with its copy.
+        return self._save_contacts(items, at)
+
+    def _save_contacts(self, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
+        results: list[SavedContact] = []
+        written: dict[str, SavedContact] = {}
+        with self.transaction() as tx:
+            for item in items:
+                found = _stored_contact_for(tx, item, written)
+                if found is not None:
+                    results.append(found)
+                    continue
+                _insert_contact(tx, item, at)
+                saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
+                answer = replace(saved, new=False)
+                written[item.contact.id] = answer
+                if item.message_key is not None:
+                    written[f"key:{item.message_key}"] = answer
+                if item.reuse_key is not None:
+                    written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
+                results.append(saved)
+        return results
+
+    def get_contact(self, contact_id: str) -> StoredContact | None:
+        with self.transaction() as tx:
+            row = tx.one(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,))
+        return stored_contact(row) if row else None
+
+    def list_contacts(
+        self, *, state: ContactState | None = None, limit: int = 100
+    ) -> list[StoredContact]:
+        sql = f"SELECT {CONTACT_COLUMNS} FROM contacts"
+        params: tuple[Any, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            params = (ContactState(state).value,)
+        sql += " ORDER BY received_at DESC LIMIT ?"
+        with self.transaction() as tx:
+            rows = tx.all(sql, (*params, limit))
+        return [stored_contact(r) for r in rows]
+
+
+def _stored_contact_for(
+    tx: Tx, item: NewContact, written: dict[str, SavedContact]
+) -> SavedContact | None:
+    if item.message_key is not None:
+        if f"key:{item.message_key}" in written:
+            return written[f"key:{item.message_key}"]
+        row = tx.one(
+            "SELECT assessment, relies_on FROM contacts WHERE message_key = ?",
+            (item.message_key,),
+        )
+        if row is not None:
+            # The sender's own id for the contact, as before: a resend is answered in kind.
+            return SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+    if item.contact.id in written:
+        return written[item.contact.id]
+    row = tx.one("SELECT assessment, relies_on FROM contacts WHERE id = ?", (item.contact.id,))
+    if row is not None:
+        return SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+    if item.reuse_key is None:
+        return None
+    if f"reuse:{item.reuse_key}" in written:
+        return written[f"reuse:{item.reuse_key}"]
+    row = tx.one(
+        "SELECT id, assessment FROM contacts WHERE reuse_key = ? AND state = ?",
+        (item.reuse_key, ContactState.OPEN.value),
+    )
+    if row is None:
+        return None
+    return SavedContact(False, row[0], serialise.loads(Assessment, row[1]), reused=True)
+
+
+def _state_of(item: NewContact) -> ContactState:
+    if not item.assessment.prompts:
+        return ContactState.NO_ACTION_NEEDED
+    if item.relies_on is not None:
+        return ContactState.SUPPRESSED
+    return ContactState.OPEN
+
+
+def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
+    prompts = item.assessment.prompts
+    top = max(prompts, key=lambda p: p.severity.rank, default=None)
+    state = _state_of(item)
+    tx.execute(
+        "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity,"
+        " prompt_codes, contact, assessment, relies_on, reuse_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            item.contact.id,
+            ts(at),
+            item.contact.source,
+            item.message_key,
+            state.value,
+            top.severity.value if top else None,
+            ",".join(p.code.value for p in prompts),
+            serialise.dumps(item.contact),
+            serialise.dumps(item.assessment),
+            item.relies_on if state is ContactState.SUPPRESSED else None,
+            item.reuse_key if state is ContactState.OPEN else None,
+        ),
+    )
+    for name in item.counters:
+        count(tx, name, 1)
+    append(tx, item.audit, at)
