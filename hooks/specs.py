@@ -18,7 +18,7 @@ import pluggy
 from hooks import PROJECT_NAME
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from plugin_core.contract import Listener, PluginContext
+    from plugin_core.contract import HostChannel, Listener, PluginContext
     from plugin_core.model import (
         Assessment,
         AuthorityMatch,
@@ -203,6 +203,22 @@ def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receip
     :returns: a receipt saying what happened, or ``None`` when this plugin does not handle
         ``destination.channel``. The built-in transports answer last, so a host's own
         transport is asked first. Stops at the first non-None result.
+    """
+
+
+@_hookspec
+def thinkfamily_channels() -> list[HostChannel | str] | None:
+    """The host channels this plugin delivers: names of its own, such as ``x-acme-filedrop``.
+
+    Called once at start-up (and by ``thinkfamily config check``), after
+    ``thinkfamily_configure``. A route of the trust's directory may name a channel of the
+    host's own, ``x-`` then lower-case letters, digits and hyphens; exactly one plugin must
+    declare it, else the configuration is refused naming the plugins loaded. Referrals on such
+    a route are offered to ``thinkfamily_dispatch`` in the declaring plugin only.
+
+    :returns: the channels, each a ``plugin_core.contract.HostChannel`` (a name, and
+        optionally a check of each route's contact fields) or just its name; ``None`` for
+        none. Every implementation is called.
     """
 
 

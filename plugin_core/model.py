@@ -1,19 +1,21 @@
 """The domain model: frozen dataclasses that hooks take and return.
 
 Every value crossing a hook is one of these, validated in ``__post_init__`` so that a plugin
-returning something malformed fails where it is made, not deep inside a rule.
+returning something malformed fails where it is made, not deep inside a rule: enumerations,
+dates, date-times, flags and nested values are checked by type (see
+:mod:`plugin_core.model_checks`), then each class checks its own rules.
 Unknown is not no: a household nobody asked about is ``None``, never an empty tuple.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-
-class ModelError(ValueError):
-    """A domain value was built with a missing or impossible field."""
+from plugin_core.model_checks import ModelError as ModelError
+from plugin_core.model_checks import check_fields
 
 
 def _require_aware(name: str, value: datetime | None) -> None:
@@ -178,12 +180,38 @@ class Route(StrEnum):
 
 
 class Channel(StrEnum):
-    """How a referral travels to its destination."""
+    """How a referral travels to its destination.
+
+    The four members are ThinkFamily's own. A host's own channel (a file drop, a vendor's API)
+    is any name of ``x-`` then lower-case letters, digits and hyphens, up to 64 characters:
+    ``Channel("x-acme-filedrop")`` gives a member made for that name (the same object each
+    time), so a route, a destination, a receipt and the audit trail carry the true channel.
+    Such members are not listed when iterating the class. The plugin that declares the name
+    with ``thinkfamily_channels`` delivers it.
+    """
 
     FHIR = "fhir"
     HL7 = "hl7"
     EMAIL = "email"
     PHONE = "phone"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Channel | None:
+        if isinstance(value, str) and len(value) <= 64 and _HOST_CHANNEL.fullmatch(value):
+            member = str.__new__(cls, value)
+            member._name_ = value
+            member._value_ = value
+            found: Channel = cls._value2member_map_.setdefault(value, member)  # type: ignore[assignment]
+            return found
+        return None
+
+    @property
+    def is_host(self) -> bool:
+        """True for a host's own channel (``x-...``), delivered by the plugin declaring it."""
+        return self.value.startswith("x-")
+
+
+_HOST_CHANNEL = re.compile(r"x-[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class ReferralAction(StrEnum):
@@ -218,6 +246,7 @@ class Person:
     sex: str | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.id:
             raise ModelError("person id is required")
 
@@ -243,6 +272,9 @@ class HouseholdMember:
     """The host's relationship word or code when nobody recognised it (``relationship`` is
     then ``unknown``), so the professional sees what was written and the trust can add it."""
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     def __repr__(self) -> str:
         return f"HouseholdMember(id={self.id!r}, relationship={self.relationship.value!r})"
 
@@ -254,6 +286,9 @@ class Encounter:
     id: str
     kind: str = "unknown"
     location: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +306,9 @@ class RiskIndicator:
     """The clinical reason for the weight, from the code list or the default for the kind."""
     label: str = ""
     """A short plain name for the entry ("psychosis"), used when explaining a severity."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +331,7 @@ class FirstContact:
     source: str = "json"
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.id:
             raise ModelError("contact id is required")
         _require_aware("occurred_at", self.occurred_at)
@@ -320,6 +359,9 @@ class Child:
     birth_date: date | None = None
     postcode: str | None = None
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     @property
     def age_known(self) -> bool:
         """False when the professional must find out the child's age; an unborn child has none."""
@@ -336,6 +378,9 @@ class Authority:
     id: str
     name: str
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class AuthorityMatch:
@@ -344,6 +389,9 @@ class AuthorityMatch:
     authority: Authority | None
     candidates: tuple[Authority, ...] = ()
     reason: str = ""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def known(self) -> bool:
@@ -362,6 +410,7 @@ class Prompt:
     """Why the prompt has its severity, in a few plain words, for the professional and the audit."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if len(self.summary) > 140:
             raise ModelError(f"prompt {self.code.value} summary is over 140 characters")
 
@@ -383,6 +432,9 @@ class Assessment:
     """(system, code) of entries whose code system is unrecognised or missing: never dropped
     silently. Codes are not patient identifiers; an empty system means none was sent."""
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     def prompt(self, code: PromptCode) -> Prompt | None:
         return next((p for p in self.prompts if p.code is code), None)
 
@@ -395,6 +447,9 @@ class Professional:
     role: str = ""
     organisation: str = ""
     name: str = ""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def __repr__(self) -> str:
         return f"Professional(id={self.id!r})"
@@ -409,6 +464,9 @@ class Lead:
     contact: str = ""
     """A phone number or email address, as given."""
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class AdviceSought:
@@ -420,6 +478,7 @@ class AdviceSought:
     advice: str = ""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("advice_sought.sought_at", self.sought_at)
 
     def __repr__(self) -> str:  # the advice is free text and may name the patient
@@ -454,6 +513,7 @@ class Decision:
     advice_sought: AdviceSought | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("decided_at", self.decided_at)
 
     def __repr__(self) -> str:
@@ -479,6 +539,7 @@ class DecisionEscalation:
     immediate_danger: bool = False
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("created_at", self.created_at)
 
 
@@ -493,6 +554,9 @@ class Destination:
     in_hours: bool
     phones: tuple[str, ...] = ()
     label: str = ""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,6 +581,7 @@ class Referral:
     """For an update or a cancellation: the id of the referral it changes."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("created_at", self.created_at)
         _require_aware("due_by", self.due_by)
         if (self.action is ReferralAction.NEW) != (self.amends is None):
@@ -545,3 +610,6 @@ class Receipt:
     detail: str = ""
     retryable: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
