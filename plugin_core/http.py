@@ -26,7 +26,7 @@ from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import assessment_to_dict, contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.outcome import operation_outcome, outcome_of
-from plugin_core.host.plugins import plugin_infos
+from plugin_core.host.plugins import fault_fields, plugin_infos
 from plugin_core.model import DecisionEscalation, ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.rules.decide import DecisionInvalid
@@ -118,7 +118,7 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.error("request failed", extra={"path": request.url.path, "error": type(exc).__name__})
+    log.error("request failed", extra={"path": request.url.path, **fault_fields(exc)})
     return operation_outcome(
         500, "internal error; nothing was recorded by this request", code="exception"
     )

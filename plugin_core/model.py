@@ -239,11 +239,14 @@ class Person:
     """The adult the contact is about. Identifying fields never reach logs."""
 
     id: str
+    """The host's own id for the adult: the re-check period follows the adult by it."""
     nhs_number: str | None = None
     name: str | None = None
     birth_date: date | None = None
     postcode: str | None = None
+    """Where the adult lives: locates the authority when no child's postcode is known."""
     sex: str | None = None
+    """As the host records it (administrative sex), for referral messages."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -262,12 +265,18 @@ class HouseholdMember:
     """
 
     relationship: Relationship
+    """To the adult, normalised (``normalise_relationship``); ``unknown`` when not recognised."""
     id: str | None = None
+    """The host's id for the member, when it has one."""
     name: str | None = None
     birth_date: date | None = None
+    """Without it the member is kept as a child of unknown age, unless the relationship is
+    adult-only (partner, parent, grandparent, other adult)."""
     lives_with_patient: bool | None = None
     postcode: str | None = None
+    """Where the member lives, when not with the adult: locates the authority for them."""
     source: str = "contact"
+    """Which system said so (``contact``, ``ehr``): shown to the professional and audited."""
     unrecognised_relationship: str | None = None
     """The host's relationship word or code when nobody recognised it (``relationship`` is
     then ``unknown``), so the professional sees what was written and the trust can add it."""
@@ -284,8 +293,11 @@ class Encounter:
     """The episode of care in which the contact happens."""
 
     id: str
+    """The host's id for the encounter (for HL7, the visit number)."""
     kind: str = "unknown"
+    """The class of care as the host names it (``inpatient``, ``emergency``, ...)."""
     location: str | None = None
+    """The ward or unit, as the host names it."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -296,10 +308,15 @@ class RiskIndicator:
     """A coded entry in the adult's record that bears on children's welfare."""
 
     kind: IndicatorKind
+    """What the entry stands for; ``other`` with a ``system`` and ``code`` to let the trust's
+    code lists classify it."""
     system: str | None = None
+    """The code system's URI, OID or a name the code lists declare (``ICD-10``)."""
     code: str | None = None
     display: str | None = None
+    """The host's text for the code; not used by the rules."""
     source: str = "contact"
+    """Which system said so (``contact``, ``ehr``)."""
     weight: Severity | None = None
     """How much the entry weighs on children's welfare; None until classified (see severity.py)."""
     rationale: str = ""
@@ -321,14 +338,20 @@ class FirstContact:
     """
 
     id: str
+    """Unique for the contact; the service records each id once."""
     occurred_at: datetime
+    """When the contact happened, with its time zone; ages are worked out on this date."""
     patient: Person
     encounter: Encounter | None = None
     household: tuple[HouseholdMember, ...] | None = None
+    """Members carried on the contact itself; ``None`` when nobody asked (never ``()``)."""
     household_recorded_at: datetime | None = None
     indicators: tuple[RiskIndicator, ...] = ()
+    """Indicators carried on the contact; plugins add theirs through the hooks."""
     pregnant: bool | None = None
+    """True adds an unborn child; ``None`` when not known."""
     source: str = "json"
+    """Which reader made the contact (``json``, ``hl7``, ``fhir``, ``api``): audited."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -376,7 +399,10 @@ class Authority:
     """A local authority from the trust's directory, as chosen for a contact."""
 
     id: str
+    """The authority's key in the trust's directory (``[authorities.<id>]``): an id that is
+    not there is not taken, and the professional is asked to confirm the authority."""
     name: str
+    """Shown to the professional; the directory's name replaces a plugin's."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -387,8 +413,11 @@ class AuthorityMatch:
     """Result of locating the responsible authority: one, several (ambiguous) or none."""
 
     authority: Authority | None
+    """The one responsible authority, or ``None`` when it is ambiguous or not known."""
     candidates: tuple[Authority, ...] = ()
+    """The authorities it could be, offered to the professional to choose from."""
     reason: str = ""
+    """How it was found (``from postcode``), or why not, in plain words."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -548,12 +577,20 @@ class Destination:
     """Where and how one referral is delivered, for the time it is sent."""
 
     authority: Authority | None
+    """``None`` for the police, and when the authority was never confirmed."""
     route: Route
+    """The route in effect now: ``front_door`` out of office hours becomes ``out_of_hours``."""
     channel: Channel
+    """The route's channel in the directory; a host channel (``x-...``) as named there."""
     address: str
+    """The route's ``address`` (a URL, ``host:port``, an email address or the host channel's
+    own); for the phone channel, the number."""
     in_hours: bool
+    """Whether the authority's office hours are open at the time of sending."""
     phones: tuple[str, ...] = ()
+    """Numbers to ring when delivery fails or a call is needed."""
     label: str = ""
+    """The route's label in the directory, or why there is no contact."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -604,12 +641,19 @@ class Receipt:
     """
 
     channel: Channel
+    """The channel the referral actually went by; recorded in the audit trail."""
     delivered: bool
+    """The receiver took it (a hand-over, such as SMTP acceptance)."""
     acknowledged: bool = False
     reference: str = ""
+    """The transport's own reference (a message id): written to the audit trail."""
     detail: str = ""
+    """The transport's own words about the attempt, no patient details: written to the audit
+    trail (the first 200 characters)."""
     retryable: bool = True
+    """For an attempt not delivered: True to try again later, False to ask for a phone call."""
     extra: dict[str, str] = field(default_factory=dict)
+    """Transport-specific references kept with the receipt (ids only)."""
 
     def __post_init__(self) -> None:
         check_fields(self)

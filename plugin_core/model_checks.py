@@ -134,9 +134,7 @@ def _bool(value: Any, label: str) -> Any:
 def _instance_of(kind: type) -> _Convert:
     def convert(value: Any, label: str) -> Any:
         if not isinstance(value, kind):
-            raise ModelError(
-                f"{label} must be a {kind.__name__}, not {_kind(value)}", field=label
-            )
+            raise ModelError(f"{label} must be a {kind.__name__}, not {_kind(value)}", field=label)
         return value
 
     return convert

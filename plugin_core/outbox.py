@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from plugin_core.host.plugins import PluginError, fault_fields
 from plugin_core.model import Referral, ReferralStatus
 from plugin_core.service import Service
 from plugin_core.store.audit import AuditEntry
@@ -116,19 +117,21 @@ class OutboxWorker:
 
     def _attempt(self, referral: Referral, attempts_so_far: int) -> None:
         service = self.service
+        fault: dict[str, str] = {}
         try:
             attempt = service.engine.attempt(referral)
             status, receipt, prompt = attempt.status, attempt.receipt, attempt.prompt
         except Exception as exc:  # a transport's fault becomes a failed attempt, retried later
-            log.warning(
-                "delivery raised", extra={"referral_id": referral.id, "error": type(exc).__name__}
-            )
+            fault = fault_fields(exc)  # plugin, hook, error class: audited with the attempt
+            log.warning("delivery raised", extra={"referral_id": referral.id, **fault})
+            if isinstance(exc, PluginError):
+                service.count(f"hooks.{exc.hook.removeprefix('thinkfamily_')}.failed")
             status, receipt, prompt = ReferralStatus.FAILED, None, None
         now = service.clock()
         retry_at = None
         if status is ReferralStatus.FAILED:
             retry_at = now + timedelta(seconds=self.backoff.delay(attempts_so_far + 1, self._rng))
-        details: dict[str, Any] = {"status": status.value, "attempt": attempts_so_far + 1}
+        details: dict[str, Any] = {"status": status.value, "attempt": attempts_so_far + 1, **fault}
         if receipt is not None:
             details.update(
                 {

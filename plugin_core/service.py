@@ -15,7 +15,7 @@ from typing import Any
 
 from plugin_core.contract import Accepted, ReferralDetails, ServeOptions
 from plugin_core.host.engine import ThinkFamily
-from plugin_core.host.plugins import PluginError
+from plugin_core.host.plugins import PluginError, fault_fields
 from plugin_core.model import (
     Assessment,
     Decision,
@@ -94,28 +94,39 @@ class Service:
         """
         try:
             call(*args)
+        except PluginError as failure:
+            self.plugin_failed(failure, subject, "plugin failed after commit")
         except Exception as exc:
-            plugin = exc.plugin if isinstance(exc, PluginError) else "?"
             log.error(
-                "plugin failed after commit",
-                extra={
-                    "reason": f"{hook} in {plugin}",
-                    "error": type(exc.__cause__ or exc).__name__,
-                    "path": subject,
-                },
+                "plugin call failed after commit", extra={**fault_fields(exc), "subject": subject}
             )
             self.count(f"hooks.{hook}.failed")
 
+    def plugin_failed(
+        self, failure: PluginError, subject: str, message: str = "plugin failed"
+    ) -> None:
+        """Log, count and audit a plugin's fault: the plugin, the hook and the error's class,
+        never the exception's text. ``subject`` is the id of what was being handled."""
+        fields = fault_fields(failure)
+        log.error(message, extra={**fields, "subject": subject})
+        self.count(f"hooks.{failure.hook.removeprefix('thinkfamily_')}.failed")
+        try:
+            self.append_audit("plugin.failed", failure.plugin, subject, fields)
+        except Exception as exc:  # the fault is logged and counted; the store may be down
+            log.warning("plugin fault not audited", extra={"error": type(exc).__name__})
+
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""
-        error = type(failure.__cause__ or failure).__name__
-        log.warning(
-            "write-back failed; will retry",
-            extra={"decision_id": decision_id, "reason": failure.plugin, "error": error},
-        )
-        entry = AuditEntry("writeback.failed", failure.plugin, decision_id, {"error": error})
+        fields = fault_fields(failure)
+        log.warning("write-back failed; will retry", extra={"decision_id": decision_id, **fields})
+        entry = AuditEntry("writeback.failed", failure.plugin, decision_id, fields)
         self.store.add_host_task(
-            "record", failure.plugin, decision_id, error=error, at=self.clock(), audit=[entry]
+            "record",
+            failure.plugin,
+            decision_id,
+            error=failure.error,
+            at=self.clock(),
+            audit=[entry],
         )
 
     def retry_write_back(self, task: HostTask) -> bool:
@@ -125,7 +136,13 @@ class Service:
             return True  # nothing to write back any more
         stored = self.store.get_contact(decision.contact_id)
         assessment = stored.assessment if stored else None
-        return not self.engine.hooks.record(decision, assessment, only=task.plugin)
+        failures = self.engine.hooks.record(decision, assessment, only=task.plugin)
+        for failure in failures:
+            log.warning(
+                "write-back failed again",
+                extra={"decision_id": decision.id, **fault_fields(failure)},
+            )
+        return not failures
 
     @property
     def context(self) -> Any:
@@ -168,6 +185,8 @@ class Service:
             try:
                 assessed.append((contact, key, self.engine.assess(contact, now=now, present=False)))
             except Exception as exc:
+                if isinstance(exc, PluginError):
+                    self.plugin_failed(exc, contact.id)
                 assessed.append(exc)
         patients = [
             recheck.patient_key(self.config.trust_id, a[0].patient.id)

@@ -577,7 +577,7 @@ def _authority_name(sent: Sent, names: Mapping[str, str]) -> str:
 def _how(sent: Sent) -> str:
     if sent.call_now is not None:
         return "Phone now"
-    return _CHANNELS[sent.destination.channel]
+    return _CHANNELS.get(sent.destination.channel, "Sent electronically")  # a host's channel
 
 
 _CHANNELS = {

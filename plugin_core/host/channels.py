@@ -25,11 +25,15 @@ _HOOK = "thinkfamily_channels"
 
 def channel_issues(hooks: Hooks, config: TrustConfig) -> list[ConfigIssue]:
     """An error for each directory route whose host channel no plugin declares, and for each
-    fault a declaring plugin's check finds in a route's contact fields."""
+    fault a declaring plugin's check finds in a route's contact fields.
+
+    A plugin whose declaration is itself wrong (not an ``x-`` name, a name another plugin
+    declares) raises a :class:`~plugin_core.contract.PluginError` naming it.
+    """
+    claims = hooks.channels()  # checks every declaration, used or not
     routes = list(_host_routes(config))
     if not routes:
         return []
-    claims = hooks.channels()
     file = _directory_file(config)
     loaded = ", ".join(loaded_names(hooks.pm)) or "none"
     issues: list[ConfigIssue] = []
@@ -67,9 +71,7 @@ def _host_routes(config: TrustConfig) -> Iterator[tuple[str, RouteContact]]:
         name = str(getattr(entry.channel, "value", entry.channel))
         if not name.startswith("x-"):
             continue
-        yield key, RouteContact(
-            name, route_name, owner, entry.address, entry.phone, entry.label
-        )
+        yield key, RouteContact(name, route_name, owner, entry.address, entry.phone, entry.label)
 
 
 def _checked(plugin: str, channel: HostChannel, contact: RouteContact) -> Mapping[str, str]:

@@ -140,8 +140,8 @@ class Hooks:
             return self._claims
         claims: dict[str, tuple[str, HostChannel]] = {}
         for impl in self._impls(_CHANNELS):
-            answer = self._alone(_CHANNELS, impl)()
-            for channel in _declared(impl.plugin_name, answer):
+            answers = self._alone(_CHANNELS, impl)()  # one answer, None left out by pluggy
+            for channel in (c for a in answers for c in _declared(impl.plugin_name, a)):
                 if channel.name in claims:
                     first = claims[channel.name][0]
                     raise PluginError(
@@ -296,4 +296,3 @@ def _list_of(kind: type[T]) -> Callable[[Any], list[T]]:
         return list(value)
 
     return check
-

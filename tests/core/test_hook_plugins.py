@@ -318,5 +318,7 @@ def test_http_routes_that_are_not_a_list_are_named(config: TrustConfig) -> None:
             return "GET /"
 
     engine = with_plugin(config, Service())
-    with pytest.raises(PluginError, match="'test-host' failed in thinkfamily_http_routes: returned str"):
+    with pytest.raises(
+        PluginError, match="'test-host' failed in thinkfamily_http_routes: returned str"
+    ):
         engine.hooks.http_routes(engine.context)
