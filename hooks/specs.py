@@ -131,7 +131,9 @@ def thinkfamily_locate_authority(
     :param contact: the first contact being assessed.
     :param children: the children derived from the household.
     :returns: a match (which may say the authority is ambiguous or unknown), or ``None`` to
-        leave the question to other plugins. Stops at the first non-None result.
+        leave the question to other plugins. An authority must be named by its id in the
+        trust's directory: one that is not there is not taken, and the professional is asked
+        to confirm the authority. Stops at the first non-None result.
     """
 
 
@@ -200,9 +202,11 @@ def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receip
 
     :param referral: the referral to deliver.
     :param destination: the authority, route and channel to deliver it by.
-    :returns: a receipt saying what happened, or ``None`` when this plugin does not handle
-        ``destination.channel``. The built-in transports answer last, so a host's own
-        transport is asked first. Stops at the first non-None result.
+    :returns: a receipt saying what happened (its ``channel`` the one the referral went
+        by), or ``None`` when this plugin does not handle ``destination.channel``. The
+        built-in transports answer last, so a host's own transport is asked first; a host
+        channel's referrals (``x-...``) are offered only to the plugin that declares it with
+        ``thinkfamily_channels``. Stops at the first non-None result.
     """
 
 
