@@ -178,7 +178,7 @@ def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
     a professional does not share at level 3 or 4 (kind ``not_shared``, to the lead they named)
     and when a referral the rules call for is overridden at level 4, for immediate danger or for
     a LADO concern (kind ``override``, to the trust's lead from ``[safeguarding.lead]``). A
-    failure is logged and counted; the escalation stays recorded and is listed by
+    failure is logged, counted and audited; the escalation stays recorded and is listed by
     ``GET /api/decision-escalations``.
 
     :param escalation: ids, kind, level of need and the lead; never the reasons or anything
