@@ -18,7 +18,7 @@ import pluggy
 from hooks import PROJECT_NAME
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from plugin_core.contract import Listener, PluginContext
+    from plugin_core.contract import HostChannel, Listener, PluginContext
     from plugin_core.model import (
         Assessment,
         AuthorityMatch,
@@ -131,7 +131,9 @@ def thinkfamily_locate_authority(
     :param contact: the first contact being assessed.
     :param children: the children derived from the household.
     :returns: a match (which may say the authority is ambiguous or unknown), or ``None`` to
-        leave the question to other plugins. Stops at the first non-None result.
+        leave the question to other plugins. An authority must be named by its id in the
+        trust's directory: one that is not there is not taken, and the professional is asked
+        to confirm the authority. Stops at the first non-None result.
     """
 
 
@@ -176,7 +178,7 @@ def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
     a professional does not share at level 3 or 4 (kind ``not_shared``, to the lead they named)
     and when a referral the rules call for is overridden at level 4, for immediate danger or for
     a LADO concern (kind ``override``, to the trust's lead from ``[safeguarding.lead]``). A
-    failure is logged and counted; the escalation stays recorded and is listed by
+    failure is logged, counted and audited; the escalation stays recorded and is listed by
     ``GET /api/decision-escalations``.
 
     :param escalation: ids, kind, level of need and the lead; never the reasons or anything
@@ -200,9 +202,27 @@ def thinkfamily_dispatch(referral: Referral, destination: Destination) -> Receip
 
     :param referral: the referral to deliver.
     :param destination: the authority, route and channel to deliver it by.
-    :returns: a receipt saying what happened, or ``None`` when this plugin does not handle
-        ``destination.channel``. The built-in transports answer last, so a host's own
-        transport is asked first. Stops at the first non-None result.
+    :returns: a receipt saying what happened (its ``channel`` the one the referral went
+        by), or ``None`` when this plugin does not handle ``destination.channel``. The
+        built-in transports answer last, so a host's own transport is asked first; a host
+        channel's referrals (``x-...``) are offered only to the plugin that declares it with
+        ``thinkfamily_channels``. Stops at the first non-None result.
+    """
+
+
+@_hookspec
+def thinkfamily_channels() -> list[HostChannel | str] | None:
+    """The host channels this plugin delivers: names of its own, such as ``x-acme-filedrop``.
+
+    Called once at start-up (and by ``thinkfamily config check``), after
+    ``thinkfamily_configure``. A route of the trust's directory may name a channel of the
+    host's own, ``x-`` then lower-case letters, digits and hyphens; exactly one plugin must
+    declare it, else the configuration is refused naming the plugins loaded. Referrals on such
+    a route are offered to ``thinkfamily_dispatch`` in the declaring plugin only.
+
+    :returns: the channels, each a ``plugin_core.contract.HostChannel`` (a name, and
+        optionally a check of each route's contact fields) or just its name; ``None`` for
+        none. Every implementation is called.
     """
 
 

@@ -1,7 +1,11 @@
 """The ``thinkfamily`` command line.
 
 Exit codes: 0 success; 1 a check found faults (``config check``, ``audit verify``); 2 the
-input or the configuration could not be used.
+input or the configuration could not be used; 3 a plugin (or ThinkFamily itself) failed.
+
+A failure is one line naming the plugin, the hook and the class of the error, never the
+error's text (it may hold patient details). ``--debug`` adds where it happened: the frames'
+files, lines and functions, with no messages and no values.
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thinkfamily",
         description="Think Family safeguarding checks for adult services.",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on a failure, also print where it happened (files, lines, functions; no values)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -175,7 +184,6 @@ def _engine_and_input(args: argparse.Namespace) -> tuple[ThinkFamily, bytes] | i
 def _assess(args: argparse.Namespace) -> int:
     from plugin_core.contract import ContactInvalid, ContactSkipped
     from plugin_core.formats.contact_json import assessment_to_dict
-    from plugin_core.host.plugins import PluginError
 
     now = parse_now(args.now)
     if isinstance(now, int):
@@ -190,8 +198,6 @@ def _assess(args: argparse.Namespace) -> int:
         return fail(f"{args.file}: {exc}")
     except ContactSkipped as exc:
         return fail(f"{args.file}: not an adult first contact ({exc.reason})")
-    except PluginError as exc:
-        return fail(f"{args.file}: {exc}")
     if contact is None:
         return fail(f"{args.file}: not a ThinkFamily contact, HL7 v2 message or FHIR Bundle")
     assessment = tf.assess(contact, now=now, present=False)
@@ -402,7 +408,24 @@ def _form_link(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return _COMMANDS[args.command](args)
+    try:
+        return _COMMANDS[args.command](args)
+    except Exception as exc:
+        return _failed(exc, debug=args.debug)
+
+
+def _failed(exc: Exception, *, debug: bool) -> int:
+    """One line naming the plugin, the hook and the error's class; with ``--debug``, the
+    frames too. Never the exception's text or its causes' (they may hold patient details)."""
+    from plugin_core.host.plugins import PluginError, frames
+
+    if debug:
+        for line in frames(exc):
+            print(line, file=sys.stderr)
+    if isinstance(exc, PluginError):
+        return fail(str(exc), 3)  # built by ThinkFamily from names only
+    hint = "" if debug else " (run with --debug to see where)"
+    return fail(f"failed: {type(exc).__name__}{hint}", 3)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,21 @@ without a circle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from plugin_core.errors import ThinkFamilyError
-from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
+from plugin_core.model import (
+    Assessment,
+    Channel,
+    Decision,
+    FirstContact,
+    ModelError,
+    Prompt,
+    Referral,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from plugin_core.settings.trust_config import TrustConfig
@@ -50,18 +58,35 @@ class ShownError(ThinkFamilyError):
 class PluginError(ShownError, RuntimeError):
     """A plugin raised or returned something the contract does not allow.
 
-    The message names the plugin and the hook only: the plugin's own exception is kept as
-    ``__cause__`` and its text is not repeated, because it might hold patient details.
+    The message names the plugin, the hook and the class of what the plugin raised, only:
+    ``plugin 'acme-ehr' failed in thinkfamily_household: RuntimeError``. The plugin's own
+    exception is kept as ``__cause__`` and its text is never repeated, because it might hold
+    patient details.
+
+    :ivar plugin: the plugin's registered name (``unknown`` when it cannot be told).
+    :ivar hook: the hook it failed in.
+    :ivar error: the class name of the exception the plugin raised, or ``PluginError`` when
+        ThinkFamily found the fault itself (an answer of the wrong type, a hook wrapper).
+    :ivar reason: what is wrong, in words ThinkFamily wrote (type and field names only).
+    :ivar field: for a ``ModelError``, the field the plugin built wrongly
+        (``HouseholdMember.relationship``); otherwise ``None``.
     """
 
-    def __init__(self, plugin: str, hook: str, reason: str) -> None:
+    def __init__(
+        self,
+        plugin: str,
+        hook: str,
+        reason: str,
+        *,
+        error: str = "PluginError",
+        field: str | None = None,
+    ) -> None:
         self.plugin = plugin
         self.hook = hook
-        super().__init__(f"plugin {plugin!r} in {hook}: {reason}")
-
-
-# The service port -----------------------------------------------------------------------------
-
+        self.reason = reason
+        self.error = error
+        self.field = field
+        super().__init__(f"plugin {plugin!r} failed in {hook}: {reason}")
 
 class ContactInvalid(ShownError, ValueError):
     """The input is in a plugin's format but cannot be read as a contact.
@@ -81,6 +106,9 @@ class ContactSkipped(ShownError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+# The service port -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +199,62 @@ class Listener(Protocol):
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
+
+
+# Host channels --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RouteContact:
+    """One route of the trust's directory that names a host channel, as its check sees it.
+
+    Directory values only (an authority's id, a route, where to send); never patient data.
+    """
+
+    channel: str
+    """The host channel's name, ``x-...``."""
+    route: str
+    """The route (``front_door``, ``out_of_hours``, ``early_help``, ``lado``, ``police``)."""
+    authority: str | None
+    """The authority's id in the directory; ``None`` for the police route."""
+    address: str = ""
+    phone: str = ""
+    label: str = ""
+
+
+RouteCheck = Callable[[RouteContact], Mapping[str, str] | None]
+"""Checks a route's contact fields: returns ``{field: reason}`` for each fault (``{"address":
+"must be a folder path"}``), or ``None`` or ``{}`` when the route is fine."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostChannel:
+    """A delivery channel of the host's own, declared by ``thinkfamily_channels``.
+
+    The trust's directory names it on a route (``channel = "x-acme-filedrop"``);
+    ``thinkfamily config check`` and start-up refuse a route whose host channel no plugin
+    declares, and report what ``check`` finds wrong with each route that uses it (file, key,
+    reason). ``thinkfamily_dispatch`` is then offered that route's referrals only in the plugin
+    that declares the channel.
+    """
+
+    name: str
+    """``x-`` then lower-case letters, digits and hyphens, up to 64 characters."""
+    check: RouteCheck | None = None
+    """Checks each route that uses the channel; without it any route is accepted."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise ModelError("HostChannel.name must be text", field="HostChannel.name")
+        try:
+            channel = Channel(self.name)
+        except ValueError:
+            channel = None
+        if channel is None or not channel.is_host:
+            raise ModelError(
+                "HostChannel.name must be x- then lower-case letters, digits and hyphens",
+                field="HostChannel.name",
+            )
 
 
 # The context ----------------------------------------------------------------------------------

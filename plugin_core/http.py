@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from plugin_core.contract import Listener
 from plugin_core.formats.outcome import operation_outcome
-from plugin_core.host.plugins import plugin_infos
+from plugin_core.host.plugins import fault_fields, plugin_infos
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Health, Service
 
@@ -85,7 +85,7 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.error("request failed", extra={"path": request.url.path, "error": type(exc).__name__})
+    log.error("request failed", extra={"path": request.url.path, **fault_fields(exc)})
     return operation_outcome(
         500, "internal error; nothing was recorded by this request", code="exception"
     )

@@ -1,22 +1,22 @@
 """The domain model: frozen dataclasses that hooks take and return.
 
 Every value crossing a hook is one of these, validated in ``__post_init__`` so that a plugin
-returning something malformed fails where it is made, not deep inside a rule.
+returning something malformed fails where it is made, not deep inside a rule: enumerations,
+dates, date-times, flags and nested values are checked by type (see
+:mod:`plugin_core.model_checks`), then each class checks its own rules.
 Unknown is not no: a household nobody asked about is ``None``, never an empty tuple.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from plugin_core.errors import ThinkFamilyError
-
-
-class ModelError(ThinkFamilyError, ValueError):
-    """A domain value was built with a missing or impossible field."""
+from plugin_core.model_checks import ModelError as ModelError
+from plugin_core.model_checks import check_fields
 
 
 def _require_aware(name: str, value: datetime | None) -> None:
@@ -181,12 +181,38 @@ class Route(StrEnum):
 
 
 class Channel(StrEnum):
-    """How a referral travels to its destination."""
+    """How a referral travels to its destination.
+
+    The four members are ThinkFamily's own. A host's own channel (a file drop, a vendor's API)
+    is any name of ``x-`` then lower-case letters, digits and hyphens, up to 64 characters:
+    ``Channel("x-acme-filedrop")`` gives a member made for that name (the same object each
+    time), so a route, a destination, a receipt and the audit trail carry the true channel.
+    Such members are not listed when iterating the class. The plugin that declares the name
+    with ``thinkfamily_channels`` delivers it.
+    """
 
     FHIR = "fhir"
     HL7 = "hl7"
     EMAIL = "email"
     PHONE = "phone"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Channel | None:
+        if isinstance(value, str) and len(value) <= 64 and _HOST_CHANNEL.fullmatch(value):
+            member = str.__new__(cls, value)
+            member._name_ = value
+            member._value_ = value
+            found: Channel = cls._value2member_map_.setdefault(value, member)  # type: ignore[assignment]
+            return found
+        return None
+
+    @property
+    def is_host(self) -> bool:
+        """True for a host's own channel (``x-...``), delivered by the plugin declaring it."""
+        return self.value.startswith("x-")
+
+
+_HOST_CHANNEL = re.compile(r"x-[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class ReferralAction(StrEnum):
@@ -247,13 +273,17 @@ class Person:
     """The adult the contact is about. Identifying fields never reach logs."""
 
     id: str
+    """The host's own id for the adult: the re-check period follows the adult by it."""
     nhs_number: str | None = None
     name: str | None = None
     birth_date: date | None = None
     postcode: str | None = None
+    """Where the adult lives: locates the authority when no child's postcode is known."""
     sex: str | None = None
+    """As the host records it (administrative sex), for referral messages."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.id:
             raise ModelError("person id is required")
 
@@ -269,15 +299,24 @@ class HouseholdMember:
     """
 
     relationship: Relationship
+    """To the adult, normalised (``normalise_relationship``); ``unknown`` when not recognised."""
     id: str | None = None
+    """The host's id for the member, when it has one."""
     name: str | None = None
     birth_date: date | None = None
+    """Without it the member is kept as a child of unknown age, unless the relationship is
+    adult-only (partner, parent, grandparent, other adult)."""
     lives_with_patient: bool | None = None
     postcode: str | None = None
+    """Where the member lives, when not with the adult: locates the authority for them."""
     source: str = "contact"
+    """Which system said so (``contact``, ``ehr``): shown to the professional and audited."""
     unrecognised_relationship: str | None = None
     """The host's relationship word or code when nobody recognised it (``relationship`` is
     then ``unknown``), so the professional sees what was written and the trust can add it."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def __repr__(self) -> str:
         return f"HouseholdMember(id={self.id!r}, relationship={self.relationship.value!r})"
@@ -288,8 +327,14 @@ class Encounter:
     """The episode of care in which the contact happens."""
 
     id: str
+    """The host's id for the encounter (for HL7, the visit number)."""
     kind: str = "unknown"
+    """The class of care as the host names it (``inpatient``, ``emergency``, ...)."""
     location: str | None = None
+    """The ward or unit, as the host names it."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,16 +342,24 @@ class RiskIndicator:
     """A coded entry in the adult's record that bears on children's welfare."""
 
     kind: IndicatorKind
+    """What the entry stands for; ``other`` with a ``system`` and ``code`` to let the trust's
+    code lists classify it."""
     system: str | None = None
+    """The code system's URI, OID or a name the code lists declare (``ICD-10``)."""
     code: str | None = None
     display: str | None = None
+    """The host's text for the code; not used by the rules."""
     source: str = "contact"
+    """Which system said so (``contact``, ``ehr``)."""
     weight: Severity | None = None
     """How much the entry weighs on children's welfare; None until classified (see severity.py)."""
     rationale: str = ""
     """The clinical reason for the weight, from the code list or the default for the kind."""
     label: str = ""
     """A short plain name for the entry ("psychosis"), used when explaining a severity."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,16 +372,23 @@ class FirstContact:
     """
 
     id: str
+    """Unique for the contact; the service records each id once."""
     occurred_at: datetime
+    """When the contact happened, with its time zone; ages are worked out on this date."""
     patient: Person
     encounter: Encounter | None = None
     household: tuple[HouseholdMember, ...] | None = None
+    """Members carried on the contact itself; ``None`` when nobody asked (never ``()``)."""
     household_recorded_at: datetime | None = None
     indicators: tuple[RiskIndicator, ...] = ()
+    """Indicators carried on the contact; plugins add theirs through the hooks."""
     pregnant: bool | None = None
+    """True adds an unborn child; ``None`` when not known."""
     source: str = "json"
+    """Which reader made the contact (``json``, ``hl7``, ``fhir``, ``api``): audited."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if not self.id:
             raise ModelError("contact id is required")
         _require_aware("occurred_at", self.occurred_at)
@@ -356,6 +416,9 @@ class Child:
     birth_date: date | None = None
     postcode: str | None = None
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     @property
     def age_known(self) -> bool:
         """False when the professional must find out the child's age; an unborn child has none."""
@@ -370,7 +433,13 @@ class Authority:
     """A local authority from the trust's directory, as chosen for a contact."""
 
     id: str
+    """The authority's key in the trust's directory (``[authorities.<id>]``): an id that is
+    not there is not taken, and the professional is asked to confirm the authority."""
     name: str
+    """Shown to the professional; the directory's name replaces a plugin's."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,8 +447,14 @@ class AuthorityMatch:
     """Result of locating the responsible authority: one, several (ambiguous) or none."""
 
     authority: Authority | None
+    """The one responsible authority, or ``None`` when it is ambiguous or not known."""
     candidates: tuple[Authority, ...] = ()
+    """The authorities it could be, offered to the professional to choose from."""
     reason: str = ""
+    """How it was found (``from postcode``), or why not, in plain words."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def known(self) -> bool:
@@ -398,6 +473,7 @@ class Prompt:
     """Why the prompt has its severity, in a few plain words, for the professional and the audit."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if len(self.summary) > 140:
             raise ModelError(f"prompt {self.code.value} summary is over 140 characters")
 
@@ -419,6 +495,9 @@ class Assessment:
     """(system, code) of entries whose code system is unrecognised or missing: never dropped
     silently. Codes are not patient identifiers; an empty system means none was sent."""
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
     def prompt(self, code: PromptCode) -> Prompt | None:
         return next((p for p in self.prompts if p.code is code), None)
 
@@ -431,6 +510,9 @@ class Professional:
     role: str = ""
     organisation: str = ""
     name: str = ""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def __repr__(self) -> str:
         return f"Professional(id={self.id!r})"
@@ -445,6 +527,9 @@ class Lead:
     contact: str = ""
     """A phone number or email address, as given."""
 
+    def __post_init__(self) -> None:
+        check_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class AdviceSought:
@@ -456,6 +541,7 @@ class AdviceSought:
     advice: str = ""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("advice_sought.sought_at", self.sought_at)
 
     def __repr__(self) -> str:  # the advice is free text and may name the patient
@@ -490,6 +576,7 @@ class Decision:
     advice_sought: AdviceSought | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("decided_at", self.decided_at)
 
     def __repr__(self) -> str:
@@ -515,6 +602,7 @@ class DecisionEscalation:
     immediate_danger: bool = False
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("created_at", self.created_at)
 
 
@@ -523,12 +611,23 @@ class Destination:
     """Where and how one referral is delivered, for the time it is sent."""
 
     authority: Authority | None
+    """``None`` for the police, and when the authority was never confirmed."""
     route: Route
+    """The route in effect now: ``front_door`` out of office hours becomes ``out_of_hours``."""
     channel: Channel
+    """The route's channel in the directory; a host channel (``x-...``) as named there."""
     address: str
+    """The route's ``address`` (a URL, ``host:port``, an email address or the host channel's
+    own); for the phone channel, the number."""
     in_hours: bool
+    """Whether the authority's office hours are open at the time of sending."""
     phones: tuple[str, ...] = ()
+    """Numbers to ring when delivery fails or a call is needed."""
     label: str = ""
+    """The route's label in the directory, or why there is no contact."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,6 +652,7 @@ class Referral:
     """For an update or a cancellation: the id of the referral it changes."""
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require_aware("created_at", self.created_at)
         _require_aware("due_by", self.due_by)
         if (self.action is ReferralAction.NEW) != (self.amends is None):
@@ -575,9 +675,19 @@ class Receipt:
     """
 
     channel: Channel
+    """The channel the referral actually went by; recorded in the audit trail."""
     delivered: bool
+    """The receiver took it (a hand-over, such as SMTP acceptance)."""
     acknowledged: bool = False
     reference: str = ""
+    """The transport's own reference (a message id): written to the audit trail."""
     detail: str = ""
+    """The transport's own words about the attempt, no patient details: written to the audit
+    trail (the first 200 characters)."""
     retryable: bool = True
+    """For an attempt not delivered: True to try again later, False to ask for a phone call."""
     extra: dict[str, str] = field(default_factory=dict)
+    """Transport-specific references kept with the receipt (ids only)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)

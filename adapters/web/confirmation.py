@@ -79,7 +79,9 @@ def confirmation_page(
                 ROUTES[s.destination.route],
                 _authority_name(s, authority_names),
                 "Urgent" if s.referral.urgent else "Routine",
-                "Phone now" if s.call_now is not None else _CHANNELS[s.destination.channel],
+                "Phone now"
+                if s.call_now is not None
+                else _CHANNELS.get(s.destination.channel, "Sent electronically"),
             )
             for s in sent
         ],

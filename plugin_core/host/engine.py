@@ -6,15 +6,22 @@ with the store and the outbox so that a decision and its referrals commit togeth
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
-from plugin_core.host.plugins import Hooks, plugin_manager, switch_issues
+from plugin_core.host.channels import channel_issues
+from plugin_core.host.facade import Hooks
+from plugin_core.host.manager import plugin_manager
+from plugin_core.host.switches import switch_issues
 from plugin_core.model import (
     Assessment,
+    Authority,
+    AuthorityMatch,
     Channel,
+    Child,
     Decision,
     Destination,
     FirstContact,
@@ -30,7 +37,14 @@ from plugin_core.rules.clock import utc_now
 from plugin_core.rules.decide import make_referrals, validate
 from plugin_core.rules.prompts import assess, classify, derive_children
 from plugin_core.rules.routing import destination
-from plugin_core.settings.trust_config import ConfigIssue, TrustConfig
+from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
+
+log = logging.getLogger("thinkfamily.engine")
+
+NOT_IN_DIRECTORY = (
+    "The authority found for this address is not in this trust's directory. "
+    "Choose the authority to refer to."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,10 @@ class ThinkFamily:
         self.plugin_issues: list[ConfigIssue] = switch_issues(
             self.pm, config, extra=[name for name, _ in extra]
         )
+        # A route naming a host channel nobody delivers: refused, as the file's other faults.
+        errors = channel_issues(self.hooks, config)
+        if errors:
+            raise ConfigError(errors)
 
     # Assessment -----------------------------------------------------------------------------
 
@@ -85,7 +103,9 @@ class ThinkFamily:
         household = self.hooks.household(contact)
         indicators = classify(self.hooks.risk_indicators(contact), self.config)
         children = derive_children(contact, household, indicators)
-        authority = self.hooks.locate_authority(contact, children)
+        authority = self._in_directory(
+            self.hooks.locate_authority(contact, children), contact, children
+        )
         assessment = assess(
             contact,
             household=household,
@@ -98,6 +118,40 @@ class ThinkFamily:
         if present and assessment.prompts:
             self.hooks.present(contact, assessment)
         return assessment
+
+    def _in_directory(
+        self, match: AuthorityMatch, contact: FirstContact, children: Sequence[Child]
+    ) -> AuthorityMatch:
+        """The match with every authority checked against the trust's directory.
+
+        Only the directory knows how to reach an authority, so an authority a plugin names
+        that is not in it is not taken: the professional is asked to confirm the authority
+        (``confirm-authority``) instead of a referral later needing a call with no number.
+        Names are the directory's.
+        """
+        directory = self.config.directory.authorities
+
+        def listed(found: Authority | None) -> Authority | None:
+            entry = directory.get(found.id) if found is not None else None
+            return Authority(entry.id, entry.name) if entry is not None else None
+
+        authority = listed(match.authority)
+        candidates = tuple(c for c in map(listed, match.candidates) if c is not None)
+        if authority is not None or match.authority is None:
+            if candidates == match.candidates and authority == match.authority:
+                return match
+            return AuthorityMatch(authority, candidates, match.reason)
+        log.warning(
+            "authority not in the directory",
+            extra={
+                "plugin": self.hooks.answered_by(
+                    "thinkfamily_locate_authority", contact=contact, children=list(children)
+                ),
+                "hook": "thinkfamily_locate_authority",
+                "contact_id": contact.id,
+            },
+        )
+        return AuthorityMatch(None, candidates, NOT_IN_DIRECTORY)
 
     # Decision -------------------------------------------------------------------------------
 

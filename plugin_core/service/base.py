@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
 from plugin_core.host.engine import ThinkFamily
+from plugin_core.host.faults import fault_fields
 from plugin_core.rules.clock import utc_now
 from plugin_core.service.records import Records
 from plugin_core.settings.trust_config import TrustConfig
@@ -60,17 +61,26 @@ class ServiceBase(Records):
         """
         try:
             call(*args)
+        except PluginError as failure:
+            self.plugin_failed(failure, subject, "plugin failed after commit")
         except Exception as exc:
-            plugin = exc.plugin if isinstance(exc, PluginError) else "?"
             log.error(
-                "plugin failed after commit",
-                extra={
-                    "reason": f"{hook} in {plugin}",
-                    "error": type(exc.__cause__ or exc).__name__,
-                    "path": subject,
-                },
+                "plugin call failed after commit", extra={**fault_fields(exc), "subject": subject}
             )
             self.count(f"hooks.{hook}.failed")
+
+    def plugin_failed(
+        self, failure: PluginError, subject: str, message: str = "plugin failed"
+    ) -> None:
+        """Log, count and audit a plugin's fault: the plugin, the hook and the error's class,
+        never the exception's text. ``subject`` is the id of what was being handled."""
+        fields = fault_fields(failure)
+        log.error(message, extra={**fields, "subject": subject})
+        self.count(f"hooks.{failure.hook.removeprefix('thinkfamily_')}.failed")
+        try:
+            self.append_audit("plugin.failed", failure.plugin, subject, fields)
+        except Exception as exc:  # the fault is logged and counted; the store may be down
+            log.warning("plugin fault not audited", extra={"error": type(exc).__name__})
 
     # Part of the service port ----------------------------------------------------------------
 

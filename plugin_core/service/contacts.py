@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from plugin_core.contract import Accepted
+from plugin_core.contract import Accepted, PluginError
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules import recheck
 from plugin_core.service.audit import contact_audit
@@ -56,6 +56,8 @@ class Contacts(ServiceBase):
             try:
                 assessed.append((contact, key, self.engine.assess(contact, now=now, present=False)))
             except Exception as exc:
+                if isinstance(exc, PluginError):
+                    self.plugin_failed(exc, contact.id)
                 assessed.append(exc)
         patients = [
             recheck.patient_key(self.config.trust_id, a[0].patient.id)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from plugin_core.contract import PluginError, ReferralDetails
+from plugin_core.host.faults import fault_fields
 from plugin_core.model import Decision, DecisionEscalation, Referral
 from plugin_core.rules import recheck
 from plugin_core.rules.escalate import escalations_for
@@ -97,12 +98,14 @@ class Decisions(ServiceBase):
 
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""
-        error = type(failure.__cause__ or failure).__name__
-        log.warning(
-            "write-back failed; will retry",
-            extra={"decision_id": decision_id, "reason": failure.plugin, "error": error},
-        )
-        entry = AuditEntry("writeback.failed", failure.plugin, decision_id, {"error": error})
+        fields = fault_fields(failure)
+        log.warning("write-back failed; will retry", extra={"decision_id": decision_id, **fields})
+        entry = AuditEntry("writeback.failed", failure.plugin, decision_id, fields)
         self.store.add_host_task(
-            "record", failure.plugin, decision_id, error=error, at=self.clock(), audit=[entry]
+            "record",
+            failure.plugin,
+            decision_id,
+            error=failure.error,
+            at=self.clock(),
+            audit=[entry],
         )

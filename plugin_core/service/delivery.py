@@ -4,10 +4,12 @@ escalations, each recorded with its audit entry before plugins hear of it."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from plugin_core.contract import PluginError
+from plugin_core.host.faults import fault_fields
 from plugin_core.model import Prompt, Receipt, Referral, ReferralStatus
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
@@ -23,6 +25,8 @@ class Outcome:
     status: ReferralStatus
     receipt: Receipt | None = None
     prompt: Prompt | None = None
+    fault: dict[str, str] = field(default_factory=dict)
+    """When a transport raised: the plugin, the hook and the error's class, for the audit."""
 
 
 class Delivery(ServiceBase):
@@ -39,10 +43,11 @@ class Delivery(ServiceBase):
         try:
             attempt = self.engine.attempt(referral)
         except Exception as exc:
-            log.warning(
-                "delivery raised", extra={"referral_id": referral.id, "error": type(exc).__name__}
-            )
-            return Outcome(ReferralStatus.FAILED)
+            fault = fault_fields(exc)  # plugin, hook, error class: audited with the attempt
+            log.warning("delivery raised", extra={"referral_id": referral.id, **fault})
+            if isinstance(exc, PluginError):
+                self.count(f"hooks.{exc.hook.removeprefix('thinkfamily_')}.failed")
+            return Outcome(ReferralStatus.FAILED, fault=fault)
         return Outcome(attempt.status, attempt.receipt, attempt.prompt)
 
     def record_attempt(
@@ -56,7 +61,11 @@ class Delivery(ServiceBase):
         """Record an attempt's outcome, then tell plugins; False when the claim was lost or the
         referral was already delivered (nothing is recorded then)."""
         referral, status, receipt = claim.referral, outcome.status, outcome.receipt
-        details: dict[str, Any] = {"status": status.value, "attempt": claim.attempts + 1}
+        details: dict[str, Any] = {
+            "status": status.value,
+            "attempt": claim.attempts + 1,
+            **outcome.fault,
+        }
         if receipt is not None:
             details.update(
                 {
@@ -141,7 +150,13 @@ class Delivery(ServiceBase):
             return True  # nothing to write back any more
         stored = self.store.get_contact(decision.contact_id)
         assessment = stored.assessment if stored else None
-        return not self.engine.hooks.record(decision, assessment, only=task.plugin)
+        failures = self.engine.hooks.record(decision, assessment, only=task.plugin)
+        for failure in failures:
+            log.warning(
+                "write-back failed again",
+                extra={"decision_id": decision.id, **fault_fields(failure)},
+            )
+        return not failures
 
     def finish_write_back(self, task: HostTask, *, ok: bool, retry_at: datetime) -> None:
         """Record a retried write-back as done, or due again at ``retry_at``."""

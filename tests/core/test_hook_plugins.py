@@ -118,7 +118,7 @@ def test_plugin_returning_the_wrong_type_is_named(
     engine = with_plugin(config, WrongType())
     with pytest.raises(PluginError) as caught:
         engine.assess(make_contact())
-    assert str(caught.value) == f"plugin 'test-host' in thinkfamily_household: {reason}"
+    assert str(caught.value) == f"plugin 'test-host' failed in thinkfamily_household: {reason}"
 
 
 def test_first_answer_hook_returning_the_wrong_type_is_named(config: TrustConfig) -> None:
@@ -145,7 +145,7 @@ def test_plugin_raising_is_named_without_repeating_its_message(config: TrustConf
     engine = with_plugin(config, Raising())
     with pytest.raises(PluginError) as caught:
         engine.assess(make_contact())
-    assert str(caught.value) == "plugin 'test-host' in thinkfamily_risk_indicators: raised KeyError"
+    assert str(caught.value) == "plugin 'test-host' failed in thinkfamily_risk_indicators: KeyError"
     assert isinstance(caught.value.__cause__, KeyError)
     assert PATIENT_NAME not in str(caught.value)
 
@@ -335,5 +335,7 @@ def test_http_routes_that_are_not_a_list_are_named(config: TrustConfig) -> None:
             return "GET /"
 
     engine = with_plugin(config, Service())
-    with pytest.raises(PluginError, match="'test-host' in thinkfamily_http_routes: returned str"):
+    with pytest.raises(
+        PluginError, match="'test-host' failed in thinkfamily_http_routes: returned str"
+    ):
         engine.hooks.http_routes(engine.context)

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,8 +61,12 @@ class ServiceProcess:
         *,
         token: str = "test-token",
         name: str = "service",
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """:param env: variables added to the service's environment (say ``PYTHONPATH`` for a
+        plugin package from :mod:`tests.peers.plugin_package`)."""
         self.config = config
+        self.extra_env = dict(env or {})
         self.db_url = db_url
         self.token = token
         self.http_port = free_port()
@@ -83,7 +88,7 @@ class ServiceProcess:
             self.log_dir / f"{self.name}-{os.getpid()}-{self.http_port}-{self.starts}.log"
         )
         self._log = open(self.log_path, "wb")  # noqa: SIM115
-        env = dict(os.environ, THINKFAMILY_API_TOKEN=self.token)
+        env = dict(os.environ, THINKFAMILY_API_TOKEN=self.token) | self.extra_env
         exe = Path(sys.executable).with_name("thinkfamily")
         self.process = subprocess.Popen(
             [

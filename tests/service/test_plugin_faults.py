@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hooks import hookimpl
 from plugin_core.formats.contact_json import contact_from_dict
@@ -15,7 +19,7 @@ from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import open_store
 
-from .conftest import FakeClock, contact_doc, decision_doc
+from .conftest import IDENTIFIERS, PATIENT_NHS, FakeClock, contact_doc, decision_doc
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -59,6 +63,67 @@ def test_contact_and_decision_stay_recorded_when_the_host_fails_afterwards(
         recorded.decision.id,
         False,
     )
+
+
+class LeakyHost:
+    """A host whose failures after a commit carry the patient's details in their messages."""
+
+    @hookimpl
+    def thinkfamily_present(self, contact: FirstContact, assessment: Assessment) -> None:
+        raise RuntimeError(f"worklist refused {contact.patient.name}")
+
+    @hookimpl
+    def thinkfamily_record(self, decision: Decision, assessment: Assessment | None) -> None:
+        raise ConnectionError(f"note refused for {PATIENT_NHS}")
+
+
+def test_a_fault_after_commit_is_logged_and_audited_with_plugin_and_hook_only(
+    tmp_path: Path, make_config: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_trust_config(make_config(2525))
+    service = Service(
+        config,
+        open_store(f"sqlite:///{tmp_path / 'tf.db'}"),
+        entry_points=False,
+        extra=[("leaky-ehr", LeakyHost())],
+        clock=FakeClock(NOW),
+    )
+    with caplog.at_level(logging.INFO, logger="thinkfamily.service"):
+        service.accept_contact(contact_from_dict(contact_doc("c-leaky"), config.code_lists))
+        decision = service.record_decision(
+            decision_from_dict(decision_doc(), contact_id="c-leaky", now=NOW)
+        ).decision
+    faults = {
+        (r.plugin, r.hook, r.error)  # type: ignore[attr-defined]
+        for r in caplog.records
+        if hasattr(r, "plugin")
+    }
+    assert faults == {
+        ("leaky-ehr", "thinkfamily_present", "RuntimeError"),
+        ("leaky-ehr", "thinkfamily_record", "ConnectionError"),
+    }
+    audited = sorted(
+        (e.kind, e.actor, e.subject, json.loads(e.details))
+        for e in service.store.audit_entries()
+        if e.kind in ("plugin.failed", "writeback.failed")
+    )
+    assert audited == [
+        (
+            "plugin.failed",
+            "leaky-ehr",
+            "c-leaky",
+            {"plugin": "leaky-ehr", "hook": "thinkfamily_present", "error": "RuntimeError"},
+        ),
+        (
+            "writeback.failed",
+            "leaky-ehr",
+            decision.id,
+            {"plugin": "leaky-ehr", "hook": "thinkfamily_record", "error": "ConnectionError"},
+        ),
+    ]
+    text = caplog.text + "".join(e.details for e in service.store.audit_entries())
+    for value in IDENTIFIERS:
+        assert value not in text
 
 
 class FlakyRecord:

@@ -1,0 +1,298 @@
+"""The typed facade: the only place core code reaches the hooks.
+
+pluggy does the calling; this class passes arguments by keyword, checks each answer's type
+and merges lists. pluggy does not say which plugin gave an answer, so when one has the wrong
+type a hook that only reads is asked again, one plugin at a time, to name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import pluggy
+
+from plugin_core.contract import HostChannel, Listener, PluginContext, PluginError
+from plugin_core.model import (
+    Assessment,
+    AuthorityMatch,
+    Child,
+    Decision,
+    DecisionEscalation,
+    Destination,
+    FirstContact,
+    HouseholdMember,
+    ModelError,
+    Prompt,
+    Receipt,
+    Referral,
+    ReferralStatus,
+    RiskIndicator,
+)
+
+__all__ = ["Hooks"]
+
+T = TypeVar("T")
+
+SENDS = frozenset({"thinkfamily_dispatch"})
+"""First-answer hooks with effects outside ThinkFamily: never asked twice to find a fault."""
+
+_CHANNELS = "thinkfamily_channels"
+
+
+class Hooks:
+    """The typed facade: the only place core code reaches the hooks.
+
+    pluggy does the calling; this class passes arguments by keyword, checks each answer's type
+    and merges lists. pluggy does not say which plugin gave an answer, so when one has the
+    wrong type a hook that only reads is asked again, one plugin at a time, to name it.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._claims: dict[str, tuple[str, HostChannel]] | None = None
+
+    def _impls(self, hook: str) -> list[pluggy.HookImpl]:
+        """The hook's implementations in calling order, the guard left out."""
+        return [i for i in reversed(getattr(self.pm.hook, hook).get_hookimpls()) if not i.wrapper]
+
+    def _alone(self, hook: str, impl: pluggy.HookImpl) -> Any:
+        """A caller of ``hook`` that reaches one implementation (and the guard) only."""
+        others = [i.plugin for i in self._impls(hook) if i is not impl]
+        return self.pm.subset_hook_caller(hook, others)
+
+    def _first(self, hook: str, check: Callable[[Any], T], **kwargs: Any) -> T | None:
+        answer = getattr(self.pm.hook, hook)(**kwargs)
+        if answer is None:
+            return None
+        try:
+            return check(answer)
+        except TypeError as exc:
+            raise self._wrong(hook, str(exc), check, kwargs, first=True) from None
+
+    def _merged(self, hook: str, check: Callable[[Any], list[T]], **kwargs: Any) -> list[T] | None:
+        """The answers' items in calling order, or None when every answer was None."""
+        answers = getattr(self.pm.hook, hook)(**kwargs)
+        if not answers:
+            return None
+        items: list[T] = []
+        for answer in answers:
+            try:
+                items.extend(check(answer))
+            except TypeError as exc:
+                raise self._wrong(hook, str(exc), check, kwargs, first=False) from None
+        return items
+
+    def _wrong(
+        self,
+        hook: str,
+        reason: str,
+        check: Callable[[Any], object],
+        kwargs: dict[str, Any],
+        *,
+        first: bool,
+    ) -> PluginError:
+        impls = self._impls(hook)
+        if len(impls) > 1 and hook not in SENDS:
+            for impl in impls:
+                try:
+                    answer = self._alone(hook, impl)(**kwargs)
+                    for one in [answer] if first else answer:
+                        if one is not None:
+                            check(one)
+                except (TypeError, PluginError):
+                    return PluginError(impl.plugin_name, hook, reason)
+        if len(impls) == 1:
+            return PluginError(impls[0].plugin_name, hook, reason)
+        names = ", ".join(repr(i.plugin_name) for i in impls)
+        return PluginError("unknown", hook, f"{reason}; the answer came from one of {names}")
+
+    def answered_by(self, hook: str, **kwargs: Any) -> str:
+        """The plugin whose answer a first-answer hook that only reads would take.
+
+        Asks each plugin alone, in calling order; never use it for a hook that sends.
+        """
+        assert hook not in SENDS, hook
+        for impl in self._impls(hook):
+            if self._alone(hook, impl)(**kwargs) is not None:
+                return impl.plugin_name
+        return "unknown"
+
+    # Initialisation -----------------------------------------------------------------------
+
+    def configure(self, context: PluginContext) -> None:
+        self.pm.hook.thinkfamily_configure(context=context)
+
+    def parse_contact(self, data: bytes, hint: str = "") -> FirstContact | None:
+        return self._first(
+            "thinkfamily_parse_contact", _instance(FirstContact), data=data, hint=hint
+        )
+
+    def split_messages(self, data: bytes, hint: str = "") -> list[bytes] | None:
+        return self._first("thinkfamily_split_messages", _list_of(bytes), data=data, hint=hint)
+
+    def channels(self) -> dict[str, tuple[str, HostChannel]]:
+        """Each host channel declared, by name, with the plugin that declares it.
+
+        Each plugin is asked alone, so a fault or a channel declared twice names the plugin.
+        """
+        if self._claims is not None:
+            return self._claims
+        claims: dict[str, tuple[str, HostChannel]] = {}
+        for impl in self._impls(_CHANNELS):
+            answers = self._alone(_CHANNELS, impl)()  # one answer, None left out by pluggy
+            for channel in (c for a in answers for c in _declared(impl.plugin_name, a)):
+                if channel.name in claims:
+                    first = claims[channel.name][0]
+                    raise PluginError(
+                        impl.plugin_name,
+                        _CHANNELS,
+                        f"declared {channel.name!r}, which {first!r} declares already",
+                    )
+                claims[channel.name] = (impl.plugin_name, channel)
+        self._claims = claims
+        return claims
+
+    # Facts --------------------------------------------------------------------------------
+
+    def household(self, contact: FirstContact) -> tuple[HouseholdMember, ...] | None:
+        """Every plugin's members; None (unknown) only when every answer was None."""
+        members = self._merged("thinkfamily_household", _list_of(HouseholdMember), contact=contact)
+        return None if members is None else tuple(members)
+
+    def risk_indicators(self, contact: FirstContact) -> tuple[RiskIndicator, ...]:
+        found = self._merged(
+            "thinkfamily_risk_indicators", _list_of(RiskIndicator), contact=contact
+        )
+        return tuple(found or ())
+
+    def locate_authority(self, contact: FirstContact, children: Sequence[Child]) -> AuthorityMatch:
+        match = self._first(
+            "thinkfamily_locate_authority",
+            _instance(AuthorityMatch),
+            contact=contact,
+            children=list(children),
+        )
+        return match or AuthorityMatch(None, (), "no plugin could locate the authority")
+
+    # Prompts and decisions ------------------------------------------------------------------
+
+    def present(self, contact: FirstContact, assessment: Assessment) -> None:
+        self.pm.hook.thinkfamily_present(contact=contact, assessment=assessment)
+
+    def record(
+        self, decision: Decision, assessment: Assessment | None, *, only: str | None = None
+    ) -> list[PluginError]:
+        """Each plugin is called on its own, so one failing does not keep the decision from the
+        others; the failures are returned so each can be retried alone (``only`` names the
+        one plugin to call)."""
+        hook = "thinkfamily_record"
+        failures: list[PluginError] = []
+        for impl in self._impls(hook):
+            if only is not None and impl.plugin_name != only:
+                continue
+            try:
+                self._alone(hook, impl)(decision=decision, assessment=assessment)
+            except PluginError as failure:
+                failures.append(failure)
+        return failures
+
+    def decision_escalated(self, escalation: DecisionEscalation) -> None:
+        self.pm.hook.thinkfamily_decision_escalated(escalation=escalation)
+
+    # Delivery -------------------------------------------------------------------------------
+
+    def dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
+        """Deliver through the first plugin that answers; a host channel (``x-...``) is
+        offered only to the plugin that declares it."""
+        hook = "thinkfamily_dispatch"
+        if destination.channel.is_host:
+            claim = self.channels().get(destination.channel.value)
+            owner = claim[0] if claim else None
+            impl = next((i for i in self._impls(hook) if i.plugin_name == owner), None)
+            if impl is None:
+                return None  # nobody delivers by it: a failed attempt, and config check says so
+            answer = self._alone(hook, impl)(referral=referral, destination=destination)
+            if answer is None:
+                return None
+            try:
+                return _instance(Receipt)(answer)
+            except TypeError as exc:
+                raise PluginError(impl.plugin_name, hook, str(exc)) from None
+        return self._first(hook, _instance(Receipt), referral=referral, destination=destination)
+
+    def referral_update(
+        self,
+        referral: Referral,
+        status: ReferralStatus,
+        receipt: Receipt | None = None,
+        prompt: Prompt | None = None,
+    ) -> None:
+        self.pm.hook.thinkfamily_referral_update(
+            referral=referral, status=status, receipt=receipt, prompt=prompt
+        )
+
+    # Service --------------------------------------------------------------------------------
+
+    def http_routes(self, context: PluginContext) -> list[Any]:
+        return self._merged("thinkfamily_http_routes", _list_of(object), context=context) or []
+
+    def listeners(self, context: PluginContext) -> list[Listener]:
+        found: list[Any] = (
+            self._merged("thinkfamily_listeners", _list_of(object), context=context) or []
+        )
+        return found
+
+
+def _declared(plugin: str, answer: Any) -> list[HostChannel]:
+    """A plugin's answer to ``thinkfamily_channels``: names or HostChannel values."""
+    if answer is None:
+        return []
+    try:
+        items = _list_of(object)(answer)
+    except TypeError as exc:
+        raise PluginError(plugin, _CHANNELS, str(exc)) from None
+    found: list[HostChannel] = []
+    for item in items:
+        if isinstance(item, HostChannel):
+            found.append(item)
+        elif isinstance(item, str):
+            try:
+                found.append(HostChannel(item))
+            except ModelError:
+                raise PluginError(
+                    plugin,
+                    _CHANNELS,
+                    f"declared {item[:40]!r}: a host channel's name is x- then lower-case "
+                    "letters, digits and hyphens",
+                ) from None
+        else:
+            raise PluginError(
+                plugin,
+                _CHANNELS,
+                f"returned a list holding {type(item).__name__}, expected HostChannel or str",
+            )
+    return found
+
+
+def _instance(kind: type[T]) -> Callable[[Any], T]:
+    def check(value: Any) -> T:
+        if not isinstance(value, kind):
+            raise TypeError(f"returned {type(value).__name__}, expected {kind.__name__} or None")
+        return value
+
+    return check
+
+
+def _list_of(kind: type[T]) -> Callable[[Any], list[T]]:
+    def check(value: Any) -> list[T]:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"returned {type(value).__name__}, expected a list or None")
+        for item in value:
+            if not isinstance(item, kind):
+                raise TypeError(
+                    f"returned a list holding {type(item).__name__}, expected {kind.__name__}"
+                )
+        return list(value)
+
+    return check
