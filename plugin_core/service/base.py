@@ -62,7 +62,7 @@ class ServiceBase(Records):
         try:
             call(*args)
         except PluginError as failure:
-            self.plugin_failed(failure, subject, "plugin failed after commit")
+            self.plugin_failed(failure, subject, after_commit=True)
         except Exception as exc:
             log.error(
                 "plugin call failed after commit", extra={**fault_fields(exc), "subject": subject}
@@ -70,12 +70,15 @@ class ServiceBase(Records):
             self.count(f"hooks.{hook}.failed")
 
     def plugin_failed(
-        self, failure: PluginError, subject: str, message: str = "plugin failed"
+        self, failure: PluginError, subject: str, *, after_commit: bool = False
     ) -> None:
         """Log, count and audit a plugin's fault: the plugin, the hook and the error's class,
         never the exception's text. ``subject`` is the id of what was being handled."""
         fields = fault_fields(failure)
-        log.error(message, extra={**fields, "subject": subject})
+        if after_commit:
+            log.error("plugin failed after commit", extra={**fields, "subject": subject})
+        else:
+            log.error("plugin failed", extra={**fields, "subject": subject})
         self.count(f"hooks.{failure.hook.removeprefix('thinkfamily_')}.failed")
         try:
             self.append_audit("plugin.failed", failure.plugin, subject, fields)
