@@ -483,6 +483,7 @@ class Soak:
         self.service = ServiceProcess(config, db_url, workdir / "logs", name="soak")
         self.sending_done = asyncio.Event()
         self.outcome = Outcome(False, False, 0.0, 0.0)
+        self.backlog = 0  # referrals not yet delivered when the sending ended
 
     # Senders ----------------------------------------------------------------------------------
 
@@ -647,6 +648,7 @@ class Soak:
 
     async def drain(self) -> bool:
         deadline = time.monotonic() + self.options.drain_timeout
+        self.backlog = await asyncio.to_thread(self.undelivered)
         while time.monotonic() < deadline:
             if await asyncio.to_thread(self.undelivered) == 0:
                 await asyncio.sleep(1.0)  # room for a stray duplicate to arrive, if any
@@ -833,6 +835,7 @@ class Soak:
             "decisions posted": len(ledger.decisions),
             "decisions answered 409 on a retry": ledger.decision_conflicts,
             "referrals recorded": len(referrals),
+            "referrals not yet delivered when the sending ended": self.backlog,
             "referrals delivered": sum(1 for _, done in referrals.values() if done),
             "referrals at receivers (distinct keys)": len(set(at_receivers) & keys),
             "  by FHIR / by email": f"{len(fhir_keys)} / {len(smtp_keys)}",

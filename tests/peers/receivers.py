@@ -63,6 +63,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: FhirMessageReceiver
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that hung up (or was killed) before its answer is expected here."""
+
 
 def _outcome(text: str) -> dict[str, Any]:
     return {
