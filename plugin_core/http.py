@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from plugin_core.contract import Accepted, ContactInvalid, Listener
 from plugin_core.formats import serialise
+from plugin_core.formats.contact_ids import RESERVED, reserved_namespace
 from plugin_core.formats.contact_json import assessment_to_dict, contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.outcome import operation_outcome, outcome_of
@@ -75,7 +76,7 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
                 await run_in_threadpool(worker.stop)
             log.info("service stopped", extra={"instance": service.instance})
 
-    api = _Api(service, worker)
+    api = _Api(service, worker, listeners)
     routes: list[BaseRoute] = [
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/api/contacts", api.guard(api.list_contacts), methods=["GET"]),
@@ -144,9 +145,12 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> dict[str, Any] |
 
 
 class _Api:
-    def __init__(self, service: Service, worker: OutboxWorker | None) -> None:
+    def __init__(
+        self, service: Service, worker: OutboxWorker | None, listeners: list[Listener]
+    ) -> None:
         self.service = service
         self.worker = worker
+        self.listeners = listeners
         infos = plugin_infos(service.engine.pm)
         self.plugins = [{"name": info.name, "version": info.version} for info in infos]
 
@@ -178,14 +182,18 @@ class _Api:
             log.warning("health check: database unavailable", extra={"error": type(exc).__name__})
         worker = self.worker.state() if self.worker else {"running": False}
         healthy = database_ok and (self.worker is None or worker["running"])
+        listeners = _listener_health(self.listeners)
+        degraded = any(v.get("status") == "degraded" for v in listeners.values())
         body = {
-            "status": "ok" if healthy else "unavailable",
+            "status": ("degraded" if degraded else "ok") if healthy else "unavailable",
             "instance": self.service.instance,
             "database": {"backend": self.service.store.backend.name, "ok": database_ok},
             "worker": worker,
             "counters": counters,
             "plugins": self.plugins,
         }
+        if listeners:
+            body["listeners"] = listeners
         return JSONResponse(body, status_code=200 if healthy else 503)
 
     async def list_contacts(self, request: Request) -> Response:
@@ -222,6 +230,18 @@ class _Api:
             contact = contact_from_dict(doc, self.service.config.code_lists)
         except ContactInvalid as exc:
             return operation_outcome(400, str(exc))
+        namespace = reserved_namespace(contact.id)
+        if namespace is not None:
+            return outcome_of(
+                422,
+                [
+                    (
+                        "$.id",
+                        f'must not start with "{namespace}:": such ids are kept for contacts'
+                        f" from {RESERVED[namespace]}",
+                    )
+                ],
+            )
         contact = replace(contact, source="api")
         accepted = await run_in_threadpool(lambda: self.service.accept_contact(contact))
         shown = replace(accepted.assessment, prompts=accepted.prompts_to_show)
@@ -390,6 +410,26 @@ class _Api:
             lambda: self.service.store.list_decision_escalations(contact_id=contact_id, limit=limit)
         )
         return JSONResponse({"decision_escalations": [_escalation_dict(e) for e in rows]})
+
+
+def _listener_health(listeners: list[Listener]) -> dict[str, dict[str, Any]]:
+    """Each started listener's own report, when it gives one (an optional ``health()``)."""
+    found: dict[str, dict[str, Any]] = {}
+    for listener in listeners:
+        report = getattr(listener, "health", None)  # a plugin's object: optional
+        if not callable(report):
+            continue
+        name = str(getattr(listener, "name", type(listener).__name__))
+        try:
+            state = report()
+        except Exception as exc:
+            log.warning(
+                "listener health failed", extra={"listener": name, "error": type(exc).__name__}
+            )
+            state = {"status": "unknown"}
+        if isinstance(state, dict):
+            found[name] = state
+    return found
 
 
 def _escalation_dict(escalation: DecisionEscalation) -> dict[str, Any]:
