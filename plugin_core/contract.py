@@ -178,7 +178,9 @@ class ServicePort(Protocol):
 class Listener(Protocol):
     """What the ``thinkfamily_listeners`` hook returns: started and stopped with the service.
 
-    A ``name`` attribute, when present, names the listener in logs (else its class name).
+    A ``name`` attribute, when present, names the listener in logs (else its class name). A
+    ``health()`` method, when present, returns a JSON-ready dict shown on ``/healthz`` under
+    ``listeners``; ``"status": "degraded"`` in it makes the service's status degraded.
     """
 
     async def start(self) -> None: ...
