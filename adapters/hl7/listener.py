@@ -40,6 +40,7 @@ _RECV = 65536
 _HANDSHAKE_SECONDS = 10.0
 _ACCEPT_POLL = 0.5
 _FLUSH_SECONDS = 1.0
+_NOTE_SECONDS = 60.0
 RESEND_CONFLICT = "MSH-10: control id already used for a different message"
 
 
@@ -84,6 +85,7 @@ class MllpListener:
         self._totals: Counter[str] = Counter()
         self._saturated_at: float | None = None
         self._saturated_wall: datetime | None = None
+        self._noted: dict[str, float] = {}
 
     @property
     def max_connections(self) -> int:
@@ -174,6 +176,11 @@ class MllpListener:
         with self._lock:
             decision = admit(self.policy, list(self._connections), peer)
             if decision.saturated:
+                self._note(
+                    "saturated",
+                    now,
+                    "hl7: listener full; closing the longest-idle connection for each new one",
+                )
                 self._saturated_at = now
                 self._saturated_wall = utc_now()
                 self._tally("hl7.saturated")
@@ -186,12 +193,12 @@ class MllpListener:
                 self._connections.add(conn)
             else:
                 self._tally(f"hl7.refused_{'network' if decision.reason == 'network' else 'busy'}")
+                self._note(decision.reason, now, f"hl7: connection refused ({decision.reason})")
         if not decision.admitted:
-            log.warning("hl7: connection refused (%s)", decision.reason)
             sock.close()
             return
         for victim in decision.close:
-            log.info("hl7: closing the longest-idle connection for a new one")
+            log.debug("hl7: closing the longest-idle connection for a new one")
             if isinstance(victim, _Connection):
                 _shutdown(victim.sock, socket.SHUT_RDWR)
         sock.settimeout(None)
@@ -249,9 +256,13 @@ class MllpListener:
             else:
                 left = started + self.policy.frame_deadline - time.monotonic()
                 if left <= 0:
-                    log.warning("hl7: closing a connection whose frame did not finish in time")
                     with self._lock:
                         self._tally("hl7.frame_deadline")
+                        self._note(
+                            "frame_deadline",
+                            time.monotonic(),
+                            "hl7: closing a connection whose frame did not finish in time",
+                        )
                     return b""
                 sock.settimeout(left)
             try:
@@ -345,6 +356,14 @@ class MllpListener:
         the background, so a flood of connections never waits on the database."""
         self._pending[metric] += 1
         self._totals[metric] += 1
+
+    def _note(self, kind: str, now: float, message: str) -> None:
+        """Log a connection event once a minute at most (caller holds the lock): under a
+        flood, the counters tell how many; the log need only say that it is happening."""
+        last = self._noted.get(kind)
+        if last is None or now - last >= _NOTE_SECONDS:
+            self._noted[kind] = now
+            log.warning(message)
 
     def _flush_loop(self) -> None:
         while not self._stopping.wait(_FLUSH_SECONDS):
