@@ -53,8 +53,6 @@ class _Connection(Slot):
 class MllpListener:
     """An MLLP server bound to ``host:port`` (``port`` 0 picks a free one), started from asyncio."""
 
-    name = "hl7-mllp"
-
     def __init__(
         self,
         reader: Reader,

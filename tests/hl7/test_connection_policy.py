@@ -296,7 +296,7 @@ def test_sender_gets_its_ack_within_two_seconds_while_200_idle_and_20_stalled_co
         assert took < 2.0
         health = served.api("GET", "/healthz").json()
         assert health["status"] == "degraded"
-        mllp = health["listeners"]["hl7-mllp"]
+        mllp = health["listeners"]["MllpListener"]
         assert mllp["saturated"] > 0 and mllp["evicted"] > 0
         assert mllp["connections"] <= mllp["max_connections"] == 64
         wait_for(
