@@ -124,11 +124,31 @@ class Accepted:
     """What is new since the adult's decision in its re-check period (``new-child`` and so on)."""
     reused: bool = False
     """An open contact of the same encounter answered again; no new contact was recorded."""
+    conflict: bool = False
+    """The message key (or the contact id) is already held by a different message: nothing
+    was recorded and the message was kept for review. Tell the sender it was not accepted."""
 
     @property
     def prompts_to_show(self) -> tuple[Prompt, ...]:
         """The prompts to put in front of the professional: none when they are suppressed."""
         return () if self.suppressed_by is not None else self.assessment.prompts
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """The message a contact came in, given with its message key so that a resend can be told
+    from a different message sent under the same key.
+
+    ``digest`` is the adapter's fingerprint of the message: equal for what it counts as the
+    same message. ``text`` is the message as received; it holds patient data, so it is stored
+    like a contact and never logged.
+    """
+
+    digest: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"ReceivedMessage(digest={self.digest[:12]!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +169,16 @@ class ServicePort(Protocol):
         *,
         message_key: str | None = None,
         encounter_key: str | None = None,
+        message: ReceivedMessage | None = None,
     ) -> Accepted:
         """Assess and durably commit a contact; returns only after the commit.
 
         :param message_key: the sender's unique key for the message that carried the contact
             (for HL7, sending facility and MSH-10). A key already seen returns the stored
             assessment with ``duplicate=True`` and records nothing new.
+        :param message: the message itself, when the sender may reuse a key: a key (or contact
+            id) already held by a message with another digest returns ``conflict=True``,
+            records no contact and keeps the message for review.
         :param encounter_key: the caller's name for the encounter, when repeated calls in one
             encounter should reuse its open contact: while one is open with the same facts and
             prompts, it is returned with ``reused=True`` and nothing new is recorded.
@@ -165,10 +189,15 @@ class ServicePort(Protocol):
         ...
 
     def accept_contacts(
-        self, items: Sequence[tuple[FirstContact, str | None]]
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        *,
+        messages: Sequence[ReceivedMessage | None] | None = None,
     ) -> list[Accepted | Exception]:
         """Like :meth:`accept_contact` for several (contact, message key) pairs, committed
-        together; results in order. Raises, storing none, when the commit fails."""
+        together; results in order. Raises, storing none, when the commit fails.
+
+        :param messages: the message of each item, in the same order (see ``message``)."""
         ...
 
     def use_once(self, key: str, until: datetime) -> bool:
@@ -194,7 +223,9 @@ class ServicePort(Protocol):
 class Listener(Protocol):
     """What the ``thinkfamily_listeners`` hook returns: started and stopped with the service.
 
-    A ``name`` attribute, when present, names the listener in logs (else its class name).
+    A ``name`` attribute, when present, names the listener in logs (else its class name). A
+    ``health()`` method, when present, returns a JSON-ready dict shown on ``/healthz`` under
+    ``listeners``; ``"status": "degraded"`` in it makes the service's status degraded.
     """
 
     async def start(self) -> None: ...

@@ -66,7 +66,7 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
                 await run_in_threadpool(worker.stop)
             log.info("service stopped", extra={"instance": service.instance})
 
-    health = _Health(service, worker)
+    health = _Health(service, worker, listeners)
     routes: list[BaseRoute] = [Route("/healthz", health.endpoint, methods=["GET"])]
     routes += service.engine.hooks.http_routes(service.context)
     return Starlette(
@@ -113,9 +113,12 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> dict[str, Any] |
 class _Health:
     """``/healthz``: the database, the worker, the counters and the plugins loaded."""
 
-    def __init__(self, service: Service, worker: OutboxWorker | None) -> None:
+    def __init__(
+        self, service: Service, worker: OutboxWorker | None, listeners: list[Listener]
+    ) -> None:
         self.service = service
         self.worker = worker
+        self.listeners = listeners
         infos = plugin_infos(service.engine.pm)
         self.plugins = [{"name": info.name, "version": info.version} for info in infos]
 
@@ -128,12 +131,36 @@ class _Health:
         database_ok = found is not None and found.database_ok
         worker = self.worker.state() if self.worker else {"running": False}
         healthy = database_ok and (self.worker is None or worker["running"])
-        body = {
-            "status": "ok" if healthy else "unavailable",
+        listeners = _listener_health(self.listeners)
+        degraded = any(v.get("status") == "degraded" for v in listeners.values())
+        body: dict[str, Any] = {
+            "status": ("degraded" if degraded else "ok") if healthy else "unavailable",
             "instance": self.service.instance,
             "database": {"backend": self.service.database_backend, "ok": database_ok},
             "worker": worker,
             "counters": found.counters if found else {},
             "plugins": self.plugins,
         }
+        if listeners:
+            body["listeners"] = listeners
         return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _listener_health(listeners: list[Listener]) -> dict[str, dict[str, Any]]:
+    """Each started listener's own report, when it gives one (an optional ``health()``)."""
+    found: dict[str, dict[str, Any]] = {}
+    for listener in listeners:
+        report = getattr(listener, "health", None)  # a plugin's object: optional
+        if not callable(report):
+            continue
+        name = str(getattr(listener, "name", type(listener).__name__))
+        try:
+            state = report()
+        except Exception as exc:
+            log.warning(
+                "listener health failed", extra={"listener": name, "error": type(exc).__name__}
+            )
+            state = {"status": "unknown"}
+        if isinstance(state, dict):
+            found[name] = state
+    return found

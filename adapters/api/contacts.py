@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.api import shapes
 from plugin_core.contract import ContactInvalid
+from plugin_core.formats.contact_ids import RESERVED, reserved_namespace
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.outcome import operation_outcome, outcome_of
@@ -45,6 +46,18 @@ class ContactEndpoints:
             contact = contact_from_dict(doc, self.service.config.code_lists)
         except ContactInvalid as exc:
             return operation_outcome(400, str(exc))
+        namespace = reserved_namespace(contact.id)
+        if namespace is not None:
+            return outcome_of(
+                422,
+                [
+                    (
+                        "$.id",
+                        f'must not start with "{namespace}:": such ids are kept for contacts'
+                        f" from {RESERVED[namespace]}",
+                    )
+                ],
+            )
         contact = replace(contact, source="api")
         found = await run_in_threadpool(lambda: self.service.accept_contact(contact))
         return JSONResponse(shapes.accepted(found), status_code=200 if found.duplicate else 201)

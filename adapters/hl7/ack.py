@@ -46,6 +46,7 @@ _CODE_TEXT = {
     201: "Unsupported event code",
     202: "Unsupported processing id",
     203: "Unsupported version id",
+    205: "Duplicate key identifier",
     207: "Application internal error",
 }
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from adapters.hl7.ack import AckError
+from adapters.hl7.digest import message_digest
 from adapters.hl7.er7 import Separators
 from adapters.hl7.errors import (
     APPLICATION_INTERNAL_ERROR,
@@ -20,7 +21,7 @@ from adapters.hl7.errors import (
 from adapters.hl7.header import Header
 from adapters.hl7.mapping import decode, decode_text, parse_message, read_contact
 from adapters.hl7.settings import Hl7Settings
-from plugin_core.contract import ContactSkipped
+from plugin_core.contract import ContactSkipped, ReceivedMessage
 from plugin_core.model import FirstContact
 from plugin_core.settings.trust_config import CodeLists
 
@@ -39,6 +40,8 @@ class Outcome:
     error: AckError | None = None
     ack_code: str = "AA"
     encoding: str = "utf-8"
+    message: ReceivedMessage | None = None
+    """The message a contact came in, stored with it to tell a resend from a reused key."""
 
 
 def refusal(header: Header, exc: Hl7Invalid, encoding: str = "utf-8") -> Outcome:
@@ -85,7 +88,8 @@ class Reader:
             log.error("hl7: reading a message failed", extra={"error": type(exc).__name__})
             error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be read")
             return Outcome(header, error=error, ack_code="AE", encoding=encoding)
-        return Outcome(header, contact=contact, encoding=encoding)
+        received = ReceivedMessage(message_digest(text), text)
+        return Outcome(header, contact=contact, encoding=encoding, message=received)
 
     def framing_fault(self, reason: str, head: bytes) -> Outcome:
         """An AR for a frame that cannot be used, in the sender's separators when they show."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from adapters.hl7.client import MllpSendError, send_and_wait
+from adapters.hl7.connections import policy_of
 from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
@@ -90,7 +91,7 @@ class Hl7Plugin:
                 lambda: context.service,
                 host=host,
                 port=int(port),
-                max_connections=self.settings.max_connections,
+                policy=policy_of(self.settings),
                 tls=server_context(self.settings.listen_tls) if self.settings.listen_tls else None,
             )
         ]

@@ -6,6 +6,7 @@ the wrong type is reported with its dotted name, like the rest of the configurat
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,9 @@ class Hl7Settings:
     listen_host: str = "127.0.0.1"
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     max_connections: int = 64
+    allowed_networks: tuple[str, ...] = ()
+    max_connections_per_peer: int = 16
+    frame_deadline_seconds: float = 30.0
     relationship_codes: dict[str, Relationship] = field(default_factory=dict)
     children_in_household: tuple[ChildrenField, ...] = ()
     nk1_is_household: bool = False
@@ -73,6 +77,9 @@ KEYS = frozenset(
         "listen_host",
         "max_message_bytes",
         "max_connections",
+        "allowed_networks",
+        "max_connections_per_peer",
+        "frame_deadline_seconds",
         "relationship_codes",
         "children_in_household",
         "nk1_is_household",
@@ -105,6 +112,12 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
     max_connections = _get(table, "max_connections", int, 64)
     if max_connections < 1:
         raise Hl7SettingsError("hl7.max_connections: must be 1 or more")
+    per_peer = _get(table, "max_connections_per_peer", int, 16)
+    if per_peer < 0:
+        raise Hl7SettingsError("hl7.max_connections_per_peer: must be 0 (no limit) or more")
+    frame_deadline = _get(table, "frame_deadline_seconds", float, 30.0)
+    if not 0 < frame_deadline <= 3600:
+        raise Hl7SettingsError("hl7.frame_deadline_seconds: must be more than 0 and at most 3600")
     codes: dict[str, Relationship] = {}
     raw_codes = _get(table, "relationship_codes", dict, {})
     for code, meaning in raw_codes.items():
@@ -128,6 +141,9 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
         listen_host=_get(table, "listen_host", str, "127.0.0.1"),
         max_message_bytes=max_bytes,
         max_connections=max_connections,
+        allowed_networks=_networks(table),
+        max_connections_per_peer=per_peer,
+        frame_deadline_seconds=frame_deadline,
         relationship_codes=codes,
         children_in_household=places,
         nk1_is_household=_get(table, "nk1_is_household", bool, False),
@@ -139,6 +155,28 @@ def load_settings(config: TrustConfig) -> Hl7Settings:
         listen_tls=_listen_tls(table, config.path.parent),
         referral_tls=_referral_tls(table, config.path.parent),
     )
+
+
+def _networks(table: dict[str, Any]) -> tuple[str, ...]:
+    """The sender networks let in (CIDR, or one address); absent lets in every sender."""
+    if "allowed_networks" not in table:
+        return ()
+    raw = table["allowed_networks"]
+    if not isinstance(raw, list) or not raw:
+        raise Hl7SettingsError(
+            'hl7.allowed_networks: must be a list of networks, such as ["10.20.0.0/16"]'
+        )
+    networks: list[str] = []
+    for i, item in enumerate(raw):
+        try:
+            if not isinstance(item, str):
+                raise ValueError
+            networks.append(str(ipaddress.ip_network(item.strip(), strict=True)))
+        except ValueError:
+            raise Hl7SettingsError(
+                f"hl7.allowed_networks[{i}]: is not a network (such as 10.20.0.0/16)"
+            ) from None
+    return tuple(networks)
 
 
 def _path(table: dict[str, Any], key: str, base: Path) -> Path | None:

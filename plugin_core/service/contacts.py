@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
-from plugin_core.contract import Accepted, PluginError
+from plugin_core.contract import Accepted, PluginError, ReceivedMessage
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules import recheck
 from plugin_core.service.audit import contact_audit
@@ -27,8 +28,11 @@ class Contacts(ServiceBase):
         *,
         message_key: str | None = None,
         encounter_key: str | None = None,
+        message: ReceivedMessage | None = None,
     ) -> Accepted:
-        result = self.accept_contacts([(contact, message_key)], encounter_key=encounter_key)[0]
+        result = self.accept_contacts(
+            [(contact, message_key)], encounter_key=encounter_key, messages=[message]
+        )[0]
         if isinstance(result, Exception):
             raise result
         return result
@@ -38,6 +42,7 @@ class Contacts(ServiceBase):
         items: Sequence[tuple[FirstContact, str | None]],
         *,
         encounter_key: str | None = None,
+        messages: Sequence[ReceivedMessage | None] | None = None,
     ) -> list[Accepted | Exception]:
         """Assess contacts and commit them together: one disk flush for a sender's batch.
 
@@ -49,12 +54,18 @@ class Contacts(ServiceBase):
         :param encounter_key: the caller's name for one encounter (CDS Hooks passes one): an
             open contact for the same adult, encounter, facts and prompts is answered again
             instead of recording another.
+        :param messages: each item's message, when the sender may reuse a key: a key already
+            held by a different message is answered ``conflict=True`` and the message kept.
         """
         now = self.clock()
-        assessed: list[tuple[FirstContact, str | None, Assessment] | Exception] = []
-        for contact, key in items:
+        assessed: list[
+            tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
+        ] = []
+        copies = list(messages) if messages is not None else [None] * len(items)
+        for (contact, key), message in zip(items, copies, strict=True):
             try:
-                assessed.append((contact, key, self.engine.assess(contact, now=now, present=False)))
+                assessment = self.engine.assess(contact, now=now, present=False)
+                assessed.append((contact, key, assessment, message))
             except Exception as exc:
                 if isinstance(exc, PluginError):
                     self.plugin_failed(exc, contact.id)
@@ -71,14 +82,15 @@ class Contacts(ServiceBase):
         for entry in assessed:
             if isinstance(entry, Exception):
                 continue
-            contact, key, assessment = entry
+            contact, key, assessment, message = entry
             patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
             facts = recheck.facts_of(contact, assessment)
             found = recheck.judge(
                 facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
             )
             rechecks.append(found)
-            batch.append(self._new_contact(contact, key, assessment, facts, found, encounter_key))
+            item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
+            batch.append(replace(item, message=message) if message is not None else item)
         saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
         duplicates = 0
         out: list[Accepted | Exception] = []
@@ -91,6 +103,11 @@ class Contacts(ServiceBase):
             out.append(_accepted(item, stored, found))
             if stored.new:
                 self._accepted_new(item)
+            elif stored.conflict:
+                log.warning(
+                    "contact not recorded: its key is held by a different message",
+                    extra={"contact_id": item.contact.id},
+                )
             elif stored.reused:
                 log.info("open contact answered again", extra={"contact_id": stored.contact_id})
                 self.count("contacts.reused")
@@ -177,6 +194,8 @@ class Contacts(ServiceBase):
 
 
 def _accepted(item: NewContact, stored: SavedContact, found: recheck.Recheck | None) -> Accepted:
+    if stored.conflict:
+        return Accepted(stored.contact_id, stored.assessment, duplicate=True, conflict=True)
     if stored.new:
         changes = tuple(c.value for c in found.changes) if found else ()
         return Accepted(

@@ -9,10 +9,12 @@ from typing import Any
 
 from plugin_core.formats import serialise
 from plugin_core.model import Assessment, ContactState
-from plugin_core.store.base import StoreBase, Tx, ts
+from plugin_core.store.audit import AuditEntry
+from plugin_core.store.base import StoreBase, Tx, parse_ts, ts
 from plugin_core.store.counters import count
 from plugin_core.store.records import (
     CONTACT_COLUMNS,
+    ConflictingResend,
     NewContact,
     SavedContact,
     StoredContact,
@@ -40,10 +42,13 @@ class Contacts(StoreBase):
     def _save_contacts(self, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
         results: list[SavedContact] = []
         written: dict[str, SavedContact] = {}
+        digests: dict[str, str | None] = {}
         with self.transaction() as tx:
             for item in items:
-                found = _stored_contact_for(tx, item, written)
+                found = _stored_contact_for(tx, item, written, digests)
                 if found is not None:
+                    if found.conflict:
+                        _keep_conflict(tx, item, at)
                     results.append(found)
                     continue
                 _insert_contact(tx, item, at)
@@ -52,6 +57,7 @@ class Contacts(StoreBase):
                 written[item.contact.id] = answer
                 if item.message_key is not None:
                     written[f"key:{item.message_key}"] = answer
+                    digests[item.message_key] = item.message.digest if item.message else None
                 if item.reuse_key is not None:
                     written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
                 results.append(saved)
@@ -76,24 +82,47 @@ class Contacts(StoreBase):
         return [stored_contact(r) for r in rows]
 
 
+    def conflicting_resends(self, *, limit: int = 100) -> list[ConflictingResend]:
+        """Messages refused because their key was held by a different message, newest first."""
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT message_key, contact_id, first_received_at, last_received_at, times,"
+                " message_hash, message FROM conflicting_resends"
+                " ORDER BY last_received_at DESC LIMIT ?",
+                (limit,),
+            )
+        return [
+            ConflictingResend(r[0], r[1], parse_ts(r[2]), parse_ts(r[3]), int(r[4]), r[5], r[6])
+            for r in rows
+        ]
+
+
 def _stored_contact_for(
-    tx: Tx, item: NewContact, written: dict[str, SavedContact]
+    tx: Tx, item: NewContact, written: dict[str, SavedContact], digests: dict[str, str | None]
 ) -> SavedContact | None:
     if item.message_key is not None:
         if f"key:{item.message_key}" in written:
-            return written[f"key:{item.message_key}"]
+            earlier = written[f"key:{item.message_key}"]
+            return _resent(earlier, item, digests.get(item.message_key))
         row = tx.one(
-            "SELECT assessment, relies_on FROM contacts WHERE message_key = ?",
+            "SELECT assessment, relies_on, message_hash FROM contacts WHERE message_key = ?",
             (item.message_key,),
         )
         if row is not None:
             # The sender's own id for the contact, as before: a resend is answered in kind.
-            return SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+            saved = SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+            return _resent(saved, item, row[2])
     if item.contact.id in written:
         return written[item.contact.id]
-    row = tx.one("SELECT assessment, relies_on FROM contacts WHERE id = ?", (item.contact.id,))
+    row = tx.one(
+        "SELECT assessment, relies_on, message_key FROM contacts WHERE id = ?",
+        (item.contact.id,),
+    )
     if row is not None:
-        return SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+        saved = SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+        # A message's contact id held by a contact from elsewhere: not this message's copy.
+        taken = item.message is not None and row[2] != item.message_key
+        return replace(saved, conflict=True) if taken else saved
     if item.reuse_key is None:
         return None
     if f"reuse:{item.reuse_key}" in written:
@@ -121,8 +150,8 @@ def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
     state = _state_of(item)
     tx.execute(
         "INSERT INTO contacts (id, received_at, source, message_key, state, top_severity,"
-        " prompt_codes, contact, assessment, relies_on, reuse_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " prompt_codes, contact, assessment, relies_on, reuse_key, message_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             item.contact.id,
             ts(at),
@@ -135,8 +164,42 @@ def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
             serialise.dumps(item.assessment),
             item.relies_on if state is ContactState.SUPPRESSED else None,
             item.reuse_key if state is ContactState.OPEN else None,
+            item.message.digest if item.message is not None else None,
         ),
     )
     for name in item.counters:
         count(tx, name, 1)
     append(tx, item.audit, at)
+
+
+def _keep_conflict(tx: Tx, item: NewContact, at: datetime) -> None:
+    """Keep a message refused for a key held by another, once per distinct message."""
+    assert item.message is not None
+    key = item.message_key or item.contact.id
+    stamp = ts(at)
+    tx.execute(
+        "INSERT INTO conflicting_resends (message_key, message_hash, contact_id,"
+        " first_received_at, last_received_at, times, message) VALUES (?, ?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT (message_key, message_hash) DO UPDATE SET"
+        " last_received_at = excluded.last_received_at,"
+        " times = conflicting_resends.times + 1",
+        (key, item.message.digest, item.contact.id, stamp, stamp, item.message.text),
+    )
+    entry = AuditEntry(
+        "contact.conflicting_resend",
+        item.contact.source,
+        item.contact.id,
+        {"message_key": key, "digest": item.message.digest},
+    )
+    append(tx, [entry], at)
+
+
+def _resent(saved: SavedContact, item: NewContact, stored_digest: str | None) -> SavedContact:
+    """The stored contact for a key seen before, or a conflict when the message differs.
+
+    A contact stored without a digest (before digests were kept, or by a sender that gives
+    none) cannot be compared and is taken as the same message, as it always was.
+    """
+    if item.message is None or stored_digest is None or stored_digest == item.message.digest:
+        return saved
+    return replace(saved, conflict=True)

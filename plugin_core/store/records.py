@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from plugin_core.contract import ReceivedMessage
 from plugin_core.formats import serialise
 from plugin_core.model import (
     Assessment,
@@ -34,6 +35,8 @@ class NewContact:
     """An open contact already holding this key is answered instead of recording this one."""
     counters: tuple[str, ...] = ()
     """Counters to add to when this contact is recorded, in the same transaction."""
+    message: ReceivedMessage | None = None
+    """The message it came in: its digest is stored to tell a resend from a reused key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,25 @@ class SavedContact:
     assessment: Assessment
     relies_on: str | None = None
     reused: bool = False
+    conflict: bool = False
+    """The key or id is held by a different message: nothing recorded, the message kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictingResend:
+    """A message refused because its key was held by a different message, kept for review."""
+
+    message_key: str
+    contact_id: str
+    first_received_at: datetime
+    last_received_at: datetime
+    times: int
+    digest: str
+    message: str
+    """As received: patient data."""
+
+    def __repr__(self) -> str:
+        return f"ConflictingResend({self.message_key!r}, times={self.times})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,4 +127,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX decision_escalations_created ON decision_escalations (created_at)",
         "CREATE INDEX decision_escalations_contact ON decision_escalations (contact_id)",
     ),
+    (
+        # A digest of the message each contact came in, so a resend can be told from a
+        # different message sent under the same key; contacts from before have none.
+        "ALTER TABLE contacts ADD COLUMN message_hash TEXT",
+        # Messages refused because their key (or contact id) was held by a different message,
+        # kept for review once per distinct message. ``message`` is as received: patient data,
+        # kept like the contacts are.
+        """CREATE TABLE conflicting_resends (
+            message_key TEXT NOT NULL,
+            message_hash TEXT NOT NULL,
+            contact_id TEXT NOT NULL,
+            first_received_at TEXT NOT NULL,
+            last_received_at TEXT NOT NULL,
+            times INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (message_key, message_hash)
+        )""",
+        "CREATE INDEX conflicting_resends_received ON conflicting_resends (last_received_at)",
+    ),
 )

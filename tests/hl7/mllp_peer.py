@@ -22,6 +22,14 @@ class RawPeer:
         self.timeout = timeout
         self.received: list[AckReply] = []
 
+    @classmethod
+    def over(cls, sock: socket.socket, timeout: float = 10.0) -> RawPeer:
+        """A peer on a socket already connected (from a chosen source address, say)."""
+        peer = cls.__new__(cls)
+        peer.sock, peer.timeout, peer.received = sock, timeout, []
+        peer.decoder = FrameDecoder(10_000_000)
+        return peer
+
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from hl7.client import MLLPClient
 
 from adapters.hl7.client import read_ack
-from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
-from adapters.hl7.settings import load_settings
 from plugin_core.service import Service
-from tests.hl7.conftest import LoopThread, corpus_bytes
+from tests.hl7.conftest import corpus_bytes
 from tests.hl7.mllp_peer import RawPeer
 from tests.peers.ports import wait_for
 
@@ -145,11 +141,11 @@ def test_a_failed_commit_is_answered_ae_and_the_listener_keeps_serving(
     real = service.accept_contact
     calls = {"n": 0}
 
-    def flaky(contact, *, message_key=None):  # type: ignore[no-untyped-def]
+    def flaky(contact, *, message_key=None, message=None):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise OSError("disk full")
-        return real(contact, message_key=message_key)
+        return real(contact, message_key=message_key, message=message)
 
     monkeypatch.setattr(service, "accept_contact", flaky)
     peer = RawPeer(listener.port)
@@ -163,22 +159,3 @@ def test_a_failed_commit_is_answered_ae_and_the_listener_keeps_serving(
     assert failed.code == "AE" and "send again" in failed.text
     assert retried.code == "AA"
     assert service.store.get_contact("hl7:NORTHGEN|C23-0001") is not None
-
-
-def test_connections_beyond_the_limit_are_closed_and_the_first_is_still_served(
-    service: Service, loop_thread: LoopThread
-) -> None:
-    reader = Reader(load_settings(service.config), service.config.code_lists)
-    limited = MllpListener(reader, lambda: service, port=0, max_connections=1)
-    loop_thread.run(limited.start())
-    first = RawPeer(limited.port)
-    try:
-        first.send_message(corpus_bytes("a01_v2_3_basic"))
-        assert first.acks(1)[0].code == "AA"
-        with socket.create_connection(("127.0.0.1", limited.port), timeout=5) as second:
-            assert second.recv(100) == b""
-        first.send_message(corpus_bytes("a01_v2_3_basic").replace(b"C23-0001", b"STILL-1"))
-        assert first.acks(1)[0].acked_control_id == "STILL-1"
-    finally:
-        first.close()
-        loop_thread.run(limited.stop())

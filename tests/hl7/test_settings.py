@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
 
+from adapters.hl7.connections import ConnectionPolicy, policy_of
 from adapters.hl7.settings import ChildrenField, load_settings
 from plugin_core.cli import main
 from plugin_core.model import Relationship
@@ -29,6 +31,38 @@ def test_a_trust_without_the_section_gets_working_defaults(tmp_path: Path) -> No
     assert settings.children_in_household == ()
 
 
+def test_connection_settings_become_the_listener_policy(tmp_path: Path) -> None:
+    toml = """
+[hl7]
+max_connections = 32
+allowed_networks = ["10.20.0.0/16", "192.0.2.7", "2001:db8::/32"]
+max_connections_per_peer = 4
+frame_deadline_seconds = 5
+"""
+    settings = load_settings(load_trust_config(write_trust_config(tmp_path, extra_toml=toml)))
+    policy = policy_of(settings)
+    assert policy == ConnectionPolicy(
+        max_connections=32,
+        max_per_peer=4,
+        frame_deadline=5.0,
+        allowed=(
+            ipaddress.ip_network("10.20.0.0/16"),
+            ipaddress.ip_network("192.0.2.7/32"),
+            ipaddress.ip_network("2001:db8::/32"),
+        ),
+    )
+    assert policy.allows("10.20.3.4") and policy.allows("2001:db8::1")
+    assert not policy.allows("10.21.0.1")
+
+
+def test_without_connection_settings_every_sender_is_let_in_with_a_cap_each(
+    tmp_path: Path,
+) -> None:
+    policy = policy_of(load_settings(load_trust_config(write_trust_config(tmp_path))))
+    assert policy.allowed == () and policy.allows("203.0.113.9")
+    assert (policy.max_connections, policy.max_per_peer, policy.frame_deadline) == (64, 16, 30.0)
+
+
 @pytest.mark.parametrize(
     ("toml", "key"),
     [
@@ -44,6 +78,10 @@ def test_a_trust_without_the_section_gets_working_defaults(tmp_path: Path) -> No
             "hl7.children_in_household[0].segment",
         ),
         ('[hl7]\nreferral_version = "2.1"\n', "hl7.referral_version"),
+        ('[hl7]\nallowed_networks = ["10.0.0.1/8"]\n', "hl7.allowed_networks[0]"),
+        ("[hl7]\nallowed_networks = []\n", "hl7.allowed_networks"),
+        ("[hl7]\nmax_connections_per_peer = -1\n", "hl7.max_connections_per_peer"),
+        ("[hl7]\nframe_deadline_seconds = 0\n", "hl7.frame_deadline_seconds"),
     ],
 )
 def test_config_check_names_the_faulty_hl7_key(

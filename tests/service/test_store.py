@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from plugin_core.contract import ReceivedMessage
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import Channel, Receipt, ReferralStatus
@@ -186,3 +187,37 @@ def test_a_key_is_used_once_until_it_expires_on_either_backend(service: Service)
         )
         is True
     )
+
+
+def test_key_reused_for_a_different_message_is_refused_and_kept_once_per_message(
+    service: Service,
+) -> None:
+    original = ReceivedMessage("digest-original", "MSH|original")
+    different = ReceivedMessage("digest-different", "MSH|different")
+    first = service.accept_contact(_contact(service, "c-key"), message_key="F|K1", message=original)
+    resent = service.accept_contact(
+        _contact(service, "c-key"), message_key="F|K1", message=original
+    )
+    refused = [
+        service.accept_contact(_contact(service, "c-key"), message_key="F|K1", message=different)
+        for _ in range(2)
+    ]
+    assert not first.duplicate and not first.conflict
+    assert resent.duplicate and not resent.conflict
+    assert all(r.conflict for r in refused)
+    [kept] = service.store.conflicting_resends()
+    assert (kept.message_key, kept.contact_id, kept.times) == ("F|K1", "c-key", 2)
+    assert (kept.digest, kept.message) == ("digest-different", "MSH|different")
+    assert kept.first_received_at == kept.last_received_at == NOW
+    assert [c.id for c in service.store.list_contacts()] == ["c-key"]
+
+
+def test_contact_stored_without_a_digest_takes_a_resend_as_the_same_message(
+    service: Service,
+) -> None:
+    service.accept_contact(_contact(service, "c-old"), message_key="F|OLD")
+    again = service.accept_contact(
+        _contact(service, "c-old"), message_key="F|OLD", message=ReceivedMessage("d", "MSH|x")
+    )
+    assert again.duplicate and not again.conflict
+    assert service.store.conflicting_resends() == []
