@@ -42,7 +42,13 @@ class EmailTransport:
             return None
         service = self.context.service
         details = service.referral_details(referral) if service is not None else None
-        message = build_message(referral, destination, details, sender=self.sender)
+        message = build_message(
+            referral,
+            destination,
+            details,
+            sender=self.sender,
+            trust_name=self.context.config.trust_name,
+        )
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()
