@@ -26,6 +26,7 @@ from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import assessment_to_dict, contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.outcome import operation_outcome, outcome_of
+from plugin_core.formats.referral_document import DOCUMENT_TYPE, referral_pdf
 from plugin_core.host.plugins import plugin_infos
 from plugin_core.model import DecisionEscalation, ReferralAction
 from plugin_core.outbox import OutboxWorker
@@ -86,6 +87,11 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
         ),
         Route("/api/referrals/{referral_id}", api.guard(api.get_referral), methods=["GET"]),
         Route(
+            "/api/referrals/{referral_id}/document",
+            api.guard(referral_document(service)),
+            methods=["GET"],
+        ),
+        Route(
             "/api/referrals/{referral_id}/acknowledge", api.guard(api.acknowledge), methods=["POST"]
         ),
         Route(
@@ -141,6 +147,38 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> dict[str, Any] |
     if not isinstance(doc, dict):
         return operation_outcome(400, "body must be a JSON object", expression=["$"])
     return doc
+
+
+def referral_document(service: Service) -> Endpoint:
+    """``GET /api/referrals/{id}/document``: the referral document (PDF), never cached.
+
+    Each download is an audit entry: the document holds the children's and the adult's details.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        referral_id = request.path_params["referral_id"]
+        try:
+            content = await run_in_threadpool(service.referral_content, referral_id)
+        except UnknownReferral:
+            return operation_outcome(404, "no referral with that id")
+        if content is None:
+            return operation_outcome(
+                404, "the contact or decision behind this referral is not stored"
+            )
+        document = await run_in_threadpool(referral_pdf, content)
+        await run_in_threadpool(
+            service.append_audit, "referral.document", "api", content.referral_id, {}
+        )
+        return Response(
+            document,
+            media_type=DOCUMENT_TYPE,
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="referral-{content.referral_id}.pdf"',
+            },
+        )
+
+    return endpoint
 
 
 class _Api:

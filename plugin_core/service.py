@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from plugin_core.contract import Accepted, ReferralDetails, ServeOptions
+from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.host.plugins import PluginError
 from plugin_core.model import (
@@ -313,6 +314,26 @@ class Service:
         if decision is None:
             return None
         return ReferralDetails(stored.contact, stored.assessment, decision)
+
+    def referral_content(self, referral_id: str) -> ReferralContent | None:
+        """A stored referral's dataset, routed as it was sent (or as it would be when made);
+        None when its contact or decision is not stored. Raises UnknownReferral."""
+        stored = self.store.get_referral(referral_id)
+        if stored is None:
+            raise UnknownReferral(referral_id)
+        referral = stored.referral
+        details = self.referral_details(referral)
+        if details is None:
+            return None
+        where = self.engine.destination_for(referral, stored.delivered_at or referral.created_at)
+        return referral_content(
+            referral,
+            contact=details.contact,
+            assessment=details.assessment,
+            decision=details.decision,
+            destination=where,
+            trust_name=self.config.trust_name,
+        )
 
     # Decisions -------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from plugin_core.model import (
     Prompt,
     Referral,
 )
+from plugin_core.rules.children import member_for
 from plugin_core.rules.decide import FieldProblem
 
 Problems = Mapping[str, Sequence[str]]
@@ -89,10 +90,8 @@ def prompt_box(prompt: Prompt) -> str:
 def _child_name(child: Child, contact: FirstContact, index: int) -> str:
     if child.unborn:
         return "Unborn child"
-    for member in contact.household or ():
-        if member.id == child.ref and member.name:
-            return member.name
-    return f"Child {index}"
+    member = member_for(child.ref, contact.household)
+    return child.name or (member.name if member else None) or f"Child {index}"
 
 
 def _child_age(child: Child) -> str:
@@ -346,6 +345,26 @@ def _advice_field(page: FormPage) -> str:
     )
 
 
+def _referrer_field(page: FormPage) -> str:
+    v, p = page.form.values, page.problems
+    fields = (
+        ("decided_by.name", "text"),
+        ("decided_by.role", "text"),
+        ("decided_by.team", "text"),
+        ("decided_by.phone", "tel"),
+        ("decided_by.email", "email"),
+    )
+    return (
+        '<fieldset class="group" id="f-decided_by"><legend>How children\'s services reach you'
+        "</legend>"
+        + _hint("decided_by", "Sent with a referral, so the duty worker can call you back.")
+        + join(
+            _input(name, FIELD_LABELS[name], v.get(name, ""), p, kind=kind) for name, kind in fields
+        )
+        + "</fieldset>"
+    )
+
+
 def _override_hint(page: FormPage) -> str:
     named = f", {page.trust_lead}," if page.trust_lead else ""
     return (
@@ -455,6 +474,7 @@ def form_page(page: FormPage) -> str:
             ),
             _escalation_field(page),
             _advice_field(page),
+            _referrer_field(page),
         ]
     )
     return (
