@@ -15,7 +15,6 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
 
 from plugin_core.formats.referral_content import (
     LADO_TEXT,
@@ -30,15 +29,15 @@ from plugin_core.model import Consent, ReferralAction
 DOCUMENT_TYPE = "application/pdf"
 
 _FONTS = (
-    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu"),
     (
         "LiberationSans-Regular.ttf",
         "LiberationSans-Bold.ttf",
         "/usr/share/fonts/truetype/liberation",
     ),
+    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu"),
     ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "/usr/share/fonts/truetype/noto"),
 )
-"""Unicode fonts looked for, in order; without one the PDF falls back to Helvetica."""
+"""Unicode fonts looked for, quickest to embed first, for names Helvetica cannot print."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +197,9 @@ def referral_text(content: ReferralContent) -> str:
 
 # PDF ----------------------------------------------------------------------------------------
 
+_LABEL_WIDTH = 40
+_LINE = 5
+
 
 class _Pdf(FPDF):
     note = "Contains personal data about children and an adult: keep it secure."
@@ -216,29 +218,58 @@ def _font_files() -> tuple[Path, Path] | None:
     return None
 
 
+_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.translate(_PUNCTUATION).encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _latin1(text: str) -> str:
     """Text Helvetica can print: accents kept where Latin-1 has them, others plainly marked."""
-    plain = text.translate(_PUNCTUATION)
+    if _is_latin1(text):
+        return text.translate(_PUNCTUATION)
     out = []
-    for char in plain:
-        try:
-            char.encode("latin-1")
+    for char in text.translate(_PUNCTUATION):
+        if _is_latin1(char):
             out.append(char)
-        except UnicodeEncodeError:
+        else:
             base = unicodedata.normalize("NFKD", char)[:1]
             out.append(base if base.isascii() and base.isprintable() else "?")
     return "".join(out)
 
 
-_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+def _rows(section: Section) -> list[tuple[str, str]]:
+    """A section as label-value rows; a table's rows are named by their first column."""
+    rows = list(section.rows)
+    if section.table:
+        headings, *table = section.table
+        rows += [
+            (row[0], " · ".join(f"{h}: {v}" for h, v in zip(headings[1:], row[1:], strict=True)))
+            for row in table
+        ]
+    return rows
 
 
 def referral_pdf(content: ReferralContent) -> bytes:
-    """The referral document: A4, the facts in reading order, about a minute to read."""
+    """The referral document: A4, the facts in reading order, about a minute to read.
+
+    Helvetica prints Latin-1 text and costs little; a name in any other script needs a Unicode
+    font from the system (DejaVu, Liberation or Noto Sans), which is slower to embed. Without
+    one, such letters print as "?" and the email text still has them exactly.
+    """
+    parts = sections(content)
+    heading = title(content)
+    texts = [heading, *(s.title for s in parts), *(s.text for s in parts)]
+    texts += [t for s in parts for row in _rows(s) for t in row]
     pdf = _Pdf(format="A4")
-    fonts = _font_files()
     family = "Helvetica"
     clean: Callable[[str], str] = _latin1
+    fonts = None if all(_is_latin1(t) for t in texts) else _font_files()
     if fonts is not None:
         pdf.add_font("Body", "", str(fonts[0]))
         pdf.add_font("Body", "B", str(fonts[1]))
@@ -251,37 +282,30 @@ def referral_pdf(content: ReferralContent) -> bytes:
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(0, 8, clean(title(content)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for number, section in enumerate(sections(content)):
+    _line(pdf, pdf.epw, 8, clean(heading))
+    for number, section in enumerate(parts):
         pdf.ln(2)
         pdf.set_font(family, "B", 12 if number == 0 else 11)
-        pdf.multi_cell(0, 6, clean(section.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(family, "", 10)
-        if section.rows:
-            with pdf.table(
-                col_widths=(40, 140),
-                first_row_as_headings=False,
-                borders_layout="NONE",
-                text_align="LEFT",
-                line_height=5,
-                padding=(0.5, 1),
-            ) as table:
-                for label, value in section.rows:
-                    row = table.row()
-                    row.cell(clean(label), style=FontFace(emphasis="BOLD"))
-                    row.cell(clean(value))
-        if section.table:
-            with pdf.table(
-                col_widths=(45, 35, 30, 25, 45),
-                borders_layout="HORIZONTAL_LINES",
-                text_align="LEFT",
-                line_height=5,
-                padding=1,
-            ) as table:
-                for cells in section.table:
-                    row = table.row()
-                    for cell in cells:
-                        row.cell(clean(cell))
+        _line(pdf, pdf.epw, 6, clean(section.title))
+        for label, value in _rows(section):
+            pdf.set_font(style="B", size=10)
+            if pdf.get_string_width(clean(label)) + 2 * pdf.c_margin <= _LABEL_WIDTH:
+                pdf.cell(_LABEL_WIDTH, _LINE, clean(label))
+            else:  # a long name has a line of its own, its facts below it
+                _line(pdf, pdf.epw, _LINE, clean(label))
+                pdf.set_x(pdf.l_margin + _LABEL_WIDTH)
+            pdf.set_font(style="")
+            _line(pdf, pdf.epw - _LABEL_WIDTH, _LINE, clean(value))
         if section.text:
-            pdf.multi_cell(0, 5, clean(section.text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(style="", size=10)
+            _line(pdf, pdf.epw, _LINE, clean(section.text))
     return bytes(pdf.output())
+
+
+def _line(pdf: FPDF, width: float, height: float, text: str) -> None:
+    """Text on its own line, wrapped only when too long: fpdf2's wrapping costs several times
+    a plain cell, and most lines fit."""
+    if pdf.get_string_width(text) + 2 * pdf.c_margin <= width:
+        pdf.cell(width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
