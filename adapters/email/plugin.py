@@ -1,4 +1,4 @@
-"""Built-in plugin: deliver referrals by email over SMTP.
+"""Built-in plugin: deliver referrals by email over SMTP, the referral document attached.
 
 Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
 ``smtp_port``, ``sender``, ``starttls`` (default true), ``timeout_seconds``, and

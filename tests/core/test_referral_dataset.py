@@ -396,3 +396,12 @@ def test_the_document_prints_without_a_unicode_font(
     )
     text = pdf_text(referral_pdf(content))
     assert "Zoë ?aska" in text and CHILD in text and "Level 3: complex needs" in text
+
+
+def test_a_name_outside_latin_1_prints_exactly_with_a_system_font(scene: Scene) -> None:
+    assert referral_document._font_files() is not None, "install fonts-dejavu-core"
+    contact = replace(scene.contact, patient=replace(scene.contact.patient, name="Zoë Łaska"))
+    content = referral_content(
+        scene.referral, contact=contact, assessment=scene.assessment, decision=scene.decision
+    )
+    assert "Zoë Łaska" in pdf_text(referral_pdf(content))
