@@ -233,6 +233,7 @@ class ReferralContent:
     urgent: bool
     immediate_danger: bool
     route: Route
+    """The route the decision called for."""
     authority_id: str | None
     authority_name: str
     trust_name: str
@@ -247,6 +248,8 @@ class ReferralContent:
     consent_not_sought_reason: str
     referrer: Professional | None
     lado_criteria: tuple[LadoCriterion, ...] = ()
+    sent_route: Route | None = None
+    """Where it goes at the time it is sent: out of hours, the emergency duty team."""
 
     @property
     def level_text(self) -> str:
@@ -260,7 +263,8 @@ class ReferralContent:
 
     @property
     def route_text(self) -> str:
-        return ROUTE_TEXT.get(self.route, self.route.value)
+        route = self.sent_route or self.route
+        return ROUTE_TEXT.get(route, route.value)
 
     @property
     def authority_text(self) -> str:
@@ -311,7 +315,8 @@ def referral_content(
         due_by=referral.due_by,
         urgent=referral.urgent,
         immediate_danger=decision.immediate_danger if decision else False,
-        route=destination.route if destination else referral.route,
+        route=referral.route,
+        sent_route=destination.route if destination else None,
         authority_id=referral.authority_id,
         authority_name=_authority_name(referral, assessment, destination),
         trust_name=trust_name,

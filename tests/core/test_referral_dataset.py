@@ -405,3 +405,30 @@ def test_a_name_outside_latin_1_prints_exactly_with_a_system_font(scene: Scene) 
         scene.referral, contact=contact, assessment=scene.assessment, decision=scene.decision
     )
     assert "Zoë Łaska" in pdf_text(referral_pdf(content))
+
+
+def test_out_of_hours_the_document_names_the_duty_team_and_the_message_keeps_the_route(
+    scene: Scene,
+) -> None:
+    night = Destination(ISLINGTON, Route.OUT_OF_HOURS, Channel.FHIR, "https://edt.example", False)
+    content = referral_content(
+        scene.referral,
+        contact=scene.contact,
+        assessment=scene.assessment,
+        decision=scene.decision,
+        destination=night,
+    )
+    assert content.headline.endswith("Islington · Emergency duty team (out of hours)")
+    bundle = referral_message_bundle(
+        scene.referral,
+        night,
+        scene.contact,
+        scene.decision,
+        scene.assessment,
+        sender_id="trust-1",
+        sender_name="Synthetic Trust",
+        source_endpoint="urn:thinkfamily:trust-1",
+        now=NOW,
+    )
+    (request,) = by_type(bundle)["ServiceRequest"]
+    assert request.category[0].coding[0].code == "route-front_door"
