@@ -24,7 +24,7 @@ from adapters.fhir.referral_message import referral_message_bundle
 from adapters.hl7.referral import ReferralFacts, build_ref_i12
 from adapters.hl7.settings import load_settings
 from plugin_core.contract import ReferralDetails
-from plugin_core.formats import referral_document
+from plugin_core.formats import referral_pdf as pdf_module
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.referral_content import referral_content
@@ -389,7 +389,7 @@ def test_a_cancellation_email_carries_no_personal_data_and_no_document(scene: Sc
 def test_the_document_prints_without_a_unicode_font(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(referral_document, "_FONTS", ())
+    monkeypatch.setattr(pdf_module, "_FONTS", ())
     contact = replace(scene.contact, patient=replace(scene.contact.patient, name="Zoë Łaska"))
     content = referral_content(
         scene.referral, contact=contact, assessment=scene.assessment, decision=scene.decision
@@ -399,7 +399,7 @@ def test_the_document_prints_without_a_unicode_font(
 
 
 def test_a_name_outside_latin_1_prints_exactly_with_a_system_font(scene: Scene) -> None:
-    assert referral_document._font_files() is not None, "install fonts-dejavu-core"
+    assert pdf_module._font_files() is not None, "install fonts-dejavu-core"
     contact = replace(scene.contact, patient=replace(scene.contact.patient, name="Zoë Łaska"))
     content = referral_content(
         scene.referral, contact=contact, assessment=scene.assessment, decision=scene.decision
