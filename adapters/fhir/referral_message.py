@@ -2,8 +2,10 @@
 
 A message Bundle: MessageHeader (event ``servicerequest-request``, reason ``new`` or
 ``update``) first, then the ServiceRequest it focuses on and what the receiver needs to act:
-the Patient, a RelatedPerson for each child, the Consent for the lawful basis, the safeguarding
-Flag, the Encounter, the Practitioner who decided and the sending and receiving Organizations.
+the Patient, a RelatedPerson for each child concerned, the Consent for the lawful basis, the
+safeguarding Flag, the Encounter, the Practitioner who referred (with their role and team when
+given) and the sending and receiving Organizations. The facts come from the referral dataset
+(``plugin_core.formats.referral_content``), the same that the HL7 message and the email carry.
 The referral's idempotency key is the Bundle identifier, so receivers de-duplicate re-sends.
 Every resource is an R4B model, validated as it is built (see ``adapters.fhir.outbound``).
 """
@@ -267,6 +269,7 @@ def referral_message_bundle(
         child_urls=[url for url, _ in related],
     )
     referrer = decision.decided_by
+    role_and_team = _referrer_entries(referrer, links)
     entries: list[tuple[str, Resource]] = [
         (links.header, header),
         (links.service_request, request),
@@ -276,10 +279,10 @@ def referral_message_bundle(
         (links.flag, safeguarding_flag(decision, links.patient, links.encounter)),
         *_encounter_entries(contact, links),
         (links.practitioner, practitioner(referrer)),
-        *_referrer_entries(referrer, links)[:1],
+        *role_and_team[:1],
         (links.sender, sender(sender_id, sender_name)),
         (links.receiver, receiver(destination)),
-        *_referrer_entries(referrer, links)[1:],
+        *role_and_team[1:],  # the team last, after the trust it is part of
     ]
     return Bundle(
         id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),

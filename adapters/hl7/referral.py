@@ -2,7 +2,9 @@
 
 A referral is rare next to admissions, so here the library's checks are worth their
 milliseconds: a message that hl7apy finds structurally invalid is never sent.
-MSH-10 is the referral's idempotency key, so a receiver can de-duplicate resends.
+MSH-10 is the referral's idempotency key, so a receiver can de-duplicate resends. The facts
+come from the referral dataset (``plugin_core.formats.referral_content``), the same that the
+FHIR message and the email carry.
 """
 
 from __future__ import annotations
@@ -205,7 +207,8 @@ def _referrer(group: Any, who: Professional, esc: Escape) -> None:
     """CTD: the professional to contact about the referral, with a direct phone and email.
 
     CTD-1 is a local code whose text is their role; CTD-4 carries their team as the location's
-    description (PL-9); CTD-5 one repetition per way to reach them; CTD-7 the host's id.
+    description (PL-9); CTD-7 the host's id. Their phone and email (CTD-5) are added to the
+    written message by :func:`_reach`.
     """
     ctd = group.add_segment("CTD")
     ctd.ctd_1 = f"RP^{esc(who.role or 'Referring professional')}^L"

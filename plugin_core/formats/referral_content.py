@@ -83,7 +83,7 @@ INDICATOR_TEXT = {
     IndicatorKind.SUBSTANCE_MISUSE: "Substance misuse",
     IndicatorKind.MENTAL_HEALTH: "Mental ill health",
     IndicatorKind.DOMESTIC_ABUSE: "Domestic abuse",
-    IndicatorKind.CHILD_PROTECTION: "Child protection plan",
+    IndicatorKind.CHILD_PROTECTION: "Child on a child protection plan",
     IndicatorKind.PREGNANCY: "Pregnancy",
     IndicatorKind.PREGNANCY_ENDED: "Pregnancy ended",
     IndicatorKind.POSTNATAL: "Recent birth",
