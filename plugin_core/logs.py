@@ -118,3 +118,6 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     # Access logs print request paths, which carry ids only; query strings are not logged.
+    # The referral document's font subsetting lists at INFO the glyphs it keeps, which are the
+    # letters of the names printed: only its warnings are wanted.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

@@ -415,6 +415,9 @@ class Child:
     unborn: bool = False
     birth_date: date | None = None
     postcode: str | None = None
+    name: str | None = None
+    """The name the household record gives, kept so a referral and the form can name the child
+    even when the host sent no member id."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -504,12 +507,16 @@ class Assessment:
 
 @dataclass(frozen=True, slots=True)
 class Professional:
-    """Who made a decision: an id the host knows, with role for the audit trail."""
+    """Who made a decision: an id the host knows, with role for the audit trail, and how the
+    receiving authority reaches them about a referral (team, direct phone, email)."""
 
     id: str
     role: str = ""
     organisation: str = ""
     name: str = ""
+    team: str = ""
+    phone: str = ""
+    email: str = ""
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from adapters.api import shapes
 from adapters.api.auth import Endpoint
 from plugin_core.formats.outcome import operation_outcome, outcome_of
+from plugin_core.formats.referral_document import DOCUMENT_TYPE, referral_pdf
 from plugin_core.http import read_json
 from plugin_core.model import ReferralAction
 from plugin_core.rules.decide import DecisionInvalid
@@ -27,6 +28,31 @@ class ReferralEndpoints:
         if found is None:
             return operation_outcome(404, "no referral with that id")
         return JSONResponse(shapes.referral(found))
+
+    async def document(self, request: Request) -> Response:
+        """The referral document (PDF), never cached; each download is an audit entry, as the
+        document holds the children's and the adult's details."""
+        referral_id = request.path_params["referral_id"]
+        try:
+            content = await run_in_threadpool(self.service.referral_content, referral_id)
+        except UnknownReferral:
+            return operation_outcome(404, "no referral with that id")
+        if content is None:
+            return operation_outcome(
+                404, "the contact or decision behind this referral is not stored"
+            )
+        document = await run_in_threadpool(referral_pdf, content)
+        await run_in_threadpool(
+            self.service.append_audit, "referral.document", "api", content.referral_id, {}
+        )
+        return Response(
+            document,
+            media_type=DOCUMENT_TYPE,
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="referral-{content.referral_id}.pdf"',
+            },
+        )
 
     async def acknowledge(self, request: Request) -> Response:
         doc = await read_json(request)

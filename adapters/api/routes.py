@@ -26,6 +26,11 @@ def api_routes(service: Service) -> list[Route]:
         ),
         Route("/api/referrals/{referral_id}", guard(referrals.get_referral), methods=["GET"]),
         Route(
+            "/api/referrals/{referral_id}/document",
+            guard(referrals.document),
+            methods=["GET"],
+        ),
+        Route(
             "/api/referrals/{referral_id}/acknowledge",
             guard(referrals.acknowledge),
             methods=["POST"],

@@ -1,7 +1,9 @@
-"""The referral email: a plain-text body a duty social worker reads in a minute.
+"""The referral email: a plain-text body a duty social worker reads in a minute, and the
+referral document (PDF) attached, both laid out from the same referral dataset.
 
-The subject carries only the referral id, so mail logs and inbox lists show no patient data.
-The Message-ID is derived from the idempotency key, so a receiver can drop a repeat.
+The subject carries only the referral id, so mail logs and inbox lists show no patient data;
+so does the attachment's file name. The Message-ID is derived from the idempotency key, so a
+receiver can drop a repeat. A cancellation carries no personal data and no document.
 """
 
 from __future__ import annotations
@@ -10,25 +12,41 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from plugin_core.contract import ReferralDetails
-from plugin_core.model import Destination, Referral
-from plugin_core.rules.clock import LONDON
+from plugin_core.formats.referral_content import ReferralContent, referral_content
+from plugin_core.formats.referral_document import referral_pdf, referral_text
+from plugin_core.model import Destination, Referral, ReferralAction
 
-_ROUTE_WORDS = {
-    "front_door": "Children's services referral",
-    "out_of_hours": "Out-of-hours referral (emergency duty team)",
-    "early_help": "Early help request",
-    "lado": "LADO referral (concern about someone who works with children)",
-    "police": "Police notification",
-}
+
+def content_for(
+    referral: Referral,
+    destination: Destination,
+    details: ReferralDetails | None,
+    *,
+    trust_name: str = "",
+) -> ReferralContent:
+    """The referral's dataset from what the service holds; parts it lacks are left empty."""
+    return referral_content(
+        referral,
+        contact=details.contact if details else None,
+        assessment=details.assessment if details else None,
+        decision=details.decision if details else None,
+        destination=destination,
+        trust_name=trust_name,
+    )
 
 
 def build_message(
-    referral: Referral, destination: Destination, details: ReferralDetails | None, *, sender: str
+    referral: Referral,
+    destination: Destination,
+    details: ReferralDetails | None,
+    *,
+    sender: str,
+    trust_name: str = "",
 ) -> EmailMessage:
     message = EmailMessage()
     urgency = "URGENT " if referral.urgent else ""
     if referral.amends:
-        change = "CANCELLED" if referral.action.value == "cancel" else "UPDATED"
+        change = "CANCELLED" if referral.action is ReferralAction.CANCEL else "UPDATED"
         message["Subject"] = f"{urgency}{change}: safeguarding referral {referral.amends}"
         message["In-Reply-To"] = message["References"] = f"<{referral.original_key}@thinkfamily>"
     else:
@@ -38,53 +56,17 @@ def build_message(
     message["Date"] = format_datetime(referral.created_at)
     message["Message-ID"] = f"<{referral.idempotency_key}@thinkfamily>"
     message["X-ThinkFamily-Idempotency-Key"] = referral.idempotency_key
-    lines = []
-    if referral.amends:
-        verb = "is cancelled" if referral.action.value == "cancel" else "is updated"
-        lines += [f"Referral {referral.amends} {verb}.", f"Why: {referral.reasons}", ""]
-    lines += [
-        _ROUTE_WORDS.get(referral.route.value, "Referral"),
-        f"Referral: {referral.id}",
-        f"Level of need: {referral.level_of_need or 'not given'}",
-        f"Urgent: {'yes' if referral.urgent else 'no'}",
-        f"Made: {referral.created_at.astimezone(LONDON):%d %B %Y %H:%M} (London time)",
-        "",
-    ]
-    if details is not None:
-        patient = details.contact.patient
-        decision = details.decision
-        lines += [
-            "Adult",
-            f"  Name: {patient.name or 'not recorded'}",
-            f"  NHS number: {patient.nhs_number or 'not recorded'}",
-            f"  Date of birth: {patient.birth_date.isoformat() if patient.birth_date else 'not recorded'}",
-            f"  Postcode: {patient.postcode or 'not recorded'}",
-            "",
-            "Children",
-        ]
-        for child in details.assessment.children:
-            age = (
-                "unborn"
-                if child.unborn
-                else (f"age {child.age}" if child.age is not None else "age not recorded")
-            )
-            lives = {
-                True: "lives with the adult",
-                False: "does not live with the adult",
-                None: "living arrangement not known",
-            }[child.lives_with_patient]
-            lines.append(f"  {child.ref}: {child.relationship.value}, {age}, {lives}")
-        lines += [
-            "",
-            "Decision",
-            f"  Made by: {decision.decided_by.id} {decision.decided_by.role}".rstrip(),
-            f"  Reasons: {decision.reasons}",
-            f"  What is shared: {decision.what_shared}",
-            f"  Lawful basis: {decision.lawful_basis.value.replace('_', ' ') if decision.lawful_basis else 'not given'}",
-            f"  Consent: {decision.consent.value.replace('_', ' ') if decision.consent else 'not recorded'}",
-        ]
-        if decision.consent_not_sought_reason:
-            lines.append(f"  Why consent was not sought: {decision.consent_not_sought_reason}")
-    lines += ["", "Please acknowledge by replying, quoting the referral number."]
-    message.set_content("\n".join(lines))
+    content = content_for(referral, destination, details, trust_name=trust_name)
+    attach = details is not None and referral.action is not ReferralAction.CANCEL
+    closing = ["Please acknowledge by replying, quoting the referral number."]
+    if attach:
+        closing.insert(0, "The referral document (PDF) attached says the same.")
+    message.set_content(referral_text(content) + "\n" + "\n".join(closing) + "\n")
+    if attach:
+        message.add_attachment(
+            referral_pdf(content),
+            maintype="application",
+            subtype="pdf",
+            filename=f"referral-{referral.id}.pdf",
+        )
     return message

@@ -1,4 +1,4 @@
-"""Built-in plugin: deliver referrals by email over SMTP.
+"""Built-in plugin: deliver referrals by email over SMTP, the referral document attached.
 
 Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
 ``smtp_port``, ``sender``, ``starttls`` (default true), ``timeout_seconds``, and
@@ -10,15 +10,21 @@ first.
 
 from __future__ import annotations
 
+import importlib
 import os
 import smtplib
 import ssl
+import threading
 from typing import Any
 
 from adapters.email.message import build_message
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.model import Channel, Destination, Receipt, Referral
+
+
+def _load_pdf() -> None:
+    importlib.import_module("plugin_core.formats.referral_pdf")
 
 
 class EmailTransport:
@@ -35,6 +41,10 @@ class EmailTransport:
         self.timeout = float(section.get("timeout_seconds", 20))
         self.username_env = section.get("username_env")
         self.password_env = section.get("password_env")
+        if context.serve is not None:
+            # The PDF library takes a second or more to import: load it beside start-up, not
+            # in the way of the first referral. Commands that send nothing never load it.
+            threading.Thread(target=_load_pdf, name="thinkfamily-pdf-import", daemon=True).start()
 
     @hookimpl(trylast=True)
     def thinkfamily_dispatch(self, referral: Referral, destination: Destination) -> Receipt | None:
@@ -42,7 +52,13 @@ class EmailTransport:
             return None
         service = self.context.service
         details = service.referral_details(referral) if service is not None else None
-        message = build_message(referral, destination, details, sender=self.sender)
+        message = build_message(
+            referral,
+            destination,
+            details,
+            sender=self.sender,
+            trust_name=self.context.config.trust_name,
+        )
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.ehlo()

@@ -10,6 +10,7 @@ V3_ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 
 # Pregnancy status (LOINC 82810-3) answered with SNOMED CT Pregnant / Not pregnant.
 PREGNANCY_STATUS = (LOINC, "82810-3")

@@ -2,8 +2,10 @@
 
 A message Bundle: MessageHeader (event ``servicerequest-request``, reason ``new`` or
 ``update``) first, then the ServiceRequest it focuses on and what the receiver needs to act:
-the Patient, a RelatedPerson for each child, the Consent for the lawful basis, the safeguarding
-Flag, the Encounter, the Practitioner who decided and the sending and receiving Organizations.
+the Patient, a RelatedPerson for each child concerned, the Consent for the lawful basis, the
+safeguarding Flag, the Encounter, the Practitioner who referred (with their role and team when
+given) and the sending and receiving Organizations. The facts come from the referral dataset
+(``plugin_core.formats.referral_content``), the same that the HL7 message and the email carry.
 The referral's idempotency key is the Bundle identifier, so receivers de-duplicate re-sends.
 Every resource is an R4B model, validated as it is built (see ``adapters.fhir.outbound``).
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
+from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.messageheader import (
     MessageHeader,
@@ -35,17 +38,20 @@ from adapters.fhir.referral_parties import (
     encounter,
     patient,
     practitioner,
+    practitioner_role,
     receiver,
     related_person,
     sender,
+    team,
 )
 from adapters.fhir.writeback import safeguarding_flag
+from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.model import (
     Assessment,
-    Child,
     Decision,
     Destination,
     FirstContact,
+    Professional,
     Referral,
 )
 
@@ -63,6 +69,8 @@ class Links:
     practitioner: str
     sender: str
     receiver: str
+    role: str
+    team: str
 
     @classmethod
     def for_message(cls, key: str, with_encounter: bool) -> Links:
@@ -76,6 +84,8 @@ class Links:
             practitioner=urn(key, "practitioner"),
             sender=urn(key, "sender"),
             receiver=urn(key, "receiver"),
+            role=urn(key, "practitioner-role"),
+            team=urn(key, "team"),
         )
 
 
@@ -88,13 +98,6 @@ def message_identifier(referral: Referral, reason: str) -> str:
     if referral.amends or reason == "new":
         return referral.idempotency_key
     return f"{referral.idempotency_key}-{reason}"
-
-
-def referred_children(referral: Referral, assessment: Assessment | None) -> list[Child]:
-    """The children the referral names, or every child when it names none."""
-    wanted = set(referral.child_refs)
-    found = assessment.children if assessment else ()
-    return [c for c in found if not wanted or c.ref in wanted]
 
 
 @builds("MessageHeader")
@@ -121,52 +124,73 @@ def message_header(
     )
 
 
-def _priority(referral: Referral, decision: Decision) -> str:
-    if decision.immediate_danger:
+def _priority(content: ReferralContent) -> str:
+    if content.immediate_danger:
         return "stat"
-    return "urgent" if referral.urgent else "routine"
+    return "urgent" if content.urgent else "routine"
 
 
-def _notes(referral: Referral, decision: Decision, unborn: bool) -> list[Annotation]:
-    notes = [Annotation(text=referral.reasons or decision.reasons)]
-    if unborn:
-        notes.append(Annotation(text="The referral includes an unborn child."))
-    if decision.what_shared:
-        notes.append(Annotation(text=f"What is shared: {decision.what_shared}"))
-    return notes
+def _notes(content: ReferralContent) -> list[Annotation]:
+    """The concern first; then what changed, an unborn child, and what is shared and why."""
+    texts = [content.concern or content.change_reasons]
+    if content.concern and content.change_reasons:
+        texts.append(f"What has changed: {content.change_reasons}")
+    if any(c.unborn for c in content.children):
+        texts.append("The referral includes an unborn child.")
+    if content.what_shared:
+        texts.append(f"What is shared: {content.what_shared}")
+    if content.consent_not_sought_reason:
+        texts.append(f"Why consent was not sought: {content.consent_not_sought_reason}")
+    return [Annotation(text=t) for t in texts if t]
+
+
+def _level(content: ReferralContent) -> list[CodeableConcept] | None:
+    level = content.level_of_need
+    if level is None:
+        return None
+    return [concept(codes.TF_SYSTEM, f"level-{level}", content.level_text, text=content.level_text)]
+
+
+def _reasons(content: ReferralContent) -> list[CodeableConcept] | None:
+    """The risk indicators a referral may carry: coded where the record gave a code."""
+    found = [
+        concept(i.system, i.code, i.text, text=i.words)
+        if i.system and i.code
+        else text_concept(i.words)
+        for i in content.indicators
+    ]
+    return found or None
 
 
 @builds("ServiceRequest")
 def service_request(
-    referral: Referral,
+    content: ReferralContent,
     destination: Destination,
-    decision: Decision,
     links: Links,
     *,
     cancelled: bool,
-    unborn: bool,
     child_urls: list[str],
 ) -> ServiceRequest:
     """The referral itself; it keeps the original referral's identifier through amendments."""
-    route = referral.route.value
-    level = referral.level_of_need
+    route = content.route.value
     return ServiceRequest(
-        identifier=[Identifier(system=codes.TF_REFERRAL_ID, value=referral.original_key)],
+        identifier=[Identifier(system=codes.TF_REFERRAL_ID, value=content.original_reference)],
         status="revoked" if cancelled else "active",
         intent="order",
         category=[concept(codes.TF_SYSTEM, f"route-{route}", destination.label or route)],
-        priority=_priority(referral, decision),
+        priority=_priority(content),
         code=concept(
             codes.TF_SYSTEM, "safeguarding-referral", "Referral to children's social care"
         ),
-        orderDetail=[text_concept(f"Level of need {level}")] if level is not None else None,
+        orderDetail=_level(content),
         subject=ref(links.patient),
         encounter=ref(links.encounter) if links.encounter else None,
-        authoredOn=referral.created_at,
+        authoredOn=content.made_at,
         requester=ref(links.practitioner),
         performer=[ref(links.receiver)],
+        reasonCode=_reasons(content),
         supportingInfo=[ref(links.consent), ref(links.flag), *(ref(u) for u in child_urls)],
-        note=_notes(referral, decision, unborn),
+        note=_notes(content),
     )
 
 
@@ -177,15 +201,27 @@ def _patient_id(contact: FirstContact) -> str:
 
 
 def _related_people(
-    key: str, contact: FirstContact, children: list[Child], patient_url: str
+    key: str, content: ReferralContent, patient_url: str
 ) -> list[tuple[str, RelatedPerson]]:
-    """A RelatedPerson for each born child, with what the household record adds."""
-    members = {m.id: m for m in contact.household or () if m.id}
+    """A RelatedPerson for each born child concerned; an unborn child is named in a note."""
     return [
-        (urn(key, "child", c.ref), related_person(c, members.get(c.ref), patient_url))
-        for c in children
+        (urn(key, "child", c.ref), related_person(c, patient_url))
+        for c in content.children
         if not c.unborn
     ]
+
+
+def _referrer_entries(who: Professional, links: Links) -> list[tuple[str, Resource]]:
+    """The referrer's role and team, when given, beside the Practitioner."""
+    if not (who.role or who.team):
+        return []
+    organisation = links.team if who.team else links.sender
+    entries: list[tuple[str, Resource]] = [
+        (links.role, practitioner_role(who, links.practitioner, organisation))
+    ]
+    if who.team:
+        entries.append((links.team, team(who.team, links.sender)))
+    return entries
 
 
 def _encounter_entries(contact: FirstContact, links: Links) -> list[tuple[str, Resource]]:
@@ -213,20 +249,27 @@ def referral_message_bundle(
     reason = reason or referral.action.value
     key = message_identifier(referral, reason)
     links = Links.for_message(key, contact.encounter is not None)
-    children = referred_children(referral, assessment)
-    related = _related_people(key, contact, children, links.patient)
+    content = referral_content(
+        referral,
+        contact=contact,
+        assessment=assessment,
+        decision=decision,
+        destination=destination,
+        trust_name=sender_name,
+    )
+    related = _related_people(key, content, links.patient)
     header = message_header(
         key, reason, destination, links, sender_name=sender_name, source_endpoint=source_endpoint
     )
     request = service_request(
-        referral,
+        content,
         destination,
-        decision,
         links,
         cancelled=reason == "cancel",
-        unborn=any(c.unborn for c in children),
         child_urls=[url for url, _ in related],
     )
+    referrer = decision.decided_by
+    role_and_team = _referrer_entries(referrer, links)
     entries: list[tuple[str, Resource]] = [
         (links.header, header),
         (links.service_request, request),
@@ -235,9 +278,11 @@ def referral_message_bundle(
         (links.consent, consent(decision, referral, links.patient, links.practitioner)),
         (links.flag, safeguarding_flag(decision, links.patient, links.encounter)),
         *_encounter_entries(contact, links),
-        (links.practitioner, practitioner(decision)),
+        (links.practitioner, practitioner(referrer)),
+        *role_and_team[:1],
         (links.sender, sender(sender_id, sender_name)),
         (links.receiver, receiver(destination)),
+        *role_and_team[1:],  # the team last, after the trust it is part of
     ]
     return Bundle(
         id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),

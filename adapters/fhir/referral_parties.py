@@ -12,23 +12,26 @@ from typing import Any
 from fhir.resources.R4B.address import Address
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.consent import Consent, ConsentProvision
+from fhir.resources.R4B.contactpoint import ContactPoint
 from fhir.resources.R4B.encounter import Encounter as FhirEncounter
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.practitionerrole import PractitionerRole
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
 from adapters.fhir import codes
 from adapters.fhir.outbound import builds, coding, concept, fhir_id, ref, text_concept
+from plugin_core.formats.referral_content import BASIS_TEXT, ChildEntry
 from plugin_core.model import (
     Child,
     Decision,
     Destination,
     Encounter,
-    HouseholdMember,
     Person,
+    Professional,
     Referral,
     Relationship,
 )
@@ -75,7 +78,7 @@ def patient(person: Person, patient_id: str) -> Patient:
     )
 
 
-def relationship_concept(child: Child) -> CodeableConcept:
+def relationship_concept(child: Child | ChildEntry) -> CodeableConcept:
     """The child's relationship to the adult: a v3 RoleCode, or words when none fits."""
     code = ROLE_CODES.get(child.relationship)
     if code is None:  # a partner's child, someone else's, or not known: say so in words
@@ -84,20 +87,27 @@ def relationship_concept(child: Child) -> CodeableConcept:
     return concept(codes.V3_ROLE, code)
 
 
+LIVES_CODES = {True: "lives-with-adult", False: "lives-elsewhere", None: "lives-not-known"}
+"""Who the child lives with, as a second relationship: FHIR has no element of its own for it."""
+
+
+def lives_concept(child: ChildEntry) -> CodeableConcept:
+    """Whether the child lives with the adult, elsewhere, or nobody knows."""
+    words = f"Lives {child.lives_text}" if child.lives_with_adult is not None else "Home not known"
+    return concept(codes.TF_SYSTEM, LIVES_CODES[child.lives_with_adult], words)
+
+
 @builds("RelatedPerson")
-def related_person(child: Child, member: HouseholdMember | None, patient_url: str) -> RelatedPerson:
-    """A born child, with what the household record adds (name, birth date, postcode)."""
+def related_person(child: ChildEntry, patient_url: str) -> RelatedPerson:
+    """A born child concerned: name, relationship, who they live with, birth date, postcode."""
     local = child.ref.split("/", 1)[1] if child.ref.startswith("RelatedPerson/") else None
-    name, birth, postcode = (
-        (member.name, member.birth_date, member.postcode) if member else (None, None, None)
-    )
     return RelatedPerson(
         id=fhir_id(local),
         patient=ref(patient_url),
-        relationship=[relationship_concept(child)],
-        name=_names(name),
-        birthDate=child.birth_date or birth,
-        address=_postcode(child.postcode or postcode),
+        relationship=[relationship_concept(child), lives_concept(child)],
+        name=_names(child.name),
+        birthDate=child.birth_date,
+        address=_postcode(child.postcode),
     )
 
 
@@ -124,22 +134,57 @@ def consent(
         policyRule=concept(
             codes.TF_SYSTEM,
             basis.value if basis else "unknown",
+            BASIS_TEXT[basis] if basis else None,
             text="UK GDPR Article 6 lawful basis",
         ),
         provision=ConsentProvision(type="permit"),
     )
 
 
+def _telecom(who: Professional) -> list[ContactPoint] | None:
+    found = [
+        ContactPoint(system=system, value=value, use="work")
+        for system, value in (("phone", who.phone), ("email", who.email))
+        if value
+    ]
+    return found or None
+
+
 @builds("Practitioner")
-def practitioner(decision: Decision) -> Practitioner:
-    """Who decided; the identifier keeps the host's id even when it cannot be a FHIR id."""
-    who = decision.decided_by
+def practitioner(who: Professional) -> Practitioner:
+    """Who referred, with their direct phone and email; the identifier keeps the host's id
+    even when it cannot be a FHIR id."""
     return Practitioner(
         id=fhir_id(who.id),
         identifier=(
             [Identifier(system=codes.TF_SYSTEM + "/professional", value=who.id)] if who.id else None
         ),
         name=_names(who.name),
+        telecom=_telecom(who),
+    )
+
+
+@builds("PractitionerRole")
+def practitioner_role(
+    who: Professional, practitioner_url: str, organisation_url: str
+) -> PractitionerRole:
+    """The referrer's role, in the team (or trust) the organisation reference names."""
+    return PractitionerRole(
+        active=True,
+        practitioner=ref(practitioner_url),
+        organization=ref(organisation_url),
+        code=[text_concept(who.role)] if who.role else None,
+        telecom=_telecom(who),
+    )
+
+
+@builds("Organization")
+def team(name: str, sender_url: str) -> Organization:
+    """The referrer's team, part of the sending trust."""
+    return Organization(
+        name=name,
+        type=[concept(codes.ORGANIZATION_TYPE, "team", "Organizational team")],
+        partOf=ref(sender_url),
     )
 
 

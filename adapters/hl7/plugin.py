@@ -155,7 +155,7 @@ class Hl7Plugin:
         )
 
     def _facts(self, referral: Referral) -> ReferralFacts:
-        """The contact and assessment behind a referral, when the service holds them."""
+        """The contact, assessment and decision behind a referral, when the service holds them."""
         service = self.context.service
         if service is None:
             return ReferralFacts()
@@ -169,7 +169,7 @@ class Hl7Plugin:
             return ReferralFacts()
         if details is None:
             return ReferralFacts()
-        return ReferralFacts(details.contact, details.assessment)
+        return ReferralFacts(details.contact, details.assessment, details.decision)
 
 
 def _failed(detail: str, *, retryable: bool) -> Receipt:

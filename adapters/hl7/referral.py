@@ -2,7 +2,9 @@
 
 A referral is rare next to admissions, so here the library's checks are worth their
 milliseconds: a message that hl7apy finds structurally invalid is never sent.
-MSH-10 is the referral's idempotency key, so a receiver can de-duplicate resends.
+MSH-10 is the referral's idempotency key, so a receiver can de-duplicate resends. The facts
+come from the referral dataset (``plugin_core.formats.referral_content``), the same that the
+FHIR message and the email carry.
 """
 
 from __future__ import annotations
@@ -11,26 +13,33 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Message
+from hl7apy.parser import parse_message
 from hl7apy.validation import Validator
 
 from adapters.hl7.er7 import Separators
 from adapters.hl7.errors import Hl7Error
 from adapters.hl7.settings import Hl7Settings
+from plugin_core.formats.referral_content import (
+    ChildEntry,
+    IndicatorEntry,
+    ReferralContent,
+    referral_content,
+)
 from plugin_core.model import (
     Assessment,
-    Child,
+    Decision,
     Destination,
     FirstContact,
-    HouseholdMember,
+    Person,
+    Professional,
     Referral,
     ReferralAction,
     Relationship,
-    RiskIndicator,
 )
-from plugin_core.rules.indicators import for_referral
 
 RELATIONSHIP_CODES = {
     Relationship.CHILD: ("CHD", "Child"),
@@ -66,10 +75,11 @@ class ReferralBuildError(Hl7Error, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ReferralFacts:
-    """What the store knows about the contact behind a referral; ``None`` parts are left out."""
+    """What the store knows behind a referral; ``None`` parts are left out of the message."""
 
     contact: FirstContact | None = None
     assessment: Assessment | None = None
+    decision: Decision | None = None
 
 
 def _seps(version: str) -> Separators:
@@ -104,9 +114,18 @@ def build_ref_i12(
     msh.msh_10 = esc(referral.idempotency_key)
     msh.msh_11 = "P"
 
+    content = referral_content(
+        referral,
+        contact=facts.contact,
+        assessment=facts.assessment,
+        decision=facts.decision,
+        destination=destination,
+        trust_name=trust_name,
+    )
     rf1 = message.rf1
     rf1.rf1_1 = "P^Pending^HL70283"
-    rf1.rf1_2 = "S^STAT^HL70280" if referral.urgent else "R^Routine^HL70280"
+    urgent = content.urgent or content.immediate_danger
+    rf1.rf1_2 = "S^STAT^HL70280" if urgent else "R^Routine^HL70280"
     rf1.rf1_3 = "SAFEGUARDING^Safeguarding children^L"
     # RF1-6 names the referral the receiver knows; an amendment carries its own id in RF1-11.
     facility = esc(settings.sending_facility)
@@ -115,39 +134,66 @@ def build_ref_i12(
         rf1.rf1_11 = f"{esc(referral.id)}^{facility}"
     rf1.rf1_7 = _dtm(referral.created_at)
     rf1.rf1_8 = _dtm(referral.due_by)
-    if referral.level_of_need is not None:
-        level = referral.level_of_need
-        rf1.rf1_10 = f"LEVEL{level}^Level of need {level}^L"
+    if content.level_of_need is not None:
+        rf1.rf1_10 = f"LEVEL{content.level_of_need}^{esc(content.level_text)}^L"
 
-    _provider(message, "RP", "Referring Provider", trust_name, settings.sending_facility, esc)
+    sending = _provider(
+        message, "RP", "Referring Provider", trust_name, settings.sending_facility, esc
+    )
+    if content.referrer is not None:
+        _referrer(sending, content.referrer, esc)
     name = destination.authority.name if destination.authority else destination.label
     _provider(message, "RT", "Referred to Provider", name, recipient, esc)
 
-    contact, assessment = facts.contact, facts.assessment
-    _pid(message, referral, contact, esc)
-    children = _children(referral, assessment)
-    members = {m.id: m for m in (contact.household or ()) if m.id} if contact else {}
-    for index, child in enumerate(children, start=1):
-        _nk1(message, index, child, members.get(child.ref), esc)
-    indicators = assessment.indicators if assessment else (contact.indicators if contact else ())
-    _dg1s(message, for_referral(indicators), esc)
-    if referral.reasons:
-        nte = message.add_segment("NTE")
-        nte.nte_1 = "1"
-        nte.nte_2 = "L"
-        nte.nte_3 = esc(referral.reasons.replace("\r", " ").replace("\n", " "))
+    _pid(message, referral, content.adult, esc)
+    for index, child in enumerate(content.children, start=1):
+        _nk1(message, index, child, esc)
+    _dg1s(message, content.indicators, esc)
+    _ntes(message, content, esc)
     try:
         Validator.validate(message)
+        text: str = message.to_er7()
+        reach = _reach(content.referrer, esc)
+        if reach:
+            text = _with_reach(text, reach)
+            Validator.validate(parse_message(text, validation_level=VALIDATION_LEVEL.STRICT))
     except Exception as exc:
         # hl7apy names the element for a missing child; other messages may quote a value.
         found = _MISSING.search(str(exc))
         why = found.group(0) if found else type(exc).__name__
         raise ReferralBuildError(f"REF^I12 is not valid: {why}") from None
-    text: str = message.to_er7()
     return text + "\r"
 
 
-def _provider(message: Message, role: str, label: str, name: str, ident: str, esc: Escape) -> None:
+def _reach(who: Professional | None, esc: Escape) -> str:
+    """CTD-5: the referrer's direct phone and email as XTN repetitions.
+
+    Written as text: hl7apy (1.3) leaves the withdrawn XTN-1 out of its 2.6+ structures and so
+    shifts every component one place left when it writes an XTN; the message with this field
+    in is parsed back and validated as a whole instead.
+    """
+    if who is None:
+        return ""
+    found = []
+    if who.phone:  # a work number (WPN), a telephone (PH), written as given (XTN-12)
+        found.append("^WPN^PH" + "^" * 9 + esc(who.phone))
+    if who.email:  # a network address (NET) on the Internet, the address itself (XTN-4)
+        found.append(f"^NET^Internet^{esc(who.email)}")
+    return "~".join(found)
+
+
+def _with_reach(text: str, reach: str) -> str:
+    segments = text.split("\r")
+    for index, segment in enumerate(segments):
+        if segment.startswith("CTD|"):
+            fields = segment.split("|")
+            fields += [""] * (6 - len(fields))
+            fields[5] = reach
+            segments[index] = "|".join(fields)
+    return "\r".join(segments)
+
+
+def _provider(message: Message, role: str, label: str, name: str, ident: str, esc: Escape) -> Any:
     group = message.add_group("REF_I12_PROVIDER_CONTACT")
     prd = group.prd
     prd.prd_1 = f"{role}^{label}^HL70286"
@@ -155,13 +201,30 @@ def _provider(message: Message, role: str, label: str, name: str, ident: str, es
         prd.prd_2 = esc(name)
     if ident:
         prd.prd_7 = f"{esc(ident)}^L"  # PLN-2: a local identifier (table 0338)
+    return group
 
 
-def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc: Escape) -> None:
+def _referrer(group: Any, who: Professional, esc: Escape) -> None:
+    """CTD: the professional to contact about the referral, with a direct phone and email.
+
+    CTD-1 is a local code whose text is their role; CTD-4 carries their team as the location's
+    description (PL-9); CTD-7 the host's id. Their phone and email (CTD-5) are added to the
+    written message by :func:`_reach`.
+    """
+    ctd = group.add_segment("CTD")
+    ctd.ctd_1 = f"RP^{esc(who.role or 'Referring professional')}^L"
+    if who.name:
+        ctd.ctd_2 = _xpn(who.name, esc)
+    if who.team:
+        ctd.ctd_4 = "^" * 8 + esc(who.team)
+    if who.id:
+        ctd.ctd_7 = f"{esc(who.id)}^L"
+
+
+def _pid(message: Message, referral: Referral, person: Person | None, esc: Escape) -> None:
     pid = message.add_segment("PID")
     ids: list[str] = []
-    if contact is not None:
-        person = contact.patient
+    if person is not None:
         if "|" in person.id:
             authority, local = person.id.split("|", 1)
             ids.append(f"{esc(local)}^^^{esc(authority)}^MR")
@@ -177,7 +240,7 @@ def _pid(message: Message, referral: Referral, contact: FirstContact | None, esc
             pid.pid_11 = f"^^^^{esc(person.postcode)}"
     if not ids:
         ids.append(f"{esc(referral.contact_id)}^^^THINKFAMILY^VN")
-    if contact is None or not contact.patient.name:
+    if person is None or not person.name:
         pid.pid_5 = '""'  # the name is required; "" says it is not known here
     for ident in ids:  # one field instance per repetition: hl7apy does not split on "~"
         pid.add_field("PID_3").value = ident
@@ -189,44 +252,57 @@ def _xpn(name: str, esc: Escape) -> str:
     return f"{esc(family)}^{esc(given)}" if given else esc(family)
 
 
-def _children(referral: Referral, assessment: Assessment | None) -> Sequence[Child]:
-    if assessment is None:
-        return [
-            Child(ref=ref, age=None, relationship=Relationship.CHILD, lives_with_patient=None)
-            for ref in referral.child_refs
-        ]
-    wanted = set(referral.child_refs)
-    return [c for c in assessment.children if not wanted or c.ref in wanted]
-
-
-def _nk1(
-    message: Message, index: int, child: Child, member: HouseholdMember | None, esc: Escape
-) -> None:
+def _nk1(message: Message, index: int, child: ChildEntry, esc: Escape) -> None:
     nk1 = message.add_segment("NK1")
     nk1.nk1_1 = str(index)
-    if member is not None and member.name:
-        nk1.nk1_2 = _xpn(member.name, esc)
+    if child.name:
+        nk1.nk1_2 = _xpn(child.name, esc)
     code, label = RELATIONSHIP_CODES.get(child.relationship, ("OTH", "Other"))
     if child.unborn:
         code, label = "CHD", "Unborn child"
     nk1.nk1_3 = f"{code}^{label}^HL70063"
     if child.postcode:
         nk1.nk1_4 = f"^^^^{esc(child.postcode)}"
-    if child.birth_date:
+    if child.birth_date and not child.unborn:
         nk1.nk1_16 = child.birth_date.strftime("%Y%m%d")
-    if child.lives_with_patient is not None:
-        nk1.nk1_21 = "F" if child.lives_with_patient else "O"
+    # Table 0220: F lives with the family (the adult), U not known; O, elsewhere, is local.
+    nk1.nk1_21 = {True: "F", False: "O", None: "U"}[child.lives_with_adult]
 
 
-def _dg1s(message: Message, indicators: Sequence[RiskIndicator], esc: Escape) -> None:
-    index = 0
-    for indicator in indicators:
-        if not indicator.code:
-            continue
-        index += 1
-        system = CODING_SYSTEMS.get(indicator.system or "", "L")
+def _dg1s(message: Message, indicators: Sequence[IndicatorEntry], esc: Escape) -> None:
+    """A DG1 per risk indicator: coded where the record gave a code, else in words only."""
+    for index, indicator in enumerate(indicators, start=1):
         dg1 = message.add_segment("DG1")
         dg1.dg1_1 = str(index)
-        label = indicator.kind.value.replace("_", " ")
-        dg1.dg1_3 = f"{esc(indicator.code)}^{esc(label)}^{system}"
+        words = esc(indicator.words)
+        if indicator.code:
+            system = CODING_SYSTEMS.get(indicator.system or "", "L")
+            dg1.dg1_3 = f"{esc(indicator.code)}^{words}^{system}"
+        else:
+            dg1.dg1_3 = f"^{words}"
         dg1.dg1_6 = "W"
+
+
+def _ntes(message: Message, content: ReferralContent, esc: Escape) -> None:
+    """Notes, each typed in NTE-4: the concern, what changed, and what is shared on what basis."""
+    notes = [
+        ("CONCERN", "Concern", content.concern),
+        ("CHANGE", "What has changed", content.change_reasons),
+    ]
+    if content.action is not ReferralAction.CANCEL:
+        notes += [
+            ("SHARED", "What is shared", content.what_shared),
+            ("BASIS", "Lawful basis", content.basis_text if content.lawful_basis else ""),
+            ("CONSENT", "Consent", content.consent_text if content.consent else ""),
+            ("NOTSOUGHT", "Why consent was not sought", content.consent_not_sought_reason),
+        ]
+    index = 0
+    for code, label, text in notes:
+        if not text:
+            continue
+        index += 1
+        nte = message.add_segment("NTE")
+        nte.nte_1 = str(index)
+        nte.nte_2 = "L"
+        nte.nte_3 = esc(text.replace("\r", " ").replace("\n", " "))
+        nte.nte_4 = f"{code}^{label}^L"

@@ -1,6 +1,7 @@
 """The posted form, read into the JSON shape ``decision_from_dict`` takes.
 
-The form never says who decides: ``decided_by`` comes from the signed link. A hidden decision
+The form never says who decides: ``decided_by`` comes from the signed link; the form asks only
+how children's services can reach them (name, role, team, phone, email). A hidden decision
 id, made when the form is first shown, makes a repeated submit the same decision. Fields of
 the decision's nested objects are named by their JSON paths (``escalated_to.name``), so a
 problem the rules report lands beside the field it is about.
@@ -29,6 +30,14 @@ ADVICE_FIELDS = (
     "advice_sought.sought_at",
     "advice_sought.advice",
 )
+REFERRER_FIELDS = (
+    "decided_by.name",
+    "decided_by.role",
+    "decided_by.team",
+    "decided_by.phone",
+    "decided_by.email",
+)
+"""What children's services need to reach the professional; the signed link gives the id only."""
 TEXT_FIELDS = (
     "reasons",
     "what_shared",
@@ -36,6 +45,7 @@ TEXT_FIELDS = (
     "no_action_override_reason",
     *LEAD_FIELDS,
     *ADVICE_FIELDS,
+    *REFERRER_FIELDS,
 )
 CHOICE_FIELDS = ("share", "level_of_need", "lawful_basis", "consent", "authority_id")
 FLAG_FIELDS = (
@@ -96,7 +106,7 @@ def decision_doc(form: FormInput, professional_id: str) -> dict[str, Any]:
     level = v.get("level_of_need", "")
     doc: dict[str, Any] = {
         "id": form.decision_id,
-        "decided_by": {"id": professional_id},
+        "decided_by": (_nested(v, REFERRER_FIELDS) or {}) | {"id": professional_id},
         "share": share,
         "level_of_need": int(level) if level in ("1", "2", "3", "4") else None,
         "child_refs": list(form.child_refs),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from adapters.web.wording import INDICATORS, RELATIONSHIPS, SEVERITY, lives_with
 from plugin_core.model import Assessment, Child, FirstContact, Prompt
+from plugin_core.rules.children import member_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,8 @@ def prompt_view(prompt: Prompt) -> PromptView:
 def child_name(child: Child, contact: FirstContact, index: int) -> str:
     if child.unborn:
         return "Unborn child"
-    for member in contact.household or ():
-        if member.id == child.ref and member.name:
-            return member.name
-    return f"Child {index}"
+    member = member_for(child.ref, contact.household)
+    return child.name or (member.name if member else None) or f"Child {index}"
 
 
 def child_age(child: Child) -> str:

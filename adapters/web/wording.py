@@ -129,6 +129,11 @@ FIELD_LABELS = {
     "authority_id": "Local authority",
     "child_refs": "Children concerned",
     "decided_by": "Decided by",
+    "decided_by.name": "Your name",
+    "decided_by.role": "Your role",
+    "decided_by.team": "Your team or ward",
+    "decided_by.phone": "Your direct phone",
+    "decided_by.email": "Your email",
     "id": "Form",
 }
 

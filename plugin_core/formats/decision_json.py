@@ -81,11 +81,7 @@ def decision_from_dict(doc: dict[str, Any], *, contact_id: str, now: datetime) -
     decision = Decision(
         id=text("id") or f"d-{secrets.token_hex(8)}",
         contact_id=contact_id,
-        decided_by=Professional(
-            id=str(by.get("id", "")),
-            role=str(by.get("role", "")),
-            organisation=str(by.get("organisation", "")),
-        ),
+        decided_by=_professional(by, problems),
         decided_at=now,
         share=share,
         reasons=text("reasons"),
@@ -145,6 +141,15 @@ def _texts(
             problems.append(FieldProblem(f"{key}.{name}", "must be text"))
             out[name] = ""
     return out
+
+
+_PROFESSIONAL_TEXTS = ("role", "organisation", "name", "team", "phone", "email")
+
+
+def _professional(by: dict[str, Any], problems: list[FieldProblem]) -> Professional:
+    """Who decided, and how the receiving authority reaches them about a referral."""
+    texts = _texts(by, "decided_by", _PROFESSIONAL_TEXTS, problems) or {}
+    return Professional(id=str(by.get("id", "")), **{k: v.strip() for k, v in texts.items()})
 
 
 def _lead(value: Any, problems: list[FieldProblem]) -> Lead | None:

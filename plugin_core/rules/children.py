@@ -55,12 +55,13 @@ def children_in(
             continue
         found.append(
             Child(
-                ref=member.id or f"member-{index + 1}",
+                ref=member_ref(member, index),
                 age=known_age(member, on),
                 relationship=member.relationship,
                 lives_with_patient=member.lives_with_patient,
                 birth_date=member.birth_date,
                 postcode=member.postcode,
+                name=member.name,
             )
         )
     if pregnant:
@@ -74,6 +75,19 @@ def children_in(
             )
         )
     return tuple(found)
+
+
+def member_ref(member: HouseholdMember, index: int) -> str:
+    """The reference a member's child entry goes by: the host's id, else its place (from 0)."""
+    return member.id or f"member-{index + 1}"
+
+
+def member_for(ref: str, household: Iterable[HouseholdMember] | None) -> HouseholdMember | None:
+    """The household member a child reference names, whether by the host's id or by place."""
+    return next(
+        (m for i, m in enumerate(household or ()) if member_ref(m, i) == ref),
+        None,
+    )
 
 
 def may_be_child(member: HouseholdMember, on: date) -> bool:

@@ -7,13 +7,14 @@ import logging
 from dataclasses import dataclass
 
 from plugin_core.contract import PluginError, ReferralDetails
+from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.host.faults import fault_fields
 from plugin_core.model import Decision, DecisionEscalation, Referral
 from plugin_core.rules import recheck
 from plugin_core.rules.escalate import escalations_for
 from plugin_core.service.audit import decision_audit, escalation_audit, referral_audit
 from plugin_core.service.base import ServiceBase
-from plugin_core.service.errors import DuplicateDecision, UnknownContact
+from plugin_core.service.errors import DuplicateDecision, UnknownContact, UnknownReferral
 from plugin_core.store.audit import AuditEntry
 
 log = logging.getLogger("thinkfamily.service")
@@ -96,6 +97,26 @@ class Decisions(ServiceBase):
             return None
         return ReferralDetails(stored.contact, stored.assessment, decision)
 
+
+    def referral_content(self, referral_id: str) -> ReferralContent | None:
+        """A stored referral's dataset, routed as it was sent (or as it would be when made);
+        None when its contact or decision is not stored. Raises UnknownReferral."""
+        stored = self.store.get_referral(referral_id)
+        if stored is None:
+            raise UnknownReferral(referral_id)
+        referral = stored.referral
+        details = self.referral_details(referral)
+        if details is None:
+            return None
+        where = self.engine.destination_for(referral, stored.delivered_at or referral.created_at)
+        return referral_content(
+            referral,
+            contact=details.contact,
+            assessment=details.assessment,
+            decision=details.decision,
+            destination=where,
+            trust_name=self.config.trust_name,
+        )
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""
         fields = fault_fields(failure)

@@ -29,6 +29,7 @@ MESSAGE_KINDS = [
     "Flag",
     "Encounter",
     "Practitioner",
+    "PractitionerRole",
     "Organization",
     "Organization",
 ]

@@ -148,5 +148,6 @@ def test_referral_email_carries_idempotency_key_and_no_patient_data_in_subject(
     assert message["X-ThinkFamily-Idempotency-Key"] == referral.idempotency_key
     assert message["To"] == "CPAT.Referrals@redbridge.gov.uk"
     assert message["Subject"] == f"URGENT Safeguarding referral {referral.id}"
-    body = message.get_payload(decode=True).decode()
-    assert "Lawful basis: public task" in body and "age 8" in body
+    (text,) = [p for p in message.walk() if p.get_content_type() == "text/plain"]
+    body = text.get_payload(decode=True).decode()
+    assert "Lawful basis: Public task" in body and "age 8" in body

@@ -392,7 +392,7 @@ def confirmation_of(pages: Pages, response: Any) -> str:
 
 def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pages) -> None:
     html = open_form(pages, pages.add_contact(contact_doc("new-fields-1")))
-    inputs = re.findall(r'<input type="(?:text|datetime-local)" id="([^"]+)"', html)
+    inputs = re.findall(r'<input type="(?:text|datetime-local|tel|email)" id="([^"]+)"', html)
     assert set(inputs) == {
         "in-escalated_to.name",
         "in-escalated_to.role",
@@ -400,6 +400,11 @@ def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pag
         "in-advice_sought.name",
         "in-advice_sought.role",
         "in-advice_sought.sought_at",
+        "in-decided_by.name",
+        "in-decided_by.role",
+        "in-decided_by.team",
+        "in-decided_by.phone",
+        "in-decided_by.email",
     }
     for input_id in inputs:
         assert f'<label class="field" for="{input_id}">' in html
