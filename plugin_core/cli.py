@@ -18,13 +18,9 @@ if TYPE_CHECKING:
     from plugin_core.host.engine import ThinkFamily
     from plugin_core.store import Store
 
-from plugin_core.settings.trust_config import (
-    ConfigError,
-    ConfigIssue,
-    TrustConfig,
-    check_trust_config,
-    load_trust_config,
-)
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigError, ConfigIssue
+from plugin_core.settings.load import check_trust_config, load_trust_config
 
 Command = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, Command] = {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from plugin_core.model import Assessment, Decision, FirstContact, Prompt, Referral
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from plugin_core.settings.trust_config import TrustConfig
+    from plugin_core.settings.config import TrustConfig
 
 
 # Errors ---------------------------------------------------------------------------------------

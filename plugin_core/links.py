@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigError, ConfigIssue
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
 DEFAULT_TTL = timedelta(hours=12)

@@ -31,7 +31,7 @@ from plugin_core.rules.clock import utc_now
 from plugin_core.rules.decide import DecisionInvalid, FieldProblem, amendment
 from plugin_core.rules.escalate import escalations_for
 from plugin_core.rules.routing import routes_for
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import HostTask, NewContact, SavedContact, StoredReferral

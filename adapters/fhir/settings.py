@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigError, ConfigIssue
 
 AUTH_MODES = ("none", "bearer", "smart-backend")
 SIGNING_ALGORITHMS = ("RS384", "ES384")

@@ -20,7 +20,7 @@ from hooks import hookimpl
 from plugin_core.contract import ContactInvalid, Listener, PluginContext
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
 from plugin_core.rules.clock import utc_now
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue
+from plugin_core.settings.issues import ConfigError, ConfigIssue
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.hl7.tls import TlsFiles, server_context
 from plugin_core.model import Relationship
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
 

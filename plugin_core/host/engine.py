@@ -30,7 +30,8 @@ from plugin_core.rules.clock import utc_now
 from plugin_core.rules.decide import make_referrals, validate
 from plugin_core.rules.prompts import assess, classify, derive_children
 from plugin_core.rules.routing import destination
-from plugin_core.settings.trust_config import ConfigIssue, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigIssue
 
 
 @dataclass(frozen=True, slots=True)

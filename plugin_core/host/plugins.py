@@ -46,7 +46,8 @@ from plugin_core.model import (
     ReferralStatus,
     RiskIndicator,
 )
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigError, ConfigIssue
 
 __all__ = [
     "BUILT_IN_NAMES",
