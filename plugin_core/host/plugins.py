@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import pluggy
+from pydantic import BaseModel
 
 import hooks.specs
 from hooks import PROJECT_NAME, hookimpl
@@ -47,7 +48,8 @@ from plugin_core.model import (
     RiskIndicator,
 )
 from plugin_core.settings.config import TrustConfig
-from plugin_core.settings.issues import ConfigError, ConfigIssue
+from plugin_core.settings.issues import ERROR, ConfigError, ConfigIssue, has_errors
+from plugin_core.settings.reader import check_sections
 
 __all__ = [
     "BUILT_IN_NAMES",
@@ -63,6 +65,7 @@ __all__ = [
     "plugin_manager",
     "switch_issues",
     "trace_hook_calls",
+    "wire_plugins",
 ]
 
 log = logging.getLogger("thinkfamily.plugins")
@@ -245,10 +248,28 @@ def plugin_manager(
     :param environ: the environment to read the switches from (default ``os.environ``).
     """
     environ = os.environ if environ is None else environ
+    switched = [s.name for s in _switches(context.config, environ)]
+    pm = wire_plugins(
+        blocked=[*blocked, *switched], extra=extra, entry_points=entry_points, environ=environ
+    )
+    Hooks(pm).configure(context)
+    return pm
+
+
+def wire_plugins(
+    *,
+    blocked: Iterable[str] = (),
+    extra: Sequence[tuple[str, object]] = (),
+    entry_points: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> pluggy.PluginManager:
+    """Specs, guard, blocks, entry points, built-ins and extras, checked; nothing configured
+    yet (``config check`` asks for the plugins' sections before there is a configuration)."""
+    environ = os.environ if environ is None else environ
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hooks.specs)
     pm.register(_Guard(pm), name=_GUARD)
-    for name in [*blocked, *(s.name for s in _switches(context.config, environ))]:
+    for name in blocked:
         if name != _GUARD:
             pm.set_blocked(name)
     if entry_points:
@@ -263,7 +284,6 @@ def plugin_manager(
     _refuse_wrappers(pm)
     if environ.get(TRACE_ENV, "").strip() in ("1", "true", "yes"):
         trace_hook_calls(pm)
-    Hooks(pm).configure(context)
     return pm
 
 
@@ -433,8 +453,37 @@ class Hooks:
 
     # Initialisation -----------------------------------------------------------------------
 
+    def config_sections(self) -> dict[str, tuple[type[BaseModel], ...]]:
+        """Every section model the plugins contribute, by section name."""
+        pairs = self._merged("thinkfamily_config_sections", _section_models) or []
+        found: dict[str, tuple[type[BaseModel], ...]] = {}
+        for name, model in pairs:
+            if model not in found.get(name, ()):
+                found[name] = (*found.get(name, ()), model)
+        return found
+
     def configure(self, context: PluginContext) -> None:
-        self.pm.hook.thinkfamily_configure(context=context)
+        """Check the plugins' sections, then configure each plugin on its own, so one plugin's
+        faults do not hide another's; raises one ConfigError listing them all (a plugin that
+        raised anything else is listed by name, as ``(plugin NAME)``)."""
+        config = context.config
+        issues = check_sections(self.config_sections(), config.sections, config.path)
+        if has_errors(issues):
+            raise ConfigError([i for i in issues if i.severity == ERROR])
+        hook = "thinkfamily_configure"
+        impls = [i for i in reversed(getattr(self.pm.hook, hook).get_hookimpls()) if not i.wrapper]
+        faults: list[ConfigIssue] = []
+        for impl in impls:
+            others = [i.plugin for i in impls if i is not impl]
+            try:
+                self.pm.subset_hook_caller(hook, others)(context=context)
+            except ConfigError as exc:
+                faults += exc.issues
+            except PluginError as exc:  # a crash on its settings is reported like a fault
+                reason = str(exc).partition(": ")[2]
+                faults.append(ConfigIssue(str(config.path), f"(plugin {exc.plugin})", reason))
+        if faults:
+            raise ConfigError(faults)
 
     def parse_contact(self, data: bytes, hint: str = "") -> FirstContact | None:
         return self._first(
@@ -524,6 +573,17 @@ class Hooks:
             self._merged("thinkfamily_listeners", _list_of(object), context=context) or []
         )
         return found
+
+
+def _section_models(value: Any) -> list[tuple[str, type[BaseModel]]]:
+    if not isinstance(value, dict):
+        raise TypeError(f"returned {type(value).__name__}, expected a dict or None")
+    for name, model in value.items():
+        if not isinstance(name, str) or not (
+            isinstance(model, type) and issubclass(model, BaseModel)
+        ):
+            raise TypeError("returned a dict that is not section name -> pydantic model class")
+    return list(value.items())
 
 
 def _instance(kind: type[T]) -> Callable[[Any], T]:

@@ -12,11 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from plugin_core.settings.faults import Fault, refuse, shown
+from plugin_core.settings.faults import CUSTOM, Fault, refuse, shown
 from plugin_core.settings.issues import WARNING
 
 
@@ -59,6 +68,39 @@ class Section(BaseModel):
         """Warnings about a valid section, each at its key below the section."""
         return iter(())
 
+    @classmethod
+    def early_faults(cls, table: dict[str, Any]) -> Iterator[Fault]:
+        """Faults in the table as written, reported even when other keys are wrong (a secret
+        written in the file); each at its key below the section."""
+        return iter(())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_early_faults(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        early = [_detail(f) for f in cls.early_faults(data)] if isinstance(data, dict) else []
+        if not early:
+            return handler(data)
+        try:
+            handler(data)
+        except ValidationError as exc:
+            found = [_again(d) for d in exc.errors(include_url=False)]
+            raise ValidationError.from_exception_data(cls.__name__, found + early) from None
+        raise ValidationError.from_exception_data(cls.__name__, early)
+
+
+def _detail(fault: Fault) -> InitErrorDetails:
+    ctx = {"reason": fault.reason, "at": fault.at}
+    return InitErrorDetails(type=PydanticCustomError(CUSTOM, "{reason}", ctx), loc=(), input=None)
+
+
+def _again(detail: ErrorDetails) -> InitErrorDetails:
+    """A fault already found, in the form pydantic takes to raise it again."""
+    ctx = dict(detail.get("ctx") or {})
+    if detail["type"] in (CUSTOM, "value_error") or "{" in detail["msg"]:
+        kind: Any = PydanticCustomError(detail["type"], detail["msg"].replace("{", "("), ctx)
+        return InitErrorDetails(type=kind, loc=detail["loc"], input=None)
+    return InitErrorDetails(type=detail["type"], loc=detail["loc"], input=None, ctx=ctx)
+
 
 # Shared value types ------------------------------------------------------------------------
 
@@ -67,6 +109,13 @@ def _name(value: str) -> str:
     value = value.strip()
     if not value:
         refuse("must not be empty")
+    return value
+
+
+def _variable(value: str) -> str:
+    value = value.strip()
+    if not value:
+        refuse("must name an environment variable")
     return value
 
 
@@ -94,6 +143,9 @@ def _file(value: str, info: ValidationInfo) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 """Text that is not empty once trimmed."""
 
+EnvVar = Annotated[str, AfterValidator(_variable)]
+"""The name of an environment variable that holds a secret (never the secret itself)."""
+
 Port = Annotated[int, AfterValidator(_port)]
 """A TCP port, 1 to 65535."""
 
@@ -102,6 +154,17 @@ Url = Annotated[str, AfterValidator(_url)]
 
 FileName = Annotated[str, AfterValidator(_file)]
 """A file that must exist, relative to the trust file (or absolute); empty for "not set"."""
+
+
+def between(low: float, high: float) -> AfterValidator:
+    """A range check worded as a range: ``must be between 0 and 5``."""
+
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            refuse(f"must be between {low:g} and {high:g}")
+        return value
+
+    return AfterValidator(check)
 
 
 def resolve(name: str, context_file: Path) -> Path | None:

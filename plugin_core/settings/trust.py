@@ -25,7 +25,7 @@ from plugin_core.settings.config import SafeguardingLead, Urgency
 from plugin_core.settings.faults import never, refuse, shown
 from plugin_core.settings.issues import ERROR
 from plugin_core.settings.relationships import RELATIONSHIPS_FILE
-from plugin_core.settings.section import Name, Port, Section
+from plugin_core.settings.section import EnvVar, Name, Port, Section
 
 WORDING_MAX = 140
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,}[0-9](\s*(ext|x)\.?\s*[0-9]+)?$")
@@ -141,7 +141,7 @@ class ServiceSection(Section):
 
 
 class ApiSection(Section):
-    token_env: Name = "THINKFAMILY_API_TOKEN"
+    token_env: EnvVar = "THINKFAMILY_API_TOKEN"
     token: Annotated[
         object,
         never("tokens must not be written in the file; name a variable in api.token_env"),
