@@ -72,9 +72,9 @@ def _check(
     hooks = Hooks(pm)
     try:
         models = hooks.config_sections()
-    except ThinkFamilyError as exc:
+    except ThinkFamilyError as exc:  # sections unknown: nothing more can be checked
         issues.append(ConfigIssue(str(file), "(plugins)", str(exc)))
-        models = {}
+        return
     issues += check_sections(models, reading.data, file)
     for name, value in reading.data.items():
         if isinstance(value, dict) and name not in CORE_SECTIONS and name not in models:

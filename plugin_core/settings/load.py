@@ -68,7 +68,7 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
     if "trust" not in data:
         issues.error(("trust",), "is required")
     for key, value in data.items():
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) and key not in CORE_SECTIONS:
             issues.warn((key,), "is not a known key and is ignored; check its spelling")
     models = read_sections(CORE_SECTIONS, data, issues, SettingsContext(path))
     trust = cast(TrustSection | None, models["trust"])

@@ -38,6 +38,8 @@ def read_toml(path: Path, issues: Issues) -> dict[str, Any] | None:
         issues.error(("(file)",), "not valid TOML: tables or lists nested too deeply")
     except OSError as exc:
         issues.error(("(file)",), f"cannot be read: {exc.strerror or type(exc).__name__}")
+    except ValueError:  # a name no file can have (a NUL character, say)
+        issues.error(("(file)",), "cannot be read: the file name is not usable")
     return None
 
 
