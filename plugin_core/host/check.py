@@ -76,8 +76,8 @@ def _check(
         issues.append(ConfigIssue(str(file), "(plugins)", str(exc)))
         return
     issues += check_sections(models, reading.data, file)
-    for name, value in reading.data.items():
-        if isinstance(value, dict) and name not in CORE_SECTIONS and name not in models:
+    for name in reading.data:
+        if name not in CORE_SECTIONS and name not in models:
             issues.append(ConfigIssue(str(file), name, UNCLAIMED, WARNING))
     if reading.config is None or has_errors(issues):
         return

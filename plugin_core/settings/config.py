@@ -49,14 +49,16 @@ class TrustConfig:
     api_token_env: str = "THINKFAMILY_API_TOKEN"
     http_port: int = 8080
     mllp_port: int = 2575
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Every top-level value of the trust file as written, for the plugins' section models."""
     warnings: tuple[ConfigIssue, ...] = ()
     safeguarding_lead: SafeguardingLead | None = None
 
     def section(self, name: str) -> dict[str, Any]:
         """A raw section for an adapter to read (``[hl7]``, ``[fhir]``, ``[email]``); the
         adapter checks it with the model it contributes through ``thinkfamily_config_sections``."""
-        return self.sections.get(name, {})
+        value = self.sections.get(name, {})
+        return value if isinstance(value, dict) else {}
 
     @property
     def api_token(self) -> str | None:

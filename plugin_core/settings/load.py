@@ -67,9 +67,6 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
         return Reading(None, issues.found)
     if "trust" not in data:
         issues.error(("trust",), "is required")
-    for key, value in data.items():
-        if not isinstance(value, dict) and key not in CORE_SECTIONS:
-            issues.warn((key,), "is not a known key and is ignored; check its spelling")
     models = read_sections(CORE_SECTIONS, data, issues, SettingsContext(path))
     trust = cast(TrustSection | None, models["trust"])
     found = list(issues.found)
@@ -104,7 +101,7 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
         api_token_env=cast(ApiSection, models["api"]).token_env,
         http_port=service.http_port,
         mllp_port=service.mllp_port,
-        sections={k: v for k, v in data.items() if isinstance(v, dict)},
+        sections=dict(data),
         warnings=tuple(i for i in found if i.severity != ERROR),
         safeguarding_lead=lead.lead() if lead is not None else None,
     )

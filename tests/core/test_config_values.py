@@ -176,3 +176,14 @@ def test_office_hours_may_be_written_as_toml_times(tmp_path: Path) -> None:
 def test_the_example_configuration_has_no_errors() -> None:
     issues = check_configuration(CONFIG_DIR / "example-trust.toml", entry_points=False)
     assert [i for i in issues if i.severity == "error"] == []
+
+
+def test_a_plugin_section_written_as_a_value_is_refused_at_start_up_and_by_config_check(
+    tmp_path: Path,
+) -> None:
+    path = trust(tmp_path, "[email]\n")
+    path.write_text("email = 25\n" + path.read_text().replace("\n[email]\n", "\n"))
+    assert faults(path) == [("email", "must be a table")]
+    with pytest.raises(ConfigError) as caught:
+        ThinkFamily(load_trust_config(path), entry_points=False)
+    assert [(i.key, i.reason) for i in caught.value.issues] == [("email", "must be a table")]
