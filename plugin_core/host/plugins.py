@@ -2,7 +2,8 @@
 
 Wiring order: add specs, register the guard, block disabled plugins, load entry points,
 register the built-in plugins by name, then ``check_pending`` so a misspelt hook is an error
-rather than a no-op, and finally ``thinkfamily_configure`` with the one context.
+rather than a no-op; then every section from ``thinkfamily_config_sections`` is checked, and
+finally ``thinkfamily_configure`` with the one context.
 
 pluggy calls the hooks (``firstresult`` hooks stop at the first answer). Core code reaches
 them only through :class:`Hooks`, which checks what came back; a small internal wrapper
