@@ -19,7 +19,7 @@ from plugin_core.model import IndicatorKind, Relationship, Severity
 from plugin_core.settings.code_lists import CodeLists, CodeRule, code_key, system_key
 from plugin_core.settings.faults import Fault, choice, refuse, shown
 from plugin_core.settings.issues import WARNING, ConfigIssue, Issues
-from plugin_core.settings.reader import read_toml, validate
+from plugin_core.settings.reader import read_toml, valid_fields, validate
 from plugin_core.settings.section import Section, SettingsContext
 
 RATIONALE_MAX = 200
@@ -111,8 +111,8 @@ def read_code_lists(path: Path) -> tuple[CodeLists | None, list[ConfigIssue]]:
     if data is None:
         return None, issues.found
     top = validate(CodesFile, data, issues, context=SettingsContext(path))
-    if top is None:
-        return None, issues.found
+    if top is None:  # its faults are listed: read on with the tables that are tables
+        top = valid_fields(CodesFile, data)
     systems = _systems(top.systems, issues)
     context = CodesContext(path, systems)
     rules: list[tuple[str, CodeRule]] = []

@@ -18,7 +18,7 @@ from plugin_core.model import Channel, Route
 from plugin_core.rules.clock import OfficeHours
 from plugin_core.settings.faults import Refusals, refuse, shown
 from plugin_core.settings.issues import ConfigIssue, Issues
-from plugin_core.settings.reader import read_toml, validate
+from plugin_core.settings.reader import read_toml, valid_fields, validate
 from plugin_core.settings.section import Name, Section, SettingsContext
 
 HOST_CHANNEL_PREFIX = "x-"
@@ -178,16 +178,18 @@ def read_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         return None, issues.found
     context = SettingsContext(path)
     top = validate(DirectoryFile, data, issues, context=context)
+    if top is None:  # its faults are listed: read on with the tables that are tables
+        top = valid_fields(DirectoryFile, data)
     police: RouteEntry | None = None
-    if top is not None and top.police is None:
+    if "police" not in data:
         issues.error(("police",), "is required (the number for immediate danger)")
-    elif top is not None and top.police is not None:
+    elif top.police is not None:
         table = validate(RouteTable, top.police, issues, at=("police",), context=context)
         police = table.entry() if table is not None else None
-    if top is not None and not top.authorities:
+    if not data.get("authorities"):
         issues.error(("authorities",), "must list at least one local authority")
     authorities: dict[str, AuthorityEntry] = {}
-    for auth_id, raw in (top.authorities if top is not None else {}).items():
+    for auth_id, raw in top.authorities.items():
         entry = _authority(auth_id, raw, issues, context)
         if entry is not None:
             authorities[auth_id] = entry

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from plugin_core.settings.faults import UNKNOWN_KEY, Fault, Loc, faults_of
 from plugin_core.settings.issues import ERROR, ConfigIssue, Issues
@@ -77,6 +77,20 @@ def validate(
         issues.error(at, f"could not be checked: its model raised {type(exc).__name__}")
         return None
     return value
+
+
+def valid_fields(model: type[M], data: Any) -> M:
+    """``model`` built from the keys of ``data`` that are valid on their own, the rest left at
+    their defaults: once a table's faults are reported, the tables beside it are still read."""
+    found: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if isinstance(data, dict) and name in data and field.annotation is not None:
+            try:
+                value = TypeAdapter(field.annotation).validate_python(data[name], strict=True)
+            except (ValidationError, TypeError):
+                continue
+            found[name] = value
+    return model.model_construct(**found)
 
 
 def _unknown(fault: Fault, reason: str, severity: str) -> Fault:
