@@ -162,7 +162,7 @@ def _reason(kind: str, ctx: Mapping[str, Any], words: Mapping[str, str]) -> str:
         return _WORDS[kind]
     if kind in _BOUNDED:
         name, text = _BOUNDED[kind]
-        return text.format(_number(ctx.get(name)))
+        return text.format(plain(ctx.get(name)))
     if kind in ("enum", "literal_error"):
         return f"must be one of {ctx.get('expected', 'the listed values')}"
     if kind == "value_error":
@@ -170,7 +170,8 @@ def _reason(kind: str, ctx: Mapping[str, Any], words: Mapping[str, str]) -> str:
     return "is not valid"
 
 
-def _number(value: Any) -> str:
+def plain(value: Any) -> str:
+    """A number as a person writes it: ``50000000``, ``0.1``, never ``5e+07``."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
-from plugin_core.settings.faults import CUSTOM, Fault, refuse, shown
+from plugin_core.settings.faults import CUSTOM, Fault, plain, refuse, shown
 from plugin_core.settings.issues import WARNING
 
 
@@ -96,10 +96,9 @@ def _detail(fault: Fault) -> InitErrorDetails:
 def _again(detail: ErrorDetails) -> InitErrorDetails:
     """A fault already found, in the form pydantic takes to raise it again."""
     ctx = dict(detail.get("ctx") or {})
-    if detail["type"] in (CUSTOM, "value_error") or "{" in detail["msg"]:
-        kind: Any = PydanticCustomError(detail["type"], detail["msg"].replace("{", "("), ctx)
-        return InitErrorDetails(type=kind, loc=detail["loc"], input=None)
-    return InitErrorDetails(type=detail["type"], loc=detail["loc"], input=None, ctx=ctx)
+    message = detail["msg"].replace("{", "(").replace("}", ")")  # shown by nobody: faults_of
+    kind = PydanticCustomError(detail["type"], message, ctx)  # words it from type and ctx
+    return InitErrorDetails(type=kind, loc=detail["loc"], input=None)
 
 
 # Shared value types ------------------------------------------------------------------------
@@ -161,7 +160,7 @@ def between(low: float, high: float) -> AfterValidator:
 
     def check(value: float) -> float:
         if not low <= value <= high:
-            refuse(f"must be between {low:g} and {high:g}")
+            refuse(f"must be between {plain(low)} and {plain(high)}")
         return value
 
     return AfterValidator(check)
