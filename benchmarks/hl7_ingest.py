@@ -41,7 +41,7 @@ from adapters.hl7.ingest import Reader  # noqa: E402
 from adapters.hl7.settings import load_settings  # noqa: E402
 from plugin_core.rules.clock import utc_now  # noqa: E402
 from plugin_core.service import Service  # noqa: E402
-from plugin_core.settings.trust_config import load_trust_config  # noqa: E402
+from plugin_core.settings.load import load_trust_config  # noqa: E402
 from plugin_core.store import open_store  # noqa: E402
 from tests.peers.service import ServiceProcess, write_trust_config  # noqa: E402
 

@@ -29,7 +29,7 @@ from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.peers.postgres import create_database, postgres_bin, postgres_server
 from tests.peers.service import write_trust_config

@@ -18,6 +18,8 @@ import pluggy
 from hooks import PROJECT_NAME
 
 if TYPE_CHECKING:  # pragma: no cover - types only
+    from pydantic import BaseModel
+
     from plugin_core.contract import HostChannel, Listener, PluginContext
     from plugin_core.model import (
         Assessment,
@@ -47,14 +49,34 @@ _hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 def thinkfamily_configure(context: PluginContext) -> None:
     """Give a plugin its context, once, at start-up: the one door to configuration and service.
 
-    Called after every plugin (built-in or installed) is registered and checked, and before any
-    contact is handled. Every plugin is given the same object; read your own settings from
-    ``context.config`` here, and raise ``plugin_core.settings.trust_config.ConfigError`` naming the key
-    when they are wrong.
+    Called after every plugin (built-in or installed) is registered and checked, and after the
+    sections from ``thinkfamily_config_sections`` are found valid; before any contact is handled.
+    Every plugin is given the same object; read your own settings from ``context.config`` here
+    (``context.config.section(name)``, then your model's ``model_validate``). Raise
+    ``plugin_core.settings.issues.ConfigError`` naming each key for a fault no model can see;
+    every plugin is still configured, and all their faults are reported together.
 
     :param context: a ``plugin_core.contract.PluginContext``: the trust configuration, the
         running service (``None`` outside ``thinkfamily serve``) and where the service listens.
     :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
+def thinkfamily_config_sections() -> dict[str, type[BaseModel]] | None:
+    """The trust-file sections a plugin reads, as pydantic models, so they are checked with the rest.
+
+    Called by ``thinkfamily config check`` and at start-up, before ``thinkfamily_configure``.
+    Each section (``[hl7]``, ``[acme]``) is validated against its model with every other
+    section; every fault in every section is reported at once with file, key and reason
+    (``acme.port: must be a port number from 1 to 65535``), and no plugin is configured while
+    there is one. Derive the model from ``plugin_core.settings.section.Section`` for strict
+    types (``"no"`` is not a boolean) and unknown keys reported; a section absent from the file
+    is validated as an empty table, so give every key a default or it is reported as required.
+    A table no loaded plugin claims is reported as a warning by ``config check``.
+
+    :returns: ``{section name: model class}``, or ``None`` for none. Answers from all plugins
+        are merged; when two plugins read the same section, both models check it.
     """
 
 

@@ -22,13 +22,9 @@ if TYPE_CHECKING:
     from plugin_core.host.engine import ThinkFamily
     from plugin_core.service import Records
 
-from plugin_core.settings.trust_config import (
-    ConfigError,
-    ConfigIssue,
-    TrustConfig,
-    check_trust_config,
-    load_trust_config,
-)
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.issues import ConfigError
+from plugin_core.settings.load import load_trust_config
 
 Command = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, Command] = {}
@@ -206,22 +202,11 @@ def _assess(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plugin_issues(path: str) -> list[ConfigIssue]:
-    """Faults in adapter sections ([hl7], [fhir], ...): each plugin checks its own when it is
-    configured; and disabled plugin names that match no plugin."""
-    from plugin_core.host.engine import ThinkFamily
-
-    try:
-        return ThinkFamily(load_trust_config(path)).plugin_issues
-    except ConfigError as exc:
-        return exc.issues
-
-
 @command("config")
 def _config(args: argparse.Namespace) -> int:
-    issues = check_trust_config(args.path)
-    if not any(i.severity == "error" for i in issues):
-        issues += _plugin_issues(args.path)
+    from plugin_core.host.check import check_configuration
+
+    issues = check_configuration(args.path)
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         print(

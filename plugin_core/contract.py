@@ -25,7 +25,7 @@ from plugin_core.model import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - types only
-    from plugin_core.settings.trust_config import TrustConfig
+    from plugin_core.settings.config import TrustConfig
 
 __all__ = [
     "Accepted",

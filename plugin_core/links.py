@@ -17,13 +17,18 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import jwt
+from pydantic import BeforeValidator, Field
 
 from plugin_core.errors import ThinkFamilyError
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.faults import never, refuse
+from plugin_core.settings.issues import ERROR, ConfigError, ConfigIssue, Issues
+from plugin_core.settings.reader import validate
+from plugin_core.settings.section import EnvVar, Section, SettingsContext, Url
 
 DEFAULT_SECRET_ENV = "THINKFAMILY_FORM_SECRET"
 DEFAULT_TTL = timedelta(hours=12)
@@ -85,52 +90,44 @@ class WebSettings:
         )
 
 
-_KEYS = frozenset({"base_url", "secret_env", "link_ttl_minutes", "frame_ancestors", "secret"})
+def _origins(value: object) -> object:
+    if not isinstance(value, list) or not all(isinstance(a, str) and _is_origin(a) for a in value):
+        refuse("must be a list of origins such as https://ehr.example.nhs.uk")
+    return value
 
 
-def check_web_settings(data: dict[str, Any], path: Path) -> tuple[WebSettings, list[ConfigIssue]]:
-    """Settings and every fault in ``[web]``, each naming file, key and reason."""
-    issues: list[ConfigIssue] = []
+class WebSection(Section):
+    """The ``[web]`` section as written; contributed by the web plugin, read into WebSettings."""
 
-    def error(key: str, reason: str) -> None:
-        issues.append(ConfigIssue(str(path), f"web.{key}", reason))
+    unknown_key = "is not a known setting"
+    unknown_key_severity = ERROR
 
-    for key in sorted(set(data) - _KEYS):
-        error(key, "is not a known setting")
-    if "secret" in data:
-        error("secret", "secrets must not be written in the file; name a variable in secret_env")
-    base_url = data.get("base_url", "")
-    if not isinstance(base_url, str) or (
-        base_url and not base_url.startswith(("https://", "http://"))
-    ):
-        error("base_url", "must be an http(s) URL")
-        base_url = ""
-    secret_env = data.get("secret_env", DEFAULT_SECRET_ENV)
-    if not isinstance(secret_env, str) or not secret_env.strip():
-        error("secret_env", "must name an environment variable")
-        secret_env = DEFAULT_SECRET_ENV
-    minutes = data.get("link_ttl_minutes", DEFAULT_TTL.total_seconds() // 60)
-    max_minutes = MAX_TTL.total_seconds() // 60
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes < 1:
-        error("link_ttl_minutes", "must be a number of minutes, 1 or more")
-        minutes = DEFAULT_TTL.total_seconds() // 60
-    elif minutes > max_minutes:
-        error("link_ttl_minutes", f"must be at most {max_minutes:.0f} (seven days)")
-        minutes = max_minutes
-    ancestors = data.get("frame_ancestors", [])
-    if not isinstance(ancestors, list) or not all(
-        isinstance(a, str) and _is_origin(a) for a in ancestors
-    ):
-        error("frame_ancestors", "must be a list of origins such as https://ehr.example.nhs.uk")
-        ancestors = []
+    base_url: Url = ""
+    secret_env: EnvVar = DEFAULT_SECRET_ENV
+    link_ttl_minutes: Annotated[float, Field(ge=1, le=MAX_TTL.total_seconds() // 60)] = (
+        DEFAULT_TTL.total_seconds() // 60
+    )
+    frame_ancestors: Annotated[list[str], BeforeValidator(_origins)] = Field(default_factory=list)
+    secret: Annotated[
+        object, never("secrets must not be written in the file; name a variable in secret_env")
+    ] = None
+
+
+def check_web_settings(data: Any, path: Path) -> tuple[WebSettings, list[ConfigIssue]]:
+    """Settings and every fault in ``[web]``, each naming file, key and reason; the settings
+    are the defaults when the section has errors."""
+    issues = Issues(path)
+    section = validate(WebSection, data, issues, at=("web",), context=SettingsContext(path))
+    if section is None:
+        return WebSettings(), issues.found
     settings = WebSettings(
-        base_url=base_url.rstrip("/"),
-        secret_env=secret_env.strip(),
-        link_ttl=timedelta(minutes=float(minutes)),
-        frame_ancestors=tuple(ancestors),
+        base_url=section.base_url,
+        secret_env=section.secret_env,
+        link_ttl=timedelta(minutes=section.link_ttl_minutes),
+        frame_ancestors=tuple(section.frame_ancestors),
         configured=bool(data),
     )
-    return settings, issues
+    return settings, issues.found
 
 
 def web_settings(config: TrustConfig) -> WebSettings:

@@ -16,7 +16,7 @@ from plugin_core.http import build_app
 from plugin_core.logs import configure_logging
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from plugin_core.store import open_store
 
 log = logging.getLogger("thinkfamily.server")

@@ -1,8 +1,9 @@
 """Built-in plugin: deliver referrals by email over SMTP, the referral document attached.
 
-Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
-``smtp_port``, ``sender``, ``starttls`` (default true), ``timeout_seconds``, and
-``username_env``/``password_env`` naming environment variables for credentials. SMTP
+Settings come from the trust configuration's ``[email]`` section (see ``settings``):
+``smtp_host``, ``smtp_port``, ``sender``, ``starttls`` (true or false, default true),
+``timeout_seconds``, and ``username_env``/``password_env`` naming environment variables for
+credentials. SMTP
 acceptance is delivery, not acknowledgement: urgent referrals still escalate until a person
 confirms the authority has them. A fallback (``trylast``): a host's own transport is asked
 first.
@@ -15,9 +16,11 @@ import os
 import smtplib
 import ssl
 import threading
-from typing import Any
+
+from pydantic import BaseModel
 
 from adapters.email.message import build_message
+from adapters.email.settings import EmailSection, read_email_settings
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.model import Channel, Destination, Receipt, Referral
@@ -31,16 +34,20 @@ class EmailTransport:
     context: PluginContext
 
     @hookimpl
+    def thinkfamily_config_sections(self) -> dict[str, type[BaseModel]]:
+        return {"email": EmailSection}
+
+    @hookimpl
     def thinkfamily_configure(self, context: PluginContext) -> None:
         self.context = context
-        section: dict[str, Any] = context.config.section("email")
-        self.host = str(section.get("smtp_host", "localhost"))
-        self.port = int(section.get("smtp_port", 25))
-        self.sender = str(section.get("sender", "thinkfamily@localhost"))
-        self.starttls = bool(section.get("starttls", True))
-        self.timeout = float(section.get("timeout_seconds", 20))
-        self.username_env = section.get("username_env")
-        self.password_env = section.get("password_env")
+        settings = read_email_settings(context.config)
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.sender = settings.sender
+        self.starttls = settings.starttls
+        self.timeout = settings.timeout_seconds
+        self.username_env = settings.username_env
+        self.password_env = settings.password_env
         if context.serve is not None:
             # The PDF library takes a second or more to import: load it beside start-up, not
             # in the way of the first referral. Commands that send nothing never load it.

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import MODELS, PatientRecord, contact_id_for, to_contact
 from plugin_core.model import FirstContact
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 
 def looks_like_bundle(data: bytes) -> bool:

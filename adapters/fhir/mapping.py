@@ -32,7 +32,7 @@ from plugin_core.model import (
     RiskIndicator,
 )
 from plugin_core.rules.relationships import read_relationship
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,

@@ -11,6 +11,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from adapters.fhir.auth import NoToken
 from adapters.fhir.bundle import looks_like_bundle, parse_bundle_contact
 from adapters.fhir.cds.routes import CdsHooksApp
@@ -18,7 +20,7 @@ from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirError, FhirResourceInvalid
 from adapters.fhir.mapping import split_contact_id
 from adapters.fhir.referral_message import referral_message
-from adapters.fhir.settings import FhirSettings, read_fhir_settings
+from adapters.fhir.settings import FhirSection, FhirSettings, read_fhir_settings
 from adapters.fhir.transport import post_message
 from adapters.fhir.writeback import write_back_bundle
 from hooks import hookimpl
@@ -44,6 +46,10 @@ class FhirPlugin:
         self._clients: dict[str, FhirClient] = {}
         self._lock = threading.Lock()
         self._engine: Any = None
+
+    @hookimpl
+    def thinkfamily_config_sections(self) -> dict[str, type[BaseModel]]:
+        return {"fhir": FhirSection}
 
     @hookimpl
     def thinkfamily_configure(self, context: PluginContext) -> None:

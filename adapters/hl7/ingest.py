@@ -23,7 +23,7 @@ from adapters.hl7.mapping import decode, decode_text, parse_message, read_contac
 from adapters.hl7.settings import Hl7Settings
 from plugin_core.contract import ContactSkipped, ReceivedMessage
 from plugin_core.model import FirstContact
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 log = logging.getLogger(__name__)
 

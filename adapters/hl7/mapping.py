@@ -34,7 +34,7 @@ from plugin_core.model import (
 )
 from plugin_core.rules.children import ADULT_AGE, age_on, contact_date
 from plugin_core.rules.relationships import read_relationship
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 FIRST_CONTACT_EVENTS = frozenset({"A01", "A04", "A05", "A08", "A28", "A31"})
 PATIENT_CLASSES = {

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import logging
 
+from pydantic import BaseModel
+
 from adapters.hl7.client import MllpSendError, send_and_wait
 from adapters.hl7.connections import policy_of
 from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
-from adapters.hl7.settings import Hl7Settings, Hl7SettingsError, load_settings
+from adapters.hl7.settings import Hl7Section, Hl7Settings, load_settings
 from adapters.hl7.tls import client_context, server_context
 from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
 from plugin_core.contract import ContactInvalid, Listener, PluginContext
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
 from plugin_core.rules.clock import utc_now
-from plugin_core.settings.trust_config import ConfigError, ConfigIssue
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,13 @@ class Hl7Plugin:
     reader: Reader
 
     @hookimpl
+    def thinkfamily_config_sections(self) -> dict[str, type[BaseModel]]:
+        return {"hl7": Hl7Section}
+
+    @hookimpl
     def thinkfamily_configure(self, context: PluginContext) -> None:
-        """Read and check the ``[hl7]`` section now, so ``config check`` reports its faults."""
-        try:
-            self.settings = load_settings(context.config)
-        except Hl7SettingsError as exc:
-            key, _, reason = str(exc).partition(": ")
-            raise ConfigError([ConfigIssue(str(context.config.path), key, reason)]) from None
+        """Read the ``[hl7]`` section (already checked against :class:`Hl7Section`)."""
+        self.settings = load_settings(context.config)
         self.context = context
         self.reader = Reader(self.settings, context.config.code_lists)
 

@@ -1,7 +1,8 @@
-"""The ``[hl7]`` section of a trust configuration, read once and checked.
+"""The ``[hl7]`` section of a trust configuration, as a model checked with the rest.
 
-Every key has a default, so a trust that says nothing still gets a working listener; a key with
-the wrong type is reported with its dotted name, like the rest of the configuration.
+Every key has a default, so a trust that says nothing still gets a working listener. The HL7
+plugin contributes :class:`Hl7Section` through ``thinkfamily_config_sections``, so ``config
+check`` lists every fault in the section at once, each by its dotted key.
 """
 
 from __future__ import annotations
@@ -10,18 +11,31 @@ import ipaddress
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from adapters.hl7.errors import Hl7Error
+from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+
 from adapters.hl7.tls import TlsFiles, server_context
 from plugin_core.model import Relationship
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.faults import Refusals, choice, refuse
+from plugin_core.settings.issues import ERROR, ConfigError, ConfigIssue, Issues
+from plugin_core.settings.reader import validate
+from plugin_core.settings.section import (
+    FileName,
+    Name,
+    Section,
+    SettingsContext,
+    context_of,
+    resolve,
+)
 
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
+REFERRAL_VERSIONS = ("2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8")
 
 
-class Hl7SettingsError(Hl7Error, ValueError):
-    """A key of the ``[hl7]`` section has the wrong type or value."""
+class Hl7SettingsError(ConfigError):
+    """The ``[hl7]`` section has faults; ``issues`` names each key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,203 +69,174 @@ class Hl7Settings:
     referral_tls: TlsFiles | None = None
 
 
-def _get(table: dict[str, Any], key: str, kind: type, default: Any) -> Any:
-    if key not in table:
-        return default
-    value = table[key]
-    if kind is int and isinstance(value, bool):
-        raise Hl7SettingsError(f"hl7.{key}: must be a whole number")
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind):
-        raise Hl7SettingsError(f"hl7.{key}: must be {_NAMES.get(kind, kind.__name__)}")
+def _segment(value: object) -> str:
+    if not isinstance(value, str) or len(value) != 3 or not value.isalnum():
+        refuse("must be a three-character segment name")
+    value = value.upper()
+    if value != "OBX" and not value.startswith("Z"):
+        refuse("must be OBX or a Z-segment")
     return value
 
 
-_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+def _one_or_many(value: object) -> object:
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        refuse("must be a table or a list of tables")
+    return value
 
 
-KEYS = frozenset(
-    {
-        "enabled",
-        "listen_host",
-        "max_message_bytes",
-        "max_connections",
-        "allowed_networks",
-        "max_connections_per_peer",
-        "frame_deadline_seconds",
-        "relationship_codes",
-        "children_in_household",
-        "nk1_is_household",
-        "sending_application",
-        "sending_facility",
-        "referral_version",
-        "ack_timeout_seconds",
-        "connect_timeout_seconds",
-        "tls_certificate",
-        "tls_private_key",
-        "tls_client_ca",
-        "referral_tls",
-        "referral_tls_ca",
-        "referral_tls_certificate",
-        "referral_tls_private_key",
-    }
-)
-_CHILDREN_KEYS = frozenset({"segment", "observation", "field", "component"})
+Position = Annotated[int, Field(ge=1, le=999)]
 
 
-def load_settings(config: TrustConfig) -> Hl7Settings:
-    """Settings from ``[hl7]``; raises Hl7SettingsError naming the key at fault."""
-    table = config.section("hl7")
-    unknown = sorted(set(table) - KEYS)
-    if unknown:
-        raise Hl7SettingsError(f"hl7.{unknown[0]}: is not a setting of the HL7 adapter")
-    max_bytes = _get(table, "max_message_bytes", int, DEFAULT_MAX_MESSAGE_BYTES)
-    if max_bytes < 1024:
-        raise Hl7SettingsError("hl7.max_message_bytes: must be at least 1024")
-    max_connections = _get(table, "max_connections", int, 64)
-    if max_connections < 1:
-        raise Hl7SettingsError("hl7.max_connections: must be 1 or more")
-    per_peer = _get(table, "max_connections_per_peer", int, 16)
-    if per_peer < 0:
-        raise Hl7SettingsError("hl7.max_connections_per_peer: must be 0 (no limit) or more")
-    frame_deadline = _get(table, "frame_deadline_seconds", float, 30.0)
-    if not 0 < frame_deadline <= 3600:
-        raise Hl7SettingsError("hl7.frame_deadline_seconds: must be more than 0 and at most 3600")
-    codes: dict[str, Relationship] = {}
-    raw_codes = _get(table, "relationship_codes", dict, {})
-    for code, meaning in raw_codes.items():
-        try:
-            codes[str(code).strip().upper()] = Relationship(meaning)
-        except ValueError:
-            raise Hl7SettingsError(
-                f"hl7.relationship_codes.{code}: {meaning!r} is not a relationship"
-            ) from None
-    places = tuple(
-        _children_field(raw, i)
-        for i, raw in enumerate(_as_list(table.get("children_in_household", [])))
-    )
-    version = _get(table, "referral_version", str, "2.7")
-    if version not in ("2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8"):
-        raise Hl7SettingsError(
-            "hl7.referral_version: must be one of 2.5, 2.5.1, 2.6, 2.7, 2.7.1, 2.8"
-        )
-    return Hl7Settings(
-        enabled=_get(table, "enabled", bool, True),
-        listen_host=_get(table, "listen_host", str, "127.0.0.1"),
-        max_message_bytes=max_bytes,
-        max_connections=max_connections,
-        allowed_networks=_networks(table),
-        max_connections_per_peer=per_peer,
-        frame_deadline_seconds=frame_deadline,
-        relationship_codes=codes,
-        children_in_household=places,
-        nk1_is_household=_get(table, "nk1_is_household", bool, False),
-        sending_application=_get(table, "sending_application", str, "THINKFAMILY"),
-        sending_facility=_get(table, "sending_facility", str, config.trust_id),
-        referral_version=version,
-        ack_timeout_seconds=_get(table, "ack_timeout_seconds", float, 30.0),
-        connect_timeout_seconds=_get(table, "connect_timeout_seconds", float, 10.0),
-        listen_tls=_listen_tls(table, config.path.parent),
-        referral_tls=_referral_tls(table, config.path.parent),
-    )
+class ChildrenPlace(Section):
+    """One ``[[hl7.children_in_household]]``: an OBX by its OBX-3 code, or a Z-segment field."""
+
+    segment: Annotated[str, BeforeValidator(_segment)] = "OBX"
+    observation: str = ""
+    field: Position | None = None
+    component: Position = 1
+
+    @model_validator(mode="after")
+    def _observation_for_obx(self) -> ChildrenPlace:
+        if self.segment == "OBX" and not self.observation.strip():
+            refuse("is required for OBX (the OBX-3 code)", "observation")
+        return self
+
+    def place(self) -> ChildrenField:
+        default = 5 if self.segment == "OBX" else 1
+        number = self.field if self.field is not None else default
+        return ChildrenField(self.segment, self.observation.strip(), number, self.component)
 
 
-def _networks(table: dict[str, Any]) -> tuple[str, ...]:
-    """The sender networks let in (CIDR, or one address); absent lets in every sender."""
-    if "allowed_networks" not in table:
-        return ()
-    raw = table["allowed_networks"]
-    if not isinstance(raw, list) or not raw:
-        raise Hl7SettingsError(
-            'hl7.allowed_networks: must be a list of networks, such as ["10.20.0.0/16"]'
-        )
+Seconds = Annotated[float, Field(gt=0, le=600)]
+
+
+def _networks(value: object) -> object:
+    """The sender networks let in (CIDR, or one address), written in their normal form."""
+    if not isinstance(value, list) or not value:
+        refuse('must be a list of networks, such as ["10.20.0.0/16"]')
     networks: list[str] = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(value):
         try:
             if not isinstance(item, str):
                 raise ValueError
             networks.append(str(ipaddress.ip_network(item.strip(), strict=True)))
         except ValueError:
-            raise Hl7SettingsError(
-                f"hl7.allowed_networks[{i}]: is not a network (such as 10.20.0.0/16)"
-            ) from None
-    return tuple(networks)
+            refuse("is not a network (such as 10.20.0.0/16)", i)
+    return networks
 
 
-def _path(table: dict[str, Any], key: str, base: Path) -> Path | None:
-    raw: str = _get(table, key, str, "")
-    if not raw:
-        return None
-    path: Path = base / raw
-    if not path.is_file():
-        raise Hl7SettingsError(f"hl7.{key}: no file at {raw}")
-    return path
+class Hl7Section(Section):
+    """The ``[hl7]`` section: listener, local codes, referral sending and TLS."""
 
+    unknown_key = "is not a setting of the HL7 adapter"
+    unknown_key_severity = ERROR
 
-def _listen_tls(table: dict[str, Any], base: Path) -> TlsFiles | None:
-    certificate = _path(table, "tls_certificate", base)
-    private_key = _path(table, "tls_private_key", base)
-    ca = _path(table, "tls_client_ca", base)
-    if certificate is None and private_key is None:
-        if ca is not None:
-            raise Hl7SettingsError("hl7.tls_client_ca: needs tls_certificate and tls_private_key")
-        return None
-    if certificate is None or private_key is None:
-        missing = "tls_certificate" if certificate is None else "tls_private_key"
-        raise Hl7SettingsError(f"hl7.{missing}: TLS needs both a certificate and its private key")
-    files = TlsFiles(certificate, private_key, ca)
-    try:
-        server_context(files)
-    except (ssl.SSLError, OSError) as exc:
-        raise Hl7SettingsError(
-            f"hl7.tls_certificate: cannot be used ({exc.__class__.__name__})"
-        ) from None
-    return files
-
-
-def _referral_tls(table: dict[str, Any], base: Path) -> TlsFiles | None:
-    if not _get(table, "referral_tls", bool, False):
-        return None
-    return TlsFiles(
-        _path(table, "referral_tls_certificate", base),
-        _path(table, "referral_tls_private_key", base),
-        _path(table, "referral_tls_ca", base),
+    enabled: bool = True
+    listen_host: Name = "127.0.0.1"
+    max_message_bytes: Annotated[int, Field(ge=1024, le=64 * 1_048_576)] = DEFAULT_MAX_MESSAGE_BYTES
+    max_connections: Annotated[int, Field(ge=1, le=10_000)] = 64
+    allowed_networks: Annotated[list[str] | None, BeforeValidator(_networks)] = None
+    max_connections_per_peer: Annotated[int, Field(ge=0, le=10_000)] = 16
+    frame_deadline_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    relationship_codes: dict[
+        str,
+        Annotated[
+            Relationship,
+            choice([r.value for r in Relationship], "a relationship", Relationship),
+        ],
+    ] = Field(default_factory=dict)
+    children_in_household: Annotated[list[ChildrenPlace], BeforeValidator(_one_or_many)] = Field(
+        default_factory=list
     )
+    nk1_is_household: bool = False
+    sending_application: Name = "THINKFAMILY"
+    sending_facility: str = ""
+    referral_version: Annotated[str, choice(REFERRAL_VERSIONS)] = "2.7"
+    ack_timeout_seconds: Seconds = 30.0
+    connect_timeout_seconds: Seconds = 10.0
+    tls_certificate: FileName = ""
+    tls_private_key: FileName = ""
+    tls_client_ca: FileName = ""
+    referral_tls: bool = False
+    referral_tls_ca: FileName = ""
+    referral_tls_certificate: FileName = ""
+    referral_tls_private_key: FileName = ""
 
+    @model_validator(mode="after")
+    def _listen_tls_usable(self, info: ValidationInfo) -> Hl7Section:
+        faults = Refusals()
+        certificate, key = self.tls_certificate, self.tls_private_key
+        if not certificate and not key and self.tls_client_ca:
+            faults.add("needs tls_certificate and tls_private_key", "tls_client_ca")
+        elif bool(certificate) != bool(key):
+            missing = "tls_private_key" if certificate else "tls_certificate"
+            faults.add("TLS needs both a certificate and its private key", missing)
+        context = context_of(info)
+        if certificate and key and context is not None:
+            try:
+                server_context(self.listen_files(context.file) or TlsFiles())
+            except (ssl.SSLError, OSError, AssertionError) as exc:
+                faults.add(f"cannot be used ({exc.__class__.__name__})", "tls_certificate")
+        faults.raise_any()
+        return self
 
-def _as_list(raw: Any) -> list[Any]:
-    if isinstance(raw, dict):
-        return [raw]
-    if isinstance(raw, list):
-        return raw
-    raise Hl7SettingsError("hl7.children_in_household: must be a table or a list of tables")
-
-
-def _children_field(raw: Any, index: int) -> ChildrenField:
-    key = f"hl7.children_in_household[{index}]"
-    if not isinstance(raw, dict):
-        raise Hl7SettingsError(f"{key}: must be a table")
-    unknown = sorted(set(raw) - _CHILDREN_KEYS)
-    if unknown:
-        raise Hl7SettingsError(
-            f"{key}.{unknown[0]}: is not a key here (segment, observation, field, component)"
+    def listen_files(self, trust_file: Path) -> TlsFiles | None:
+        if not self.tls_certificate or not self.tls_private_key:
+            return None
+        return TlsFiles(
+            resolve(self.tls_certificate, trust_file),
+            resolve(self.tls_private_key, trust_file),
+            resolve(self.tls_client_ca, trust_file),
         )
-    segment = raw.get("segment", "OBX")
-    if not isinstance(segment, str) or len(segment) != 3 or not segment.isalnum():
-        raise Hl7SettingsError(f"{key}.segment: must be a three-character segment name")
-    segment = segment.upper()
-    observation = raw.get("observation", "")
-    if not isinstance(observation, str):
-        raise Hl7SettingsError(f"{key}.observation: must be text")
-    if segment == "OBX" and not observation:
-        raise Hl7SettingsError(f"{key}.observation: is required for OBX (the OBX-3 code)")
-    if segment != "OBX" and not segment.startswith("Z"):
-        raise Hl7SettingsError(f"{key}.segment: must be OBX or a Z-segment")
-    numbers: dict[str, int] = {}
-    for name, default in (("field", 5 if segment == "OBX" else 1), ("component", 1)):
-        value = raw.get(name, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise Hl7SettingsError(f"{key}.{name}: must be a whole number of 1 or more")
-        numbers[name] = value
-    return ChildrenField(segment, observation.strip(), numbers["field"], numbers["component"])
+
+    def settings(self, trust_id: str, trust_file: Path) -> Hl7Settings:
+        referral_tls = None
+        if self.referral_tls:
+            referral_tls = TlsFiles(
+                resolve(self.referral_tls_certificate, trust_file),
+                resolve(self.referral_tls_private_key, trust_file),
+                resolve(self.referral_tls_ca, trust_file),
+            )
+        return Hl7Settings(
+            enabled=self.enabled,
+            listen_host=self.listen_host,
+            max_message_bytes=self.max_message_bytes,
+            max_connections=self.max_connections,
+            allowed_networks=tuple(self.allowed_networks or ()),
+            max_connections_per_peer=self.max_connections_per_peer,
+            frame_deadline_seconds=self.frame_deadline_seconds,
+            relationship_codes={
+                code.strip().upper(): term for code, term in self.relationship_codes.items()
+            },
+            children_in_household=tuple(p.place() for p in self.children_in_household),
+            nk1_is_household=self.nk1_is_household,
+            sending_application=self.sending_application,
+            sending_facility=self.sending_facility or trust_id,
+            referral_version=self.referral_version,
+            ack_timeout_seconds=self.ack_timeout_seconds,
+            connect_timeout_seconds=self.connect_timeout_seconds,
+            listen_tls=self.listen_files(trust_file),
+            referral_tls=referral_tls,
+        )
+
+
+def check_hl7_settings(
+    table: Any, trust_file: Path, trust_id: str
+) -> tuple[Hl7Settings | None, list[ConfigIssue]]:
+    """The settings (None when there are errors) and every fault in ``[hl7]``."""
+    issues = Issues(trust_file)
+    section = validate(Hl7Section, table, issues, at=("hl7",), context=SettingsContext(trust_file))
+    if section is None:
+        return None, issues.found
+    return section.settings(trust_id, trust_file), issues.found
+
+
+def load_settings(config: TrustConfig) -> Hl7Settings:
+    """Settings from ``[hl7]``; raises Hl7SettingsError naming every key at fault."""
+    settings, issues = check_hl7_settings(config.section("hl7"), config.path, config.trust_id)
+    errors = [i for i in issues if i.severity == ERROR]
+    if settings is None or errors:
+        raise Hl7SettingsError(errors)
+    return settings

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from adapters.web.routes import FormPages
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
-from plugin_core.links import WebSettings, web_settings
+from plugin_core.links import WebSection, WebSettings, web_settings
 
 
 class WebPlugin:
     settings: WebSettings
+
+    @hookimpl
+    def thinkfamily_config_sections(self) -> dict[str, type[BaseModel]]:
+        return {"web": WebSection}
 
     @hookimpl
     def thinkfamily_configure(self, context: PluginContext) -> None:

@@ -10,7 +10,7 @@ from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.formats.contact_json import parse_contact
 from plugin_core.model import FirstContact, HouseholdMember, RiskIndicator
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 
 class ContactFacts:

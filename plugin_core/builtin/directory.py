@@ -10,7 +10,7 @@ from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.model import AuthorityMatch, Child, FirstContact
 from plugin_core.rules.routing import locate_authority
-from plugin_core.settings.trust_config import Directory
+from plugin_core.settings.directory import Directory
 
 
 class DirectoryLocator:

@@ -1,14 +1,17 @@
 """ThinkFamily's own contact JSON, and the assessment printed as JSON.
 
-Errors name the JSON path and the reason, never the value, so a message cannot carry a
-patient's details into a log.
+The input is checked by a pydantic model, like the trust configuration. Errors name every
+JSON path at fault and the reason, never the value, so a message cannot carry a patient's
+details into a log.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from plugin_core.contract import ContactInvalid
 from plugin_core.model import (
@@ -21,59 +24,111 @@ from plugin_core.model import (
     RiskIndicator,
 )
 from plugin_core.rules.relationships import read_relationship
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
+from plugin_core.settings.faults import JSON_WORDS, faults_of, json_path, refuse
 
 
 class ContactJsonError(ContactInvalid):
     """The contact JSON is not valid; the message names the path and the reason."""
 
 
-def _get(obj: dict[str, Any], key: str, path: str, kind: type, *, required: bool = False) -> Any:
-    if key not in obj or obj[key] is None:
-        if required:
-            raise ContactJsonError(f"{path}.{key}: is required")
-        return None
-    value = obj[key]
-    if kind is str and not isinstance(value, str):
-        raise ContactJsonError(f"{path}.{key}: must be a string")
-    if required and kind is str and not value.strip():
-        raise ContactJsonError(f"{path}.{key}: is required")
-    if kind is bool and not isinstance(value, bool):
-        raise ContactJsonError(f"{path}.{key}: must be true or false")
-    if kind is dict and not isinstance(value, dict):
-        raise ContactJsonError(f"{path}.{key}: must be an object")
-    if kind is list and not isinstance(value, list):
-        raise ContactJsonError(f"{path}.{key}: must be a list")
+def _required(value: object) -> object:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        refuse("is required")
     return value
 
 
-def _date(obj: dict[str, Any], key: str, path: str) -> date | None:
-    raw = _get(obj, key, path, str)
-    if raw is None:
+def _date(value: object) -> date | None:
+    if value is None:
         return None
+    if not isinstance(value, str):
+        refuse("must be a string")
     try:
-        return date.fromisoformat(raw)
+        return date.fromisoformat(value)
     except ValueError:
-        raise ContactJsonError(f"{path}.{key}: must be a date like 2016-06-01") from None
+        refuse("must be a date like 2016-06-01")
 
 
-def _datetime(
-    obj: dict[str, Any], key: str, path: str, *, required: bool = False
-) -> datetime | None:
-    raw = _get(obj, key, path, str, required=required)
-    if raw is None:
+def _moment(value: object) -> datetime | None:
+    if value is None:
         return None
+    if not isinstance(value, str):
+        refuse("must be a string")
     try:
-        value = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ContactJsonError(f"{path}.{key}: must be an ISO 8601 date-time") from None
-    if value.tzinfo is None:
-        raise ContactJsonError(f"{path}.{key}: must include a UTC offset, for example +00:00")
-    return value
+        refuse("must be an ISO 8601 date-time")
+    if moment.tzinfo is None:
+        refuse("must include a UTC offset, for example +00:00")
+    return moment
+
+
+def _kind(value: object) -> IndicatorKind:
+    if value is None or value == "":
+        return IndicatorKind.OTHER
+    if not isinstance(value, str):
+        refuse("must be a string")
+    if value not in {k.value for k in IndicatorKind}:
+        refuse(f"must be one of {', '.join(k.value for k in IndicatorKind)}")
+    return IndicatorKind(value)
+
+
+class _Json(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, hide_input_in_errors=True)
+
+
+Text = str | None
+Required = Annotated[str, BeforeValidator(_required)]
+Day = Annotated[date | None, BeforeValidator(_date)]
+Moment = Annotated[datetime | None, BeforeValidator(_moment)]
+
+
+class PatientDoc(_Json):
+    id: Required
+    nhs_number: Text = None
+    name: Text = None
+    birth_date: Day = None
+    postcode: Text = None
+    sex: Text = None
+
+
+class EncounterDoc(_Json):
+    id: Required
+    kind: Text = None
+    location: Text = None
+
+
+class MemberDoc(_Json):
+    relationship: Text = None
+    id: Text = None
+    name: Text = None
+    birth_date: Day = None
+    lives_with_patient: bool | None = None
+    postcode: Text = None
+
+
+class IndicatorDoc(_Json):
+    kind: Annotated[IndicatorKind, BeforeValidator(_kind)] = IndicatorKind.OTHER
+    system: Text = None
+    code: Text = None
+    display: Text = None
+
+
+class ContactDoc(_Json):
+    """ThinkFamily contact JSON; ``null`` is read as absent, unknown keys are ignored."""
+
+    id: Required
+    occurred_at: Annotated[datetime, BeforeValidator(lambda v: _moment(_required(v)))]
+    patient: Annotated[PatientDoc, BeforeValidator(_required)]
+    encounter: EncounterDoc | None = None
+    household: list[MemberDoc] | None = None
+    household_recorded_at: Moment = None
+    indicators: list[IndicatorDoc] | None = None
+    pregnant: bool | None = None
 
 
 def parse_contact(data: bytes | str, code_lists: CodeLists) -> FirstContact:
-    """A FirstContact from ThinkFamily contact JSON, or ContactJsonError naming the fault."""
+    """A FirstContact from ThinkFamily contact JSON, or ContactJsonError naming every fault."""
     try:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -84,77 +139,56 @@ def parse_contact(data: bytes | str, code_lists: CodeLists) -> FirstContact:
 
 
 def contact_from_dict(doc: dict[str, Any], code_lists: CodeLists) -> FirstContact:
-    contact_id = _get(doc, "id", "$", str, required=True)
-    occurred_at = _datetime(doc, "occurred_at", "$", required=True)
-    assert occurred_at is not None
-    patient_doc = _get(doc, "patient", "$", dict, required=True)
-    patient = Person(
-        id=_get(patient_doc, "id", "$.patient", str, required=True),
-        nhs_number=_get(patient_doc, "nhs_number", "$.patient", str),
-        name=_get(patient_doc, "name", "$.patient", str),
-        birth_date=_date(patient_doc, "birth_date", "$.patient"),
-        postcode=_get(patient_doc, "postcode", "$.patient", str),
-        sex=_get(patient_doc, "sex", "$.patient", str),
-    )
-    encounter_doc = _get(doc, "encounter", "$", dict)
-    encounter = None
-    if encounter_doc is not None:
-        encounter = Encounter(
-            id=_get(encounter_doc, "id", "$.encounter", str, required=True),
-            kind=_get(encounter_doc, "kind", "$.encounter", str) or "unknown",
-            location=_get(encounter_doc, "location", "$.encounter", str),
-        )
-    household_doc = _get(doc, "household", "$", list)
+    """A FirstContact; raises ContactJsonError listing every fault as ``path: reason``."""
+    try:
+        read = ContactDoc.model_validate(doc)
+    except ValidationError as exc:
+        faults = faults_of(exc, JSON_WORDS)
+        raise ContactJsonError(
+            "; ".join(f"{json_path(f.at)}: {f.reason}" for f in faults)
+        ) from None
+    patient = read.patient
     household = None
-    if household_doc is not None:
+    if read.household is not None:
         members = []
-        for i, item in enumerate(household_doc):
-            path = f"$.household[{i}]"
-            if not isinstance(item, dict):
-                raise ContactJsonError(f"{path}: must be an object")
-            relationship, unrecognised = read_relationship(
-                _get(item, "relationship", path, str), code_lists
-            )
+        for item in read.household:
+            relationship, unrecognised = read_relationship(item.relationship, code_lists)
             members.append(
                 HouseholdMember(
                     relationship=relationship,
                     unrecognised_relationship=unrecognised,
-                    id=_get(item, "id", path, str),
-                    name=_get(item, "name", path, str),
-                    birth_date=_date(item, "birth_date", path),
-                    lives_with_patient=_get(item, "lives_with_patient", path, bool),
-                    postcode=_get(item, "postcode", path, str),
+                    id=item.id,
+                    name=item.name,
+                    birth_date=item.birth_date,
+                    lives_with_patient=item.lives_with_patient,
+                    postcode=item.postcode,
                 )
             )
         household = tuple(members)
-    indicators = []
-    for i, item in enumerate(_get(doc, "indicators", "$", list) or []):
-        path = f"$.indicators[{i}]"
-        if not isinstance(item, dict):
-            raise ContactJsonError(f"{path}: must be an object")
-        kind_raw = _get(item, "kind", path, str)
-        try:
-            kind = IndicatorKind(kind_raw) if kind_raw else IndicatorKind.OTHER
-        except ValueError:
-            choices = ", ".join(k.value for k in IndicatorKind)
-            raise ContactJsonError(f"{path}.kind: must be one of {choices}") from None
-        indicators.append(
-            RiskIndicator(
-                kind=kind,
-                system=_get(item, "system", path, str),
-                code=_get(item, "code", path, str),
-                display=_get(item, "display", path, str),
-            )
-        )
+    encounter = read.encounter
     return FirstContact(
-        id=contact_id,
-        occurred_at=occurred_at,
-        patient=patient,
-        encounter=encounter,
+        id=read.id,
+        occurred_at=read.occurred_at,
+        patient=Person(
+            id=patient.id,
+            nhs_number=patient.nhs_number,
+            name=patient.name,
+            birth_date=patient.birth_date,
+            postcode=patient.postcode,
+            sex=patient.sex,
+        ),
+        encounter=Encounter(
+            id=encounter.id, kind=encounter.kind or "unknown", location=encounter.location
+        )
+        if encounter is not None
+        else None,
         household=household,
-        household_recorded_at=_datetime(doc, "household_recorded_at", "$"),
-        indicators=tuple(indicators),
-        pregnant=_get(doc, "pregnant", "$", bool),
+        household_recorded_at=read.household_recorded_at,
+        indicators=tuple(
+            RiskIndicator(kind=i.kind, system=i.system, code=i.code, display=i.display)
+            for i in read.indicators or ()
+        ),
+        pregnant=read.pregnant,
         source="json",
     )
 

@@ -1,6 +1,8 @@
 """A decision posted as JSON by a host or the clinician form, read into a Decision.
 
-Type errors are reported per field as JSON paths, like the rule checks in ``decide``.
+The input is checked by a pydantic model, like the trust configuration: every field that is
+the wrong type is reported at once as a path and a reason (``escalated_to.name: must be
+text``), never with its value, like the rule checks in ``decide``.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from plugin_core.model import (
     AdviceSought,
@@ -20,162 +24,201 @@ from plugin_core.model import (
     Professional,
 )
 from plugin_core.rules.decide import DecisionInvalid, FieldProblem
+from plugin_core.settings.faults import faults_of, json_path, refuse
 
 _WHEN_EXAMPLE = "2026-03-02T10:30:00+00:00"
+_WORDS = {"dict_type": "must be an object", "model_type": "must be an object"}
+_CRITERIA = ", ".join(c.value for c in LadoCriterion)
+
+
+def _professional(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        refuse("must be an object with the professional's id")
+    return value
+
+
+def _level(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        refuse("must be 1, 2, 3 or 4")
+    return value
+
+
+def _share(value: object) -> bool:
+    if not isinstance(value, bool):
+        refuse("say whether information is shared: true or false")
+    return value
+
+
+def _refs(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+        refuse("must be a list of child references")
+    return value
+
+
+def _criteria(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        refuse(f"must be a list of: {_CRITERIA}")
+    return value
+
+
+def _criterion(value: object) -> LadoCriterion:
+    if not isinstance(value, str) or value not in {c.value for c in LadoCriterion}:
+        refuse(f"must be one of {_CRITERIA}")
+    return LadoCriterion(value)
+
+
+def _choice(make: Callable[[str], Any], names: list[str]) -> BeforeValidator:
+    def check(value: object) -> Any:
+        try:
+            return None if value is None else make(value)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            refuse(f"must be one of {', '.join(names)}")
+
+    return BeforeValidator(check)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        refuse("must be true or false")
+    return value
+
+
+def _when(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        refuse("must be text")
+    if not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        refuse(f"must be a date and time with its time zone, like {_WHEN_EXAMPLE}")
+    return when
+
+
+class _Json(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, hide_input_in_errors=True)
+
+
+class _LeadDoc(_Json):
+    name: str | None = None
+    role: str | None = None
+    contact: str | None = None
+
+
+class _ProfessionalDoc(_Json):
+    """Who decided, and how the receiving authority reaches them about a referral."""
+
+    id: str
+    role: str | None = None
+    organisation: str | None = None
+    name: str | None = None
+    team: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class _AdviceDoc(_Json):
+    name: str | None = None
+    role: str | None = None
+    sought_at: Annotated[datetime | None, BeforeValidator(_when)] = None
+    advice: str | None = None
+
+
+Text = str | None
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class DecisionDoc(_Json):
+    """A decision as posted; field order is the order faults are listed in."""
+
+    decided_by: Annotated[_ProfessionalDoc, BeforeValidator(_professional)] = Field(
+        default=None, validate_default=True
+    )
+    level_of_need: Annotated[int | None, BeforeValidator(_level)] = None
+    share: Annotated[bool, BeforeValidator(_share)] = Field(default=None, validate_default=True)
+    child_refs: Annotated[list[str], BeforeValidator(_refs)] = Field(default_factory=list)
+    lado_criteria: Annotated[
+        list[Annotated[LadoCriterion, BeforeValidator(_criterion)]], BeforeValidator(_criteria)
+    ] = Field(default_factory=list)
+    concerns_person_working_with_children: Flag | None = None
+    id: Text = None
+    reasons: Text = None
+    lawful_basis: Annotated[
+        LawfulBasis | None, _choice(LawfulBasis, [b.value for b in LawfulBasis])
+    ] = None
+    consent: Annotated[Consent | None, _choice(Consent, [c.value for c in Consent])] = None
+    consent_not_sought_reason: Text = None
+    immediate_danger: Flag = False
+    no_action_override_reason: Text = None
+    what_shared: Text = None
+    authority_id: Text = None
+    consent_basis_confirmed: Flag = False
+    escalated_to: _LeadDoc | None = None
+    advice_sought: _AdviceDoc | None = None
 
 
 def decision_from_dict(doc: dict[str, Any], *, contact_id: str, now: datetime) -> Decision:
     """Read a decision; raises DecisionInvalid naming each field that is the wrong type."""
-    problems: list[FieldProblem] = []
-
-    def text(key: str, default: str = "") -> str:
-        value = doc.get(key, default)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            problems.append(FieldProblem(key, "must be text"))
-            return default
-        return value
-
-    def flag(key: str) -> bool:
-        value = doc.get(key, False)
-        if not isinstance(value, bool):
-            problems.append(FieldProblem(key, "must be true or false"))
-            return False
-        return value
-
-    def choice(key: str, make: Callable[[str], Any], names: list[str]) -> Any:
-        value = doc.get(key)
-        if value is None:
-            return None
-        try:
-            return make(value)
-        except (ValueError, TypeError):
-            problems.append(FieldProblem(key, f"must be one of {', '.join(names)}"))
-            return None
-
-    by = doc.get("decided_by")
-    if not isinstance(by, dict) or not isinstance(by.get("id"), str):
-        problems.append(FieldProblem("decided_by", "must be an object with the professional's id"))
-        by = {"id": ""}
-    level = doc.get("level_of_need")
-    if level is not None and (isinstance(level, bool) or not isinstance(level, int)):
-        problems.append(FieldProblem("level_of_need", "must be 1, 2, 3 or 4"))
-        level = None
-    share = doc.get("share")
-    if not isinstance(share, bool):
-        problems.append(FieldProblem("share", "say whether information is shared: true or false"))
-        share = False
-    refs = doc.get("child_refs", [])
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-        problems.append(FieldProblem("child_refs", "must be a list of child references"))
-        refs = []
-    criteria = _criteria(doc.get("lado_criteria"), problems)
+    try:
+        read = DecisionDoc.model_validate(doc)
+    except ValidationError as exc:
+        raise DecisionInvalid(
+            [FieldProblem(json_path(f.at, root=""), f.reason) for f in faults_of(exc, _WORDS)]
+        ) from None
+    criteria = tuple(dict.fromkeys(read.lado_criteria))
     # The old yes/no alone is still read, but is refused without criteria; criteria alone say
     # the concern is about someone who works with children.
-    lado = (
-        flag("concerns_person_working_with_children")
-        if "concerns_person_working_with_children" in doc
-        else bool(criteria)
-    )
-    decision = Decision(
-        id=text("id") or f"d-{secrets.token_hex(8)}",
+    lado = read.concerns_person_working_with_children
+    by = read.decided_by
+    return Decision(
+        id=read.id or f"d-{secrets.token_hex(8)}",
         contact_id=contact_id,
-        decided_by=_professional(by, problems),
+        decided_by=Professional(
+            id=by.id,
+            role=(by.role or "").strip(),
+            organisation=(by.organisation or "").strip(),
+            name=(by.name or "").strip(),
+            team=(by.team or "").strip(),
+            phone=(by.phone or "").strip(),
+            email=(by.email or "").strip(),
+        ),
         decided_at=now,
-        share=share,
-        reasons=text("reasons"),
-        level_of_need=level,
-        lawful_basis=choice("lawful_basis", LawfulBasis, [b.value for b in LawfulBasis]),
-        consent=choice("consent", Consent, [c.value for c in Consent]),
-        consent_not_sought_reason=text("consent_not_sought_reason"),
-        immediate_danger=flag("immediate_danger"),
-        concerns_person_working_with_children=lado,
-        no_action_override_reason=text("no_action_override_reason"),
-        what_shared=text("what_shared"),
-        authority_id=text("authority_id") or None,
-        child_refs=tuple(refs),
-        consent_basis_confirmed=flag("consent_basis_confirmed"),
+        share=read.share,
+        reasons=read.reasons or "",
+        level_of_need=read.level_of_need,
+        lawful_basis=read.lawful_basis,
+        consent=read.consent,
+        consent_not_sought_reason=read.consent_not_sought_reason or "",
+        immediate_danger=read.immediate_danger,
+        concerns_person_working_with_children=bool(criteria) if lado is None else lado,
+        no_action_override_reason=read.no_action_override_reason or "",
+        what_shared=read.what_shared or "",
+        authority_id=read.authority_id or None,
+        child_refs=tuple(read.child_refs),
+        consent_basis_confirmed=read.consent_basis_confirmed,
         lado_criteria=criteria,
-        escalated_to=_lead(doc.get("escalated_to"), problems),
-        advice_sought=_advice(doc.get("advice_sought"), problems),
+        escalated_to=_lead(read.escalated_to),
+        advice_sought=_advice(read.advice_sought),
     )
-    if problems:
-        raise DecisionInvalid(problems)
-    return decision
 
 
-def _criteria(value: Any, problems: list[FieldProblem]) -> tuple[LadoCriterion, ...]:
-    if value is None:
-        return ()
-    names = ", ".join(c.value for c in LadoCriterion)
-    if not isinstance(value, list):
-        problems.append(FieldProblem("lado_criteria", f"must be a list of: {names}"))
-        return ()
-    chosen: list[LadoCriterion] = []
-    for i, item in enumerate(value):
-        try:
-            chosen.append(LadoCriterion(item))
-        except ValueError:
-            problems.append(FieldProblem(f"lado_criteria[{i}]", f"must be one of {names}"))
-    return tuple(dict.fromkeys(chosen))
-
-
-def _texts(
-    value: Any, key: str, names: tuple[str, ...], problems: list[FieldProblem]
-) -> dict[str, str] | None:
-    """An object's text fields; None when absent, empty, or not an object (reported)."""
-    if value is None:
+def _lead(doc: _LeadDoc | None) -> Lead | None:
+    if doc is None:
         return None
-    if not isinstance(value, dict):
-        problems.append(FieldProblem(key, "must be an object"))
+    texts = {"name": doc.name or "", "role": doc.role or "", "contact": doc.contact or ""}
+    return Lead(**texts) if any(t.strip() for t in texts.values()) else None
+
+
+def _advice(doc: _AdviceDoc | None) -> AdviceSought | None:
+    if doc is None:
         return None
-    out: dict[str, str] = {}
-    for name in names:
-        item = value.get(name)
-        if item is None:
-            out[name] = ""
-        elif isinstance(item, str):
-            out[name] = item
-        else:
-            problems.append(FieldProblem(f"{key}.{name}", "must be text"))
-            out[name] = ""
-    return out
-
-
-_PROFESSIONAL_TEXTS = ("role", "organisation", "name", "team", "phone", "email")
-
-
-def _professional(by: dict[str, Any], problems: list[FieldProblem]) -> Professional:
-    """Who decided, and how the receiving authority reaches them about a referral."""
-    texts = _texts(by, "decided_by", _PROFESSIONAL_TEXTS, problems) or {}
-    return Professional(id=str(by.get("id", "")), **{k: v.strip() for k, v in texts.items()})
-
-
-def _lead(value: Any, problems: list[FieldProblem]) -> Lead | None:
-    texts = _texts(value, "escalated_to", ("name", "role", "contact"), problems)
-    if texts is None or not any(t.strip() for t in texts.values()):
+    texts = (doc.name or "", doc.role or "", doc.advice or "")
+    if doc.sought_at is None and not any(t.strip() for t in texts):
         return None
-    return Lead(**texts)
-
-
-def _advice(value: Any, problems: list[FieldProblem]) -> AdviceSought | None:
-    texts = _texts(value, "advice_sought", ("name", "role", "sought_at", "advice"), problems)
-    if texts is None or not any(t.strip() for t in texts.values()):
-        return None
-    when = None
-    raw = texts.pop("sought_at").strip()
-    if raw:
-        try:
-            when = datetime.fromisoformat(raw)
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
-            problems.append(
-                FieldProblem(
-                    "advice_sought.sought_at",
-                    f"must be a date and time with its time zone, like {_WHEN_EXAMPLE}",
-                )
-            )
-            when = None
-    return AdviceSought(sought_at=when, **texts)
+    return AdviceSought(doc.name or "", doc.role or "", doc.sought_at, doc.advice or "")

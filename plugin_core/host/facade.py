@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pluggy
+from pydantic import BaseModel
 
 from plugin_core.contract import HostChannel, Listener, PluginContext, PluginError
 from plugin_core.model import (
@@ -29,6 +30,8 @@ from plugin_core.model import (
     ReferralStatus,
     RiskIndicator,
 )
+from plugin_core.settings.issues import ERROR, ConfigError, ConfigIssue, has_errors
+from plugin_core.settings.reader import check_sections
 
 __all__ = ["Hooks"]
 
@@ -120,8 +123,37 @@ class Hooks:
 
     # Initialisation -----------------------------------------------------------------------
 
+    def config_sections(self) -> dict[str, tuple[type[BaseModel], ...]]:
+        """Every section model the plugins contribute, by section name."""
+        pairs = self._merged("thinkfamily_config_sections", _section_models) or []
+        found: dict[str, tuple[type[BaseModel], ...]] = {}
+        for name, model in pairs:
+            if model not in found.get(name, ()):
+                found[name] = (*found.get(name, ()), model)
+        return found
+
     def configure(self, context: PluginContext) -> None:
-        self.pm.hook.thinkfamily_configure(context=context)
+        """Check the plugins' sections, then configure each plugin on its own, so one plugin's
+        faults do not hide another's; raises one ConfigError listing them all (a plugin that
+        raised anything else is listed by name, as ``(plugin NAME)``)."""
+        config = context.config
+        issues = check_sections(self.config_sections(), config.sections, config.path)
+        if has_errors(issues):
+            raise ConfigError([i for i in issues if i.severity == ERROR])
+        hook = "thinkfamily_configure"
+        impls = [i for i in reversed(getattr(self.pm.hook, hook).get_hookimpls()) if not i.wrapper]
+        faults: list[ConfigIssue] = []
+        for impl in impls:
+            others = [i.plugin for i in impls if i is not impl]
+            try:
+                self.pm.subset_hook_caller(hook, others)(context=context)
+            except ConfigError as exc:
+                faults += exc.issues
+            except PluginError as exc:  # a crash on its settings is reported like a fault
+                reason = str(exc).partition(": ")[2]
+                faults.append(ConfigIssue(str(config.path), f"(plugin {exc.plugin})", reason))
+        if faults:
+            raise ConfigError(faults)
 
     def parse_contact(self, data: bytes, hint: str = "") -> FirstContact | None:
         return self._first(
@@ -296,3 +328,14 @@ def _list_of(kind: type[T]) -> Callable[[Any], list[T]]:
         return list(value)
 
     return check
+
+
+def _section_models(value: Any) -> list[tuple[str, type[BaseModel]]]:
+    if not isinstance(value, dict):
+        raise TypeError(f"returned {type(value).__name__}, expected a dict or None")
+    for name, model in value.items():
+        if not isinstance(name, str) or not (
+            isinstance(model, type) and issubclass(model, BaseModel)
+        ):
+            raise TypeError("returned a dict that is not section name -> pydantic model class")
+    return list(value.items())

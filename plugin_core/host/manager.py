@@ -43,10 +43,28 @@ def plugin_manager(
     :param environ: the environment to read the switches from (default ``os.environ``).
     """
     environ = os.environ if environ is None else environ
+    switched = [s.name for s in switches(context.config, environ)]
+    pm = wire_plugins(
+        blocked=[*blocked, *switched], extra=extra, entry_points=entry_points, environ=environ
+    )
+    Hooks(pm).configure(context)
+    return pm
+
+
+def wire_plugins(
+    *,
+    blocked: Iterable[str] = (),
+    extra: Sequence[tuple[str, object]] = (),
+    entry_points: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> pluggy.PluginManager:
+    """Specs, guard, blocks, entry points, built-ins and extras, checked; nothing configured
+    yet (``config check`` asks for the plugins' sections before there is a configuration)."""
+    environ = os.environ if environ is None else environ
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hooks.specs)
     pm.register(Guard(pm), name=GUARD)
-    for name in [*blocked, *(s.name for s in switches(context.config, environ))]:
+    for name in blocked:
         if name != GUARD:
             pm.set_blocked(name)
     if entry_points:
@@ -61,7 +79,6 @@ def plugin_manager(
     _refuse_wrappers(pm)
     if environ.get(TRACE_ENV, "").strip() in ("1", "true", "yes"):
         trace_hook_calls(pm)
-    Hooks(pm).configure(context)
     return pm
 
 

@@ -13,7 +13,7 @@ from plugin_core.host.defaults import BUILT_IN_NAMES, DEFAULT_PLUGINS, DISABLED_
 from plugin_core.host.facade import Hooks
 from plugin_core.host.faults import fault_fields, frames
 from plugin_core.host.listing import PluginInfo, blocked_names, plugin_infos
-from plugin_core.host.manager import plugin_manager, trace_hook_calls
+from plugin_core.host.manager import plugin_manager, trace_hook_calls, wire_plugins
 from plugin_core.host.switches import switch_issues
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "plugin_manager",
     "switch_issues",
     "trace_hook_calls",
+    "wire_plugins",
 ]

@@ -29,7 +29,7 @@ from plugin_core.model import (
     referral_key,
 )
 from plugin_core.rules.routing import routes_for
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 MIN_NOT_SHARING_WORDS = 10
 """Words a decision not to share at level 3 or 4 must give as its reasons, at the least."""

@@ -11,7 +11,7 @@ import hashlib
 from datetime import datetime
 
 from plugin_core.model import Decision, DecisionEscalation, EscalationKind, Lead
-from plugin_core.settings.trust_config import SafeguardingLead
+from plugin_core.settings.config import SafeguardingLead
 
 UNCONFIGURED_LEAD = Lead(name="Trust safeguarding lead", role="not configured")
 """Addressee when a trust has no lead configured: the escalation is still recorded."""

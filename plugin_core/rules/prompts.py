@@ -29,7 +29,7 @@ from plugin_core.rules.household_checks import (
 )
 from plugin_core.rules.indicators import is_unclassified, settle, unclassified_codes
 from plugin_core.rules.severity import weigh
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 _TRIO_WORDS = {
     IndicatorKind.SUBSTANCE_MISUSE: "substance misuse",

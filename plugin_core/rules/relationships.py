@@ -11,7 +11,7 @@ import re
 
 from plugin_core.model import Relationship
 from plugin_core.rules.relationship_words import shown, word_key
-from plugin_core.settings.trust_config import CodeLists
+from plugin_core.settings.code_lists import CodeLists
 
 # "partner's son", "wife’s daughter", "partners' child", "partners son": owner, then whose.
 _POSSESSIVE = re.compile(r"^(?P<owner>.+?)(?:['’]s|s['’]|['’]|s(?=\s))\s*(?P<whose>\S.*)$")

@@ -21,7 +21,7 @@ from plugin_core.model import (
     FirstContact,
     Route,
 )
-from plugin_core.settings.trust_config import AuthorityEntry, Directory, RouteEntry
+from plugin_core.settings.directory import AuthorityEntry, Directory, RouteEntry
 
 _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
 
@@ -121,7 +121,8 @@ def destination(
     if route is Route.FRONT_DOOR and not in_hours:
         effective = Route.OUT_OF_HOURS
     routed = entry.routes.get(effective)
-    if routed is None or routed.missing or routed.channel is None:
+    # A host plugin's own channel (``x-...``) is not delivered yet: ask for a call instead.
+    if routed is None or routed.missing or not isinstance(routed.channel, Channel):
         # dict.fromkeys keeps order and drops a number given twice (the same route twice).
         phones = tuple(
             dict.fromkeys(
@@ -148,7 +149,7 @@ def destination(
 def _from_entry(
     authority: Authority | None, route: Route, entry: RouteEntry, in_hours: bool
 ) -> Destination:
-    assert entry.channel is not None
-    address = entry.phone if entry.channel is Channel.PHONE else entry.address
+    channel = entry.channel if isinstance(entry.channel, Channel) else Channel.PHONE
+    address = entry.phone if channel is Channel.PHONE else entry.address
     phones = (entry.phone,) if entry.phone else ()
-    return Destination(authority, route, entry.channel, address, in_hours, phones, entry.label)
+    return Destination(authority, route, channel, address, in_hours, phones, entry.label)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from plugin_core.host.engine import ThinkFamily
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 
 from .builders import CONFIG_DIR, MakeContact
 from .builders import make_contact as _make_contact

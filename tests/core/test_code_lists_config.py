@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from plugin_core.model import IndicatorKind, Severity
-from plugin_core.settings.trust_config import TrustConfig, check_trust_config, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import check_trust_config, load_trust_config
 
 from .builders import CONFIG_DIR
 

@@ -13,7 +13,7 @@ import pytest
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import IndicatorKind, PromptCode, RiskIndicator, Severity
 from plugin_core.rules.severity import DEFAULTS, NO_RISK_REASON
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import MakeContact, indicator, member
 from .coded import ICD10, LOCAL, PATHS, SNOMED, Coding, assess_via, contact_via

@@ -15,7 +15,7 @@ from plugin_core.formats.contact_json import assessment_to_dict
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, PromptCode
 from plugin_core.replay import print_report, replay
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .coded import ICD10, LOINC, PATHS, SNOMED, assess_via, hl7_message, json_contact
 

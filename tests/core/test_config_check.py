@@ -16,7 +16,8 @@ import pytest
 
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import PromptCode, Route
-from plugin_core.settings.trust_config import ConfigError, check_trust_config, load_trust_config
+from plugin_core.settings.issues import ConfigError
+from plugin_core.settings.load import check_trust_config, load_trust_config
 
 from .builders import CONFIG_DIR, REPO, make_contact
 

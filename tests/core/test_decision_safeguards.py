@@ -26,7 +26,7 @@ from plugin_core.model import (
 from plugin_core.rules.decide import MIN_NOT_SHARING_WORDS, DecisionInvalid, FieldProblem, validate
 from plugin_core.rules.escalate import UNCONFIGURED_LEAD, escalation_id, escalations_for
 from plugin_core.rules.routing import routes_for
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import utc
 

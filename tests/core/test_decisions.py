@@ -24,7 +24,7 @@ from plugin_core.rules.decide import (
     make_referrals,
     validate,
 )
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import utc
 

@@ -25,7 +25,7 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import make_contact, make_referral, member
 from .installed import install

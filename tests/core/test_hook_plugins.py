@@ -27,7 +27,7 @@ from plugin_core.model import (
     RiskIndicator,
     Route,
 )
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import PATIENT_NAME, make_contact, make_referral, member
 

@@ -39,7 +39,8 @@ from plugin_core.model import (
     Route,
     Severity,
 )
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 
 from .builders import CONFIG_DIR, make_contact, member, utc
 

@@ -11,7 +11,7 @@ from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from plugin_core.store import open_store
 
 from .installed import install

@@ -24,7 +24,8 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.settings.trust_config import TrustConfig, check_trust_config, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import check_trust_config, load_trust_config
 from tests.peers.service import write_trust_config
 
 from .builders import (

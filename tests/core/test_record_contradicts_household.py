@@ -19,7 +19,7 @@ from plugin_core.formats.contact_json import assessment_to_dict, parse_contact
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Assessment, IndicatorKind, Prompt, PromptCode, Relationship, Severity
 from plugin_core.rules.household_checks import SUMMARY_LIMIT
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import MakeContact, indicator, member, utc
 

@@ -10,7 +10,8 @@ import pytest
 
 from plugin_core.model import Relationship
 from plugin_core.rules.relationships import normalise_relationship
-from plugin_core.settings.trust_config import ConfigIssue, check_trust_config, load_trust_config
+from plugin_core.settings.issues import ConfigIssue
+from plugin_core.settings.load import check_trust_config, load_trust_config
 
 from .builders import CONFIG_DIR
 

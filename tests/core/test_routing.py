@@ -33,7 +33,8 @@ from plugin_core.rules.routing import (
     normalise_postcode,
     routes_for,
 )
-from plugin_core.settings.trust_config import AuthorityEntry, Directory, RouteEntry, TrustConfig
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.directory import AuthorityEntry, Directory, RouteEntry
 
 from .builders import make_contact, member, utc
 

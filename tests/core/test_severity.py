@@ -8,7 +8,7 @@ import pytest
 
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import IndicatorKind, Prompt, PromptCode, RiskIndicator, Severity
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import MakeContact, indicator, member
 

@@ -32,7 +32,7 @@ from plugin_core.model import (
 )
 from plugin_core.rules.children import children_in
 from plugin_core.rules.relationships import normalise_relationship, read_relationship
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 from .builders import MakeContact, indicator, member, utc
 

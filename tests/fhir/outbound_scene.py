@@ -25,7 +25,7 @@ from plugin_core.model import (
     Route,
 )
 from plugin_core.rules.decide import make_referrals
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 CONTACT: dict[str, Any] = {

@@ -16,7 +16,7 @@ from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import split_contact_id
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import IndicatorKind, PromptCode, Relationship
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from tests.fhir.conftest import as_collection, household_bundle
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -37,7 +37,7 @@ from plugin_core.model import (
     Referral,
     Route,
 )
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from tests.fhir.conftest import (
     Keys,
     MedplumPeer,

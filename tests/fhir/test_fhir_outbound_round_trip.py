@@ -16,7 +16,7 @@ from adapters.fhir.referral_message import referral_message
 from adapters.fhir.settings import read_fhir_settings
 from adapters.fhir.writeback import derived_id, write_back_bundle, write_back_transaction
 from plugin_core.model import PromptCode
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from tests.fhir.outbound_scene import DESTINATION, NOW, scene, unresolved
 
 MESSAGE_KINDS = [

@@ -16,7 +16,7 @@ from adapters.fhir.writeback import write_back_bundle
 from plugin_core.contract import ReferralDetails
 from plugin_core.host.plugins import PluginContext
 from plugin_core.model import Channel
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from tests.fhir.outbound_scene import CONTACT, DECISION, DESTINATION, Scene, scene, unresolved
 
 

@@ -12,7 +12,7 @@ from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import Channel, Destination, ReferralAction, Route
 from plugin_core.rules.decide import amendment, make_referrals
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 CONTACT = {

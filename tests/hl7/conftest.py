@@ -15,7 +15,8 @@ import pytest
 from adapters.hl7.listener import MllpListener
 from plugin_core.contract import ServeOptions
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.peers.service import write_trust_config
 

@@ -15,7 +15,7 @@ from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.settings import load_settings
 from plugin_core.rules.clock import utc_now
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from tests.hl7.conftest import CORPUS, corpus_bytes
 from tests.hl7.mllp_peer import RawPeer
 
@@ -43,7 +43,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
-    from plugin_core.settings.trust_config import load_trust_config
+    from plugin_core.settings.load import load_trust_config
     from tests.hl7.conftest import HL7_TOML
     from tests.peers.service import write_trust_config
 

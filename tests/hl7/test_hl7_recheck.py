@@ -15,7 +15,7 @@ from adapters.hl7.listener import MllpListener
 from plugin_core.contract import ServeOptions
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from plugin_core.store import open_store
 from tests.hl7.conftest import corpus_bytes
 from tests.service.conftest import FakeClock, PresentSpy

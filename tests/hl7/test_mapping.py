@@ -13,7 +13,7 @@ from plugin_core.cli import main
 from plugin_core.contract import ContactSkipped
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import FirstContact, IndicatorKind, PromptCode, Relationship
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from tests.hl7.conftest import corpus_bytes
 
 

@@ -31,7 +31,8 @@ from plugin_core.model import (
 )
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.hl7.mllp_peer import MllpReceiver

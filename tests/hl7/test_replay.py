@@ -13,7 +13,7 @@ from adapters.hl7.framing import frame
 from adapters.hl7.traffic import split_messages
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.replay import ReplayReport, print_report, replay
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 from tests.hl7.conftest import CORPUS, corpus_bytes
 
 DAY = [

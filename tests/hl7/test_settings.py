@@ -11,7 +11,8 @@ from adapters.hl7.connections import ConnectionPolicy, policy_of
 from adapters.hl7.settings import ChildrenField, load_settings
 from plugin_core.cli import main
 from plugin_core.model import Relationship
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 from tests.peers.service import write_trust_config
 
 

@@ -23,7 +23,7 @@ from adapters.hl7.settings import Hl7SettingsError, load_settings
 from plugin_core.model import ReferralStatus
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.hl7.mllp_peer import MllpReceiver

@@ -16,7 +16,7 @@ from plugin_core.model import ReferralAction, ReferralStatus
 from plugin_core.outbox import OutboxWorker
 from plugin_core.rules.decide import DecisionInvalid
 from plugin_core.service import Service, UnknownReferral
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.peers.smtp import SmtpReceiver
 

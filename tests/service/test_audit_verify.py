@@ -106,7 +106,7 @@ def test_unusable_database_url_exits_2_with_reason(url: str) -> None:
 def test_contacts_command_lists_ids_and_states_without_patient_details(db_url: str) -> None:
     from plugin_core.formats.contact_json import contact_from_dict
     from plugin_core.service import Service
-    from plugin_core.settings.trust_config import load_trust_config
+    from plugin_core.settings.load import load_trust_config
 
     from .conftest import IDENTIFIERS, contact_doc
 

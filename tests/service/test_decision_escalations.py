@@ -16,7 +16,7 @@ from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import DecisionEscalation, EscalationKind, Lead
 from plugin_core.rules.decide import DecisionInvalid
 from plugin_core.service import DuplicateDecision, Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from plugin_core.store.schema import MIGRATIONS
 

@@ -17,7 +17,7 @@ from plugin_core.model import PromptCode, ReferralStatus, Severity
 from plugin_core.outbox import OutboxWorker
 from plugin_core.rules.clock import LONDON
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.peers.smtp import SmtpReceiver
 

@@ -16,7 +16,7 @@ from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import Assessment, Decision, FirstContact
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 
 from .conftest import IDENTIFIERS, PATIENT_NHS, FakeClock, contact_doc, decision_doc

@@ -19,7 +19,7 @@ from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.http import build_app
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 
 from .conftest import IDENTIFIERS, FakeClock, PresentSpy, contact_doc, decision_doc

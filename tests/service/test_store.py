@@ -12,7 +12,7 @@ from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import Channel, Receipt, ReferralStatus
 from plugin_core.service import DuplicateDecision, Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from plugin_core.store.audit import AuditEntry
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 
 from .conftest import FakeClock, contact_doc

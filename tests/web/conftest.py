@@ -16,7 +16,7 @@ from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.http import build_app
 from plugin_core.links import make_token
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
 from tests.peers.service import write_trust_config
 from tests.service.conftest import TEST_AUTHORITIES, FakeClock

@@ -13,7 +13,8 @@ from adapters.fhir.settings import FhirSettings
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.links import check
-from plugin_core.settings.trust_config import TrustConfig, load_trust_config
+from plugin_core.settings.config import TrustConfig
+from plugin_core.settings.load import load_trust_config
 from tests.peers.service import write_trust_config
 from tests.service.conftest import TEST_AUTHORITIES
 

@@ -22,7 +22,8 @@ from plugin_core.links import (
     make_link,
     make_token,
 )
-from plugin_core.settings.trust_config import ConfigError, load_trust_config
+from plugin_core.settings.issues import ConfigError
+from plugin_core.settings.load import load_trust_config
 from tests.peers.service import write_trust_config
 
 from .conftest import NURSE, PATIENT_NAME, PATIENT_NHS, SECRET, SECRET_ENV

@@ -20,7 +20,7 @@ from adapters.fhir.outbound import builds, concept, ref, wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.links import NoSecret, check_web_settings
 from plugin_core.model import Assessment, Prompt, PromptCode
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.settings.config import TrustConfig
 
 log = logging.getLogger(__name__)
 

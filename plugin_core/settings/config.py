@@ -1,0 +1,75 @@
+"""The trust configuration as the rest of ThinkFamily reads it, once loaded and checked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugin_core.model import PromptCode
+from plugin_core.settings.code_lists import CodeLists
+from plugin_core.settings.directory import Directory
+from plugin_core.settings.issues import ConfigIssue
+
+
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    urgent_levels: frozenset[int] = frozenset({4})
+    urgent_ack_minutes: int = 60
+    routine_ack_hours: int = 72
+
+
+@dataclass(frozen=True, slots=True)
+class SafeguardingLead:
+    """The trust's safeguarding lead, alerted when a referral the rules call for is overridden."""
+
+    name: str
+    role: str
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def contact(self) -> str:
+        return "; ".join(c for c in (self.phone, self.email) if c)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustConfig:
+    """Everything a trust configures, loaded and checked."""
+
+    path: Path
+    trust_id: str
+    trust_name: str
+    recheck_days: int
+    directory: Directory
+    code_lists: CodeLists
+    urgency: Urgency
+    wording: dict[PromptCode, str] = field(default_factory=dict)
+    api_token_env: str = "THINKFAMILY_API_TOKEN"
+    http_port: int = 8080
+    mllp_port: int = 2575
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Every top-level value of the trust file as written, for the plugins' section models."""
+    warnings: tuple[ConfigIssue, ...] = ()
+    safeguarding_lead: SafeguardingLead | None = None
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A raw section for an adapter to read (``[hl7]``, ``[fhir]``, ``[email]``); the
+        adapter checks it with the model it contributes through ``thinkfamily_config_sections``."""
+        value = self.sections.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def api_token(self) -> str | None:
+        """The API bearer token, read from the environment so it never sits in the file."""
+        return os.environ.get(self.api_token_env) or None
+
+
+def default_config_path() -> Path:
+    """The example trust configuration shipped with ThinkFamily."""
+    package = Path(__file__).resolve().parents[1]  # plugin_core, installed or in a checkout
+    for candidate in (package / "_config", package.parent / "config"):
+        if (candidate / "example-trust.toml").is_file():
+            return candidate / "example-trust.toml"
+    raise FileNotFoundError("the example trust configuration is not installed")
