@@ -88,6 +88,7 @@ class PluginError(ShownError, RuntimeError):
         self.field = field
         super().__init__(f"plugin {plugin!r} failed in {hook}: {reason}")
 
+
 class ContactInvalid(ShownError, ValueError):
     """The input is in a plugin's format but cannot be read as a contact.
 

@@ -150,7 +150,7 @@ class Hooks:
             except ConfigError as exc:
                 faults += exc.issues
             except PluginError as exc:  # a crash on its settings is reported like a fault
-                reason = str(exc).partition(": ")[2]
+                reason = f"raised {exc.error}" if exc.error != "PluginError" else exc.reason
                 faults.append(ConfigIssue(str(config.path), f"(plugin {exc.plugin})", reason))
         if faults:
             raise ConfigError(faults)
