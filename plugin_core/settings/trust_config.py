@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from plugin_core.model import Channel, IndicatorKind, PromptCode, Relationship, Route, Severity
 from plugin_core.rules.clock import OfficeHours
+from plugin_core.rules.postcodes import GSS_CODE, PostcodeLookup
 from plugin_core.rules.relationship_words import word_key
 
 T = TypeVar("T")
@@ -61,6 +62,8 @@ class AuthorityEntry:
     postcode_prefixes: tuple[str, ...]
     office_hours: OfficeHours
     routes: dict[Route, RouteEntry]
+    gss: str = ""
+    """The authority's ONS (GSS) code, which the postcode lookup names; "" when not given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +72,15 @@ class Directory:
 
     authorities: dict[str, AuthorityEntry]
     police: RouteEntry
+    postcodes: PostcodeLookup | None = None
+    """The postcode lookup named by ``[trust] postcode_lookup``, when there is one."""
 
     def get(self, authority_id: str) -> AuthorityEntry | None:
         return self.authorities.get(authority_id)
+
+    def by_gss(self, code: str) -> AuthorityEntry | None:
+        """The authority with this ONS code, or None when the directory has none."""
+        return next((a for a in self.authorities.values() if a.gss == code), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +350,7 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     relationships_name = (
         reader.value(trust, "relationships", "trust", str, RELATIONSHIPS_FILE) or RELATIONSHIPS_FILE
     )
+    lookup_name = reader.value(trust, "postcode_lookup", "trust", str, "") or ""
 
     urgency = _urgency(reader, reader.table(data, "urgency", ""))
     lead = _safeguarding_lead(reader, data)
@@ -362,6 +372,13 @@ def _load(path: Path) -> tuple[TrustConfig | None, list[ConfigIssue]]:
     codes: CodeLists | None = None
     if directory_name:
         directory, more = _load_directory(path.parent / directory_name)
+        issues = issues + more
+    if lookup_name:
+        from plugin_core.settings.postcodes import attach_lookup
+
+        directory, more = attach_lookup(
+            path, lookup_name, directory, path.parent / directory_name
+        )
         issues = issues + more
     if codes_name:
         codes, more = _load_codes(path.parent / codes_name)
@@ -473,11 +490,13 @@ def _plugins(reader: _Reader, table: dict[str, Any]) -> None:
     reader.strings(table, "disabled", "plugins")
 
 
-_TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "relationships", "recheck_days"})
+_TRUST_KEYS = frozenset(
+    {"id", "name", "directory", "code_lists", "relationships", "recheck_days", "postcode_lookup"}
+)
 RELATIONSHIPS_FILE = "relationships.toml"
 """The relationships file read when ``[trust]`` names none: beside the trust file."""
 _URGENCY_KEYS = frozenset({"urgent_levels", "urgent_ack_minutes", "routine_ack_hours"})
-_AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
+_AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes", "gss"})
 _ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
 _INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes", "weight", "rationale", "label"})
 _RATIONALE_MAX = 200
@@ -499,6 +518,7 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
     if "police" not in data:
         reader.error("police", "is required (the number for immediate danger)")
     authorities: dict[str, AuthorityEntry] = {}
+    gss_of: dict[str, str] = {}
     table = reader.table(data, "authorities", "")
     if not table:
         reader.error("authorities", "must list at least one local authority")
@@ -509,6 +529,14 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
             continue
         reader.unknown(entry, key, _AUTHORITY_KEYS)
         name = reader.value(entry, "name", key, str, "", required=True) or ""
+        raw_gss = reader.value(entry, "gss", key, str, "") or ""
+        gss = raw_gss.strip().upper()
+        if gss and not GSS_CODE.fullmatch(gss):
+            reader.error(f"{key}.gss", f"{raw_gss!r} is not an ONS code like E09000019")
+        elif gss in gss_of:
+            reader.error(f"{key}.gss", f"{gss} is also given for authorities.{gss_of[gss]}")
+        elif gss:
+            gss_of[gss] = auth_id
         prefixes = []
         for i, raw in enumerate(reader.strings(entry, "postcodes", key)):
             normal = raw.strip().upper()
@@ -552,7 +580,7 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
                 reader.warn(
                     f"{key}.routes.{needed.value}", f"no contact given: {entry_route.missing}"
                 )
-        authorities[auth_id] = AuthorityEntry(auth_id, name, tuple(prefixes), hours, routes)
+        authorities[auth_id] = AuthorityEntry(auth_id, name, tuple(prefixes), hours, routes, gss)
     if reader.issues and any(i.severity == "error" for i in reader.issues):
         return None, reader.issues
     return Directory(authorities, police), reader.issues
