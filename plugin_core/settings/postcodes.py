@@ -276,7 +276,7 @@ class _Builder:
 
 def _month(raw: bytes) -> bool | None:
     """Whether a ``doterm`` value says terminated; None when it is not a month (YYYYMM)."""
-    value = raw.strip(b'"').strip()
+    value = raw.strip().strip(b'"').strip()
     if not value:
         return False
     return True if _MONTH.fullmatch(value) else None
@@ -284,7 +284,7 @@ def _month(raw: bytes) -> bool | None:
 
 def _code(raw: bytes, kinds: tuple[str, ...]) -> str:
     """The ONS code in a field of the given kinds; "" for none (empty or pseudo); _BAD otherwise."""
-    code = raw.strip(b'"').strip().decode("ascii", "replace")
+    code = raw.strip().strip(b'"').strip().decode("ascii", "replace")
     if not code or (GSS_CODE.fullmatch(code) and code.endswith(_PSEUDO)):
         return ""
     if GSS_CODE.fullmatch(code) and code.startswith(kinds):
@@ -321,7 +321,7 @@ def _split_rows(
     pick = itemgetter(*wanted)
     rest = b""
     for at in range(start, len(data), _CHUNK):
-        lines = (rest + data[at : at + _CHUNK]).split(b"\n")
+        lines = (rest + data[at : at + _CHUNK]).replace(b"\r\n", b"\n").split(b"\n")
         rest = lines.pop()
         for line in lines:
             fields = line.split(b",", width)
@@ -331,6 +331,7 @@ def _split_rows(
                 continue
             row: tuple[bytes, bytes, bytes, bytes] = pick(fields)
             yield (row[0], row[1], row[2], b"") if county_missing else row
+    rest = rest.rstrip(b"\r")
     if rest.strip():
         fields = rest.split(b",", width)
         if len(fields) < width:

@@ -287,6 +287,15 @@ def test_quoted_comma_before_the_authority_column_still_gives_the_same_answers(
     assert_same_answers(lookup_from(source, tmp_path), source)
 
 
+def test_windows_line_endings_give_the_same_answers(tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"  # the authority is the last column, so it ends in \r
+    short.write_bytes(b'pcds,doterm,laua\r\n"E11 1AA","","E09000026"\r\nE11 3AA,,E09000031\r\n')
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes(NSPL.read_bytes().replace(b"\n", b"\r\n"))
+    for source in (short, wide):
+        assert_same_answers(lookup_from(source, tmp_path), source)
+
+
 # The import command and the configuration -------------------------------------------------------
 
 
