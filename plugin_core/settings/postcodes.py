@@ -9,9 +9,10 @@ left out (it may since have been reused elsewhere), as is one with no authority 
 pseudo-code ending 99999999).
 
 Speed: each line is split at its first few commas only (the columns needed come early), and
-each distinct code is checked once. Every value is checked against what its column holds (a
-district code, a county code, a month), so a quoted field holding a comma, which would shift the
-columns, is caught; the file is then read again with the ``csv`` module, slower but exact.
+each distinct value is checked once. A quoted field holding a comma would shift the columns:
+every line must have as many commas as the header, and every value must be what its column
+holds (a district code, a county code, a month); otherwise the file is read again with the
+``csv`` module, slower but exact.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import tempfile
 import time
 import tomllib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -45,13 +47,14 @@ TERMINATED_COLUMN = "doterm"
 COUNTY_COLUMNS = ("cty", "oscty")
 LOOKUP_KEY = "trust.postcode_lookup"
 
-_POSTCODE = re.compile(rb'"?([A-Z]{1,2}[0-9][A-Z0-9]?) *([0-9][A-Z]{2})"?')
+_OUTWARD = re.compile(rb"[A-Z]{1,2}[0-9][A-Z0-9]?")
+_INWARD = re.compile(rb"[0-9][A-Z]{2}")
 _MONTH = re.compile(rb"[0-9]{6}")
 # The ONS code prefixes of local authority districts, and of counties.
 _DISTRICT_TYPES = ("E06", "E07", "E08", "E09", "W06", "S12", "N09")
 _COUNTY_TYPES = ("E10",)
 _PSEUDO = "99999999"  # the end of a pseudo-code: no area of that kind
-_BAD = "!"
+_LIVE, _ENDED, _NO_AREA, _WRONG = 0, 1, -1, -2
 _CHUNK = 1 << 24
 
 Columns = tuple[int, int, int, int | None]
@@ -190,70 +193,82 @@ class _Builder:
         self.areas: dict[Area, int] = {}
         self.rows = self.terminated = self.without_authority = 0
         self.not_a_postcode = self.unreadable = 0
-        # Each spelling met (quoted or not) -> what it means, so a code is checked once.
-        self._districts: dict[bytes, str] = {}
-        self._counties: dict[bytes, str] = {}
-        self._ended: dict[bytes, bool | None] = {b"": False, b'""': False}
+        # Each spelling met, quoted or not, -> what it means, so each is checked once:
+        # a doterm value -> _LIVE, _ENDED or _WRONG; a (district, county) pair -> an area index,
+        # _NO_AREA or _WRONG; an outward or inward code -> its part of the key, or _WRONG.
+        self._state_of: dict[bytes, int] = {}
+        self._area_of: dict[bytes | tuple[bytes, bytes], int] = {}
         self._outwards: dict[bytes, int] = {}
         self._inwards: dict[bytes, int] = {}
 
-    def add_rows(self, rows: Iterable[tuple[bytes, bytes, bytes, bytes]]) -> bool:
-        """Rows of (postcode, district, terminated, county), each possibly in double quotes.
+    def add_rows(self, rows: Iterable[Sequence[bytes]], columns: Columns) -> bool:
+        """Rows split into fields; ``columns`` says where the four wanted fields are.
 
-        False as soon as a value is not what its column holds (the columns may have shifted).
+        False as soon as a value is not what its column holds, or a row is short: the columns
+        may have shifted, and the caller reads the file again with the csv module.
         """
-        keys, indexes, areas = self.keys, self.indexes, self.areas
-        districts, counties, ended_by = self._districts, self._counties, self._ended
+        at_postcode, at_district, at_ended, at_county = columns
+        area_key = (
+            itemgetter(at_district) if at_county is None else itemgetter(at_district, at_county)
+        )
+        keys_append, indexes_append = self.keys.append, self.indexes.append
+        state_of, area_of = self._state_of, self._area_of
         outwards, inwards = self._outwards, self._inwards
-        match_postcode = _POSTCODE.fullmatch
         count = terminated = without = invalid = 0
         try:
-            for postcode, district_raw, ended_raw, county_raw in rows:
+            for fields in rows:
                 count += 1
-                ended = ended_by.get(ended_raw)
-                if ended is None:
-                    ended = ended_by[ended_raw] = _month(ended_raw)
-                    if ended is None:
+                state = state_of.get(fields[at_ended])
+                if state is None:
+                    state = state_of[fields[at_ended]] = _state(fields[at_ended])
+                if state:
+                    if state == _WRONG:
                         return False
-                if ended:
                     terminated += 1
                     continue
-                district = districts.get(district_raw)
-                if district is None:
-                    district = districts[district_raw] = _code(district_raw, _DISTRICT_TYPES)
-                county = counties.get(county_raw)
-                if county is None:
-                    county = counties[county_raw] = _code(county_raw, _COUNTY_TYPES)
-                if district == _BAD or county == _BAD:
-                    return False
-                if not district:
+                raw_area = area_key(fields)
+                index = area_of.get(raw_area)
+                if index is None:
+                    index = area_of[raw_area] = self._area_index(raw_area)
+                if index < 0:
+                    if index == _WRONG:
+                        return False
                     without += 1
                     continue
-                parts = match_postcode(postcode)
-                if parts is None:
-                    invalid += 1
-                    continue
-                outward, inward = parts.groups()
-                # The key is the 7-byte form read as a number: outward part + inward part.
+                # The key is the 7-byte ONS form read as a number: outward part | inward part.
+                outward, _, inward = fields[at_postcode].strip(b'"').partition(b" ")
                 high = outwards.get(outward)
                 if high is None:
-                    high = outwards[outward] = int.from_bytes(outward.ljust(4), "big") << 24
+                    high = outwards[outward] = _outward_part(outward)
                 low = inwards.get(inward)
                 if low is None:
-                    low = inwards[inward] = int.from_bytes(inward, "big")
-                index = areas.get((district, county))
-                if index is None:
-                    index = areas[district, county] = len(areas)
-                    if index > 0xFFFF:
-                        raise PostcodeImportError("more than 65,535 areas: not an ONS file")
-                keys.append(high | low)
-                indexes.append(index)
+                    low = inwards[inward] = _inward_part(inward)
+                if high < 0 or low < 0:
+                    invalid += 1
+                    continue
+                keys_append(high | low)
+                indexes_append(index)
             return True
+        except IndexError:  # a short row
+            return False
         finally:
             self.rows += count
             self.terminated += terminated
             self.without_authority += without
             self.not_a_postcode += invalid
+
+    def _area_index(self, raw: bytes | tuple[bytes, bytes]) -> int:
+        district_raw, county_raw = (raw, b"") if isinstance(raw, bytes) else raw
+        district = _code(district_raw, _DISTRICT_TYPES)
+        county = _code(county_raw, _COUNTY_TYPES)
+        if district is None or county is None:
+            return _WRONG
+        if not district:
+            return _NO_AREA
+        index = self.areas.setdefault((district, county), len(self.areas))
+        if index > 0xFFFF:
+            raise PostcodeImportError("more than 65,535 areas: not an ONS file")
+        return index
 
     def table(self) -> tuple[bytes, int]:
         """The lookup's bytes and how many postcodes it holds."""
@@ -274,22 +289,32 @@ class _Builder:
         return pack_table(keys, indexes, areas), len(keys)
 
 
-def _month(raw: bytes) -> bool | None:
-    """Whether a ``doterm`` value says terminated; None when it is not a month (YYYYMM)."""
+def _state(raw: bytes) -> int:
+    """What a ``doterm`` value says: live (empty), ended (a month, YYYYMM), or neither."""
     value = raw.strip().strip(b'"').strip()
     if not value:
-        return False
-    return True if _MONTH.fullmatch(value) else None
+        return _LIVE
+    return _ENDED if _MONTH.fullmatch(value) else _WRONG
 
 
-def _code(raw: bytes, kinds: tuple[str, ...]) -> str:
-    """The ONS code in a field of the given kinds; "" for none (empty or pseudo); _BAD otherwise."""
+def _code(raw: bytes, kinds: tuple[str, ...]) -> str | None:
+    """The ONS code in a field of the given kinds; "" for none (empty or pseudo); None if wrong."""
     code = raw.strip().strip(b'"').strip().decode("ascii", "replace")
     if not code or (GSS_CODE.fullmatch(code) and code.endswith(_PSEUDO)):
         return ""
     if GSS_CODE.fullmatch(code) and code.startswith(kinds):
         return code
-    return _BAD
+    return None
+
+
+def _outward_part(outward: bytes) -> int:
+    if not _OUTWARD.fullmatch(outward):
+        return _WRONG
+    return int.from_bytes(outward.ljust(4), "big") << 24
+
+
+def _inward_part(inward: bytes) -> int:
+    return int.from_bytes(inward, "big") if _INWARD.fullmatch(inward) else _WRONG
 
 
 def _read(data: mmap.mmap, csv_path: Path) -> _Builder:
@@ -299,46 +324,44 @@ def _read(data: mmap.mmap, csv_path: Path) -> _Builder:
     builder = _Builder()
     if header_end < 0:
         return builder
-    if builder.add_rows(_split_rows(data, header_end + 1, columns)):
+    width = max(c for c in columns if c is not None) + 1
+    commas = header_line.count(b",")
+    for lines in _line_batches(data, header_end + 1):
+        # Every line must have as many commas as the header (counted in C, line by line), and
+        # every value must be what its column holds.
+        if any(map(commas.__ne__, map(bytes.count, lines, repeat(b",")))):
+            break
+        if not builder.add_rows(
+            list(map(bytes.split, lines, repeat(b","), repeat(width))), columns
+        ):
+            break
+    else:
         return builder
-    # A value out of place: a quoted field holding a comma or a line break, or a short row.
-    # Read every row again with the csv module, which copes with all of them.
+    # A quoted field holding a comma or a line break, a short row, a blank line, or a value
+    # out of place: read every row again with the csv module, which copes with all of them.
     builder = _Builder()
     for row in _csv_rows(data, header_end + 1, columns):
-        if not builder.add_rows([row]):
+        if not builder.add_rows([row], (0, 1, 2, 3)):
             builder.unreadable += 1
     return builder
 
 
-def _split_rows(
-    data: mmap.mmap, start: int, columns: Columns
-) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
-    """The wanted fields of each line, splitting each only as far as the last of them."""
-    postcode, district, terminated, county = columns
-    county_missing = county is None
-    wanted = [postcode, district, terminated, postcode if county is None else county]
-    width = max(wanted) + 1
-    pick = itemgetter(*wanted)
-    rest = b""
-    for at in range(start, len(data), _CHUNK):
-        lines = (rest + data[at : at + _CHUNK]).replace(b"\r\n", b"\n").split(b"\n")
-        rest = lines.pop()
-        for line in lines:
-            fields = line.split(b",", width)
-            if len(fields) < width:
-                if line.strip():
-                    yield line, _BAD.encode(), b"", b""  # a short row: read again with csv
-                continue
-            row: tuple[bytes, bytes, bytes, bytes] = pick(fields)
-            yield (row[0], row[1], row[2], b"") if county_missing else row
-    rest = rest.rstrip(b"\r")
-    if rest.strip():
-        fields = rest.split(b",", width)
-        if len(fields) < width:
-            yield rest, _BAD.encode(), b"", b""
-        else:
-            row = pick(fields)
-            yield (row[0], row[1], row[2], b"") if county_missing else row
+def _line_batches(data: mmap.mmap, start: int) -> Iterator[list[bytes]]:
+    """The lines from ``start``, a few megabytes at a time, without their line breaks."""
+    at, size = start, len(data)
+    while at < size:
+        end = data.rfind(b"\n", at, at + _CHUNK) if at + _CHUNK < size else -1
+        if end < 0:  # the last block, or a line longer than a block
+            end = size if at + _CHUNK >= size else data.find(b"\n", at + _CHUNK)
+            end = size if end < 0 else end
+        block = data[at:end]
+        at = end + 1
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n").rstrip(b"\r")
+        lines = block.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        yield lines
 
 
 def _columns(header_line: bytes, csv_path: Path) -> Columns:
@@ -365,9 +388,8 @@ def _columns(header_line: bytes, csv_path: Path) -> Columns:
     return postcode, district, terminated, county
 
 
-def _csv_rows(
-    data: mmap.mmap, start: int, columns: Columns
-) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
+def _csv_rows(data: mmap.mmap, start: int, columns: Columns) -> Iterator[list[bytes]]:
+    """The four wanted fields of every row, in column order, read by the csv module."""
     postcode, district, terminated, county = columns
     width = max(c for c in columns if c is not None) + 1
     text = io.TextIOWrapper(io.BytesIO(data[start:]), encoding="utf-8", newline="")
@@ -375,14 +397,14 @@ def _csv_rows(
         if not any(field.strip() for field in row):
             continue
         if len(row) < width:
-            yield b"", _BAD.encode(), b"", b""  # counted as unreadable
+            yield [b"", b"!", b"", b""]  # not a district code: counted as unreadable
             continue
-        yield (
+        yield [
             row[postcode].encode("ascii", "replace"),
             row[district].encode("ascii", "replace"),
             row[terminated].encode("ascii", "replace"),
             row[county].encode("ascii", "replace") if county is not None else b"",
-        )
+        ]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
