@@ -331,9 +331,7 @@ def _read(data: mmap.mmap, csv_path: Path) -> _Builder:
         # every value must be what its column holds.
         if any(map(commas.__ne__, map(bytes.count, lines, repeat(b",")))):
             break
-        if not builder.add_rows(
-            list(map(bytes.split, lines, repeat(b","), repeat(width))), columns
-        ):
+        if not builder.add_rows(map(bytes.split, lines, repeat(b","), repeat(width)), columns):
             break
     else:
         return builder
