@@ -36,7 +36,7 @@ _HEADER = struct.Struct("<8sIIII")
 _CODE_BYTES = 9
 _AREA_BYTES = 2 * _CODE_BYTES
 _NO_COUNTY = " " * _CODE_BYTES
-_FULL = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+_FULL = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
 GSS_CODE = re.compile(r"[EWSNLM][0-9]{8}")
 """An ONS (GSS) area code: a country letter and eight digits."""
 
@@ -56,15 +56,10 @@ def postcode_key(raw: str) -> int | None:
     7-character form (outward code padded to four, then the inward code) read as a big-endian
     number, so keys sort as the postcodes do.
     """
-    match = _FULL.fullmatch("".join(raw.split()).upper())
-    if match is None:
+    text = "".join(raw.split()).upper()
+    if _FULL.fullmatch(text) is None:
         return None
-    return key_of(match.group(1), match.group(2))
-
-
-def key_of(outward: str, inward: str) -> int:
-    """The key of a postcode already split into a valid outward and inward code."""
-    return int.from_bytes(f"{outward:<4}{inward}".encode("ascii"), "big")
+    return int.from_bytes((text[:-3].ljust(4) + text[-3:]).encode("ascii"), "big")
 
 
 def pack_table(keys: Sequence[int], indexes: Sequence[int], areas: Sequence[Area]) -> bytes:
