@@ -124,6 +124,15 @@ def _parser() -> argparse.ArgumentParser:
     form_link.add_argument(
         "--minutes", type=int, help="how long the link works (default: [web] link_ttl_minutes)"
     )
+    postcodes = sub.add_parser("postcodes", help="postcode lookup tools")
+    postcodes_sub = postcodes.add_subparsers(dest="postcodes_command", required=True)
+    load = postcodes_sub.add_parser(
+        "import",
+        help="build the postcode lookup from the ONS NSPL or ONSPD CSV "
+        "(written where [trust] postcode_lookup says)",
+    )
+    load.add_argument("csv", help="the NSPL or ONSPD CSV file")
+    load.add_argument("--config", required=True, help="the trust configuration to build it for")
     return parser
 
 
@@ -388,6 +397,33 @@ def _form_link(args: argparse.Namespace) -> int:
     except (NoSecret, ValueError) as exc:
         return fail(str(exc))
     print(link)
+    return 0
+
+
+@command("postcodes")
+def _postcodes(args: argparse.Namespace) -> int:
+    from plugin_core.settings.postcodes import PostcodeImportError, import_postcodes, lookup_path
+
+    try:
+        target = lookup_path(Path(args.config))
+        report = import_postcodes(Path(args.csv), target)
+    except PostcodeImportError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write the lookup ({exc.strerror})")
+    print(
+        f"{target}: {report.written:,} postcodes in {report.authorities:,} local authorities, "
+        f"from {report.rows:,} rows in {report.seconds:.1f} s"
+    )
+    left_out = {
+        "terminated": report.terminated,
+        "without a local authority": report.without_authority,
+        "not a postcode": report.not_a_postcode,
+        "unreadable": report.unreadable,
+    }
+    print(
+        "left out: " + (", ".join(f"{n:,} {why}" for why, n in left_out.items() if n) or "nothing")
+    )
     return 0
 
 

@@ -1,5 +1,7 @@
 """Built-in plugin: the responsible authority from the trust's local-authority directory.
 
+The directory carries the trust's postcode lookup (ONS data) when one is configured, so a full
+postcode is settled by it and a partial one by the directory's sectors and districts.
 A fallback (``trylast``): a host that knows the authority (from its own address service)
 answers first.
 """

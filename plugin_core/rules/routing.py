@@ -1,8 +1,10 @@
 """Which authority is responsible, which route a referral takes, and how it is reached now.
 
 The responsible authority comes from the children's postcodes where recorded, otherwise the
-adult's. A postcode covered by two authorities, or by none, is never guessed: the professional
-is asked to confirm.
+adult's. Where the trust has a postcode lookup (ONS data), it settles each full postcode it
+holds; otherwise the directory's sectors and districts do, but only where one authority covers
+them. A postcode covered by two authorities, or by none, is never guessed: the professional is
+asked to confirm.
 """
 
 from __future__ import annotations
@@ -66,9 +68,19 @@ def locate_authority(
     if not postcodes:
         return AuthorityMatch(None, (), "no postcode is recorded")
     found: dict[str, AuthorityEntry] = {}
+    by_lookup = True
     for postcode in postcodes:
         if normalise_postcode(postcode) is None:
             return AuthorityMatch(None, (), "a recorded postcode is not a valid UK postcode")
+        codes = directory.postcodes.codes_for(postcode) if directory.postcodes else ()
+        if codes:
+            entry = next(filter(None, map(directory.by_gss, codes)), None)
+            if entry is None:
+                return AuthorityMatch(None, (), _outside_directory(codes))
+            found[entry.id] = entry
+            continue
+        # Not in the lookup (none configured, a partial or terminated postcode, a new one).
+        by_lookup = False
         matches = authorities_for_postcode(directory, postcode)
         if not matches:
             return AuthorityMatch(None, (), "a postcode is outside the trust's directory")
@@ -76,8 +88,17 @@ def locate_authority(
             found[entry.id] = entry
     candidates = tuple(Authority(e.id, e.name) for e in found.values())
     if len(candidates) == 1:
-        return AuthorityMatch(candidates[0], candidates, "from postcode")
+        reason = "from postcode lookup" if by_lookup else "from postcode"
+        return AuthorityMatch(candidates[0], candidates, reason)
     return AuthorityMatch(None, candidates, "the postcode is covered by more than one authority")
+
+
+def _outside_directory(codes: tuple[str, ...]) -> str:
+    """Why the lookup's answer cannot be used: names the ONS area (never the postcode)."""
+    area = codes[0] if len(codes) == 1 else f"{codes[0]} (county {codes[1]})"
+    return (
+        f"a postcode is in ONS local authority area {area}, which is not in the trust's directory"
+    )
 
 
 def routes_for(decision: Decision) -> tuple[Route, ...]:

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from plugin_core.model import Channel, Route
 from plugin_core.rules.clock import OfficeHours
+from plugin_core.rules.postcodes import GSS_CODE, PostcodeLookup
 from plugin_core.settings.faults import Refusals, refuse, shown
 from plugin_core.settings.issues import ConfigIssue, Issues
 from plugin_core.settings.reader import read_toml, valid_fields, validate
@@ -47,6 +48,8 @@ class AuthorityEntry:
     postcode_prefixes: tuple[str, ...]
     office_hours: OfficeHours
     routes: dict[Route, RouteEntry]
+    gss: str = ""
+    """The authority's ONS (GSS) code, which the postcode lookup names; "" when not given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +58,15 @@ class Directory:
 
     authorities: dict[str, AuthorityEntry]
     police: RouteEntry
+    postcodes: PostcodeLookup | None = None
+    """The postcode lookup named by ``[trust] postcode_lookup``, when there is one."""
 
     def get(self, authority_id: str) -> AuthorityEntry | None:
         return self.authorities.get(authority_id)
+
+    def by_gss(self, code: str) -> AuthorityEntry | None:
+        """The authority with this ONS code, or None when the directory has none."""
+        return next((a for a in self.authorities.values() if a.gss == code), None)
 
 
 # Models ------------------------------------------------------------------------------------
@@ -143,10 +152,20 @@ class OfficeHoursTable(Section):
         return self
 
 
+def _gss(value: object) -> str:
+    if not isinstance(value, str):
+        refuse("must be text, an ONS code like E09000019")
+    code = value.strip().upper()
+    if code and not GSS_CODE.fullmatch(code):
+        refuse("is not an ONS code like E09000019")
+    return code
+
+
 class AuthorityTable(Section):
     """``[authorities.<id>]``; its routes are read one by one, each with :class:`RouteTable`."""
 
     name: Name
+    gss: Annotated[str, BeforeValidator(_gss)] = ""
     postcodes: list[Annotated[str, BeforeValidator(_postcode)]] = Field(default_factory=list)
     office_hours: OfficeHoursTable = OfficeHoursTable()
     routes: dict[str, Any] = Field(default_factory=dict)
@@ -189,10 +208,19 @@ def read_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
     if not data.get("authorities"):
         issues.error(("authorities",), "must list at least one local authority")
     authorities: dict[str, AuthorityEntry] = {}
+    gss_of: dict[str, str] = {}
     for auth_id, raw in top.authorities.items():
         entry = _authority(auth_id, raw, issues, context)
-        if entry is not None:
-            authorities[auth_id] = entry
+        if entry is None:
+            continue
+        if entry.gss and entry.gss in gss_of:
+            issues.error(
+                ("authorities", auth_id, "gss"),
+                f"{entry.gss} is also given for authorities.{gss_of[entry.gss]}",
+            )
+        elif entry.gss:
+            gss_of[entry.gss] = auth_id
+        authorities[auth_id] = entry
     if police is None or issues.has_errors:
         return None, issues.found
     return Directory(authorities, police), issues.found
@@ -230,4 +258,4 @@ def _authority(
     if table is None:
         return None
     hours = OfficeHours(table.office_hours.opens, table.office_hours.closes)
-    return AuthorityEntry(auth_id, table.name, tuple(table.postcodes), hours, routes)
+    return AuthorityEntry(auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss)

@@ -76,6 +76,13 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
     if names["directory"]:
         directory, more = read_directory(path.parent / names["directory"])
         found += more
+    if names["postcode_lookup"]:
+        from plugin_core.settings.postcodes import attach_lookup  # only when a trust has one
+
+        directory, more = attach_lookup(
+            path, names["postcode_lookup"], directory, path.parent / names["directory"]
+        )
+        found += more
     if names["code_lists"]:
         codes, more = read_code_lists(path.parent / names["code_lists"])
         found += more
@@ -112,7 +119,12 @@ def _file_names(table: Any) -> dict[str, str]:
     """The files ``[trust]`` names, read even when another key of it is wrong, so their own
     faults are listed in the same pass; a name that is not text is reported by the model."""
     table = table if isinstance(table, dict) else {}
-    names = {"directory": "", "code_lists": "", "relationships": RELATIONSHIPS_FILE}
+    names = {
+        "directory": "",
+        "code_lists": "",
+        "relationships": RELATIONSHIPS_FILE,
+        "postcode_lookup": "",
+    }
     for key in names:
         value = table.get(key)
         if isinstance(value, str) and value.strip():

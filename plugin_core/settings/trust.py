@@ -39,6 +39,8 @@ class TrustSection(Section):
     code_lists: Name
     relationships: Name = RELATIONSHIPS_FILE
     recheck_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    postcode_lookup: str = ""
+    """The ONS postcode lookup built by ``thinkfamily postcodes import``, relative to this file."""
 
 
 def _level(value: object) -> int:

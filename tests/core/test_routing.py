@@ -284,13 +284,13 @@ def test_postcode_in_one_authority_locates_it(engine: ThinkFamily) -> None:
 def test_postcode_listed_by_two_authorities_asks_to_confirm_with_candidates(
     engine: ThinkFamily,
 ) -> None:
-    contact = make_contact(household=[member(date(2016, 6, 1))], postcode="N1 1AA")
+    contact = make_contact(household=[member(date(2016, 6, 1))], postcode="E11 1AA")
     result = engine.assess(contact, now=contact.occurred_at, present=False)
     assert result.authority.authority is None
-    assert [a.id for a in result.authority.candidates] == ["islington", "hackney"]
+    assert [a.id for a in result.authority.candidates] == ["redbridge", "waltham-forest"]
     prompt = result.prompt(PromptCode.CONFIRM_AUTHORITY)
     assert prompt is not None and prompt.severity is Severity.WARNING
-    assert prompt.detail == "Could be: Islington, Hackney."
+    assert prompt.detail == "Could be: Redbridge, Waltham Forest."
 
 
 def test_postcode_outside_the_directory_asks_to_confirm(engine: ThinkFamily) -> None:
