@@ -384,7 +384,7 @@ def test_lookup_built_for_other_places_is_accepted_and_its_postcodes_ask(tmp_pat
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
-        ('gss = "E09000012"', 'gss = "Hackney"', "'Hackney' is not an ONS code like E09000019"),
+        ('gss = "E09000012"', 'gss = "Hackney"', "is not an ONS code like E09000019"),
         (
             'gss = "E09000012"',
             'gss = "E09000019"',
