@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from plugin_core.contract import PluginContext, ThinkFamilyError
-from plugin_core.host.plugins import DISABLED_ENV, Hooks, switch_issues, wire_plugins
+from plugin_core.host.plugins import (
+    DISABLED_ENV,
+    Hooks,
+    channel_issues,
+    switch_issues,
+    wire_plugins,
+)
 from plugin_core.settings.issues import WARNING, ConfigError, ConfigIssue, has_errors
 from plugin_core.settings.load import read_trust_config
 from plugin_core.settings.reader import check_sections
@@ -85,6 +91,10 @@ def _check(
         hooks.configure(PluginContext(config=reading.config))
     except ConfigError as exc:
         issues += exc.issues
+    except ThinkFamilyError as exc:
+        issues.append(ConfigIssue(str(file), "(plugins)", str(exc)))
+    try:  # routes on a host channel: a plugin must declare it, and its check must pass
+        issues += channel_issues(hooks, reading.config)
     except ThinkFamilyError as exc:
         issues.append(ConfigIssue(str(file), "(plugins)", str(exc)))
     issues += switch_issues(pm, reading.config, extra=[n for n, _ in extra], environ=environ)

@@ -142,7 +142,6 @@ def destination(
     if route is Route.FRONT_DOOR and not in_hours:
         effective = Route.OUT_OF_HOURS
     routed = entry.routes.get(effective)
-    # A host plugin's own channel (``x-...``) is not delivered yet: ask for a call instead.
     if routed is None or routed.missing or not isinstance(routed.channel, Channel):
         # dict.fromkeys keeps order and drops a number given twice (the same route twice).
         phones = tuple(

@@ -83,9 +83,11 @@ def _channel(value: object) -> Channel | str:
         refuse("must be text")
     if value in _CHANNEL_NAMES:
         return Channel(value)
-    host_own = value.startswith(HOST_CHANNEL_PREFIX) and len(value) > len(HOST_CHANNEL_PREFIX)
-    if host_own and value.isprintable() and not any(c.isspace() for c in value):
-        return value
+    if value.startswith(HOST_CHANNEL_PREFIX):
+        try:
+            return Channel(value)  # a host plugin's own; config check asks which plugin claims it
+        except ValueError:
+            pass  # not a well-formed host channel name: refused below like any other word
     refuse(f"{shown(value)} is not a channel ({_CHANNELS}, or x-name for a host's own)")
 
 
