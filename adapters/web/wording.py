@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from plugin_core.formats.referral_content import RELATIONSHIP_TEXT
 from plugin_core.model import (
     Consent,
     EscalationKind,
     IndicatorKind,
     LadoCriterion,
     LawfulBasis,
-    Relationship,
     Route,
     Severity,
 )
@@ -78,24 +78,8 @@ INDICATORS = {
     IndicatorKind.OTHER: "Other",
 }
 
-RELATIONSHIPS = {
-    Relationship.CHILD: "Child",
-    Relationship.STEPCHILD: "Stepchild",
-    Relationship.ADOPTED_CHILD: "Adopted child",
-    Relationship.FOSTER_CHILD: "Foster child",
-    Relationship.PARTNERS_CHILD: "Partner's child",
-    Relationship.GRANDCHILD: "Grandchild",
-    Relationship.NIECE_NEPHEW: "Niece or nephew",
-    Relationship.WARD: "Ward",
-    Relationship.SIBLING: "Sibling",
-    Relationship.PARTNER: "Partner",
-    Relationship.PARENT: "Parent",
-    Relationship.GRANDPARENT: "Grandparent",
-    Relationship.OTHER_RELATIVE: "Other relative",
-    Relationship.OTHER_ADULT: "Other adult",
-    Relationship.OTHER: "Other",
-    Relationship.UNKNOWN: "Relationship not known",
-}
+RELATIONSHIPS = RELATIONSHIP_TEXT
+"""The same words the referral uses, so the form and the authority read alike."""
 
 ROUTES = {
     Route.EARLY_HELP: "Early help",
