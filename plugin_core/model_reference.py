@@ -22,7 +22,14 @@ from plugin_core import contract, model
 
 DEFAULT_PATH = Path("docs/model-reference.md")
 
-CONTRACT_VALUES = ("HostChannel", "RouteContact", "PluginContext", "ServeOptions", "Accepted")
+CONTRACT_VALUES = (
+    "HostChannel",
+    "RouteContact",
+    "PluginContext",
+    "ServeOptions",
+    "Accepted",
+    "ReferralDetails",
+)
 """The value types of ``plugin_core.contract`` a plugin builds or is given."""
 
 _HEADER = """# Model reference

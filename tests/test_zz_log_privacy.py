@@ -19,6 +19,7 @@ _SOURCES = (
     "tests.hl7.conftest",
     "tests.web.conftest",
     "tests.fhir.conftest",
+    "tests.service.test_example_host_plugin",
 )
 
 

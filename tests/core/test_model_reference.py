@@ -21,3 +21,4 @@ def test_the_model_reference_lists_fields_defaults_and_enumeration_values() -> N
     assert "| `retryable` | `bool` | `True` |" in page
     assert "| `partners_child` | A child of the adult's partner" in page
     assert "### `HostChannel`" in page and "- `is_host`: True for a host's own channel" in page
+    assert "### `ReferralDetails`" in page  # what referral_details gives a host channel

@@ -62,9 +62,13 @@ class ServiceProcess:
         token: str = "test-token",
         name: str = "service",
         env: Mapping[str, str] | None = None,
+        executable: Path | None = None,
     ) -> None:
         """:param env: variables added to the service's environment (say ``PYTHONPATH`` for a
-        plugin package from :mod:`tests.peers.plugin_package`)."""
+        plugin package from :mod:`tests.peers.plugin_package`).
+        :param executable: the ``thinkfamily`` command to run; by default the one beside the
+            tests' interpreter."""
+        self.executable = executable or Path(sys.executable).with_name("thinkfamily")
         self.config = config
         self.extra_env = dict(env or {})
         self.db_url = db_url
@@ -89,10 +93,9 @@ class ServiceProcess:
         )
         self._log = open(self.log_path, "wb")  # noqa: SIM115
         env = dict(os.environ, THINKFAMILY_API_TOKEN=self.token) | self.extra_env
-        exe = Path(sys.executable).with_name("thinkfamily")
         self.process = subprocess.Popen(
             [
-                str(exe),
+                str(self.executable),
                 "serve",
                 "--config",
                 str(self.config),

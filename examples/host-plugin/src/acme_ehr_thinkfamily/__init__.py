@@ -1,0 +1,1 @@
+"""The Acme EHR's ThinkFamily plugin, registered as ``acme-ehr`` in the ``thinkfamily`` group."""
