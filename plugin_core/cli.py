@@ -335,7 +335,7 @@ def _audit(args: argparse.Namespace) -> int:
     except StoreError as exc:
         return fail(str(exc))
     finally:
-        records.shutdown()
+        records.close()
 
 
 def _audit_verify(records: Records, checkpoint_path: str | None) -> int:

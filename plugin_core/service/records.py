@@ -54,11 +54,6 @@ class Records:
         """Close this thread's database connection."""
         self.store.close()
 
-    def shutdown(self) -> None:
-        """Close every connection, leaving the database whole in its file (SQLite's log folded
-        in): for the end of a command or of the service."""
-        self.store.shutdown()
-
     # Contacts and decisions ------------------------------------------------------------------
 
     def contact(self, contact_id: str) -> StoredContact | None:

@@ -6,6 +6,8 @@ written to the database.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +29,9 @@ from plugin_core.store.audit import (
 from plugin_core.store.audit_key import AuditKeyError, AuditKeys
 from plugin_core.store.base import StoreBase, Tx, ts
 
+log = logging.getLogger("thinkfamily.store")
+_warned_unkeyed = threading.Event()
+
 
 def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
     """Chain ``entries`` onto the trail inside the caller's transaction.
@@ -42,6 +47,13 @@ def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
     if key is None and key_id_of(prev) is not None:
         raise AuditKeyError(
             "the audit trail is keyed, and no audit key is set: set THINKFAMILY_AUDIT_KEY"
+        )
+    if key is None and not _warned_unkeyed.is_set():
+        _warned_unkeyed.set()
+        log.warning(
+            "audit entries written unkeyed: anyone able to write to the database could rewrite"
+            " them unseen",
+            extra={"reason": "set THINKFAMILY_AUDIT_KEY"},
         )
     stamp = ts(at)
     for entry in entries:
