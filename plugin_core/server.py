@@ -58,7 +58,8 @@ def _open_sealed(db_url: str) -> Store:
             f" in {PREVIOUS_KEYS_ENV}"
         )
     key = found.keys.current
-    log.info("audit key", extra={"key_id": key.id if key else None})
+    sealing = f"entries sealed with audit key {key.id}" if key else "entries unkeyed"
+    log.info("audit key", extra={"reason": sealing})
     return store
 
 

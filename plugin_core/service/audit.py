@@ -92,6 +92,7 @@ def referral_audit(decision: Decision, referral: Referral) -> AuditEntry:
             "authority": referral.authority_id,
             "urgent": referral.urgent,
             "due_by": referral.due_by.isoformat(),
+            "record_sha256": record_digest(serialise.dumps(referral)),
         },
     )
 

@@ -144,7 +144,9 @@ def _check_decision(
     if digest is not None and digest != record_digest(row.decision):
         return mismatch("differs from the record its audit entry sealed: the row was edited")
     expected = json.loads(canonical_details(decision_audit(decision, referrals).details))
-    fields = sorted(k for k in recorded if k not in DERIVED and recorded[k] != expected.get(k))
+    fields = sorted(
+        k for k in recorded if k not in DERIVED and k in expected and recorded[k] != expected[k]
+    )
     if entry.actor != decision.decided_by.id:
         fields.insert(0, "decided_by")
     if "with_whom" in recorded and sorted(recorded["with_whom"]) != sorted(expected["with_whom"]):
@@ -193,19 +195,19 @@ def _check_referral(
     recorded = json.loads(entry.details)
     if not isinstance(recorded, dict):
         return mismatch("its audit entry holds no details")
+    digest = recorded.get("record_sha256")
+    if digest is not None and digest != record_digest(row.referral):
+        return mismatch("differs from the record its audit entry sealed: the row was edited")
     if referral.action is ReferralAction.NEW:
         decision = decisions.get(referral.decision_id)
-        made_by = decision.decided_by.id if decision else entry.actor
-        expected = {
-            "route": referral.route.value,
-            "authority": referral.authority_id,
-            "urgent": referral.urgent,
-            "due_by": referral.due_by.isoformat(),
-        }
         if decision is not None:
             expected = json.loads(canonical_details(referral_audit(decision, referral).details))
-        fields = sorted(k for k in recorded if k in expected and recorded[k] != expected[k])
-        if entry.actor != made_by:
+        else:  # the decision row is reported on its own
+            expected = {"route": referral.route.value, "urgent": referral.urgent}
+        fields = sorted(
+            k for k in recorded if k in expected and k not in DERIVED and recorded[k] != expected[k]
+        )
+        if decision is not None and entry.actor != decision.decided_by.id:
             fields.insert(0, "made_by")
     else:
         fields = [] if recorded.get("amends") == referral.amends else ["amends"]

@@ -333,6 +333,21 @@ def test_a_referral_made_non_urgent_in_its_table_is_named(decided: Service, db_u
     assert f"referral {referral.id}" in result.stderr and "urgent" in result.stderr
 
 
+def test_a_referral_whose_record_was_rewritten_is_named(decided: Service, db_url: str) -> None:
+    referral = decided.store.list_referrals(contact_id="c-aud")[0].referral
+    (row,) = _rows(db_url, f"SELECT referral FROM referrals WHERE id = '{referral.id}'")
+    record = json.loads(row[0])
+    record["reasons"] = "Sent to the wrong place on purpose."
+    _sql(
+        db_url,
+        "UPDATE referrals SET referral = ? WHERE id = ?",
+        params=(json.dumps(record), referral.id),
+    )
+    result = _verify(db_url)
+    assert result.returncode == 1
+    assert f"referral {referral.id}" in result.stderr and "edited" in result.stderr
+
+
 def test_a_decision_deleted_from_its_table_is_named(decided: Service, db_url: str) -> None:
     _sql(
         db_url,
