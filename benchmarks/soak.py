@@ -364,7 +364,7 @@ def soak_toml(smtp_port: int) -> str:
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 sender = "thinkfamily@soak.example"
-starttls = false
+tls = "none"
 timeout_seconds = 5
 
 [fhir]

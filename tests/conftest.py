@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from plugin_core.logs import JsonFormatter
+from tests.peers.service import TEST_AUDIT_KEY
+
+# Every store and service the tests open seals its audit trail, as a deployment's would.
+os.environ.setdefault("THINKFAMILY_AUDIT_KEY", TEST_AUDIT_KEY)
 
 _LOG_DIR = Path(
     os.environ.get("THINKFAMILY_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="tf-test-logs-")

@@ -1,17 +1,17 @@
 """Built-in plugin: deliver referrals by email over SMTP, the referral document attached.
 
-Settings come from the trust configuration's ``[email]`` section (see ``settings``):
-``smtp_host``, ``smtp_port``, ``sender``, ``starttls`` (true or false, default true),
+Settings come from the trust configuration's ``[email]`` section: ``smtp_host``,
+``smtp_port``, ``sender``, ``tls`` and ``ca_file`` (see :mod:`adapters.email.tls`),
 ``timeout_seconds``, and ``username_env``/``password_env`` naming environment variables for
-credentials. SMTP
-acceptance is delivery, not acknowledgement: urgent referrals still escalate until a person
-confirms the authority has them. A fallback (``trylast``): a host's own transport is asked
-first.
+credentials. SMTP acceptance is delivery, not acknowledgement: urgent referrals still escalate
+until a person confirms the authority has them. A fallback (``trylast``): a host's own
+transport is asked first.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import smtplib
 import ssl
@@ -21,9 +21,12 @@ from pydantic import BaseModel
 
 from adapters.email.message import build_message
 from adapters.email.settings import EmailSection, read_email_settings
+from adapters.email.tls import TlsMode, read_tls
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
 from plugin_core.model import Channel, Destination, Receipt, Referral
+
+log = logging.getLogger("thinkfamily.email")
 
 
 def _load_pdf() -> None:
@@ -44,7 +47,9 @@ class EmailTransport:
         self.host = settings.smtp_host
         self.port = settings.smtp_port
         self.sender = settings.sender
-        self.starttls = settings.starttls
+        self.tls, warnings = read_tls(context.config.section("email"), context.config.path)
+        for warning in warnings:
+            log.warning("email settings", extra={"reason": warning})
         self.timeout = settings.timeout_seconds
         self.username_env = settings.username_env
         self.password_env = settings.password_env
@@ -67,15 +72,22 @@ class EmailTransport:
             trust_name=self.context.config.trust_name,
         )
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with self._connect() as smtp:
                 smtp.ehlo()
-                if self.starttls and smtp.has_extn("starttls"):
-                    smtp.starttls(context=ssl.create_default_context())
+                if self.tls.mode is TlsMode.STARTTLS:
+                    if not smtp.has_extn("starttls"):
+                        # Never fall back to clear text: a man in the middle can hide STARTTLS.
+                        return _failed("the mail server did not offer STARTTLS: nothing sent")
+                    smtp.starttls(context=self.tls.context())
                     smtp.ehlo()
                 user = os.environ.get(str(self.username_env)) if self.username_env else None
-                if user:
+                if user:  # only ever over TLS: credentials with tls = "none" are refused
                     smtp.login(user, os.environ.get(str(self.password_env), ""))
                 refused = smtp.send_message(message)
+        except ssl.SSLCertVerificationError:
+            return _failed("the mail server's certificate is not trusted: nothing sent")
+        except ssl.SSLError as exc:
+            return _failed(f"TLS with the mail server failed: {type(exc).__name__}")
         except smtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.smtp_code < 600
             return Receipt(
@@ -101,3 +113,15 @@ class EmailTransport:
             reference=str(message["Message-ID"]),
             detail="accepted by the mail server",
         )
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls.mode is TlsMode.IMPLICIT:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.tls.context()
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+
+def _failed(detail: str) -> Receipt:
+    """A failed attempt that is retried, then escalated like any other."""
+    return Receipt(Channel.EMAIL, delivered=False, retryable=True, detail=detail)

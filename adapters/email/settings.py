@@ -1,13 +1,14 @@
 """The ``[email]`` section of a trust configuration, as a model checked with the rest.
 
-``starttls`` is a real boolean: ``"no"`` is refused rather than read as true. Credentials are
+``tls`` is one of three words and the deprecated ``starttls`` a real boolean: ``"no"`` is
+refused rather than read as true. Credentials are
 never in the file; ``username_env`` and ``password_env`` name the variables that hold them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -15,7 +16,14 @@ from plugin_core.settings.config import TrustConfig
 from plugin_core.settings.faults import refuse
 from plugin_core.settings.issues import ERROR, ConfigError, Issues
 from plugin_core.settings.reader import validate
-from plugin_core.settings.section import EnvVar, Name, Port, Section, SettingsContext
+from plugin_core.settings.section import (
+    EnvVar,
+    FileName,
+    Name,
+    Port,
+    Section,
+    SettingsContext,
+)
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -33,7 +41,10 @@ class EmailSection(Section):
     smtp_host: Name = "localhost"
     smtp_port: Port = 25
     sender: Annotated[str, AfterValidator(_address)] = "thinkfamily@localhost"
-    starttls: bool = True
+    starttls: bool | None = None
+    """Deprecated: read as ``tls``; see :mod:`adapters.email.tls`."""
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    ca_file: FileName = ""
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
     username_env: EnvVar | None = None
     password_env: EnvVar | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from plugin_core.formats import serialise
 from plugin_core.model import (
     Assessment,
     Decision,
@@ -69,8 +71,15 @@ def decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditEn
             "override": decision.no_action_override_reason,
             "with_whom": [f"{r.authority_id or 'police'}:{r.route.value}" for r in referrals],
             "routes": [r.value for r in routes_for(decision)],
+            "record_sha256": record_digest(serialise.dumps(decision)),
         },
     )
+
+
+def record_digest(stored: str) -> str:
+    """The digest of a row's record exactly as stored: an edit to the row no longer matches the
+    digest its audit entry holds."""
+    return hashlib.sha256(stored.encode("utf-8")).hexdigest()
 
 
 def referral_audit(decision: Decision, referral: Referral) -> AuditEntry:
@@ -83,6 +92,7 @@ def referral_audit(decision: Decision, referral: Referral) -> AuditEntry:
             "authority": referral.authority_id,
             "urgent": referral.urgent,
             "due_by": referral.due_by.isoformat(),
+            "record_sha256": record_digest(serialise.dumps(referral)),
         },
     )
 

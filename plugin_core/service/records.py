@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from plugin_core.model import ContactState, Decision, DecisionEscalation, ReferralStatus
+from plugin_core.service.audit_check import AuditVerdict, row_mismatches
 from plugin_core.store import Store, open_store
-from plugin_core.store.audit import Break, StoredEntry
+from plugin_core.store.audit import StoredEntry
+from plugin_core.store.audit_key import AuditKeyError, AuditKeys
 from plugin_core.store.base import ts
+from plugin_core.store.checkpoint import Checkpoint, compare, make_checkpoint, read_checkpoint
 from plugin_core.store.records import StoredContact, StoredReferral
 
 
@@ -118,9 +121,41 @@ class Records:
             e for e in self.store.audit_entries() if e.at >= after and (not kind or e.kind == kind)
         ]
 
-    def verify_audit(self) -> tuple[int, Break | None]:
-        """Check the whole trail; returns (entries, first break or None)."""
-        return self.store.verify_audit()
+    @property
+    def audit_keys(self) -> AuditKeys:
+        return self.store.audit_keys
+
+    def verify_audit(self, checkpoint: str | None = None) -> AuditVerdict:
+        """Check the sealed chain, the trail against ``checkpoint`` (a checkpoint's text) when
+        given, and every decision and referral row against its audit entries.
+
+        Raises :class:`~plugin_core.store.checkpoint.CheckpointError` when the checkpoint
+        cannot be read or its signature does not match.
+        """
+        found = read_checkpoint(checkpoint, self.audit_keys) if checkpoint is not None else None
+        entries = self.store.audit_entries()
+        chain = self.store.check_audit(entries)
+        if chain.broken or chain.unknown_key:
+            return AuditVerdict(chain)
+        decisions, referrals = self.store.audited_rows()
+        return AuditVerdict(
+            chain,
+            tuple(row_mismatches(entries, decisions, referrals)),
+            compare(found, entries) if found is not None else None,
+            len(decisions),
+            len(referrals),
+        )
+
+    def audit_checkpoint(self, at: datetime) -> tuple[Checkpoint, AuditVerdict]:
+        """The trail's head signed with the audit key, once the trail verifies; the verdict
+        says whether it did (no checkpoint is worth keeping of a broken trail)."""
+        key = self.audit_keys.current
+        if key is None:
+            raise AuditKeyError("set THINKFAMILY_AUDIT_KEY: a checkpoint is signed with it")
+        verdict = self.verify_audit()
+        entries = self.store.audit_entries()
+        last = entries[-1] if entries else None
+        return make_checkpoint(key, verdict.chain.count, last, at), verdict
 
 
 def open_records(url: str) -> Records:

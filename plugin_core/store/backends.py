@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from contextlib import AbstractContextManager, nullcontext
@@ -9,8 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from plugin_core.store.audit_key import NO_KEYS, AuditKeys, keys_from_env
 from plugin_core.store.base import StoreError
 from plugin_core.store.store import Store
+
+log = logging.getLogger("thinkfamily.store")
 
 
 class SqliteBackend:
@@ -22,9 +27,10 @@ class SqliteBackend:
     for_update = ""
     migration_lock = ""
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, audit_keys: AuditKeys = NO_KEYS) -> None:
         self.url = url
         self.path = path
+        self.audit_keys = audit_keys
         # SQLite has one writer at a time. Queueing this process's threads on a lock is fairer
         # and far quicker than SQLite's busy handler, which sleeps up to 100 ms between tries.
         self.writer: AbstractContextManager[Any] = threading.Lock()
@@ -38,6 +44,21 @@ class SqliteBackend:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
+
+    def shutdown(self) -> None:
+        """Fold the write-ahead log into the database file, once the store has closed its
+        connections, so a copy of the ``.db`` file alone holds everything committed."""
+        with self.writer:
+            if self.path == ":memory:":
+                return
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            try:
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                conn.close()
+        if busy:
+            # Another process still reads the database: its last close will fold the log in.
+            log.warning("database log not folded in: the database is in use elsewhere")
 
     def begin(self, conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
@@ -58,8 +79,9 @@ class PostgresBackend:
     for_update = " FOR UPDATE"
     migration_lock = "SELECT pg_advisory_xact_lock(7354201)"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_keys: AuditKeys = NO_KEYS) -> None:
         self.url = url
+        self.audit_keys = audit_keys
         self.writer: AbstractContextManager[Any] = nullcontext()
 
     def connect(self) -> Any:
@@ -71,6 +93,10 @@ class PostgresBackend:
             raise StoreError(
                 f"cannot connect to PostgreSQL at {_safe(self.url)}: {exc.sqlstate or 'connection failed'}"
             ) from None
+
+    def shutdown(self) -> None:
+        """Nothing to fold in: PostgreSQL keeps its own log."""
+        return None
 
     def begin(self, conn: Any) -> None:
         # psycopg opens a transaction on the first statement.
@@ -93,20 +119,35 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def open_store(url: str, *, migrate: bool = True, must_exist: bool = False) -> Store:
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///PATH`` URL (``:memory:`` for none); None for PostgreSQL."""
+    return (url.removeprefix("sqlite:///") or ":memory:") if url.startswith("sqlite:///") else None
+
+
+def open_store(
+    url: str,
+    *,
+    migrate: bool = True,
+    must_exist: bool = False,
+    audit_keys: AuditKeys | None = None,
+) -> Store:
     """A store for ``sqlite:///PATH`` or ``postgresql://...``, migrated to the current schema.
 
     :param must_exist: for read-only tools: a missing SQLite file is an error, not a new database.
+    :param audit_keys: the keys that seal and verify the audit trail; by default those the
+        environment names (see :mod:`plugin_core.store.audit_key`).
     """
-    if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///") or ":memory:"
+    path = sqlite_path(url)
+    if path is not None:
         if must_exist and not Path(path).is_file():
             raise StoreError(f"no database file at {path}")
-        backend: SqliteBackend | PostgresBackend = SqliteBackend(url, path)
-    elif url.startswith(("postgresql://", "postgres://")):
-        backend = PostgresBackend(url)
-    else:
+    elif not url.startswith(("postgresql://", "postgres://")):
         raise StoreError("the database URL must start with sqlite:/// or postgresql://")
+    keys = keys_from_env(os.environ, sqlite_path=path) if audit_keys is None else audit_keys
+    if path is not None:
+        backend: SqliteBackend | PostgresBackend = SqliteBackend(url, path, keys)
+    else:
+        backend = PostgresBackend(url, keys)
     store = Store(backend)
     if migrate:
         store.migrate()

@@ -8,13 +8,17 @@ referrals, host tasks, counters, the audit trail) adds its methods in its own mo
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.store.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from plugin_core.store.audit_key import AuditKeys
 
 
 class StoreError(ThinkFamilyError, RuntimeError):
@@ -48,8 +52,11 @@ class Backend(Protocol):
     for_update: str
     migration_lock: str
     writer: AbstractContextManager[Any]
+    audit_keys: AuditKeys
+    """Seals the audit entries written through this backend; never stored in the database."""
 
     def connect(self) -> Any: ...
+    def shutdown(self) -> None: ...
     def begin(self, conn: Any) -> None: ...
     def sql(self, text: str) -> str: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
@@ -74,6 +81,16 @@ class Tx:
         return list(self.cursor.fetchall())
 
 
+class _Held:
+    """One thread's connection. Held weakly by the store, so a thread that ends lets its
+    connection go as before, while a clean stop can still close every one alive."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+
 class StoreBase:
     """One connection per thread; every public method of the store is one transaction, so a
     decision and its referrals, or a contact and its message key, commit together or not at all.
@@ -82,13 +99,17 @@ class StoreBase:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._local = threading.local()
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._held_lock = threading.Lock()
 
     def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self.backend.connect()
-            self._local.conn = conn
-        return conn
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
+            held = _Held(self.backend.connect())
+            self._local.held = held
+            with self._held_lock:
+                self._held.add(held)
+        return held.conn
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -103,10 +124,25 @@ class StoreBase:
                 raise
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close this thread's connection."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is not None:
+            held.conn.close()
+            self._local.held = None
+            with self._held_lock:
+                self._held.discard(held)
+
+    def shutdown(self) -> None:
+        """On a clean stop: close every thread's connection, then leave the database whole in
+        its file (for SQLite, the write-ahead log folded in)."""
+        with self._held_lock:
+            found = list(self._held)
+            self._held.clear()
+        self._local = threading.local()
+        for held in found:
+            with suppress(Exception):  # a broken connection is closed enough
+                held.conn.close()
+        self.backend.shutdown()
 
     def migrate(self) -> int:
         """Apply pending migrations; returns the schema version."""

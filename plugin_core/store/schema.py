@@ -146,4 +146,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX conflicting_resends_received ON conflicting_resends (last_received_at)",
     ),
+    (
+        # The head's seal under the audit key (empty while the trail is unkeyed): moving the
+        # head back after cutting entries from the end needs a seal only the key can make.
+        "ALTER TABLE audit_head ADD COLUMN seal TEXT NOT NULL DEFAULT ''",
+    ),
 )

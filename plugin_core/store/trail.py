@@ -1,50 +1,108 @@
-"""Writing and reading the hash-chained audit trail (the chain itself is in ``audit``)."""
+"""Writing and reading the sealed audit trail (the chain itself is in ``audit``).
+
+The key is the backend's (``backend.audit_keys``), set when the store is opened; it is never
+written to the database.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from plugin_core.store.audit import (
     GENESIS,
     AuditEntry,
     Break,
+    ChainCheck,
     StoredEntry,
     canonical_details,
     entry_hash,
+    entry_seal,
+    head_seal,
+    key_id_of,
     verify,
     verify_head,
 )
+from plugin_core.store.audit_key import AuditKeyError, AuditKeys
 from plugin_core.store.base import StoreBase, Tx, ts
+
+log = logging.getLogger("thinkfamily.store")
+_warned_unkeyed = threading.Event()
 
 
 def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
     """Chain ``entries`` onto the trail inside the caller's transaction.
 
-    The head row is locked first, so two writers never chain onto the same entry.
+    The head row is locked first, so two writers never chain onto the same entry. A keyed
+    trail is never continued without the key: the entries would read as a rewrite.
     """
     if not entries:
         return
+    key = tx.backend.audit_keys.current
     head = tx.one(f"SELECT seq, hash FROM audit_head WHERE id = 1{tx.backend.for_update}")
     seq, prev = int(head[0]), str(head[1])
+    if key is None and key_id_of(prev) is not None:
+        raise AuditKeyError(
+            "the audit trail is keyed, and no audit key is set: set THINKFAMILY_AUDIT_KEY"
+        )
+    if key is None and not _warned_unkeyed.is_set():
+        _warned_unkeyed.set()
+        log.warning(
+            "audit entries written unkeyed: anyone able to write to the database could rewrite"
+            " them unseen",
+            extra={"reason": "set THINKFAMILY_AUDIT_KEY"},
+        )
     stamp = ts(at)
     for entry in entries:
         seq += 1
         details = canonical_details(entry.details)
-        digest = entry_hash(seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
+        fields = (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
+        digest = entry_hash(*fields) if key is None else entry_seal(key, *fields)
         tx.execute(
             "INSERT INTO audit (seq, at, kind, actor, subject, details, prev_hash, hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev, digest),
         )
         prev = digest
-    tx.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, prev))
+    seal = "" if key is None else head_seal(key, seq, prev)
+    tx.execute("UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1", (seq, prev, seal))
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """A decision as its table holds it, to compare with its audit entry."""
+
+    id: str
+    contact_id: str
+    decided_at: str
+    share: int
+    decision: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    """A referral as its table holds it, to compare with its audit entry."""
+
+    id: str
+    decision_id: str
+    contact_id: str
+    idempotency_key: str
+    urgent: int
+    due_by: str
+    referral: str
 
 
 class AuditTrail(StoreBase):
     def append_audit(self, entries: Sequence[AuditEntry], at: datetime) -> None:
         with self.transaction() as tx:
             append(tx, entries, at)
+
+    @property
+    def audit_keys(self) -> AuditKeys:
+        return self.backend.audit_keys
 
     def audit_entries(self) -> list[StoredEntry]:
         with self.transaction() as tx:
@@ -54,13 +112,42 @@ class AuditTrail(StoreBase):
             )
         return [StoredEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
-    def verify_audit(self) -> tuple[int, Break | None]:
-        """Check the whole trail; returns (entries, first break or None)."""
-        entries = self.audit_entries()
-        count, broken = verify(entries)
-        if broken:
-            return count, broken
+    def check_audit(self, entries: Sequence[StoredEntry] | None = None) -> ChainCheck:
+        """Check the whole chain and its head with the configured keys."""
+        entries = self.audit_entries() if entries is None else entries
+        check = verify(entries, self.audit_keys)
+        if check.broken or check.unknown_key:
+            return check
         with self.transaction() as tx:
-            head = tx.one("SELECT seq, hash FROM audit_head WHERE id = 1")
-        last = entries[-1].hash if entries else GENESIS
-        return count, verify_head(count, last, int(head[0]), str(head[1]))
+            head = tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
+        return verify_head(check, int(head[0]), str(head[1]), str(head[2]), self.audit_keys)
+
+    def verify_audit(self) -> tuple[int, Break | None]:
+        """Check the whole trail; returns (entries, first break or None). An entry sealed with
+        a key that is not configured counts as a break here."""
+        check = self.check_audit()
+        if check.unknown_key:
+            reason = f"sealed with audit key {check.unknown_key}, which is not configured"
+            return check.count, Break(check.count + 1, reason)
+        return check.count, check.broken
+
+    def audit_head_key(self) -> str | None:
+        """The id of the key that sealed the last entry; None when unkeyed or empty."""
+        with self.transaction() as tx:
+            head = tx.one("SELECT hash FROM audit_head WHERE id = 1")
+        return key_id_of(str(head[0])) if head and head[0] != GENESIS else None
+
+    def audited_rows(self) -> tuple[list[DecisionRow], list[ReferralRow]]:
+        """Every decision and referral row, for checking against the trail."""
+        with self.transaction() as tx:
+            decisions = tx.all(
+                "SELECT id, contact_id, decided_at, share, decision FROM decisions ORDER BY id"
+            )
+            referrals = tx.all(
+                "SELECT id, decision_id, contact_id, idempotency_key, urgent, due_by, referral"
+                " FROM referrals ORDER BY id"
+            )
+        return (
+            [DecisionRow(r[0], r[1], r[2], int(r[3]), r[4]) for r in decisions],
+            [ReferralRow(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6]) for r in referrals],
+        )

@@ -17,6 +17,11 @@ from tests.peers.ports import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
+TEST_AUDIT_KEY = "synthetic-audit-key-for-tests-only-0123456789"
+"""Seals the audit trail of every service and store the tests and benchmarks start, as a
+deployment's key would; set here so the commands they run can verify it too."""
+os.environ.setdefault("THINKFAMILY_AUDIT_KEY", TEST_AUDIT_KEY)
+
 
 def write_trust_config(
     directory: Path, *, extra_toml: str = "", authorities: str | None = None

@@ -115,7 +115,7 @@ def outbox_toml(smtp_port: int, *, poll: float = 0.1, lease: float = 3.0) -> str
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 sender = "thinkfamily@trust.example"
-starttls = false
+tls = "none"
 timeout_seconds = 5
 
 [outbox]

@@ -21,7 +21,7 @@ def _trail(db_url: str, entries: int = 5) -> None:
     store = open_store(db_url)
     store.append_audit(
         [
-            AuditEntry("decision.recorded", f"nurse-{n}", f"d-{n}", {"share": n % 2 == 0})
+            AuditEntry("cds.feedback", f"ehr-{n}", f"card-{n}", {"accepted": n % 2 == 0})
             for n in range(1, entries + 1)
         ],
         NOW,
@@ -52,7 +52,7 @@ def test_intact_trail_verifies(db_url: str) -> None:
 
 def test_edited_entry_is_named(db_url: str) -> None:
     _trail(db_url)
-    _sql(db_url, "UPDATE audit SET details = '{\"share\":true}' WHERE seq = 3")
+    _sql(db_url, "UPDATE audit SET details = '{\"accepted\":true}' WHERE seq = 3")
     result = _verify(db_url)
     assert result.returncode == 1
     assert "entry 3" in result.stderr and "edited" in result.stderr
