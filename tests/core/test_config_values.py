@@ -89,7 +89,8 @@ def test_starttls_false_is_read_as_false(tmp_path: Path) -> None:
     path = trust(tmp_path, "[email]\nstarttls = false\nsmtp_port = 2525\n")
     engine = ThinkFamily(load_trust_config(path), entry_points=False)
     mailer = engine.pm.get_plugin("adapters.email.plugin")
-    assert (mailer.starttls, mailer.port) == (False, 2525)
+    # The deprecated switch, false, is read as no TLS at all (a relay on the same host).
+    assert (mailer.tls.mode.value, mailer.port) == ("none", 2525)
 
 
 @pytest.mark.parametrize(
