@@ -99,6 +99,7 @@ def decision_from_dict(doc: dict[str, Any], *, contact_id: str, now: datetime) -
         lado_criteria=criteria,
         escalated_to=_lead(doc.get("escalated_to"), problems),
         advice_sought=_advice(doc.get("advice_sought"), problems),
+        supersedes=text("supersedes") or None,
     )
     if problems:
         raise DecisionInvalid(problems)
