@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from plugin_core.contract import Listener
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.formats.outcome import operation_outcome
 from plugin_core.host.plugins import fault_fields, plugin_infos
 from plugin_core.outbox import OutboxWorker
@@ -102,7 +103,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-class JsonRefused(ValueError):
+class JsonRefused(ThinkFamilyError, ValueError):
     """A body that is not JSON, or nests deeper than the limit; the message says which."""
 
     def __init__(self, reason: str, *, too_deep: bool = False, line: int | None = None) -> None:

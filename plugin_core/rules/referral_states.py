@@ -64,6 +64,8 @@ class ChangeRule:
     done_in: ReferralStatus | None
     """In this state the change was made before: asking again is answered with the first."""
     note: str
+    again: str
+    """What asking again gets."""
 
 
 CHANGES: dict[Change, ChangeRule] = {
@@ -72,18 +74,22 @@ CHANGES: dict[Change, ChangeRule] = {
         S.ACKNOWLEDGED,
         S.ACKNOWLEDGED,
         "a person confirms the authority has it",
+        "nothing new is written",
     ),
     Change.UPDATE: ChangeRule(
         frozenset({S.PENDING, S.FAILED, S.DELIVERED, S.CALL_REQUIRED, S.ACKNOWLEDGED}),
         None,
         None,
-        "an update message is queued; the same update id again is answered with the first",
+        "an update message is queued",
+        "the same update `id`: the first update, nothing new sent",
     ),
     Change.CANCEL: ChangeRule(
         frozenset({S.PENDING, S.FAILED, S.DELIVERED, S.CALL_REQUIRED, S.ACKNOWLEDGED}),
         S.CANCELLED,
         S.CANCELLED,
-        "not yet sent: withdrawn, nothing sent; otherwise a cancellation message is queued",
+        "not yet sent: withdrawn, nothing sent; otherwise a cancellation message is queued;"
+        " while a worker is sending it: refused until the attempt is recorded",
+        "the first cancellation (or the withdrawal), nothing new sent",
     ),
 }
 
@@ -98,9 +104,14 @@ def already_done(change: Change, status: ReferralStatus) -> bool:
     return CHANGES[change].done_in is status
 
 
-def sources(target: ReferralStatus) -> tuple[ReferralStatus, ...]:
-    """The states a referral may move to ``target`` from, for a conditional ``UPDATE``."""
-    return tuple(s for s in ReferralStatus if target in TRANSITIONS[s])
+def refused_in(change: Change) -> frozenset[ReferralStatus]:
+    """The stored states in which ``change`` is refused."""
+    rule = CHANGES[change]
+    return frozenset(
+        s
+        for s in ReferralStatus
+        if s not in rule.allowed_in and s is not rule.done_in and s is not S.ESCALATED
+    )
 
 
 def values(states: tuple[ReferralStatus, ...] | frozenset[ReferralStatus]) -> tuple[str, ...]:
@@ -127,10 +138,17 @@ def markdown() -> str:
     for status in ReferralStatus:
         moves = ", ".join(f"`{s.value}`" for s in ReferralStatus if s in TRANSITIONS[status])
         rows.append(f"| `{status.value}` | {MEANINGS[status]} | {moves or '—'} |")
-    rows += ["", "| request | allowed in | leaves it | asked again |", "|---|---|---|---|"]
+    rows += [
+        "",
+        "| request | allowed in | leaves it | asked again | refused (409) in |",
+        "|---|---|---|---|---|",
+    ]
     for change, rule in CHANGES.items():
         allowed = ", ".join(f"`{v}`" for v in values(rule.allowed_in))
         leaves = f"`{rule.moves_to.value}`" if rule.moves_to else "as it was"
-        again = f"in `{rule.done_in.value}`: the first answer" if rule.done_in else "by its id"
-        rows.append(f"| `{change.value}` | {allowed} | {leaves}; {rule.note} | {again} |")
+        refused = ", ".join(f"`{v}`" for v in values(refused_in(change)))
+        rows.append(
+            f"| `{change.value}` | {allowed} | {leaves}; {rule.note} | {rule.again}"
+            f" | {refused or '—'} |"
+        )
     return "\n".join(rows) + "\n"

@@ -15,8 +15,6 @@ from plugin_core.store.audit import AuditEntry
 from plugin_core.store.records import StoredReferral
 from plugin_core.store.referrals import Changed, Outcome
 
-BUSY = "this referral is being sent now: ask again in a minute"
-
 _CHANGE = {ReferralAction.UPDATE: states.Change.UPDATE, ReferralAction.CANCEL: states.Change.CANCEL}
 
 
@@ -108,4 +106,8 @@ class Referrals(ServiceBase):
                 states.refusal(change, result.status), status=result.status.value
             )
         if result.outcome is Outcome.BUSY:
-            raise ReferralConflict(BUSY, status=result.status.value, busy=True)
+            raise ReferralConflict(
+                f"this referral is {result.status.value} and being sent now: ask again in a minute",
+                status=result.status.value,
+                busy=True,
+            )

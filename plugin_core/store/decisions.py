@@ -7,7 +7,7 @@ the schema's unique indexes keep it one line even when two instances record at o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -186,16 +186,17 @@ class Decisions(StoreBase):
 
     def get_decision(self, decision_id: str) -> Decision | None:
         with self.transaction() as tx:
-            row = tx.one("SELECT decision FROM decisions WHERE id = ?", (decision_id,))
-        return serialise.loads(Decision, row[0]) if row else None
+            row = tx.one("SELECT decision, supersedes FROM decisions WHERE id = ?", (decision_id,))
+        return _decision(row) if row else None
 
     def get_decisions(self, contact_id: str) -> list[Decision]:
         with self.transaction() as tx:
             rows = tx.all(
-                "SELECT decision FROM decisions WHERE contact_id = ? ORDER BY decided_at",
+                "SELECT decision, supersedes FROM decisions WHERE contact_id = ?"
+                " ORDER BY decided_at, id",
                 (contact_id,),
             )
-        return [serialise.loads(Decision, r[0]) for r in rows]
+        return [_decision(r) for r in rows]
 
     def latest_bases(self, patients: Sequence[str], *, after: datetime) -> dict[str, Basis]:
         """Each adult's latest decision made after ``after``, with the facts it was made on."""
@@ -224,6 +225,13 @@ class Decisions(StoreBase):
         with self.transaction() as tx:
             rows = tx.all(sql, (*params, limit))
         return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
+
+
+def _decision(row: Any) -> Decision:
+    """A stored decision; what it supersedes is the column's (decisions recorded before the
+    column existed were given theirs by the migration)."""
+    decision = serialise.loads(Decision, row[0])
+    return replace(decision, supersedes=row[1]) if decision.supersedes != row[1] else decision
 
 
 def _insert_escalation(tx: Tx, escalation: DecisionEscalation) -> None:
