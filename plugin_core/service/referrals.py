@@ -13,7 +13,7 @@ from plugin_core.service.base import ServiceBase
 from plugin_core.service.errors import ReferralConflict, UnknownReferral
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.records import StoredReferral
-from plugin_core.store.referrals import Changed, Outcome
+from plugin_core.store.referrals import Changed, ChangeOutcome
 
 _CHANGE = {ReferralAction.UPDATE: states.Change.UPDATE, ReferralAction.CANCEL: states.Change.CANCEL}
 
@@ -62,7 +62,7 @@ class Referrals(ServiceBase):
             result = self.store.update_referral(change, audit=[sent], at=now)
         self._check(result, _CHANGE[action], referral_id)
         assert result is not None
-        if result.outcome is Outcome.DONE and result.message is None:
+        if result.outcome is ChangeOutcome.DONE and result.message is None:
             self.notify(
                 "referral_update",
                 original.id,
@@ -87,7 +87,7 @@ class Referrals(ServiceBase):
             return None
         self._check(result, states.Change.ACKNOWLEDGE, referral_id)
         found = self.store.get_referral(referral_id)
-        if found is not None and result.outcome is Outcome.DONE:
+        if found is not None and result.outcome is ChangeOutcome.DONE:
             self.notify(
                 "referral_update",
                 referral_id,
@@ -101,11 +101,11 @@ class Referrals(ServiceBase):
     def _check(result: Changed | None, change: states.Change, referral_id: str) -> None:
         if result is None:
             raise UnknownReferral(referral_id)
-        if result.outcome is Outcome.REFUSED:
+        if result.outcome is ChangeOutcome.REFUSED:
             raise ReferralConflict(
                 states.refusal(change, result.status), status=result.status.value
             )
-        if result.outcome is Outcome.BUSY:
+        if result.outcome is ChangeOutcome.BUSY:
             raise ReferralConflict(
                 f"this referral is {result.status.value} and being sent now: ask again in a minute",
                 status=result.status.value,

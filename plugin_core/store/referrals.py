@@ -25,7 +25,7 @@ from plugin_core.store.trail import append
 _DELIVERED = (ReferralStatus.DELIVERED, ReferralStatus.ACKNOWLEDGED)
 
 
-class Outcome(StrEnum):
+class ChangeOutcome(StrEnum):
     """What the store did with a change a person asked for."""
 
     DONE = "done"
@@ -41,7 +41,7 @@ class Outcome(StrEnum):
 class Changed:
     """A change's outcome, the referral's state after it, and the message it queued."""
 
-    outcome: Outcome
+    outcome: ChangeOutcome
     status: ReferralStatus
     message: Referral | None = None
 
@@ -118,12 +118,12 @@ class Referrals(StoreBase):
             status = ReferralStatus(row[0])
             first = tx.one("SELECT referral FROM referrals WHERE id = ?", (update.id,))
             if first is not None:
-                return Changed(Outcome.REPEAT, status, serialise.loads(Referral, first[0]))
+                return Changed(ChangeOutcome.REPEAT, status, serialise.loads(Referral, first[0]))
             if not states.allows(states.Change.UPDATE, status):
-                return Changed(Outcome.REFUSED, status)
+                return Changed(ChangeOutcome.REFUSED, status)
             insert_referral(tx, update)
             append(tx, audit, at)
-        return Changed(Outcome.DONE, status, update)
+        return Changed(ChangeOutcome.DONE, status, update)
 
     def cancel_referral(
         self,
@@ -151,20 +151,22 @@ class Referrals(StoreBase):
                 return None
             status = ReferralStatus(row[0])
             if states.already_done(states.Change.CANCEL, status):
-                return Changed(Outcome.REPEAT, status, _cancellation_of(tx, referral_id, row[2]))
+                return Changed(
+                    ChangeOutcome.REPEAT, status, _cancellation_of(tx, referral_id, row[2])
+                )
             if not states.allows(states.Change.CANCEL, status):
-                return Changed(Outcome.REFUSED, status)
+                return Changed(ChangeOutcome.REFUSED, status)
             if status in SENDABLE and row[1] is None:
                 if not withdraw_unsent(tx, referral_id, at):
-                    return Changed(Outcome.BUSY, status)  # a worker holds it now
+                    return Changed(ChangeOutcome.BUSY, status)  # a worker holds it now
                 append(tx, withdrawn, at)
-                return Changed(Outcome.DONE, ReferralStatus.CANCELLED)
+                return Changed(ChangeOutcome.DONE, ReferralStatus.CANCELLED)
             if not cancel_sent(tx, referral_id):
-                return Changed(Outcome.REFUSED, status)
+                return Changed(ChangeOutcome.REFUSED, status)
             if tx.one("SELECT 1 FROM referrals WHERE id = ?", (cancellation.id,)) is None:
                 insert_referral(tx, cancellation)
             append(tx, sent, at)
-        return Changed(Outcome.DONE, ReferralStatus.CANCELLED, cancellation)
+        return Changed(ChangeOutcome.DONE, ReferralStatus.CANCELLED, cancellation)
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int
@@ -274,7 +276,7 @@ class Referrals(StoreBase):
                 return None
             status = ReferralStatus(row[0])
             if states.already_done(states.Change.ACKNOWLEDGE, status):
-                return Changed(Outcome.REPEAT, status)
+                return Changed(ChangeOutcome.REPEAT, status)
             moved = tx.one(
                 "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL,"
                 f" claim_expires_at = NULL WHERE id = ? AND status IN ({placeholders(allowed)})"
@@ -282,9 +284,9 @@ class Referrals(StoreBase):
                 (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id, *allowed),
             )
             if moved is None:
-                return Changed(Outcome.REFUSED, status)
+                return Changed(ChangeOutcome.REFUSED, status)
             append(tx, audit, at)
-        return Changed(Outcome.DONE, ReferralStatus.ACKNOWLEDGED)
+        return Changed(ChangeOutcome.DONE, ReferralStatus.ACKNOWLEDGED)
 
     def due_escalations(self, now: datetime) -> list[Referral]:
         """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
