@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         "--state",
         help="only contacts in this state (open, suppressed, decided, referred, ...)",
     )
-    contacts.add_argument("--limit", type=int, default=50)
+    contacts.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
 
     audit = sub.add_parser("audit", help="audit trail tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -297,20 +297,36 @@ def _contacts(args: argparse.Namespace) -> int:
     records = _open(args.db)
     if isinstance(records, int):
         return records
+    if args.limit < 1:
+        return fail("--limit must be 1 or more")
     if args.state and args.state not in {s.value for s in ContactState}:
-        rows = []  # no contact is ever in a state not named
+        rows, total = [], 0  # no contact is ever in a state not named
     else:
         state = ContactState(args.state) if args.state else None
         rows = records.contacts(state=state, limit=args.limit)
+        total = records.count_contacts(state=state)
     print(f"{'contact':<28} {'received (UTC)':<20} {'state':<18} {'top':<9} prompts")
     for r in rows:
         received = r.received_at.strftime("%Y-%m-%d %H:%M")
-        relies = f"  (not shown: decision {r.relies_on})" if r.relies_on else ""
+        relies = f"  (not shown: decision {printable(r.relies_on)})" if r.relies_on else ""
+        prompts = printable(",".join(r.prompt_codes)) or "-"
         print(
-            f"{r.id:<28} {received:<20} {r.state:<18} {r.top_severity or '-':<9} {','.join(r.prompt_codes) or '-'}{relies}"
+            f"{printable(r.id):<28} {received:<20} {r.state:<18}"
+            f" {printable(r.top_severity or '-'):<9} {prompts}{relies}"
         )
-    print(f"{len(rows)} contact(s)")
+    if len(rows) < total:
+        print(f"showing {len(rows):,} of {total:,} contact(s); --limit shows more")
+    else:
+        print(f"{total:,} contact(s)")
     return 0
+
+
+def printable(text: str) -> str:
+    """``text`` with control and invisible characters escaped (``\\x1b``, ``\\u202e``), so an
+    id cannot move the cursor, clear the screen or reorder what a terminal shows."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
 
 
 @command("audit")

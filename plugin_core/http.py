@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from plugin_core.contract import Listener
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.formats.outcome import operation_outcome
 from plugin_core.host.plugins import fault_fields, plugin_infos
 from plugin_core.outbox import OutboxWorker
@@ -28,6 +29,9 @@ from plugin_core.service import Health, Service
 log = logging.getLogger("thinkfamily.http")
 
 MAX_BODY = 1_000_000
+
+MAX_DEPTH = 64
+"""How deep arrays and objects may nest in a request body; real bodies nest a dozen deep."""
 
 
 def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette:
@@ -77,22 +81,78 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return operation_outcome(404, "no such resource")
+    return _no_store(operation_outcome(404, "no such resource"))
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return operation_outcome(405, "method not allowed here", code="not-supported")
+    return _no_store(operation_outcome(405, "method not allowed here", code="not-supported"))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("request failed", extra={"path": request.url.path, **fault_fields(exc)})
-    return operation_outcome(
-        500, "internal error; nothing was recorded by this request", code="exception"
+    return _no_store(
+        operation_outcome(
+            500, "internal error; nothing was recorded by this request", code="exception"
+        )
     )
 
 
+def _no_store(response: Response) -> Response:
+    """The shell's own errors are never cached (they answer paths under /api and CDS Hooks)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class JsonRefused(ThinkFamilyError, ValueError):
+    """A body that is not JSON, or nests deeper than the limit; the message says which."""
+
+    def __init__(self, reason: str, *, too_deep: bool = False, line: int | None = None) -> None:
+        self.too_deep = too_deep
+        self.line = line
+        """Where the text stops being JSON, when the parser says."""
+        super().__init__(reason)
+
+
+def parse_json(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """JSON text parsed, refusing arrays and objects nested more than ``max_depth`` deep.
+
+    Far deeper nesting exhausts the parser's recursion before any check could run; it is
+    refused the same way, so no body can make a request fail with a 500.
+    """
+    too_deep = JsonRefused(f"body nests more than {max_depth} levels deep", too_deep=True)
+    try:
+        doc = json.loads(body)
+    except RecursionError:
+        raise too_deep from None
+    except json.JSONDecodeError as exc:
+        raise JsonRefused("body is not valid JSON", line=exc.lineno) from None
+    except (ValueError, UnicodeDecodeError):  # a number of over 4,300 digits is a ValueError
+        raise JsonRefused("body is not valid JSON") from None
+    if _deeper_than(doc, max_depth):
+        raise too_deep
+    return doc
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """True when arrays and objects nest more than ``limit`` deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 async def read_json(request: Request, limit: int = MAX_BODY) -> dict[str, Any] | Response:
-    """The request body as a JSON object, or the OperationOutcome explaining why not."""
+    """The request body as a JSON object, or the OperationOutcome explaining why not: 413
+    over ``limit`` bytes, 400 when not JSON or nested more than ``MAX_DEPTH`` deep."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         return operation_outcome(413, f"body is larger than {limit} bytes")
@@ -102,9 +162,10 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> dict[str, Any] |
         if len(body) > limit:
             return operation_outcome(413, f"body is larger than {limit} bytes")
     try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return operation_outcome(400, "body is not valid JSON", expression=["$"])
+        doc = parse_json(body)
+    except JsonRefused as exc:
+        code = "too-costly" if exc.too_deep else None
+        return operation_outcome(400, str(exc), expression=["$"], code=code)
     if not isinstance(doc, dict):
         return operation_outcome(400, "body must be a JSON object", expression=["$"])
     return doc

@@ -581,6 +581,8 @@ class Decision:
     escalated_to: Lead | None = None
     """For a decision not to share at level 3 or 4: the safeguarding lead it was escalated to."""
     advice_sought: AdviceSought | None = None
+    supersedes: str | None = None
+    """The id of the contact's decision this one replaces; required once a contact has one."""
 
     def __post_init__(self) -> None:
         check_fields(self)

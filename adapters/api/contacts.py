@@ -11,14 +11,14 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.api import shapes
 from plugin_core.contract import ContactInvalid
-from plugin_core.formats.contact_ids import RESERVED, reserved_namespace
+from plugin_core.formats.contact_ids import RESERVED, path_problem, reserved_namespace
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.outcome import operation_outcome, outcome_of
 from plugin_core.http import read_json
 from plugin_core.model import ContactState
 from plugin_core.rules.decide import DecisionInvalid
-from plugin_core.service import DuplicateDecision, Service, UnknownContact
+from plugin_core.service import DecisionConflict, DuplicateDecision, Service, UnknownContact
 
 MAX_LIMIT = 500
 
@@ -46,6 +46,9 @@ class ContactEndpoints:
             contact = contact_from_dict(doc, self.service.config.code_lists)
         except ContactInvalid as exc:
             return operation_outcome(400, str(exc))
+        unusable = path_problem(contact.id)
+        if unusable is not None:
+            return outcome_of(422, [("$.id", unusable)])
         namespace = reserved_namespace(contact.id)
         if namespace is not None:
             return outcome_of(
@@ -83,6 +86,8 @@ class ContactEndpoints:
             return operation_outcome(404, "no contact with that id")
         except DuplicateDecision:
             return operation_outcome(409, "a decision with this id is already recorded")
+        except DecisionConflict as exc:
+            return operation_outcome(409, str(exc), expression=["supersedes"], code="conflict")
         return JSONResponse(shapes.recorded(found), status_code=201)
 
     async def decision_escalations(self, request: Request) -> Response:
@@ -91,8 +96,6 @@ class ContactEndpoints:
         limit = _limit(request)
         if isinstance(limit, Response):
             return limit
-        if limit < 1:
-            return operation_outcome(400, "limit must be 1 or more", expression=["limit"])
         rows = await run_in_threadpool(
             lambda: self.service.decision_escalations(contact_id=contact_id, limit=limit)
         )
@@ -100,7 +103,8 @@ class ContactEndpoints:
 
 
 def _limit(request: Request) -> int | Response:
-    try:
-        return min(MAX_LIMIT, int(request.query_params.get("limit", "100")))
-    except ValueError:
-        return operation_outcome(400, "limit must be a whole number", expression=["limit"])
+    """``?limit=``: a whole number from 1 to 500 (100 when not given); 422 otherwise."""
+    raw = request.query_params.get("limit", "100").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= MAX_LIMIT):
+        return outcome_of(422, [("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")])
+    return int(raw)

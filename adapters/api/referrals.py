@@ -16,7 +16,7 @@ from plugin_core.formats.referral_document import DOCUMENT_TYPE, referral_pdf
 from plugin_core.http import read_json
 from plugin_core.model import ReferralAction
 from plugin_core.rules.decide import DecisionInvalid
-from plugin_core.service import Service, UnknownReferral
+from plugin_core.service import ReferralConflict, Service, UnknownReferral
 
 
 class ReferralEndpoints:
@@ -64,9 +64,12 @@ class ReferralEndpoints:
         if not isinstance(how, str):
             return outcome_of(422, [("how", "must be text")])
         referral_id = request.path_params["referral_id"]
-        found = await run_in_threadpool(
-            lambda: self.service.acknowledge_referral(referral_id, by=by, note=how)
-        )
+        try:
+            found = await run_in_threadpool(
+                lambda: self.service.acknowledge_referral(referral_id, by=by, note=how)
+            )
+        except ReferralConflict as exc:
+            return refused(exc)
         if found is None:
             return operation_outcome(404, "no referral with that id")
         return JSONResponse(shapes.referral(found))
@@ -102,6 +105,8 @@ class ReferralEndpoints:
                 return operation_outcome(404, "no referral with that id")
             except DecisionInvalid as exc:
                 return outcome_of(422, [(p.field, p.reason) for p in exc.problems])
+            except ReferralConflict as exc:
+                return refused(exc)
             if change is None:
                 return JSONResponse({"withdrawn": referral_id, "sent": None}, status_code=200)
             return JSONResponse(shapes.amended(change), status_code=202)
@@ -111,3 +116,9 @@ class ReferralEndpoints:
     async def escalations(self, request: Request) -> Response:
         rows = await run_in_threadpool(self.service.awaiting_calls)
         return JSONResponse({"escalations": [shapes.referral(r) for r in rows]})
+
+
+def refused(exc: ReferralConflict) -> Response:
+    """409: the referral's state does not allow the change; the diagnostics name the state."""
+    code = "transient" if exc.busy else "business-rule"
+    return operation_outcome(409, str(exc), code=code)

@@ -26,17 +26,21 @@ def contact_summary(stored: StoredContact) -> dict[str, Any]:
 
 def contact_record(record: ContactRecord) -> dict[str, Any]:
     stored = record.contact
+    superseded = {d.supersedes for d in record.decisions}
+    current = [d.id for d in record.decisions if d.id not in superseded]
     return {
         "id": stored.id,
         "state": stored.state.value,
         "relies_on": stored.relies_on,
         "assessment": assessment_to_dict(stored.assessment),
+        "current_decision": current[-1] if current else None,
         "decisions": [
             {
                 "id": d.id,
                 "share": d.share,
                 "level_of_need": d.level_of_need,
                 "decided_at": d.decided_at.isoformat(),
+                "supersedes": d.supersedes,
             }
             for d in record.decisions
         ],
@@ -62,8 +66,11 @@ def accepted(found: Accepted) -> dict[str, Any]:
 
 
 def recorded(found: RecordedDecision) -> dict[str, Any]:
+    """The decision, what it queued (updates of referrals already sent among them, naming the
+    referral each amends) and the superseded decision's referrals withdrawn unsent."""
     return {
         "decision_id": found.decision.id,
+        "supersedes": found.decision.supersedes,
         "referrals": [
             {
                 "id": r.id,
@@ -71,9 +78,12 @@ def recorded(found: RecordedDecision) -> dict[str, Any]:
                 "authority": r.authority_id,
                 "urgent": r.urgent,
                 "idempotency_key": r.idempotency_key,
+                "action": r.action.value,
+                "amends": r.amends,
             }
             for r in found.referrals
         ],
+        "withdrawn": list(found.withdrawn),
         "escalations": [escalation(e) for e in found.escalations],
     }
 

@@ -75,6 +75,8 @@ class FormInput:
     lado_criteria: tuple[str, ...] = ()
     token: str = ""
     decision_id: str = ""
+    supersedes: str = ""
+    """The contact's decision in force when the form was shown, which this one replaces."""
 
     def flag(self, name: str) -> bool:
         return self.values.get(name) == "yes"
@@ -96,6 +98,7 @@ def read_form(body: bytes) -> FormInput:
         ),
         token=one("t"),
         decision_id=one("decision_id"),
+        supersedes=one("supersedes"),
     )
 
 
@@ -110,6 +113,7 @@ def decision_doc(form: FormInput, professional_id: str) -> dict[str, Any]:
         "share": share,
         "level_of_need": int(level) if level in ("1", "2", "3", "4") else None,
         "child_refs": list(form.child_refs),
+        "supersedes": form.supersedes or None,
     }
     for name in TEXT_FIELDS:
         if "." not in name:

@@ -42,11 +42,21 @@ from plugin_core.model import (
     ReferralStatus,
 )
 from plugin_core.rules.decide import DecisionInvalid, FieldProblem
-from plugin_core.service import DuplicateDecision, Service, StoredContact, UnknownContact
+from plugin_core.service import (
+    DecisionConflict,
+    DuplicateDecision,
+    Service,
+    StoredContact,
+    UnknownContact,
+)
 
 log = logging.getLogger("thinkfamily.web")
 
 _SETTLED = (ReferralStatus.ACKNOWLEDGED, ReferralStatus.DELIVERED, ReferralStatus.CANCELLED)
+CHANGED_MEANWHILE = (
+    "someone else recorded a decision for this contact while this form was open;"
+    " check your answers and record again to replace it"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +140,8 @@ class FormPages:
         if recorded:
             return await self._confirmation(service, stored, recorded)
         earlier = await run_in_threadpool(service.decisions, contact_id)
-        form = FormInput(token=token, decision_id=new_decision_id())
+        current = await run_in_threadpool(service.current_decision, contact_id)
+        form = FormInput(token=token, decision_id=new_decision_id(), supersedes=current or "")
         return self._form(service, stored, form, {}, first_view=True, earlier=len(earlier))
 
     def _form(
@@ -173,9 +184,11 @@ class FormPages:
             escalations.sort(key=lambda e: e.kind.value)
             now = service.clock()
             sent = []
-            for row in service.referrals(contact_id=stored.id):
+            rows = service.referrals(contact_id=stored.id)
+            made_by = {row.referral.id: row.referral.decision_id for row in rows}
+            for row in rows:
                 referral = row.referral
-                if referral.decision_id != decision_id or referral.action is not ReferralAction.NEW:
+                if referral.decision_id != decision_id or not _sent_for(referral, made_by):
                     continue
                 where = service.engine.destination_for(referral, now)
                 needs_call = (
@@ -236,6 +249,12 @@ class FormPages:
             return self._invalid(service, stored, form, exc.problems)
         except UnknownContact:
             raise _Refusal(404, pages.not_found_page()) from None
+        except DecisionConflict as exc:
+            # Another decision was recorded while this form was open: show it again, now
+            # replacing that one, for the nurse to check and record.
+            form.supersedes = exc.current or ""
+            problems = {"id": [CHANGED_MEANWHILE]}
+            return self._form(service, stored, form, problems, first_view=False, status=409)
         except DuplicateDecision:
             mine = await run_in_threadpool(service.decisions, contact_id)
             if not any(d.id == form.decision_id for d in mine):
@@ -284,6 +303,17 @@ class FormPages:
             return origin.lower() in allowed
         referer = request.headers.get("referer")
         return not referer or _origin(referer) in allowed
+
+
+def _sent_for(referral: model.Referral, made_by: dict[str, str]) -> bool:
+    """True for a referral a decision sent: a new one, or the update of an earlier decision's
+    referral that it sent instead when it superseded that decision."""
+    if referral.action is ReferralAction.NEW:
+        return True
+    return (
+        referral.action is ReferralAction.UPDATE
+        and made_by.get(referral.amends or "") != referral.decision_id
+    )
 
 
 def _origin(url: str) -> str:

@@ -18,3 +18,20 @@ def reserved_namespace(contact_id: str) -> str | None:
         return None
     prefix = prefix.strip().lower()
     return prefix if prefix in RESERVED else None
+
+
+def path_problem(contact_id: str) -> str | None:
+    """Why an id cannot be used as one segment of an address (``/api/contacts/{id}``), or None.
+
+    A ``/`` or ``\\`` splits the segment (``%2F`` is decoded before routing, and proxies may
+    turn ``\\`` into ``/``); ``.`` and ``..`` are resolved away by clients; a control or
+    invisible character cannot be read back by a person. Such an id would be recorded but
+    could never be fetched again.
+    """
+    if contact_id in (".", ".."):
+        return 'must not be "." or ".."'
+    if "/" in contact_id or "\\" in contact_id:
+        return "must not contain / or \\, which cannot be used in an address"
+    if not contact_id.isprintable():
+        return "must not contain control or invisible characters"
+    return None

@@ -161,6 +161,7 @@ class DecisionDoc(_Json):
     consent_basis_confirmed: Flag = False
     escalated_to: _LeadDoc | None = None
     advice_sought: _AdviceDoc | None = None
+    supersedes: Text = None
 
 
 def decision_from_dict(doc: dict[str, Any], *, contact_id: str, now: datetime) -> Decision:
@@ -205,6 +206,7 @@ def decision_from_dict(doc: dict[str, Any], *, contact_id: str, now: datetime) -
         lado_criteria=criteria,
         escalated_to=_lead(read.escalated_to),
         advice_sought=_advice(read.advice_sought),
+        supersedes=(read.supersedes or "").strip() or None,
     )
 
 

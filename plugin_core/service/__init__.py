@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from plugin_core.service.decisions import RecordedDecision
 from plugin_core.service.delivery import Outcome
-from plugin_core.service.errors import DuplicateDecision, UnknownContact, UnknownReferral
+from plugin_core.service.errors import (
+    DecisionConflict,
+    DuplicateDecision,
+    ReferralConflict,
+    UnknownContact,
+    UnknownReferral,
+)
 from plugin_core.service.records import ContactRecord, Health, Records, open_records
 from plugin_core.service.service import Service
 from plugin_core.store.records import Claim, HostTask, StoredContact, StoredReferral
@@ -17,12 +23,14 @@ from plugin_core.store.records import Claim, HostTask, StoredContact, StoredRefe
 __all__ = [
     "Claim",
     "ContactRecord",
+    "DecisionConflict",
     "DuplicateDecision",
     "Health",
     "HostTask",
     "Outcome",
     "RecordedDecision",
     "Records",
+    "ReferralConflict",
     "Service",
     "StoredContact",
     "StoredReferral",

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from plugin_core.contract import PluginError, ReferralDetails
 from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.host.faults import fault_fields
-from plugin_core.model import Decision, DecisionEscalation, Referral
-from plugin_core.rules import recheck
+from plugin_core.model import Decision, DecisionEscalation, Referral, ReferralStatus
+from plugin_core.rules import recheck, supersede
 from plugin_core.rules.escalate import escalations_for
 from plugin_core.service.audit import decision_audit, escalation_audit, referral_audit
 from plugin_core.service.base import ServiceBase
-from plugin_core.service.errors import DuplicateDecision, UnknownContact, UnknownReferral
+from plugin_core.service.errors import (
+    DecisionConflict,
+    DuplicateDecision,
+    UnknownContact,
+    UnknownReferral,
+)
 from plugin_core.store.audit import AuditEntry
+from plugin_core.store.decisions import Succession
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -24,19 +31,33 @@ log = logging.getLogger("thinkfamily.service")
 class RecordedDecision:
     decision: Decision
     referrals: tuple[Referral, ...]
+    """What was queued: the decision's referrals, and updates of referrals already sent."""
     escalations: tuple[DecisionEscalation, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+    """Referrals of the decision superseded, withdrawn before they were sent."""
 
 
 class Decisions(ServiceBase):
     def record_decision(self, decision: Decision) -> RecordedDecision:
         """Validate, then write the decision, its referrals, its escalations to a safeguarding
-        lead and their audit entries together; plugins hear of escalations after the commit."""
+        lead and their audit entries together; plugins hear of escalations after the commit.
+
+        Once a contact has a decision, another must name it in ``supersedes`` (raises
+        DecisionConflict naming the current one otherwise; of two at once, one is recorded).
+        Superseding withdraws the earlier decision's unsent referrals and updates those sent.
+        """
         stored = self.store.get_contact(decision.contact_id)
         if stored is None:
             raise UnknownContact(decision.contact_id)
+        if self.store.get_decision(decision.id) is not None:
+            raise DuplicateDecision(decision.id)
+        current = self.store.current_decision(decision.contact_id)
+        if current != decision.supersedes:
+            raise DecisionConflict(current=current, supersedes=decision.supersedes)
         now = self.clock()
         outcome = self.engine.decide(decision, stored.assessment, now=now)
         escalations = escalations_for(decision, lead=self.config.safeguarding_lead, now=now)
+        succession = self._succession(decision, outcome.referrals, now)
         entries = [decision_audit(decision, outcome.referrals)]
         entries += [referral_audit(decision, r) for r in outcome.referrals]
         entries += [escalation_audit(e) for e in escalations]
@@ -46,24 +67,37 @@ class Decisions(ServiceBase):
             recheck.facts_of(stored.contact, stored.assessment),
         )
         patient = recheck.patient_key(self.config.trust_id, stored.contact.patient.id)
-        if not self.store.save_decision(
+        saved = self.store.save_decision(
             decision,
             outcome.referrals,
             audit=entries,
             at=now,
             basis=(patient, basis),
             escalations=escalations,
-        ):
+            succession=[step for step, _ in succession],
+        )
+        if saved.duplicate:
             raise DuplicateDecision(decision.id)
+        if not saved.saved:
+            raise DecisionConflict(current=saved.current, supersedes=decision.supersedes)
         log.info(
             "decision recorded",
             extra={
                 "decision_id": decision.id,
                 "contact_id": decision.contact_id,
-                "referrals": len(outcome.referrals),
+                "referrals": len(saved.referrals),
                 "count": len(escalations),
             },
         )
+        originals = {step.referral_id: original for step, original in succession}
+        for referral_id in saved.withdrawn:
+            self.notify(
+                "referral_update",
+                referral_id,
+                self.engine.hooks.referral_update,
+                originals[referral_id],
+                ReferralStatus.CANCELLED,
+            )
         for escalation in escalations:
             log.warning(
                 "decision not to share escalated to a safeguarding lead",
@@ -78,7 +112,36 @@ class Decisions(ServiceBase):
             )
         for failure in self.engine.recorded(outcome, stored.assessment):
             self._write_back_failed(failure, decision.id)
-        return RecordedDecision(decision, outcome.referrals, escalations)
+        return RecordedDecision(decision, saved.referrals, escalations, saved.withdrawn)
+
+    def _succession(
+        self, decision: Decision, made: tuple[Referral, ...], now: datetime
+    ) -> list[tuple[Succession, Referral]]:
+        """For a decision that supersedes another: what to do with each referral the
+        authority may hold from it, with that referral."""
+        if decision.supersedes is None:
+            return []
+        rows = [
+            (r.referral, r.status)
+            for r in self.store.list_referrals(contact_id=decision.contact_id)
+        ]
+        originals = supersede.live_originals(decision.supersedes, rows)
+        by = decision.decided_by.id
+        steps = []
+        for found in supersede.successors(decision, made, originals, config=self.config, now=now):
+            details = {"reasons": decision.reasons, "superseded_by": decision.id}
+            withdrawn = AuditEntry(
+                "referral.withdrawn", by, found.original.id, details | {"action": "cancel"}
+            )
+            updated = AuditEntry(
+                "referral.update",
+                by,
+                found.update.id,
+                details | {"action": "update", "amends": found.original.id},
+            )
+            step = Succession(found.original.id, found.update, found.replaces, withdrawn, updated)
+            steps.append((step, found.original))
+        return steps
 
     def referral_details(self, referral: Referral) -> ReferralDetails | None:
         """The contact, assessment and decision behind a referral, or None if not stored."""
@@ -96,7 +159,6 @@ class Decisions(ServiceBase):
         if decision is None:
             return None
         return ReferralDetails(stored.contact, stored.assessment, decision)
-
 
     def referral_content(self, referral_id: str) -> ReferralContent | None:
         """A stored referral's dataset, routed as it was sent (or as it would be when made);
@@ -117,6 +179,7 @@ class Decisions(ServiceBase):
             destination=where,
             trust_name=self.config.trust_name,
         )
+
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""
         fields = fault_fields(failure)

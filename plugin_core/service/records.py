@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin_core.model import ContactState, Decision, DecisionEscalation, ReferralStatus
+from plugin_core.model import ContactState, Decision, DecisionEscalation
+from plugin_core.rules.referral_states import SETTLED
 from plugin_core.service.audit_check import AuditVerdict, row_mismatches
 from plugin_core.store import Store, open_store
 from plugin_core.store.audit import StoredEntry
@@ -65,6 +66,10 @@ class Records:
         """Newest first; only those in ``state`` when one is given."""
         return self.store.list_contacts(state=state, limit=limit)
 
+    def count_contacts(self, *, state: ContactState | None = None) -> int:
+        """How many contacts there are; only those in ``state`` when one is given."""
+        return self.store.count_contacts(state=state)
+
     def contact_record(self, contact_id: str) -> ContactRecord | None:
         stored = self.store.get_contact(contact_id)
         if stored is None:
@@ -79,6 +84,10 @@ class Records:
     def decisions(self, contact_id: str) -> list[Decision]:
         """The contact's decisions, oldest first."""
         return self.store.get_decisions(contact_id)
+
+    def current_decision(self, contact_id: str) -> str | None:
+        """The contact's decision in force (the one no later decision supersedes), or None."""
+        return self.store.current_decision(contact_id)
 
     def decision_escalations(
         self, *, contact_id: str | None = None, limit: int = 100
@@ -96,11 +105,12 @@ class Records:
         return self.store.list_referrals(contact_id=contact_id)
 
     def awaiting_calls(self) -> list[StoredReferral]:
-        """Referrals with a call to make that nobody has yet confirmed was received."""
+        """Referrals with a call to make that nobody has yet confirmed was received, and that
+        were not cancelled."""
         return [
             r
             for r in self.store.list_referrals()
-            if r.prompt is not None and r.status is not ReferralStatus.ACKNOWLEDGED
+            if r.prompt is not None and r.status not in SETTLED
         ]
 
     def delivery_attempts(self, referral_id: str) -> list[tuple[int, str, str]]:

@@ -81,6 +81,16 @@ class Contacts(StoreBase):
             rows = tx.all(sql, (*params, limit))
         return [stored_contact(r) for r in rows]
 
+    def count_contacts(self, *, state: ContactState | None = None) -> int:
+        """How many contacts there are, or how many in ``state``."""
+        sql = "SELECT COUNT(*) FROM contacts"
+        params: tuple[Any, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            params = (ContactState(state).value,)
+        with self.transaction() as tx:
+            row = tx.one(sql, params)
+        return int(row[0])
 
     def conflicting_resends(self, *, limit: int = 100) -> list[ConflictingResend]:
         """Messages refused because their key was held by a different message, newest first."""
@@ -110,7 +120,9 @@ def _stored_contact_for(
         )
         if row is not None:
             # The sender's own id for the contact, as before: a resend is answered in kind.
-            saved = SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+            saved = SavedContact(
+                False, item.contact.id, serialise.loads(Assessment, row[0]), row[1]
+            )
             return _resent(saved, item, row[2])
     if item.contact.id in written:
         return written[item.contact.id]

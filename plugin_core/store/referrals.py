@@ -1,25 +1,49 @@
-"""Referrals: the outbox. Claimed by one worker at a time, one delivery recorded, escalated once."""
+"""Referrals: the outbox. Claimed by one worker at a time, one delivery recorded, escalated once.
+
+Every change of state is a conditional ``UPDATE`` on the states ``rules.referral_states``
+allows it from, inside one transaction with its audit entries, so two workers or instances
+racing for one referral cannot make a move the table forbids.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from plugin_core.formats import serialise
-from plugin_core.model import Prompt, Receipt, Referral, ReferralStatus
+from plugin_core.model import Prompt, Receipt, Referral, ReferralAction, ReferralStatus
+from plugin_core.rules import referral_states as states
+from plugin_core.rules.referral_states import SENDABLE, SETTLED
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import StoreBase, Tx, placeholders, ts
 from plugin_core.store.records import REFERRAL_COLUMNS, Claim, StoredReferral, stored_referral
 from plugin_core.store.trail import append
 
-SENDABLE = (ReferralStatus.PENDING, ReferralStatus.FAILED)
-"""A referral in one of these states is waiting for an attempt."""
-
-SETTLED = (ReferralStatus.ACKNOWLEDGED, ReferralStatus.CANCELLED)
-"""A referral in one of these states is never escalated."""
-
 _DELIVERED = (ReferralStatus.DELIVERED, ReferralStatus.ACKNOWLEDGED)
+
+
+class ChangeOutcome(StrEnum):
+    """What the store did with a change a person asked for."""
+
+    DONE = "done"
+    REPEAT = "repeat"
+    """Made before: nothing new is written; the first message, if any, is given back."""
+    REFUSED = "refused"
+    """The referral's state does not allow it (see ``rules.referral_states``)."""
+    BUSY = "busy"
+    """A worker is sending the referral now; ask again when the attempt is recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A change's outcome, the referral's state after it, and the message it queued."""
+
+    outcome: ChangeOutcome
+    status: ReferralStatus
+    message: Referral | None = None
 
 
 def insert_referral(tx: Tx, referral: Referral) -> None:
@@ -41,42 +65,108 @@ def insert_referral(tx: Tx, referral: Referral) -> None:
     )
 
 
-def _values(states: Sequence[ReferralStatus]) -> tuple[str, ...]:
-    return tuple(s.value for s in states)
+def withdraw_unsent(tx: Tx, referral_id: str, at: datetime) -> bool:
+    """Cancel, inside the caller's transaction, a referral not sent and not being sent now.
+
+    False when it was delivered, is claimed by a worker, or is not waiting.
+    """
+    moved = tx.one(
+        f"UPDATE referrals SET status = ? WHERE id = ? AND status IN ({placeholders(SENDABLE)})"
+        " AND delivered_at IS NULL AND (claim_expires_at IS NULL OR claim_expires_at < ?)"
+        " RETURNING id",
+        (ReferralStatus.CANCELLED.value, referral_id, *states.values(SENDABLE), ts(at)),
+    )
+    return moved is not None
+
+
+def cancel_sent(tx: Tx, referral_id: str) -> bool:
+    """Mark cancelled, inside the caller's transaction, a referral a cancellation is sent for."""
+    allowed = states.values(states.CHANGES[states.Change.CANCEL].allowed_in)
+    moved = tx.one(
+        f"UPDATE referrals SET status = ? WHERE id = ? AND status IN ({placeholders(allowed)})"
+        " RETURNING id",
+        (ReferralStatus.CANCELLED.value, referral_id, *allowed),
+    )
+    return moved is not None
+
+
+def _cancellation_of(tx: Tx, referral_id: str, contact_id: str) -> Referral | None:
+    """The cancellation message sent for a referral, if one was (a withdrawn one has none)."""
+    rows = tx.all("SELECT referral FROM referrals WHERE contact_id = ?", (contact_id,))
+    for (text,) in rows:
+        found = serialise.loads(Referral, text)
+        if found.action is ReferralAction.CANCEL and found.amends == referral_id:
+            return found
+    return None
 
 
 class Referrals(StoreBase):
-    def save_amendment(
-        self, referral: Referral, *, audit: Sequence[AuditEntry], at: datetime
-    ) -> bool:
-        """Queue an update or cancellation with its audit entries; False if already queued."""
-        with self.transaction() as tx:
-            if tx.one("SELECT 1 FROM referrals WHERE id = ?", (referral.id,)) is not None:
-                return False
-            insert_referral(tx, referral)
-            append(tx, audit, at)
-        return True
-
-    def withdraw_unsent(
-        self, referral_id: str, *, audit: Sequence[AuditEntry], at: datetime
-    ) -> bool:
-        """Cancel a referral that has not been sent and is not being sent now.
-
-        Returns False when it was delivered, is claimed by a worker, or is not waiting; the
-        caller then sends a cancellation message instead.
-        """
-        stamp = ts(at)
+    def update_referral(
+        self, update: Referral, *, audit: Sequence[AuditEntry], at: datetime
+    ) -> Changed | None:
+        """Queue an update of a referral with its audit entries, when the referral's state
+        allows it. An update already queued under the same id is given back, writing nothing.
+        None when the referral it amends is not stored."""
+        assert update.amends is not None
         with self.transaction() as tx:
             row = tx.one(
-                f"UPDATE referrals SET status = ? WHERE id = ? AND status IN ({placeholders(SENDABLE)})"
-                " AND delivered_at IS NULL AND (claim_expires_at IS NULL OR claim_expires_at < ?)"
-                " RETURNING id",
-                (ReferralStatus.CANCELLED.value, referral_id, *_values(SENDABLE), stamp),
+                f"SELECT status FROM referrals WHERE id = ?{self.backend.for_update}",
+                (update.amends,),
             )
             if row is None:
-                return False
+                return None
+            status = ReferralStatus(row[0])
+            first = tx.one("SELECT referral FROM referrals WHERE id = ?", (update.id,))
+            if first is not None:
+                return Changed(ChangeOutcome.REPEAT, status, serialise.loads(Referral, first[0]))
+            if not states.allows(states.Change.UPDATE, status):
+                return Changed(ChangeOutcome.REFUSED, status)
+            insert_referral(tx, update)
             append(tx, audit, at)
-        return True
+        return Changed(ChangeOutcome.DONE, status, update)
+
+    def cancel_referral(
+        self,
+        referral_id: str,
+        cancellation: Referral,
+        *,
+        withdrawn: Sequence[AuditEntry],
+        sent: Sequence[AuditEntry],
+        at: datetime,
+    ) -> Changed | None:
+        """Cancel a referral once: withdraw it unsent, or queue ``cancellation`` for one that
+        went (or may have). A referral already cancelled is answered with the cancellation
+        sent the first time (None for one withdrawn), writing nothing. None when not stored.
+
+        :param withdrawn: audit entries for a referral withdrawn unsent.
+        :param sent: audit entries for a cancellation queued.
+        """
+        with self.transaction() as tx:
+            row = tx.one(
+                "SELECT status, delivered_at, contact_id FROM referrals"
+                f" WHERE id = ?{self.backend.for_update}",
+                (referral_id,),
+            )
+            if row is None:
+                return None
+            status = ReferralStatus(row[0])
+            if states.already_done(states.Change.CANCEL, status):
+                return Changed(
+                    ChangeOutcome.REPEAT, status, _cancellation_of(tx, referral_id, row[2])
+                )
+            if not states.allows(states.Change.CANCEL, status):
+                return Changed(ChangeOutcome.REFUSED, status)
+            if status in SENDABLE and row[1] is None:
+                if not withdraw_unsent(tx, referral_id, at):
+                    return Changed(ChangeOutcome.BUSY, status)  # a worker holds it now
+                append(tx, withdrawn, at)
+                return Changed(ChangeOutcome.DONE, ReferralStatus.CANCELLED)
+            if not cancel_sent(tx, referral_id):
+                return Changed(ChangeOutcome.REFUSED, status)
+            if tx.one("SELECT 1 FROM referrals WHERE id = ?", (cancellation.id,)) is None:
+                insert_referral(tx, cancellation)
+            append(tx, sent, at)
+        return Changed(ChangeOutcome.DONE, ReferralStatus.CANCELLED, cancellation)
 
     def claim_referrals(
         self, worker: str, now: datetime, *, lease_seconds: float, limit: int
@@ -93,7 +183,7 @@ class Referrals(StoreBase):
                 f"SELECT id FROM referrals WHERE status IN ({placeholders(SENDABLE)})"
                 " AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at < ?)"
                 " ORDER BY urgent DESC, next_attempt_at LIMIT ?" + self.backend.skip_locked,
-                (*_values(SENDABLE), stamp, stamp, limit),
+                (*states.values(SENDABLE), stamp, stamp, limit),
             )
             claimed: list[Claim] = []
             for (referral_id,) in rows:
@@ -127,7 +217,10 @@ class Referrals(StoreBase):
                 f" WHERE id = ?{self.backend.for_update}",
                 (referral.id,),
             )
-            if row is None or row[1] != worker or ReferralStatus(row[0]) not in SENDABLE:
+            if row is None or row[1] != worker:
+                return False
+            current = ReferralStatus(row[0])
+            if current not in SENDABLE or status not in states.TRANSITIONS[current]:
                 return False
             attempt = int(row[2]) + 1
             stamp = ts(at)
@@ -136,7 +229,8 @@ class Referrals(StoreBase):
                 " claimed_by = NULL, claim_expires_at = NULL, receipt = ?,"
                 " prompt = COALESCE(?, prompt),"
                 " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END,"
-                " acknowledged_at = CASE WHEN ? = 1 THEN ? ELSE acknowledged_at END WHERE id = ?",
+                " acknowledged_at = CASE WHEN ? = 1 THEN ? ELSE acknowledged_at END"
+                " WHERE id = ? AND status = ?",
                 (
                     status.value,
                     attempt,
@@ -148,6 +242,7 @@ class Referrals(StoreBase):
                     int(status is ReferralStatus.ACKNOWLEDGED),
                     stamp,
                     referral.id,
+                    current.value,
                 ),
             )
             tx.execute(
@@ -167,8 +262,11 @@ class Referrals(StoreBase):
 
     def acknowledge(
         self, referral_id: str, *, audit: Sequence[AuditEntry], at: datetime
-    ) -> StoredReferral | None:
-        """Mark a referral acknowledged by a person (a call made, a reply received)."""
+    ) -> Changed | None:
+        """Mark a referral acknowledged by a person (a call made, a reply received), when its
+        state allows; once acknowledged, asking again writes nothing. None when not stored."""
+        rule = states.CHANGES[states.Change.ACKNOWLEDGE]
+        allowed = states.values(rule.allowed_in)
         with self.transaction() as tx:
             row = tx.one(
                 f"SELECT status FROM referrals WHERE id = ?{self.backend.for_update}",
@@ -176,14 +274,19 @@ class Referrals(StoreBase):
             )
             if row is None:
                 return None
-            if row[0] != ReferralStatus.ACKNOWLEDGED.value:
-                tx.execute(
-                    "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL,"
-                    " claim_expires_at = NULL WHERE id = ?",
-                    (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id),
-                )
-                append(tx, audit, at)
-        return self.get_referral(referral_id)
+            status = ReferralStatus(row[0])
+            if states.already_done(states.Change.ACKNOWLEDGE, status):
+                return Changed(ChangeOutcome.REPEAT, status)
+            moved = tx.one(
+                "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL,"
+                f" claim_expires_at = NULL WHERE id = ? AND status IN ({placeholders(allowed)})"
+                " RETURNING id",
+                (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id, *allowed),
+            )
+            if moved is None:
+                return Changed(ChangeOutcome.REFUSED, status)
+            append(tx, audit, at)
+        return Changed(ChangeOutcome.DONE, ReferralStatus.ACKNOWLEDGED)
 
     def due_escalations(self, now: datetime) -> list[Referral]:
         """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
@@ -192,7 +295,7 @@ class Referrals(StoreBase):
                 "SELECT referral FROM referrals WHERE urgent = 1"
                 f" AND status NOT IN ({placeholders(SETTLED)})"
                 " AND escalated_at IS NULL AND due_by <= ?",
-                (*_values(SETTLED), ts(now)),
+                (*states.values(SETTLED), ts(now)),
             )
         return [serialise.loads(Referral, r[0]) for r in rows]
 
@@ -203,8 +306,9 @@ class Referrals(StoreBase):
         with self.transaction() as tx:
             row = tx.one(
                 "UPDATE referrals SET escalated_at = ?, prompt = ? WHERE id = ?"
-                " AND escalated_at IS NULL RETURNING id",
-                (ts(at), serialise.dumps(prompt), referral.id),
+                f" AND escalated_at IS NULL AND status NOT IN ({placeholders(SETTLED)})"
+                " RETURNING id",
+                (ts(at), serialise.dumps(prompt), referral.id, *states.values(SETTLED)),
             )
             if row is None:
                 return False

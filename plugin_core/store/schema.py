@@ -5,7 +5,13 @@ Times are ISO 8601 UTC text with microseconds, so they sort as text on either ba
 
 from __future__ import annotations
 
-from plugin_core.model import ContactState
+from plugin_core.model import ContactState, ReferralStatus
+
+_CANCELLED = ReferralStatus.CANCELLED.value
+_SENT = ", ".join(
+    f"'{s.value}'"
+    for s in (ReferralStatus.DELIVERED, ReferralStatus.ACKNOWLEDGED, ReferralStatus.CALL_REQUIRED)
+)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -150,5 +156,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The head's seal under the audit key (empty while the trail is unkeyed): moving the
         # head back after cutting entries from the end needs a seal only the key can make.
         "ALTER TABLE audit_head ADD COLUMN seal TEXT NOT NULL DEFAULT ''",
+    ),
+    (
+        # A decision that replaces another names it, so a contact's decisions form one line:
+        # one first decision, and at most one successor to each. Two decisions made at once on
+        # one contact cannot both stand; the second is refused, naming the first.
+        "ALTER TABLE decisions ADD COLUMN supersedes TEXT",
+        # Decisions recorded before this each replace the one before them on their contact.
+        "UPDATE decisions SET supersedes = (SELECT p.id FROM decisions p"
+        " WHERE p.contact_id = decisions.contact_id AND (p.decided_at < decisions.decided_at"
+        " OR (p.decided_at = decisions.decided_at AND p.id < decisions.id))"
+        " ORDER BY p.decided_at DESC, p.id DESC LIMIT 1)",
+        "CREATE UNIQUE INDEX decisions_first ON decisions (contact_id) WHERE supersedes IS NULL",
+        "CREATE UNIQUE INDEX decisions_successor ON decisions (supersedes)"
+        " WHERE supersedes IS NOT NULL",
+        # A referral cancelled by a message before this kept its old state; it is cancelled, so
+        # it is never cancelled twice. The stored JSON is compact with sorted keys; ``%%`` is
+        # one wildcard to the PostgreSQL driver and two (the same) to SQLite.
+        f"UPDATE referrals SET status = '{_CANCELLED}' WHERE status IN ({_SENT})"
+        " AND EXISTS (SELECT 1 FROM referrals c"
+        """ WHERE c.referral LIKE '%%"action":"cancel"%%'"""
+        """ AND c.referral LIKE '%%"amends":"' || referrals.id || '"%%')""",
     ),
 )

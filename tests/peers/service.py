@@ -64,7 +64,7 @@ class ServiceProcess:
         db_url: str,
         log_dir: Path,
         *,
-        token: str = "test-token",
+        token: str = "service-process-test-token-0123456789",
         name: str = "service",
         env: Mapping[str, str] | None = None,
         executable: Path | None = None,

@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 API = "adapters.api.plugin"
-TOKEN = "api-plugin-test-token"
+TOKEN = "api-plugin-test-token-0123456789abcdef"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -225,8 +225,9 @@ def test_decision_escalations_need_the_token_and_a_whole_number_limit(
     assert no_token.status_code == 401
     assert no_token.json()["resourceType"] == "OperationOutcome"
     bad = service.api("GET", "/api/decision-escalations?limit=many")
-    assert bad.status_code == 400 and issues(bad) == {"limit": "limit must be a whole number"}
+    assert bad.status_code == 422
+    assert issues(bad) == {"limit": "limit must be a whole number from 1 to 500"}
     zero = service.api("GET", "/api/decision-escalations?limit=0")
-    assert zero.status_code == 400
+    assert zero.status_code == 422
     none_here = service.api("GET", "/api/decision-escalations?contact_id=nobody")
     assert none_here.json() == {"decision_escalations": []}

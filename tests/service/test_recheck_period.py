@@ -440,9 +440,9 @@ def test_api_answers_a_suppressed_contact_with_no_prompts_and_the_decision_it_re
         warnings.simplefilter("ignore", StarletteDeprecationWarning)
         from starlette.testclient import TestClient
 
-    monkeypatch.setenv(service.config.api_token_env, "api-test-token")
+    monkeypatch.setenv(service.config.api_token_env, "api-test-token-0123456789abcdefghij")
     client = TestClient(build_app(service))
-    headers = {"Authorization": "Bearer api-test-token"}
+    headers = {"Authorization": "Bearer api-test-token-0123456789abcdefghij"}
     first = client.post("/api/contacts", json=contact_doc("c-api-1"), headers=headers)
     assert first.status_code == 201 and first.json()["prompts_suppressed"] is None
     decision = decide(service, "c-api-1")

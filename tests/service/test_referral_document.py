@@ -150,12 +150,14 @@ def test_the_document_is_served_to_a_bearer_token_and_never_cached(
         warnings.simplefilter("ignore", StarletteDeprecationWarning)
         from starlette.testclient import TestClient
 
-    monkeypatch.setenv(service.config.api_token_env, "api-test-token")
+    monkeypatch.setenv(service.config.api_token_env, "api-test-token-0123456789abcdefghij")
     client = TestClient(build_app(service))
     path = f"/api/referrals/{referral_id}/document"
     assert client.get(path).status_code == 401
 
-    response = client.get(path, headers={"Authorization": "Bearer api-test-token"})
+    response = client.get(
+        path, headers={"Authorization": "Bearer api-test-token-0123456789abcdefghij"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["cache-control"] == "no-store"
@@ -168,7 +170,7 @@ def test_the_document_is_served_to_a_bearer_token_and_never_cached(
 
     missing = client.get(
         "/api/referrals/no-such-referral/document",
-        headers={"Authorization": "Bearer api-test-token"},
+        headers={"Authorization": "Bearer api-test-token-0123456789abcdefghij"},
     )
     assert missing.status_code == 404 and missing.json()["resourceType"] == "OperationOutcome"
 

@@ -61,7 +61,9 @@ def test_decision_and_referral_commit_together_or_not_at_all(service: Service) -
         service.record_decision(decision)
     assert len(service.store.list_referrals(contact_id="c-tx")) == 1
     # A referral that cannot be written (its key already used) rolls back its decision too.
-    other = decision_from_dict(decision_doc(decision_id="d-tx2"), contact_id="c-tx", now=NOW)
+    other = decision_from_dict(
+        decision_doc(decision_id="d-tx2") | {"supersedes": "d-tx"}, contact_id="c-tx", now=NOW
+    )
     clash = recorded.referrals[0]
     with pytest.raises(Exception):  # noqa: B017 - either backend's integrity error
         service.store.save_decision(other, [clash], audit=[], at=NOW)

@@ -7,7 +7,6 @@ needs but cannot get, 413 too large, 415 not JSON. Patient data never reaches a 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -31,12 +30,16 @@ from adapters.fhir.outbound import wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.contract import Accepted, ContactInvalid
 from plugin_core.host.plugins import PluginContext
+from plugin_core.http import JsonRefused, parse_json
 from plugin_core.model import FirstContact
 from plugin_core.rules.clock import LONDON
 
 log = logging.getLogger(__name__)
 
 FEEDBACK_OUTCOMES = ("accepted", "overridden")
+
+MAX_FEEDBACK_ITEMS = 50
+"""Feedback items one call may carry (413 beyond): a service returns a few cards a call."""
 
 
 class _Problem(FhirError):
@@ -100,6 +103,11 @@ class CdsHooksApp:
         self, handler: Callable[[Request, Caller], Awaitable[Response]]
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
+            response = await answer(request)
+            response.headers["Cache-Control"] = "no-store"  # cards and errors name a patient
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 # In a worker thread: key fetches and the shared replay check may block.
                 caller = await run_in_threadpool(
@@ -131,13 +139,24 @@ class CdsHooksApp:
         items = body.get("feedback")
         if not isinstance(items, list) or not items:
             raise _Problem(400, "required", "$.feedback: must be a non-empty list")
-        entries = [_feedback_entry(item, i) for i, item in enumerate(items)]
+        if len(items) > MAX_FEEDBACK_ITEMS:
+            raise _Problem(
+                413,
+                "too-costly",
+                f"$.feedback: at most {MAX_FEEDBACK_ITEMS} items in one call; send the rest"
+                " in another",
+            )
+        # One audit entry per card and outcome, however often the call repeats it.
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
+        for i, item in enumerate(items):
+            card, details = _feedback_entry(item, i)
+            entries.setdefault((card, details["outcome"]), details)
         port = self.context.service
         if port is None:
             raise _Problem(
                 503, "transient", "feedback cannot be recorded: the service store is not running"
             )
-        for card, details in entries:
+        for (card, _), details in entries.items():
             details["service"] = service.id
             await run_in_threadpool(
                 port.append_audit, "cds.feedback", f"{caller.iss}|{caller.sub}", card, details
@@ -169,11 +188,12 @@ class CdsHooksApp:
                 raise _Problem(413, "too-costly", f"the body is larger than {limit} bytes")
             chunks.append(chunk)
         try:
-            body = json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise _Problem(
-                400, "invalid", f"$: not valid JSON (line {getattr(exc, 'lineno', '?')})"
-            ) from None
+            body = parse_json(b"".join(chunks))
+        except JsonRefused as exc:
+            if exc.too_deep:
+                raise _Problem(400, "too-costly", f"$: {exc}") from None
+            where = f" (line {exc.line})" if exc.line else ""
+            raise _Problem(400, "invalid", f"$: not valid JSON{where}") from None
         if not isinstance(body, dict):
             raise _Problem(400, "structure", "$: must be an object")
         return body
