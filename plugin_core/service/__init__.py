@@ -8,13 +8,14 @@ Parts by concern: ``records`` (read views), ``contacts``, ``decisions``, ``refer
 from __future__ import annotations
 
 from plugin_core.service.decisions import RecordedDecision
-from plugin_core.service.delivery import Outcome
+from plugin_core.service.delivery import AwaitedCall, Outcome
 from plugin_core.service.errors import DuplicateDecision, UnknownContact, UnknownReferral
 from plugin_core.service.records import ContactRecord, Health, Records, open_records
 from plugin_core.service.service import Service
 from plugin_core.store.records import Claim, HostTask, StoredContact, StoredReferral
 
 __all__ = [
+    "AwaitedCall",
     "Claim",
     "ContactRecord",
     "DuplicateDecision",

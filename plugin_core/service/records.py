@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from plugin_core.model import ContactState, Decision, DecisionEscalation, ReferralStatus
+from plugin_core.model import ContactState, Decision, DecisionEscalation
 from plugin_core.store import Store, open_store
 from plugin_core.store.audit import Break, StoredEntry
 from plugin_core.store.base import ts
 from plugin_core.store.records import StoredContact, StoredReferral
+from plugin_core.store.referrals import SETTLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +94,12 @@ class Records:
         return self.store.list_referrals(contact_id=contact_id)
 
     def awaiting_calls(self) -> list[StoredReferral]:
-        """Referrals with a call to make that nobody has yet confirmed was received."""
+        """Referrals with a call to make that nobody has yet confirmed was received, nor
+        withdrawn."""
         return [
             r
             for r in self.store.list_referrals()
-            if r.prompt is not None and r.status is not ReferralStatus.ACKNOWLEDGED
+            if r.prompt is not None and r.status not in SETTLED
         ]
 
     def delivery_attempts(self, referral_id: str) -> list[tuple[int, str, str]]:

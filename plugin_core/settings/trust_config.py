@@ -53,6 +53,8 @@ class RouteEntry:
     phone: str = ""
     label: str = ""
     missing: str = ""
+    office_hours: OfficeHours | None = None
+    """The route's own hours, when they differ from the authority's (early help, the LADO)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,10 @@ class CodeLists:
 class Urgency:
     urgent_levels: frozenset[int] = frozenset({4})
     urgent_ack_minutes: int = 60
-    routine_ack_hours: int = 72
+    routine_ack_hours: int = 24
+    """Working hours of the route (three working days at 09:00-17:00)."""
+    lado_ack_hours: int = 8
+    """Working hours of the LADO (one working day at 09:00-17:00)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,12 +411,15 @@ def _urgency(reader: _Reader, table: dict[str, Any]) -> Urgency:
         else:
             reader.error(f"urgency.urgent_levels[{i}]", "must be a level of need from 1 to 4")
     minutes = _whole(reader.value(table, "urgent_ack_minutes", "urgency", int), 60)
-    hours = _whole(reader.value(table, "routine_ack_hours", "urgency", int), 72)
+    hours = _whole(reader.value(table, "routine_ack_hours", "urgency", int), 24)
     if minutes < 1:
         reader.error("urgency.urgent_ack_minutes", "must be 1 or more")
     if hours < 1:
         reader.error("urgency.routine_ack_hours", "must be 1 or more")
-    return Urgency(frozenset(levels), minutes, hours)
+    lado_hours = _whole(reader.value(table, "lado_ack_hours", "urgency", int), 8)
+    if lado_hours < 1:
+        reader.error("urgency.lado_ack_hours", "must be 1 or more")
+    return Urgency(frozenset(levels), minutes, hours, lado_hours)
 
 
 def _safeguarding_lead(reader: _Reader, data: dict[str, Any]) -> SafeguardingLead | None:
@@ -477,7 +485,9 @@ def _plugins(reader: _Reader, table: dict[str, Any]) -> None:
 _TRUST_KEYS = frozenset({"id", "name", "directory", "code_lists", "relationships", "recheck_days"})
 RELATIONSHIPS_FILE = "relationships.toml"
 """The relationships file read when ``[trust]`` names none: beside the trust file."""
-_URGENCY_KEYS = frozenset({"urgent_levels", "urgent_ack_minutes", "routine_ack_hours"})
+_URGENCY_KEYS = frozenset(
+    {"urgent_levels", "urgent_ack_minutes", "routine_ack_hours", "lado_ack_hours"}
+)
 _AUTHORITY_KEYS = frozenset({"name", "postcodes", "office_hours", "routes"})
 _ROUTE_KEYS = frozenset({"channel", "address", "phone", "label", "missing"})
 _INDICATOR_KEYS = frozenset({"kind", "system", "codes", "prefixes", "weight", "rationale", "label"})
@@ -541,7 +551,7 @@ def _load_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
             if not isinstance(route_table, dict):
                 reader.error(rkey, "must be a table")
                 continue
-            routes[route] = _route(reader, route_table, rkey)
+            routes[route] = _route_hours(reader, route, route_table, rkey)
         for needed in (Route.FRONT_DOOR, Route.OUT_OF_HOURS, Route.EARLY_HELP, Route.LADO):
             entry_route = routes.get(needed)
             if entry_route is None:
@@ -576,6 +586,22 @@ def _office_hours(reader: _Reader, table: dict[str, Any], key: str) -> OfficeHou
     if closes <= opens:
         reader.error(f"{key}.closes", "must be later than opens")
     return OfficeHours(opens, closes)
+
+
+def _route_hours(reader: _Reader, route: Route, table: dict[str, Any], key: str) -> RouteEntry:
+    """An authority's route, with its own office hours when it gives them."""
+    entry = _route(reader, {k: v for k, v in table.items() if k != "office_hours"}, key)
+    if "office_hours" not in table:
+        return entry
+    if route is Route.OUT_OF_HOURS:
+        reader.error(
+            f"{key}.office_hours",
+            "the emergency duty team takes the front door's work whenever the front door is "
+            "closed; give the front door's hours instead",
+        )
+        return entry
+    hours = _office_hours(reader, reader.table(table, "office_hours", key), f"{key}.office_hours")
+    return replace(entry, office_hours=hours)
 
 
 def _route(reader: _Reader, table: dict[str, Any], key: str) -> RouteEntry:

@@ -179,18 +179,18 @@ class Referrals(StoreBase):
             if row[0] != ReferralStatus.ACKNOWLEDGED.value:
                 tx.execute(
                     "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL,"
-                    " claim_expires_at = NULL WHERE id = ?",
+                    " claim_expires_at = NULL, prompt = NULL WHERE id = ?",
                     (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id),
                 )
                 append(tx, audit, at)
         return self.get_referral(referral_id)
 
     def due_escalations(self, now: datetime) -> list[Referral]:
-        """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
+        """Referrals past their deadline, urgent or routine, not acknowledged and not yet
+        escalated."""
         with self.transaction() as tx:
             rows = tx.all(
-                "SELECT referral FROM referrals WHERE urgent = 1"
-                f" AND status NOT IN ({placeholders(SETTLED)})"
+                f"SELECT referral FROM referrals WHERE status NOT IN ({placeholders(SETTLED)})"
                 " AND escalated_at IS NULL AND due_by <= ?",
                 (*_values(SETTLED), ts(now)),
             )
