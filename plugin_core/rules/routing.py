@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plugin_core.model import (
@@ -208,12 +208,12 @@ def _reach(
     # The numbers are for when the call can be made: now, or when the route opens.
     when = opens_at or at
     routed = entry.routes.get(effective)
+    # In its hours children's services can take any call, so the front door's number is
+    # offered for a route with no number of its own; the duty team's is offered only for the
+    # front door's own work, never for early help or the LADO.
+    door = entry.routes.get(Route.FRONT_DOOR)
+    fallback = door if route_hours(entry, Route.FRONT_DOOR).is_open(when) else None
     if routed is None or routed.missing or routed.channel is None:
-        # In its hours children's services can take any call, so the front door's number is
-        # offered for a route with no contact; the duty team's is offered only for the front
-        # door's own work, never for early help or the LADO.
-        door = entry.routes.get(Route.FRONT_DOOR)
-        fallback = door if route_hours(entry, Route.FRONT_DOOR).is_open(when) else None
         numbers = _numbers(entry, ((fallback, Route.FRONT_DOOR), (routed, effective)))
         where = Destination(
             authority,
@@ -226,8 +226,11 @@ def _reach(
             opens_at,
         )
         return _Reached(where, numbers)
+    numbers = _numbers(entry, ((routed, effective),)) or _numbers(
+        entry, ((fallback, Route.FRONT_DOOR),)
+    )
     where = _from_entry(authority, effective, routed, in_hours, opens_at)
-    return _Reached(where, _numbers(entry, ((routed, effective),)))
+    return _Reached(replace(where, phones=tuple(n for n, _ in numbers)), numbers)
 
 
 def _numbers(
