@@ -30,6 +30,7 @@ from plugin_core.model import (
     PromptCode,
     Receipt,
     Referral,
+    ReferralAction,
     ReferralStatus,
     Route,
     Severity,
@@ -41,6 +42,13 @@ from plugin_core.rules.routing import calls_for, destination
 from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 log = logging.getLogger("thinkfamily.engine")
+
+_WHAT = {
+    ReferralAction.NEW: "referral",
+    ReferralAction.UPDATE: "update to the referral",
+    ReferralAction.CANCEL: "cancellation of the referral",
+}
+"""What a call prompt says was not acknowledged."""
 
 NOT_IN_DIRECTORY = (
     "The authority found for this address is not in this trust's directory. "
@@ -236,8 +244,9 @@ class ThinkFamily:
         route that is closed and not urgent, from when it opens."""
         where = where or self.destination_for(referral, at or self.clock())
         severity = Severity.CRITICAL if referral.urgent else Severity.WARNING
+        unanswered = f"The {_WHAT[referral.action]} has not been acknowledged."
         if where.route is Route.POLICE:
-            detail = "The referral has not been acknowledged. Call, then record who you spoke to."
+            detail = f"{unanswered} Call, then record who you spoke to."
             return Prompt(PromptCode.CALL_NOW, severity, "Phone the police now: 999.", detail)
         name = where.authority.name if where.authority else "children's services"
         if where.opens_at is not None:
@@ -248,7 +257,7 @@ class ThinkFamily:
             )
         else:
             when = "now"
-            detail = "The referral has not been acknowledged. Call, then record who you spoke to."
+            detail = f"{unanswered} Call, then record who you spoke to."
         if not where.phones:
             # Never invent a number: say none is set up and where to turn instead.
             summary = f"No number is set up for {name} at this time. Ask switchboard for the duty team; 999 if a child is in danger now."

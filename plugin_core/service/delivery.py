@@ -10,7 +10,7 @@ from typing import Any
 
 from plugin_core.contract import PluginError
 from plugin_core.host.faults import fault_fields
-from plugin_core.model import Call, Prompt, Receipt, Referral, ReferralAction, ReferralStatus
+from plugin_core.model import Call, Prompt, Receipt, Referral, ReferralStatus
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.records import Claim, HostTask, StoredReferral
@@ -117,15 +117,10 @@ class Delivery(ServiceBase):
 
     def escalate_overdue(self, worker: str) -> int:
         """Raise a call prompt, once, for each referral past its deadline, urgent or routine;
-        returns how many this worker escalated.
-
-        A referral whose cancellation is already queued is not chased: its cancellation is.
-        """
+        returns how many this worker escalated."""
         now = self.clock()
         escalated = 0
         for referral in self.store.due_escalations(now):
-            if referral.action is ReferralAction.NEW and self._cancelled(referral):
-                continue
             prompt = self.engine.call_prompt(referral, at=now)
             where = self.engine.destination_for(referral, now)
             entry = AuditEntry(
@@ -154,12 +149,6 @@ class Delivery(ServiceBase):
                 prompt,
             )
         return escalated
-
-    def _cancelled(self, referral: Referral) -> bool:
-        return any(
-            r.referral.action is ReferralAction.CANCEL and r.referral.amends == referral.id
-            for r in self.store.list_referrals(contact_id=referral.contact_id)
-        )
 
     def calls_awaited(self) -> list[AwaitedCall]:
         """Referrals waiting on a phone call, each with the numbers to ring as things stand

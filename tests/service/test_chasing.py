@@ -355,7 +355,7 @@ def test_acknowledged_routine_referral_is_never_chased(trust: Any) -> None:
     assert t.service.audit_entries(kind="referral.escalated") == []
 
 
-def test_a_cancelled_referral_is_not_chased_but_its_cancellation_is(trust: Any) -> None:
+def test_a_cancellation_is_chased_too_and_its_prompt_says_so(trust: Any) -> None:
     t: Trust = trust(london(2026, 3, 3, 10))
     referral_id = t.decide("c-cancel")
     t.worker.run_once()
@@ -369,7 +369,11 @@ def test_a_cancelled_referral_is_not_chased_but_its_cancellation_is(trust: Any) 
     )
     assert cancellation is not None
     t.worker.run_once()
-    t.at(london(2026, 3, 6, 11, 1))  # past both deadlines
-    assert t.stored(referral_id).escalated_at is None
-    assert t.stored(cancellation.id).escalated_at is not None
-    assert [r["id"] for r in t.escalations()] == [cancellation.id]
+    assert cancellation.due_by == london(2026, 3, 6, 11)  # 24 working hours
+    t.at(london(2026, 3, 6, 11, 1))
+    stored = t.stored(cancellation.id)
+    assert stored.escalated_at is not None and stored.prompt is not None
+    assert stored.prompt.detail.startswith(
+        "The cancellation of the referral has not been acknowledged."
+    )
+    assert cancellation.id in [r["id"] for r in t.escalations()]
