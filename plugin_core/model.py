@@ -629,11 +629,31 @@ class Destination:
     """The route's ``address`` (a URL, ``host:port``, an email address or the host channel's
     own); for the phone channel, the number."""
     in_hours: bool
-    """Whether the authority's office hours are open at the time of sending."""
+    """Whether the route is open at the time of sending: its own office hours in the directory,
+    or else the authority's."""
     phones: tuple[str, ...] = ()
-    """Numbers to ring when delivery fails or a call is needed."""
+    """Numbers to ring when delivery fails or a call is needed; for a route that is closed,
+    the numbers to ring once it opens."""
     label: str = ""
     """The route's label in the directory, or why there is no contact."""
+    opens_at: datetime | None = None
+    """For a route that is closed and not urgent: when it next opens (Europe/London). The
+    referral is sent now and waits for then; a call, if one is needed, is for then."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A number to ring about a referral, and whether anyone answers it now."""
+
+    number: str
+    label: str
+    """Who answers: the route's label in the directory, or the authority and route."""
+    available_now: bool
+    available_from: datetime | None = None
+    """When not available now: when the route is next staffed (Europe/London)."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -697,6 +717,9 @@ class Receipt:
     """For an attempt not delivered: True to try again later, False to ask for a phone call."""
     extra: dict[str, str] = field(default_factory=dict)
     """Transport-specific references kept with the receipt (ids only)."""
+    opens_at: datetime | None = None
+    """Set by ThinkFamily, not the transport: for a referral sent to a route that was closed,
+    when the route next opens (Europe/London), the working day the referral is for."""
 
     def __post_init__(self) -> None:
         check_fields(self)

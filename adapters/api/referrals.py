@@ -114,8 +114,8 @@ class ReferralEndpoints:
         return endpoint
 
     async def escalations(self, request: Request) -> Response:
-        rows = await run_in_threadpool(self.service.awaiting_calls)
-        return JSONResponse({"escalations": [shapes.referral(r) for r in rows]})
+        rows = await run_in_threadpool(self.service.calls_awaited)
+        return JSONResponse({"escalations": [shapes.awaited_call(r) for r in rows]})
 
 
 def refused(exc: ReferralConflict) -> Response:

@@ -8,8 +8,14 @@ from typing import Any
 from plugin_core.contract import Accepted
 from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import assessment_to_dict
-from plugin_core.model import DecisionEscalation, Referral
-from plugin_core.service import ContactRecord, RecordedDecision, StoredContact, StoredReferral
+from plugin_core.model import Call, DecisionEscalation, Referral
+from plugin_core.service import (
+    AwaitedCall,
+    ContactRecord,
+    RecordedDecision,
+    StoredContact,
+    StoredReferral,
+)
 
 
 def contact_summary(stored: StoredContact) -> dict[str, Any]:
@@ -132,4 +138,31 @@ def referral(stored: StoredReferral) -> dict[str, Any]:
         "idempotency_key": r.idempotency_key,
         "action": r.action.value,
         "amends": r.amends,
+        "opens_at": _opens_at(stored),
+    }
+
+
+def _opens_at(stored: StoredReferral) -> str | None:
+    """For a referral sent while its route was closed: when the route opens, London time."""
+    receipt = stored.receipt
+    return receipt.opens_at.isoformat() if receipt and receipt.opens_at else None
+
+
+def awaited_call(found: AwaitedCall) -> dict[str, Any]:
+    """A referral waiting on a call: the referral, the prompt as it stands now, and the
+    numbers as fields, the first to ring as ``call``."""
+    calls = [call(c) for c in found.calls]
+    return referral(found.stored) | {
+        "prompt": serialise.to_data(found.prompt),
+        "call": calls[0] if calls else None,
+        "calls": calls,
+    }
+
+
+def call(found: Call) -> dict[str, Any]:
+    return {
+        "number": found.number,
+        "label": found.label,
+        "available_now": found.available_now,
+        "available_from": found.available_from.isoformat() if found.available_from else None,
     }

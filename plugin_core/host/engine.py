@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
@@ -20,6 +20,7 @@ from plugin_core.model import (
     Assessment,
     Authority,
     AuthorityMatch,
+    Call,
     Channel,
     Child,
     Decision,
@@ -29,17 +30,25 @@ from plugin_core.model import (
     PromptCode,
     Receipt,
     Referral,
+    ReferralAction,
     ReferralStatus,
     Route,
     Severity,
 )
-from plugin_core.rules.clock import utc_now
+from plugin_core.rules.clock import london_text, utc_now
 from plugin_core.rules.decide import make_referrals, validate
 from plugin_core.rules.prompts import assess, classify, derive_children
-from plugin_core.rules.routing import destination
+from plugin_core.rules.routing import calls_for, destination
 from plugin_core.settings.trust_config import ConfigError, ConfigIssue, TrustConfig
 
 log = logging.getLogger("thinkfamily.engine")
+
+_WHAT = {
+    ReferralAction.NEW: "referral",
+    ReferralAction.UPDATE: "update to the referral",
+    ReferralAction.CANCEL: "cancellation of the referral",
+}
+"""What a call prompt says was not acknowledged."""
 
 NOT_IN_DIRECTORY = (
     "The authority found for this address is not in this trust's directory. "
@@ -188,10 +197,22 @@ class ThinkFamily:
     # Delivery -------------------------------------------------------------------------------
 
     def destination_for(self, referral: Referral, at: datetime) -> Destination:
-        return destination(self.config.directory, referral.authority_id, referral.route, at)
+        """Where ``referral`` goes at ``at``: by its route, the hour and its urgency."""
+        return destination(
+            self.config.directory, referral.authority_id, referral.route, at, urgent=referral.urgent
+        )
+
+    def calls_for(self, referral: Referral, at: datetime) -> tuple[Call, ...]:
+        """The numbers to ring about ``referral`` at ``at``, and from when each is answered."""
+        return calls_for(
+            self.config.directory, referral.authority_id, referral.route, at, urgent=referral.urgent
+        )
 
     def attempt(self, referral: Referral, *, now: datetime | None = None) -> Attempt:
-        """One delivery attempt through ``thinkfamily_dispatch``; raises nothing for a plugin's fault."""
+        """One delivery attempt through ``thinkfamily_dispatch``; raises nothing for a plugin's fault.
+
+        A referral sent to a route that is closed keeps, on its receipt, when the route opens.
+        """
         at = now or self.clock()
         where = self.destination_for(referral, at)
         receipt = self.hooks.dispatch(referral, where)
@@ -202,6 +223,8 @@ class ThinkFamily:
                 retryable=True,
                 detail=f"no plugin delivers by {where.channel.value}",
             )
+        if where.opens_at is not None:
+            receipt = replace(receipt, opens_at=where.opens_at)
         if receipt.acknowledged:
             status = ReferralStatus.ACKNOWLEDGED
         elif receipt.delivered:
@@ -217,18 +240,29 @@ class ThinkFamily:
     def call_prompt(
         self, referral: Referral, where: Destination | None = None, *, at: datetime | None = None
     ) -> Prompt:
-        """What to tell the professional when a referral needs a phone call now."""
+        """What to tell the professional when a referral needs a phone call: now, or, for a
+        route that is closed and not urgent, from when it opens."""
         where = where or self.destination_for(referral, at or self.clock())
         severity = Severity.CRITICAL if referral.urgent else Severity.WARNING
-        detail = "The referral has not been acknowledged. Call, then record who you spoke to."
+        unanswered = f"The {_WHAT[referral.action]} has not been acknowledged."
         if where.route is Route.POLICE:
+            detail = f"{unanswered} Call, then record who you spoke to."
             return Prompt(PromptCode.CALL_NOW, severity, "Phone the police now: 999.", detail)
         name = where.authority.name if where.authority else "children's services"
+        if where.opens_at is not None:
+            when = f"from {london_text(where.opens_at)}"
+            detail = (
+                f"{name} is closed now. Call when it opens, then record who you spoke to. "
+                "If a child is in danger now, phone 999."
+            )
+        else:
+            when = "now"
+            detail = f"{unanswered} Call, then record who you spoke to."
         if not where.phones:
             # Never invent a number: say none is set up and where to turn instead.
             summary = f"No number is set up for {name} at this time. Ask switchboard for the duty team; 999 if a child is in danger now."
             return Prompt(PromptCode.CALL_NOW, severity, summary[:140], detail)
-        summary = f"Phone {name} now: {', '.join(where.phones)}."
+        summary = f"Phone {name} {when}: {', '.join(where.phones)}."
         if len(summary) > 140:
             summary = summary[:137] + "..."
         return Prompt(PromptCode.CALL_NOW, severity, summary, detail)

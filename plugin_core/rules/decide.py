@@ -28,6 +28,7 @@ from plugin_core.model import (
     referral_id,
     referral_key,
 )
+from plugin_core.rules.deadlines import acknowledge_by
 from plugin_core.rules.routing import routes_for
 from plugin_core.settings.config import TrustConfig
 
@@ -201,14 +202,11 @@ def make_referrals(
     """The referrals a valid decision calls for (none when not sharing)."""
     level = decision.level_of_need
     urgent = decision.immediate_danger or (level in config.urgency.urgent_levels)
-    window = (
-        timedelta(minutes=config.urgency.urgent_ack_minutes)
-        if urgent
-        else timedelta(hours=config.urgency.routine_ack_hours)
-    )
+    authority = decision.authority_id or authority_id
     referrals = []
     for route in routes_for(decision):
         rid = referral_id(decision.id, route.value)
+        pressing = urgent or route is Route.POLICE
         referrals.append(
             Referral(
                 id=rid,
@@ -216,11 +214,13 @@ def make_referrals(
                 contact_id=decision.contact_id,
                 route=route,
                 level_of_need=level,
-                urgent=urgent or route is Route.POLICE,
+                urgent=pressing,
                 idempotency_key=referral_key(rid),
                 created_at=now,
-                due_by=now + window,
-                authority_id=decision.authority_id or authority_id,
+                due_by=acknowledge_by(
+                    config, authority_id=authority, route=route, urgent=pressing, sent_at=now
+                ),
+                authority_id=authority,
                 child_refs=decision.child_refs,
                 reasons=decision.reasons,
                 lawful_basis=decision.lawful_basis,
@@ -249,17 +249,19 @@ def amendment(
         raise ValueError("only an original referral can be updated or cancelled")
     rid = referral_id(original.id, action.value, amendment_id)
     urgent = original.urgent and action is ReferralAction.UPDATE
-    window = (
-        timedelta(minutes=config.urgency.urgent_ack_minutes)
-        if urgent
-        else timedelta(hours=config.urgency.routine_ack_hours)
+    due_by = acknowledge_by(
+        config,
+        authority_id=original.authority_id,
+        route=original.route,
+        urgent=urgent,
+        sent_at=now,
     )
     return replace(
         original,
         id=rid,
         idempotency_key=referral_key(rid),
         created_at=now,
-        due_by=now + window,
+        due_by=due_by,
         urgent=urgent,
         reasons=reasons,
         action=action,

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plugin_core.model import (
     Authority,
     AuthorityMatch,
+    Call,
     Channel,
     Child,
     Decision,
@@ -23,6 +25,7 @@ from plugin_core.model import (
     FirstContact,
     Route,
 )
+from plugin_core.rules.clock import OfficeHours
 from plugin_core.settings.directory import AuthorityEntry, Directory, RouteEntry
 
 _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
@@ -122,54 +125,154 @@ def routes_for(decision: Decision) -> tuple[Route, ...]:
     return tuple(routes)
 
 
+ROUTE_WORDS = {
+    Route.FRONT_DOOR: "children's services",
+    Route.OUT_OF_HOURS: "emergency duty team",
+    Route.EARLY_HELP: "early help",
+    Route.LADO: "LADO",
+    Route.POLICE: "police",
+}
+"""How a route is named to a professional when the directory gives it no label."""
+
+
+def route_hours(entry: AuthorityEntry, route: Route) -> OfficeHours:
+    """When a route of an authority is staffed: its own hours if the directory gives them,
+    otherwise the authority's."""
+    own = entry.routes.get(route)
+    if own is not None and own.office_hours is not None:
+        return own.office_hours
+    return entry.office_hours
+
+
+def hours_for(directory: Directory, authority_id: str | None, route: Route) -> OfficeHours:
+    """A route's hours; the default weekday hours when the authority is not yet known."""
+    entry = directory.get(authority_id) if authority_id else None
+    return route_hours(entry, route) if entry is not None else OfficeHours()
+
+
+@dataclass(frozen=True, slots=True)
+class _Reached:
+    destination: Destination
+    numbers: tuple[tuple[str, str], ...]
+    """(number, who answers) for each of the destination's phones."""
+
+
 def destination(
-    directory: Directory, authority_id: str | None, route: Route, at: datetime
+    directory: Directory,
+    authority_id: str | None,
+    route: Route,
+    at: datetime,
+    *,
+    urgent: bool = True,
 ) -> Destination:
     """How to reach ``route`` of an authority at time ``at``.
 
-    The front door is used in office hours and the emergency duty team out of hours. A route
-    with no configured contact becomes a phone destination with the numbers that are known,
-    so the professional is told to call rather than the referral silently going nowhere.
+    A route is used in its hours. Out of hours, urgent work for the front door goes to the
+    emergency duty team; anything else is still sent to its route at once, marked with when
+    the route next opens (``opens_at``), as is any call it needs. A route with no configured
+    contact becomes a phone destination with the numbers that are known, so the professional
+    is told to call rather than the referral silently going nowhere. ``urgent`` defaults to
+    the emergency duty team's side, the safe one when urgency is not known.
     """
+    return _reach(directory, authority_id, route, at, urgent).destination
+
+
+def calls_for(
+    directory: Directory,
+    authority_id: str | None,
+    route: Route,
+    at: datetime,
+    *,
+    urgent: bool = True,
+) -> tuple[Call, ...]:
+    """The numbers to ring about a referral at ``at``: those answered now first, then, when
+    the referral's own route is closed, its numbers from when it next opens."""
+    now = _reach(directory, authority_id, route, at, urgent)
+    calls: list[Call] = []
+    if now.destination.opens_at is None:
+        calls.extend(Call(number, label, True) for number, label in now.numbers)
+    if not now.destination.in_hours:
+        opens = hours_for(directory, authority_id, route).next_open(at)
+        later = _reach(directory, authority_id, route, opens, urgent)
+        known = {c.number for c in calls}
+        calls.extend(
+            Call(number, label, False, opens)
+            for number, label in later.numbers
+            if number not in known
+        )
+    return tuple(calls)
+
+
+def _reach(
+    directory: Directory, authority_id: str | None, route: Route, at: datetime, urgent: bool
+) -> _Reached:
     if route is Route.POLICE:
-        return _from_entry(None, route, directory.police, True)
+        police = directory.police
+        return _Reached(
+            _from_entry(None, route, police, True),
+            ((police.phone, police.label or "Police"),) if police.phone else (),
+        )
     entry = directory.get(authority_id) if authority_id else None
     if entry is None:
-        return Destination(None, route, Channel.PHONE, "", False, (), "authority not confirmed")
+        where = Destination(None, route, Channel.PHONE, "", False, (), "authority not confirmed")
+        return _Reached(where, ())
     authority = Authority(entry.id, entry.name)
-    in_hours = entry.office_hours.is_open(at)
+    hours = route_hours(entry, route)
+    in_hours = hours.is_open(at)
     effective = route
-    if route is Route.FRONT_DOOR and not in_hours:
-        effective = Route.OUT_OF_HOURS
+    opens_at = None
+    if not in_hours:
+        if route is Route.FRONT_DOOR and urgent:
+            effective = Route.OUT_OF_HOURS
+        else:
+            opens_at = hours.next_open(at)
+    # The numbers are for when the call can be made: now, or when the route opens.
+    when = opens_at or at
     routed = entry.routes.get(effective)
-    if routed is None or routed.missing or not isinstance(routed.channel, Channel):
-        # dict.fromkeys keeps order and drops a number given twice (the same route twice).
-        phones = tuple(
-            dict.fromkeys(
-                r.phone
-                for r in (
-                    # In office hours children's services can take any call; out of hours the
-                    # duty team's number is offered only for the front door, not for early help.
-                    entry.routes.get(Route.FRONT_DOOR)
-                    if in_hours
-                    else entry.routes.get(Route.OUT_OF_HOURS)
-                    if route is Route.FRONT_DOOR
-                    else None,
-                    routed,
-                )
-                if r and r.phone
-            )
+    # In its hours children's services can take any call, so the front door's number is
+    # offered for a route with no number of its own; the duty team's is offered only for the
+    # front door's own work, never for early help or the LADO.
+    door = entry.routes.get(Route.FRONT_DOOR)
+    fallback = door if route_hours(entry, Route.FRONT_DOOR).is_open(when) else None
+    if routed is None or routed.missing or routed.channel is None:
+        numbers = _numbers(entry, ((fallback, Route.FRONT_DOOR), (routed, effective)))
+        where = Destination(
+            authority,
+            effective,
+            Channel.PHONE,
+            "",
+            in_hours,
+            tuple(n for n, _ in numbers),
+            "no contact configured",
+            opens_at,
         )
-        return Destination(
-            authority, effective, Channel.PHONE, "", in_hours, phones, "no contact configured"
-        )
-    return _from_entry(authority, effective, routed, in_hours)
+        return _Reached(where, numbers)
+    numbers = _numbers(entry, ((routed, effective),)) or _numbers(
+        entry, ((fallback, Route.FRONT_DOOR),)
+    )
+    where = _from_entry(authority, effective, routed, in_hours, opens_at)
+    return _Reached(replace(where, phones=tuple(n for n, _ in numbers)), numbers)
+
+
+def _numbers(
+    entry: AuthorityEntry, routes: Iterable[tuple[RouteEntry | None, Route]]
+) -> tuple[tuple[str, str], ...]:
+    """Each number once (the same route twice, or one number for two routes), in order."""
+    found: dict[str, str] = {}
+    for routed, route in routes:
+        if routed is not None and routed.phone and routed.phone not in found:
+            found[routed.phone] = routed.label or f"{entry.name} {ROUTE_WORDS[route]}"
+    return tuple(found.items())
 
 
 def _from_entry(
-    authority: Authority | None, route: Route, entry: RouteEntry, in_hours: bool
+    authority: Authority | None,
+    route: Route,
+    entry: RouteEntry,
+    in_hours: bool,
+    opens_at: datetime | None = None,
 ) -> Destination:
     channel = entry.channel if isinstance(entry.channel, Channel) else Channel.PHONE
     address = entry.phone if channel is Channel.PHONE else entry.address
     phones = (entry.phone,) if entry.phone else ()
-    return Destination(authority, route, channel, address, in_hours, phones, entry.label)
+    return Destination(authority, route, channel, address, in_hours, phones, entry.label, opens_at)

@@ -8,7 +8,7 @@ Parts by concern: ``records`` (read views), ``contacts``, ``decisions``, ``refer
 from __future__ import annotations
 
 from plugin_core.service.decisions import RecordedDecision
-from plugin_core.service.delivery import Outcome
+from plugin_core.service.delivery import AwaitedCall, Outcome
 from plugin_core.service.errors import (
     DecisionConflict,
     DuplicateDecision,
@@ -21,6 +21,7 @@ from plugin_core.service.service import Service
 from plugin_core.store.records import Claim, HostTask, StoredContact, StoredReferral
 
 __all__ = [
+    "AwaitedCall",
     "Claim",
     "ContactRecord",
     "DecisionConflict",

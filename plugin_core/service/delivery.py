@@ -10,10 +10,10 @@ from typing import Any
 
 from plugin_core.contract import PluginError
 from plugin_core.host.faults import fault_fields
-from plugin_core.model import Prompt, Receipt, Referral, ReferralStatus
+from plugin_core.model import Call, Prompt, Receipt, Referral, ReferralStatus
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
-from plugin_core.store.records import Claim, HostTask
+from plugin_core.store.records import Claim, HostTask, StoredReferral
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -27,6 +27,17 @@ class Outcome:
     prompt: Prompt | None = None
     fault: dict[str, str] = field(default_factory=dict)
     """When a transport raised: the plugin, the hook and the error's class, for the audit."""
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitedCall:
+    """A referral waiting on a phone call, with who to ring and when, worked out now."""
+
+    stored: StoredReferral
+    calls: tuple[Call, ...]
+    """Numbers answered now first, then the route's own from when it next opens."""
+    prompt: Prompt
+    """What to tell the professional now (the stored prompt is as of when it was raised)."""
 
 
 class Delivery(ServiceBase):
@@ -74,6 +85,8 @@ class Delivery(ServiceBase):
                     "detail": receipt.detail[:200],
                 }
             )
+            if receipt.opens_at is not None:
+                details["opens_at"] = receipt.opens_at.isoformat()
         recorded = self.store.finish_attempt(
             referral,
             worker,
@@ -103,8 +116,8 @@ class Delivery(ServiceBase):
         return True
 
     def escalate_overdue(self, worker: str) -> int:
-        """Raise a call prompt, once, for each urgent referral past its deadline; returns how
-        many this worker escalated."""
+        """Raise a call prompt, once, for each referral past its deadline, urgent or routine;
+        returns how many this worker escalated."""
         now = self.clock()
         escalated = 0
         for referral in self.store.due_escalations(now):
@@ -118,12 +131,14 @@ class Delivery(ServiceBase):
                     "phones": list(where.phones),
                     "in_hours": where.in_hours,
                     "route": where.route.value,
+                    "urgent": referral.urgent,
+                    "opens_at": where.opens_at.isoformat() if where.opens_at else None,
                 },
             )
             if not self.store.mark_escalated(referral, prompt, audit=[entry], at=now):
                 continue
             escalated += 1
-            log.warning("urgent referral escalated", extra={"referral_id": referral.id})
+            log.warning("referral escalated", extra={"referral_id": referral.id})
             self.notify(
                 "referral_update",
                 referral.id,
@@ -134,6 +149,19 @@ class Delivery(ServiceBase):
                 prompt,
             )
         return escalated
+
+    def calls_awaited(self) -> list[AwaitedCall]:
+        """Referrals waiting on a phone call, each with the numbers to ring as things stand
+        now: those answered now, and, when the route is closed, its numbers from when it opens."""
+        now = self.clock()
+        return [
+            AwaitedCall(
+                stored,
+                self.engine.calls_for(stored.referral, now),
+                self.engine.call_prompt(stored.referral, at=now),
+            )
+            for stored in self.awaiting_calls()
+        ]
 
     # Write-backs to the host -----------------------------------------------------------------
 

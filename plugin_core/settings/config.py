@@ -17,7 +17,10 @@ from plugin_core.settings.issues import ConfigIssue
 class Urgency:
     urgent_levels: frozenset[int] = frozenset({4})
     urgent_ack_minutes: int = 60
-    routine_ack_hours: int = 72
+    routine_ack_hours: int = 24
+    """Working hours of the route (three working days at 09:00-17:00)."""
+    lado_ack_hours: int = 8
+    """Working hours of the LADO (one working day at 09:00-17:00)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ the faults, or the warnings about missing contacts, of another.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +39,8 @@ class RouteEntry:
     phone: str = ""
     label: str = ""
     missing: str = ""
+    office_hours: OfficeHours | None = None
+    """The route's own hours, when they differ from the authority's (early help, the LADO)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,9 +247,26 @@ def _authority(
             issues.error(route_at, "police is set once, in [police]")
             continue
         given.add(name)
+        own_hours = route_raw.get("office_hours") if isinstance(route_raw, dict) else None
+        if isinstance(route_raw, dict):
+            route_raw = {k: v for k, v in route_raw.items() if k != "office_hours"}
         route = validate(RouteTable, route_raw, issues, at=route_at, context=context)
+        hours: OfficeHours | None = None
+        if own_hours is not None and name == Route.OUT_OF_HOURS:
+            issues.error(
+                (*route_at, "office_hours"),
+                "the emergency duty team takes the front door's work whenever the front door "
+                "is closed; give the front door's hours instead",
+            )
+        elif own_hours is not None:
+            at_hours = (*route_at, "office_hours")
+            table_hours = validate(
+                OfficeHoursTable, own_hours, issues, at=at_hours, context=context
+            )
+            if table_hours is not None:
+                hours = OfficeHours(table_hours.opens, table_hours.closes)
         if route is not None:
-            routes[Route(name)] = route.entry()
+            routes[Route(name)] = replace(route.entry(), office_hours=hours)
     for needed in NEEDED_ROUTES:
         found = routes.get(needed)
         if found is None and needed.value not in given:

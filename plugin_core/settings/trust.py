@@ -54,12 +54,15 @@ class UrgencySection(Section):
         default_factory=lambda: [4]
     )
     urgent_ack_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
-    routine_ack_hours: Annotated[int, Field(ge=1, le=720)] = 72
+    routine_ack_hours: Annotated[int, Field(ge=1, le=720)] = 24
+    lado_ack_hours: Annotated[int, Field(ge=1, le=720)] = 8
 
     def urgency(self) -> Urgency:
         # An empty list is read as the default: level 4 is always urgent unless others are named.
         levels = frozenset(self.urgent_levels or [4])
-        return Urgency(levels, self.urgent_ack_minutes, self.routine_ack_hours)
+        return Urgency(
+            levels, self.urgent_ack_minutes, self.routine_ack_hours, self.lado_ack_hours
+        )
 
 
 def _phone(value: str) -> str:

@@ -279,7 +279,7 @@ class Referrals(StoreBase):
                 return Changed(ChangeOutcome.REPEAT, status)
             moved = tx.one(
                 "UPDATE referrals SET status = ?, acknowledged_at = ?, claimed_by = NULL,"
-                f" claim_expires_at = NULL WHERE id = ? AND status IN ({placeholders(allowed)})"
+                f" claim_expires_at = NULL, prompt = NULL WHERE id = ? AND status IN ({placeholders(allowed)})"
                 " RETURNING id",
                 (ReferralStatus.ACKNOWLEDGED.value, ts(at), referral_id, *allowed),
             )
@@ -289,11 +289,11 @@ class Referrals(StoreBase):
         return Changed(ChangeOutcome.DONE, ReferralStatus.ACKNOWLEDGED)
 
     def due_escalations(self, now: datetime) -> list[Referral]:
-        """Urgent referrals past their deadline, not acknowledged and not yet escalated."""
+        """Referrals past their deadline, urgent or routine, not acknowledged and not yet
+        escalated."""
         with self.transaction() as tx:
             rows = tx.all(
-                "SELECT referral FROM referrals WHERE urgent = 1"
-                f" AND status NOT IN ({placeholders(SETTLED)})"
+                f"SELECT referral FROM referrals WHERE status NOT IN ({placeholders(SETTLED)})"
                 " AND escalated_at IS NULL AND due_by <= ?",
                 (*states.values(SETTLED), ts(now)),
             )

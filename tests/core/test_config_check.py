@@ -152,7 +152,8 @@ def test_loading_a_broken_configuration_raises_with_every_error(tmp_path: Path) 
     [
         ("recheck_days = 90", "recheck_days = 0", "trust.recheck_days"),
         ("urgent_ack_minutes = 60", "urgent_ack_minutes = 0", "urgency.urgent_ack_minutes"),
-        ("routine_ack_hours = 72", "routine_ack_hours = 0", "urgency.routine_ack_hours"),
+        ("routine_ack_hours = 24", "routine_ack_hours = 0", "urgency.routine_ack_hours"),
+        ("lado_ack_hours = 8", "lado_ack_hours = 0", "urgency.lado_ack_hours"),
     ],
 )
 def test_zero_periods_are_errors_not_silently_the_default(

@@ -265,7 +265,9 @@ def test_level_3_referral_is_routine_with_the_routine_acknowledgement_window(
     (referral,) = make_referrals(SHARING, authority_id=None, config=config, now=DECIDED_AT)
     assert referral.route is Route.FRONT_DOOR
     assert referral.urgent is False
-    assert referral.due_by == DECIDED_AT + timedelta(hours=config.urgency.routine_ack_hours)
+    # 24 working hours from 10:30 on Monday 2 March, at 09:00-17:00: 10:30 on Thursday.
+    assert config.urgency.routine_ack_hours == 24
+    assert referral.due_by == utc(2026, 3, 5, 10, 30)
     assert referral.authority_id == "islington"
 
 

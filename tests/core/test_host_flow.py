@@ -8,7 +8,7 @@ receipt), then the state changes the service would report through ``thinkfamily_
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pytest
@@ -184,7 +184,9 @@ def test_host_is_asked_to_phone_when_the_referral_goes_out_of_hours(
 ) -> None:
     contact = make_contact(household=None, occurred_at=EVENING)
     assessment = thinkfamily.assess(contact, now=EVENING)
-    outcome = thinkfamily.decide(decision_for(assessment), assessment, now=EVENING)
+    # Level 4 is urgent: out of hours it goes to the emergency duty team, reached by phone.
+    urgent = replace(decision_for(assessment), level_of_need=4)
+    outcome = thinkfamily.decide(urgent, assessment, now=EVENING)
 
     attempt = thinkfamily.attempt(outcome.referrals[0], now=EVENING)
 

@@ -203,9 +203,12 @@ def test_early_help_without_a_contact_offers_the_front_door_in_hours_but_not_the
     assert (in_hours.route, in_hours.channel) == (Route.EARLY_HELP, Channel.PHONE)
     assert in_hours.phones == (REDBRIDGE_FRONT_DOOR,)
     assert in_hours.label == "no contact configured"
-    # Level 2 needs are not an emergency: the emergency duty team is not the number to ring.
+    # Level 2 needs are not an emergency: the emergency duty team is not the number to ring;
+    # the front door is, once it opens in the morning.
     evening = destination(config.directory, "redbridge", Route.EARLY_HELP, utc(2026, 3, 2, 19))
-    assert evening.phones == ()
+    assert REDBRIDGE_OUT_OF_HOURS not in evening.phones
+    assert evening.phones == (REDBRIDGE_FRONT_DOOR,)
+    assert evening.opens_at == utc(2026, 3, 3, 9, 0)
     front_door_evening = destination(
         config.directory, "redbridge", Route.FRONT_DOOR, utc(2026, 3, 2, 19)
     )

@@ -359,10 +359,22 @@ def test_out_of_hours_with_no_electronic_route_shows_the_duty_team_number(
     make_pages: Callable[..., Pages],
 ) -> None:
     pages = make_pages(authorities=PHONE_ONLY_NIGHTS, now=SATURDAY_NIGHT)
-    html = record(pages, pages.add_contact(contact_doc("night-1")))
+    # Level 4 is urgent: out of hours it is the duty team's, reached here by phone only.
+    html = record(pages, pages.add_contact(contact_doc("night-1")), level_of_need="4")
     assert "<h2>Phone now: Emergency duty team (out of hours)</h2>" in html
     assert '<a class="number" href="tel:02000000102">020 0000 0102</a>' in html
     assert "Phone Night Borough now" in html
+
+
+def test_level_3_on_a_saturday_night_is_sent_to_the_front_door_with_no_call_to_make(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages = make_pages(authorities=PHONE_ONLY_NIGHTS, now=SATURDAY_NIGHT)
+    html = record(pages, pages.add_contact(contact_doc("night-3")))
+    assert "Phone now" not in html and "020 0000 0102" not in html
+    (stored,) = pages.service.store.list_referrals(contact_id="night-3")
+    where = pages.service.engine.destination_for(stored.referral, SATURDAY_NIGHT)
+    assert where.address == "front-door@nightborough.example"
 
 
 def test_a_second_visit_says_a_decision_is_already_recorded(pages: Pages) -> None:
