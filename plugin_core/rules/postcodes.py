@@ -31,6 +31,8 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from mmap import mmap
 
+from plugin_core.errors import ThinkFamilyError
+
 MAGIC = b"TFPCODE1"
 _HEADER = struct.Struct("<8sIIII")
 _CODE_BYTES = 9
@@ -45,7 +47,8 @@ Area = tuple[str, str]
 """(district code, county code or "")."""
 
 
-class LookupFormatError(ValueError):
+
+class LookupFormatError(ThinkFamilyError, ValueError):
     """The bytes are not a postcode table this version can read."""
 
 

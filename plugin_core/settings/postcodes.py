@@ -32,6 +32,7 @@ from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.rules.postcodes import (
     GSS_CODE,
     Area,
@@ -62,7 +63,7 @@ Columns = tuple[int, int, int, int | None]
 """Indexes of the postcode, district, terminated and county (None: absent) columns."""
 
 
-class PostcodeImportError(Exception):
+class PostcodeImportError(ThinkFamilyError):
     """The CSV cannot be imported; the message says why (never a postcode)."""
 
 
