@@ -48,7 +48,7 @@ with warnings.catch_warnings():
 
 FRONT_DOOR = "020 0000 0001"
 DUTY_TEAM = "020 0000 0002"
-TOKEN = "chasing-test-token"
+TOKEN = "chasing-test-token-of-at-least-32-characters"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 
 
