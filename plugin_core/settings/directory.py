@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +41,8 @@ class RouteEntry:
     missing: str = ""
     office_hours: OfficeHours | None = None
     """The route's own hours, when they differ from the authority's (early help, the LADO)."""
+    verified_on: date | None = None
+    """When someone last rang or wrote to the contact and found it right; the go-live check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class Directory:
     police: RouteEntry
     postcodes: PostcodeLookup | None = None
     """The postcode lookup named by ``[trust] postcode_lookup``, when there is one."""
+    file: str = ""
+    """The file the directory was read from, which the go-live check names."""
 
     def get(self, authority_id: str) -> AuthorityEntry | None:
         return self.authorities.get(authority_id)
@@ -104,6 +108,12 @@ def _clock(value: object) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+def _date(value: object) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        refuse("must be a date like 2026-03-31, written without quotes")
+    return value
+
+
 def _postcode(value: object) -> str:
     if not isinstance(value, str):
         refuse("must be text")
@@ -121,6 +131,7 @@ class RouteTable(Section):
     phone: str = ""
     label: str = ""
     missing: str = ""
+    verified_on: Annotated[date, BeforeValidator(_date)] | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> RouteTable:
@@ -142,7 +153,14 @@ class RouteTable(Section):
         return self
 
     def entry(self) -> RouteEntry:
-        return RouteEntry(self.channel, self.address, self.phone, self.label, self.missing)
+        return RouteEntry(
+            self.channel,
+            self.address,
+            self.phone,
+            self.label,
+            self.missing,
+            verified_on=self.verified_on,
+        )
 
 
 class OfficeHoursTable(Section):
@@ -227,7 +245,7 @@ def read_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         authorities[auth_id] = entry
     if police is None or issues.has_errors:
         return None, issues.found
-    return Directory(authorities, police), issues.found
+    return Directory(authorities, police, file=str(path)), issues.found
 
 
 def _authority(
@@ -280,3 +298,50 @@ def _authority(
         return None
     hours = OfficeHours(table.office_hours.opens, table.office_hours.closes)
     return AuthorityEntry(auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss)
+
+
+# The go-live check --------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=183)
+"""A contact not verified for six months is checked again before it is relied on."""
+
+NOT_CONFIGURED = "not configured"
+NO_CONTACT = "no contact given"
+
+
+def go_live_gaps(directory: Directory, today: date) -> list[tuple[str, str]]:
+    """Every ``(key, reason)`` that should stop a directory going live.
+
+    Each needed route of each authority must have a contact at every hour, a phone number for
+    when someone must call, and a ``verified_on`` date within the last six months.
+    """
+    gaps: list[tuple[str, str]] = []
+    gaps += _contact_gaps("police", directory.police, today)
+    for auth_id, authority in directory.authorities.items():
+        for needed in NEEDED_ROUTES:
+            key = f"authorities.{auth_id}.routes.{needed.value}"
+            found = authority.routes.get(needed)
+            if found is None:
+                gaps.append((key, f"{NOT_CONFIGURED}: give a contact for this route"))
+            elif found.missing:
+                gaps.append((key, f"{NO_CONTACT}: {found.missing}"))
+            else:
+                gaps += _contact_gaps(key, found, today)
+    return gaps
+
+
+def _contact_gaps(key: str, entry: RouteEntry, today: date) -> list[tuple[str, str]]:
+    gaps: list[tuple[str, str]] = []
+    if entry.channel is not None and entry.channel is not Channel.PHONE and not entry.phone:
+        gaps.append((f"{key}.phone", "missing: give a number for when someone must call"))
+    if entry.verified_on is None:
+        gaps.append((f"{key}.verified_on", "missing: give the date the contact was last checked"))
+    elif today - entry.verified_on > STALE_AFTER:
+        gaps.append(
+            (
+                f"{key}.verified_on",
+                f"{entry.verified_on.isoformat()} is more than six months ago; check the "
+                "contact again",
+            )
+        )
+    return gaps
