@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from plugin_core.model import Channel, Route
 from plugin_core.rules.clock import OfficeHours
+from plugin_core.rules.levels import DEFAULT_THRESHOLD, LEVEL_NUMBERS, Threshold, with_overrides
 from plugin_core.rules.postcodes import GSS_CODE, PostcodeLookup
 from plugin_core.settings.faults import Refusals, refuse, shown
 from plugin_core.settings.issues import ConfigIssue, Issues
@@ -54,6 +55,8 @@ class AuthorityEntry:
     routes: dict[Route, RouteEntry]
     gss: str = ""
     """The authority's ONS (GSS) code, which the postcode lookup names; "" when not given."""
+    threshold: Threshold = DEFAULT_THRESHOLD
+    """Its level-of-need wording, front-door name and threshold document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +186,34 @@ def _gss(value: object) -> str:
     return code
 
 
+class LevelTable(Section):
+    """``[authorities.<id>.levels.<1-4>]``: the authority's own words for one level of need."""
+
+    title: str = ""
+    descriptor: str = ""
+
+
+def _threshold_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        refuse("must be an http(s) URL")
+    return value
+
+
+def _level_number(value: object) -> int:
+    if not isinstance(value, str) or value not in {str(n) for n in LEVEL_NUMBERS}:
+        refuse("is not a level of need (1, 2, 3 or 4)")
+    return int(value)
+
+
 class AuthorityTable(Section):
     """``[authorities.<id>]``; its routes are read one by one, each with :class:`RouteTable`."""
 
     name: Name
+    front_door_name: str = ""
+    threshold_url: Annotated[str, BeforeValidator(_threshold_url)] = ""
+    levels: dict[Annotated[int, BeforeValidator(_level_number)], LevelTable] = Field(
+        default_factory=dict
+    )
     gss: Annotated[str, BeforeValidator(_gss)] = ""
     postcodes: list[Annotated[str, BeforeValidator(_postcode)]] = Field(default_factory=list)
     office_hours: OfficeHoursTable = OfficeHoursTable()
@@ -297,7 +324,14 @@ def _authority(
     if table is None:
         return None
     hours = OfficeHours(table.office_hours.opens, table.office_hours.closes)
-    return AuthorityEntry(auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss)
+    threshold = with_overrides(
+        {n: (level.title, level.descriptor) for n, level in table.levels.items()},
+        table.front_door_name,
+        table.threshold_url,
+    )
+    return AuthorityEntry(
+        auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss, threshold
+    )
 
 
 # The go-live check --------------------------------------------------------------------------
