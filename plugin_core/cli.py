@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate a trust configuration")
     check.add_argument("path")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="go-live check: a route with no contact or phone number, or a contact not verified"
+        " in the last six months, is an error",
+    )
 
     replay = sub.add_parser(
         "replay", help="print the prompts a file of HL7 traffic would raise (writes nothing)"
@@ -227,7 +233,7 @@ def _assess(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> int:
     from plugin_core.host.check import check_configuration
 
-    issues = check_configuration(args.path)
+    issues = check_configuration(args.path, strict=args.strict)
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         print(

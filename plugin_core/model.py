@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from plugin_core.model_checks import ModelError as ModelError
 from plugin_core.model_checks import check_fields
+from plugin_core.rules.levels import Threshold
 
 
 def _require_aware(name: str, value: datetime | None) -> None:
@@ -639,6 +640,9 @@ class Destination:
     opens_at: datetime | None = None
     """For a route that is closed and not urgent: when it next opens (Europe/London). The
     referral is sent now and waits for then; a call, if one is needed, is for then."""
+    threshold: Threshold | None = None
+    """The authority's level-of-need wording and front-door name, which the referral uses;
+    None for the product's own wording."""
 
     def __post_init__(self) -> None:
         check_fields(self)

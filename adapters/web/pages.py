@@ -8,7 +8,7 @@ in seconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from adapters.web.form import FormInput
@@ -24,6 +24,7 @@ from adapters.web.wording import (
 )
 from plugin_core.model import Assessment, Authority, FirstContact
 from plugin_core.rules.decide import FieldProblem
+from plugin_core.rules.levels import DEFAULT_THRESHOLD, Threshold, capitalised
 
 Problems = Mapping[str, Sequence[str]]
 
@@ -59,6 +60,23 @@ class FormPage:
     earlier_decisions: int
     trust_lead: str = ""
     """The trust's safeguarding lead as the form names them: alerted when a referral is overridden."""
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    """Each authority's own level-of-need wording, by authority id."""
+
+
+def level_options(threshold: Threshold) -> tuple[tuple[str, str, str], ...]:
+    """The level-of-need choices in the authority's words (ours where it gives none)."""
+    return tuple(
+        (str(n), f"{n} – {capitalised(w.title)}", w.descriptor)
+        for n, w in enumerate(threshold.levels, start=1)
+    )
+
+
+def _threshold(page: FormPage) -> Threshold:
+    """The wording of the authority the contact is matched to, or the one the nurse chose."""
+    known = page.assessment.authority.authority
+    chosen = known.id if known is not None else page.form.values.get("authority_id", "")
+    return page.thresholds.get(chosen, DEFAULT_THRESHOLD)
 
 
 def _override_hint(trust_lead: str) -> str:
@@ -71,6 +89,7 @@ def _override_hint(trust_lead: str) -> str:
 
 def form_page(page: FormPage) -> str:
     contact, assessment, match = page.contact, page.assessment, page.assessment.authority
+    threshold = _threshold(page)
     concerned = [
         (
             c.ref,
@@ -92,7 +111,8 @@ def form_page(page: FormPage) -> str:
         action=form_action(contact.id),
         form=page.form,
         share_options=SHARE_OPTIONS,
-        level_options=LEVEL_OPTIONS,
+        level_options=level_options(threshold),
+        threshold_url=threshold.threshold_url,
         basis_options=BASIS_OPTIONS,
         consent_options=CONSENT_OPTIONS,
         lado_options=LADO_OPTIONS,

@@ -165,6 +165,9 @@ class FormPages:
                 problems=problems,
                 earlier_decisions=earlier,
                 trust_lead=lead.name if (lead := service.config.safeguarding_lead) else "",
+                thresholds={
+                    e.id: e.threshold for e in service.config.directory.authorities.values()
+                },
             )
         )
         return self._page(html, status=status)

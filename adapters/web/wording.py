@@ -12,6 +12,7 @@ from plugin_core.model import (
     Route,
     Severity,
 )
+from plugin_core.rules.levels import DEFAULT_LEVELS, capitalised
 
 SEVERITY = {
     Severity.INFO: "Information",
@@ -19,12 +20,8 @@ SEVERITY = {
     Severity.CRITICAL: "Critical",
 }
 
-LEVELS = (
-    (1, "Universal", "needs met by everyday services; no referral"),
-    (2, "Additional needs", "early help"),
-    (3, "Complex needs", "child in need assessment (Children Act 1989 s17)"),
-    (4, "Acute needs", "significant harm suspected (s47 enquiries)"),
-)
+LEVELS = tuple((n, capitalised(w.title), w.descriptor) for n, w in DEFAULT_LEVELS.items())
+"""The levels of need in the product's words; the form shows an authority's own when known."""
 
 LAWFUL_BASIS = (
     (LawfulBasis.PUBLIC_TASK, "Public task"),

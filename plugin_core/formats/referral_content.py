@@ -39,14 +39,10 @@ from plugin_core.model import (
 from plugin_core.rules.children import member_for
 from plugin_core.rules.clock import LONDON
 from plugin_core.rules.indicators import for_referral
+from plugin_core.rules.levels import DEFAULT_LEVELS, DEFAULT_THRESHOLD, Threshold
 
-LEVEL_TITLES = {
-    1: "universal",
-    2: "additional needs",
-    3: "complex needs",
-    4: "acute needs",
-}
-"""The London levels of need, as the threshold guides name them."""
+LEVEL_TITLES = {n: level.title for n, level in DEFAULT_LEVELS.items()}
+"""The London levels of need, as the threshold guides name them; an authority may rename them."""
 
 ROUTE_TEXT = {
     Route.FRONT_DOOR: "Children's services front door",
@@ -115,12 +111,12 @@ NOT_GIVEN = "not given"
 NOT_RECORDED = "not recorded"
 
 
-def level_text(level: int | None) -> str:
-    """ "Level 3: complex needs", or that no level was given."""
+def level_text(level: int | None, threshold: Threshold = DEFAULT_THRESHOLD) -> str:
+    """ "Level 3: complex needs" in the authority's words, or that no level was given."""
     if level is None:
         return "Level of need not given"
-    title = LEVEL_TITLES.get(level)
-    return f"Level {level}: {title}" if title else f"Level {level}"
+    wording = threshold.level(level)
+    return f"Level {level}: {wording.title}" if wording else f"Level {level}"
 
 
 def day(value: date) -> str:
@@ -250,10 +246,12 @@ class ReferralContent:
     lado_criteria: tuple[LadoCriterion, ...] = ()
     sent_route: Route | None = None
     """Where it goes at the time it is sent: out of hours, the emergency duty team."""
+    threshold: Threshold = DEFAULT_THRESHOLD
+    """The authority's level-of-need wording and front-door name."""
 
     @property
     def level_text(self) -> str:
-        return level_text(self.level_of_need)
+        return level_text(self.level_of_need, self.threshold)
 
     @property
     def urgency_text(self) -> str:
@@ -281,10 +279,18 @@ class ReferralContent:
         return CONSENT_TEXT[self.consent] if self.consent else NOT_RECORDED
 
     @property
+    def headline_route(self) -> str:
+        """The route, with the front door's own name when the authority gives one."""
+        name = self.threshold.front_door_name
+        if name and (self.sent_route or self.route) is Route.FRONT_DOOR:
+            return f"{name} ({self.route_text})"
+        return self.route_text
+
+    @property
     def headline(self) -> str:
         """Urgency, level, authority and route on one line."""
         return " · ".join(
-            (self.urgency_text, self.level_text, self.authority_text, self.route_text)
+            (self.urgency_text, self.level_text, self.authority_text, self.headline_route)
         )
 
     def __repr__(self) -> str:
@@ -331,6 +337,7 @@ def referral_content(
         consent_not_sought_reason=decision.consent_not_sought_reason if decision else "",
         referrer=decision.decided_by if decision else None,
         lado_criteria=decision.lado_criteria if decision else (),
+        threshold=(destination.threshold if destination else None) or DEFAULT_THRESHOLD,
     )
 
 

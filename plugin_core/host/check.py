@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from plugin_core.host.plugins import (
     switch_issues,
     wire_plugins,
 )
-from plugin_core.settings.issues import WARNING, ConfigError, ConfigIssue, has_errors
+from plugin_core.rules.clock import LONDON
+from plugin_core.settings.directory import NO_CONTACT, NOT_CONFIGURED, go_live_gaps
+from plugin_core.settings.issues import ERROR, WARNING, ConfigError, ConfigIssue, has_errors
 from plugin_core.settings.load import read_trust_config
 from plugin_core.settings.reader import check_sections
 from plugin_core.settings.trust import CORE_SECTIONS
@@ -38,15 +41,22 @@ def check_configuration(
     entry_points: bool = True,
     extra: Sequence[tuple[str, object]] = (),
     environ: Mapping[str, str] | None = None,
+    strict: bool = False,
+    today: date | None = None,
 ) -> list[ConfigIssue]:
     """Every error and warning in the configuration at ``path``; never raises for any input.
 
     :param extra: ``(name, plugin)`` pairs registered in process, as ``ThinkFamily`` takes them.
+    :param strict: the go-live check: every gap in the directory (a route with no contact, no
+        phone number, a contact never or not lately verified) is an error, not a warning.
+    :param today: the date ``verified_on`` is measured from (default: today in London).
     """
     file = Path(path)
     issues: list[ConfigIssue] = []
     try:
         _check(file, issues, entry_points, extra, os.environ if environ is None else environ)
+        day = today or datetime.now(LONDON).date()
+        issues[:] = _go_live(file, issues, strict, day)
     except Exception as exc:  # the last guard: say the check stopped, never show a traceback
         issues.append(
             ConfigIssue(str(file), "(check)", f"the check stopped early ({type(exc).__name__})")
@@ -98,6 +108,28 @@ def _check(
     except ThinkFamilyError as exc:
         issues.append(ConfigIssue(str(file), "(plugins)", str(exc)))
     issues += switch_issues(pm, reading.config, extra=[n for n, _ in extra], environ=environ)
+
+
+def _go_live(file: Path, issues: list[ConfigIssue], strict: bool, today: date) -> list[ConfigIssue]:
+    """The directory's go-live gaps: errors under ``strict``, else only a stale date warns."""
+    reading = read_trust_config(file)
+    directory = reading.config.directory if reading.config is not None else None
+    if directory is None:
+        return issues
+    gaps = go_live_gaps(directory, today)
+    if not strict:
+        stale = [(k, r) for k, r in gaps if k.endswith(".verified_on") and "six months" in r]
+        return issues + [ConfigIssue(directory.file, k, r, WARNING) for k, r in stale]
+    kept = [
+        i
+        for i in issues
+        if not (
+            i.severity == WARNING
+            and i.file == directory.file
+            and i.reason.startswith((NOT_CONFIGURED, NO_CONTACT))
+        )
+    ]
+    return kept + [ConfigIssue(directory.file, k, r, ERROR) for k, r in gaps]
 
 
 def _disabled(data: dict[str, Any], environ: Mapping[str, str]) -> list[str]:

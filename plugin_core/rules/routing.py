@@ -245,13 +245,15 @@ def _reach(
             tuple(n for n, _ in numbers),
             "no contact configured",
             opens_at,
+            entry.threshold,
         )
         return _Reached(where, numbers)
     numbers = _numbers(entry, ((routed, effective),)) or _numbers(
         entry, ((fallback, Route.FRONT_DOOR),)
     )
     where = _from_entry(authority, effective, routed, in_hours, opens_at)
-    return _Reached(replace(where, phones=tuple(n for n, _ in numbers)), numbers)
+    phones = tuple(n for n, _ in numbers)
+    return _Reached(replace(where, phones=phones, threshold=entry.threshold), numbers)
 
 
 def _numbers(

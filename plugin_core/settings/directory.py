@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from plugin_core.model import Channel, Route
 from plugin_core.rules.clock import OfficeHours
+from plugin_core.rules.levels import DEFAULT_THRESHOLD, LEVEL_NUMBERS, Threshold, with_overrides
 from plugin_core.rules.postcodes import GSS_CODE, PostcodeLookup
 from plugin_core.settings.faults import Refusals, refuse, shown
 from plugin_core.settings.issues import ConfigIssue, Issues
@@ -41,6 +42,8 @@ class RouteEntry:
     missing: str = ""
     office_hours: OfficeHours | None = None
     """The route's own hours, when they differ from the authority's (early help, the LADO)."""
+    verified_on: date | None = None
+    """When someone last rang or wrote to the contact and found it right; the go-live check."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class AuthorityEntry:
     routes: dict[Route, RouteEntry]
     gss: str = ""
     """The authority's ONS (GSS) code, which the postcode lookup names; "" when not given."""
+    threshold: Threshold = DEFAULT_THRESHOLD
+    """Its level-of-need wording, front-door name and threshold document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ class Directory:
     police: RouteEntry
     postcodes: PostcodeLookup | None = None
     """The postcode lookup named by ``[trust] postcode_lookup``, when there is one."""
+    file: str = ""
+    """The file the directory was read from, which the go-live check names."""
 
     def get(self, authority_id: str) -> AuthorityEntry | None:
         return self.authorities.get(authority_id)
@@ -104,6 +111,12 @@ def _clock(value: object) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+def _date(value: object) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        refuse("must be a date like 2026-03-31, written without quotes")
+    return value
+
+
 def _postcode(value: object) -> str:
     if not isinstance(value, str):
         refuse("must be text")
@@ -121,6 +134,7 @@ class RouteTable(Section):
     phone: str = ""
     label: str = ""
     missing: str = ""
+    verified_on: Annotated[date, BeforeValidator(_date)] | None = None
 
     @model_validator(mode="after")
     def _reachable(self) -> RouteTable:
@@ -142,7 +156,14 @@ class RouteTable(Section):
         return self
 
     def entry(self) -> RouteEntry:
-        return RouteEntry(self.channel, self.address, self.phone, self.label, self.missing)
+        return RouteEntry(
+            self.channel,
+            self.address,
+            self.phone,
+            self.label,
+            self.missing,
+            verified_on=self.verified_on,
+        )
 
 
 class OfficeHoursTable(Section):
@@ -165,10 +186,34 @@ def _gss(value: object) -> str:
     return code
 
 
+class LevelTable(Section):
+    """``[authorities.<id>.levels.<1-4>]``: the authority's own words for one level of need."""
+
+    title: str = ""
+    descriptor: str = ""
+
+
+def _threshold_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        refuse("must be an http(s) URL")
+    return value
+
+
+def _level_number(value: object) -> int:
+    if not isinstance(value, str) or value not in {str(n) for n in LEVEL_NUMBERS}:
+        refuse("is not a level of need (1, 2, 3 or 4)")
+    return int(value)
+
+
 class AuthorityTable(Section):
     """``[authorities.<id>]``; its routes are read one by one, each with :class:`RouteTable`."""
 
     name: Name
+    front_door_name: str = ""
+    threshold_url: Annotated[str, BeforeValidator(_threshold_url)] = ""
+    levels: dict[Annotated[int, BeforeValidator(_level_number)], LevelTable] = Field(
+        default_factory=dict
+    )
     gss: Annotated[str, BeforeValidator(_gss)] = ""
     postcodes: list[Annotated[str, BeforeValidator(_postcode)]] = Field(default_factory=list)
     office_hours: OfficeHoursTable = OfficeHoursTable()
@@ -227,7 +272,7 @@ def read_directory(path: Path) -> tuple[Directory | None, list[ConfigIssue]]:
         authorities[auth_id] = entry
     if police is None or issues.has_errors:
         return None, issues.found
-    return Directory(authorities, police), issues.found
+    return Directory(authorities, police, file=str(path)), issues.found
 
 
 def _authority(
@@ -279,4 +324,58 @@ def _authority(
     if table is None:
         return None
     hours = OfficeHours(table.office_hours.opens, table.office_hours.closes)
-    return AuthorityEntry(auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss)
+    threshold = with_overrides(
+        {n: (level.title, level.descriptor) for n, level in table.levels.items()},
+        table.front_door_name,
+        table.threshold_url,
+    )
+    return AuthorityEntry(
+        auth_id, table.name, tuple(table.postcodes), hours, routes, table.gss, threshold
+    )
+
+
+# The go-live check --------------------------------------------------------------------------
+
+STALE_AFTER = timedelta(days=183)
+"""A contact not verified for six months is checked again before it is relied on."""
+
+NOT_CONFIGURED = "not configured"
+NO_CONTACT = "no contact given"
+
+
+def go_live_gaps(directory: Directory, today: date) -> list[tuple[str, str]]:
+    """Every ``(key, reason)`` that should stop a directory going live.
+
+    Each needed route of each authority must have a contact at every hour, a phone number for
+    when someone must call, and a ``verified_on`` date within the last six months.
+    """
+    gaps: list[tuple[str, str]] = []
+    gaps += _contact_gaps("police", directory.police, today)
+    for auth_id, authority in directory.authorities.items():
+        for needed in NEEDED_ROUTES:
+            key = f"authorities.{auth_id}.routes.{needed.value}"
+            found = authority.routes.get(needed)
+            if found is None:
+                gaps.append((key, f"{NOT_CONFIGURED}: give a contact for this route"))
+            elif found.missing:
+                gaps.append((key, f"{NO_CONTACT}: {found.missing}"))
+            else:
+                gaps += _contact_gaps(key, found, today)
+    return gaps
+
+
+def _contact_gaps(key: str, entry: RouteEntry, today: date) -> list[tuple[str, str]]:
+    gaps: list[tuple[str, str]] = []
+    if entry.channel is not None and entry.channel is not Channel.PHONE and not entry.phone:
+        gaps.append((f"{key}.phone", "missing: give a number for when someone must call"))
+    if entry.verified_on is None:
+        gaps.append((f"{key}.verified_on", "missing: give the date the contact was last checked"))
+    elif today - entry.verified_on > STALE_AFTER:
+        gaps.append(
+            (
+                f"{key}.verified_on",
+                f"{entry.verified_on.isoformat()} is more than six months ago; check the "
+                "contact again",
+            )
+        )
+    return gaps

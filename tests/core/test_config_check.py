@@ -9,13 +9,17 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from plugin_core.cli import main
+from plugin_core.host.check import check_configuration
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.model import PromptCode, Route
+from plugin_core.rules.clock import LONDON
 from plugin_core.settings.issues import ConfigError
 from plugin_core.settings.load import check_trust_config, load_trust_config
 
@@ -306,3 +310,128 @@ def test_config_check_names_faults_in_adapter_sections(
     result = run(thinkfamily_script, "config", "check", str(trust))
     assert result.returncode == 1
     assert f"{trust}: fhir.auth: 'magic' is not one of none, bearer, smart-backend" in result.stderr
+
+
+# The go-live check (--strict) ------------------------------------------------------------
+
+COMPLETE_DIRECTORY = """
+[police]
+channel = "phone"
+phone = "999"
+verified_on = {day}
+
+[authorities.islington]
+name = "Islington"
+postcodes = ["N1"]
+
+[authorities.islington.routes.front_door]
+channel = "email"
+address = "front.door@example.org"
+phone = "020 7000 0001"
+verified_on = {day}
+
+[authorities.islington.routes.out_of_hours]
+channel = "phone"
+phone = "020 7000 0002"
+verified_on = {day}
+
+[authorities.islington.routes.early_help]
+channel = "phone"
+phone = "020 7000 0003"
+verified_on = {day}
+
+[authorities.islington.routes.lado]
+channel = "phone"
+phone = "020 7000 0004"
+verified_on = {day}
+"""
+
+TODAY = date(2026, 12, 1)
+
+
+def complete_trust(tmp_path: Path, day: str = "2026-11-01") -> Path:
+    trust = copy_example(tmp_path)
+    (tmp_path / "authorities.toml").write_text(COMPLETE_DIRECTORY.format(day=day))
+    return trust
+
+
+def test_strict_config_check_on_the_example_exits_1_naming_each_gap(
+    thinkfamily_script: Path,
+) -> None:
+    example = str(CONFIG_DIR / "example-trust.toml")
+    result = run(thinkfamily_script, "config", "check", "--strict", example)
+    assert result.returncode == 1
+    errors = error_lines(result.stderr)
+    directory = str(CONFIG_DIR / "authorities.toml")
+    expected = [
+        ("authorities.islington.routes.out_of_hours", "no contact given"),
+        ("authorities.hackney.routes.lado", "not configured"),
+        ("authorities.merton.routes.front_door", "no contact given"),
+        ("authorities.redbridge.routes.front_door.verified_on", "missing"),
+        ("police.verified_on", "missing"),
+    ]
+    for key, reason in expected:
+        assert any(f"error: {directory}: {key}: {reason}" in line for line in errors), key
+    assert not any("no contact given" in line for line in result.stdout.splitlines())
+
+
+def test_strict_config_check_passes_a_directory_with_every_route_verified_lately(
+    tmp_path: Path,
+) -> None:
+    issues = check_configuration(complete_trust(tmp_path), strict=True, today=TODAY)
+    assert [i for i in issues if i.severity == "error"] == []
+
+
+def test_strict_config_check_exits_0_on_a_complete_directory(tmp_path: Path) -> None:
+    today = datetime.now(LONDON).date().isoformat()
+    assert main(["config", "check", "--strict", str(complete_trust(tmp_path, today))]) == 0
+
+
+def test_a_contact_verified_more_than_six_months_ago_fails_the_strict_check(
+    tmp_path: Path,
+) -> None:
+    trust = complete_trust(tmp_path)
+    edit(
+        tmp_path / "authorities.toml",
+        '020 7000 0004"\nverified_on = 2026-11-01',
+        '020 7000 0004"\nverified_on = 2026-05-31',
+    )
+    strict = check_configuration(trust, strict=True, today=TODAY)
+    assert [(i.key, i.severity) for i in strict] == [
+        ("authorities.islington.routes.lado.verified_on", "error")
+    ]
+    assert "more than six months ago" in strict[0].reason
+    lenient = check_configuration(trust, today=TODAY)
+    assert [(i.key, i.severity) for i in lenient] == [
+        ("authorities.islington.routes.lado.verified_on", "warning")
+    ]
+
+
+def test_a_contact_verified_exactly_six_months_ago_still_passes(tmp_path: Path) -> None:
+    trust = complete_trust(tmp_path, day="2026-06-01")
+    assert check_configuration(trust, strict=True, today=TODAY) == []
+
+
+def test_an_email_only_route_without_a_phone_fails_the_strict_check(tmp_path: Path) -> None:
+    trust = complete_trust(tmp_path)
+    edit(tmp_path / "authorities.toml", 'phone = "020 7000 0001"\n', "")
+    strict = check_configuration(trust, strict=True, today=TODAY)
+    assert [(i.key, i.severity) for i in strict] == [
+        ("authorities.islington.routes.front_door.phone", "error")
+    ]
+    assert check_configuration(trust, today=TODAY) == []
+
+
+@pytest.mark.parametrize("value", ['"2026-11-01"', "2026-11-01T09:00:00", "20261101"])
+def test_a_verified_on_that_is_not_a_date_is_an_error_even_without_strict(
+    tmp_path: Path, value: str
+) -> None:
+    trust = complete_trust(tmp_path)
+    edit(
+        tmp_path / "authorities.toml",
+        'phone = "999"\nverified_on = 2026-11-01',
+        f'phone = "999"\nverified_on = {value}',
+    )
+    issues = check_configuration(trust, today=TODAY)
+    assert [(i.key, i.severity) for i in issues] == [("police.verified_on", "error")]
+    assert "must be a date" in issues[0].reason

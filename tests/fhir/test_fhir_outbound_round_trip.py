@@ -16,6 +16,7 @@ from adapters.fhir.referral_message import referral_message
 from adapters.fhir.settings import read_fhir_settings
 from adapters.fhir.writeback import derived_id, write_back_bundle, write_back_transaction
 from plugin_core.model import PromptCode
+from plugin_core.rules.levels import with_overrides
 from plugin_core.settings.load import load_trust_config
 from tests.fhir.outbound_scene import DESTINATION, NOW, scene, unresolved
 
@@ -188,3 +189,23 @@ def test_card_suggestions_are_a_valid_flag_and_task_for_the_patient() -> None:
     assert flag.encounter.reference == task.encounter.reference == "Encounter/enc-1"
     assert flag.code.coding[0].code == codes.SAFEGUARDING_CONCERN[1]
     assert task.code.coding[0].code == "think-family-decision"
+
+
+def test_a_concern_card_names_the_authoritys_levels_of_need_and_threshold_document() -> None:
+    s = scene()
+    threshold = with_overrides(
+        {3: ("children with complex multiple needs", "")},
+        "CPAT",
+        "https://redbridge.example/thresholds",
+    )
+    cards = build_cards(
+        s.assessment,
+        read_fhir_settings(load_trust_config()),
+        hook_instance="hook-1",
+        patient_id="pat-1",
+        encounter_id="enc-1",
+        threshold=threshold,
+    )
+    (card,) = [c for c in cards if c["source"]["topic"]["code"] == PromptCode.CONSIDER_CHILDREN]
+    assert "3 children with complex multiple needs; 4 acute needs" in card["detail"]
+    assert "(https://redbridge.example/thresholds)" in card["detail"]

@@ -628,3 +628,39 @@ def test_an_unanswered_share_question_does_not_ask_for_the_fuller_reason_of_not_
     assert "Choose yes or no" in response.text
     assert "at least 10 words" not in response.text
     assert 'id="err-escalated_to"' not in response.text
+
+
+OWN_WORDING = PHONE_ONLY_NIGHTS.replace(
+    'postcodes = ["ZZ1"]\n\n[authorities.nightborough.routes.front_door]',
+    'postcodes = ["ZZ1"]\nfront_door_name = "Children and Families Hub"\n'
+    'threshold_url = "https://nightborough.example/thresholds"\n\n'
+    "[authorities.nightborough.levels.3]\n"
+    'title = "children in need of targeted support"\n'
+    'descriptor = "Night Borough\'s own words for level 3"\n\n'
+    "[authorities.nightborough.routes.front_door]",
+)
+
+
+def test_the_form_shows_the_authoritys_own_level_titles_and_threshold_document(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages = make_pages(authorities=OWN_WORDING)
+    html = open_form(pages, pages.add_contact(contact_doc("wording-1")))
+    assert "3 – Children in need of targeted support" in html
+    assert "Night Borough&#39;s own words for level 3" in html
+    assert "4 – Acute needs" in html  # a level the authority does not reword keeps ours
+    assert 'href="https://nightborough.example/thresholds"' in html
+    assert "3 – Complex needs" not in html
+
+
+def test_the_referral_carries_the_authoritys_level_title_and_front_door_name(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages = make_pages(authorities=OWN_WORDING)
+    record(pages, pages.add_contact(contact_doc("wording-2")))
+    (stored,) = pages.service.store.list_referrals(contact_id="wording-2")
+    content = pages.service.referral_content(stored.referral.id)
+    assert content is not None
+    assert content.level_text == "Level 3: children in need of targeted support"
+    assert "Children and Families Hub (Children's services front door)" in content.headline
+    assert "Level 3: children in need of targeted support" in content.headline

@@ -20,6 +20,7 @@ from adapters.fhir.outbound import builds, concept, ref, wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.links import NoSecret, check_web_settings
 from plugin_core.model import Assessment, Prompt, PromptCode
+from plugin_core.rules.levels import Threshold
 from plugin_core.settings.config import TrustConfig
 
 log = logging.getLogger(__name__)
@@ -62,12 +63,30 @@ def build_cards(
     patient_id: str,
     encounter_id: str | None,
     signed_form_link: str | None = None,
+    threshold: Threshold | None = None,
 ) -> list[dict[str, Any]]:
-    """:param signed_form_link: from :func:`form_link`; replaces the SMART link when given."""
-    return [
+    """:param signed_form_link: from :func:`form_link`; replaces the SMART link when given.
+    :param threshold: the matched authority's own wording, which concern cards name."""
+    cards = [
         _card(p, assessment, settings, hook_instance, patient_id, encounter_id, signed_form_link)
         for p in assessment.prompts
     ]
+    if threshold is not None:
+        for card in cards:
+            if card["source"]["topic"]["code"] in {c.value for c in CONCERN_PROMPTS}:
+                card["detail"] = "\n\n".join(
+                    part for part in (card.get("detail", ""), levels_line(threshold)) if part
+                )
+    return cards
+
+
+def levels_line(threshold: Threshold) -> str:
+    """The authority's levels of need in one line, with its threshold document when known."""
+    levels = "; ".join(f"{n} {w.title}" for n, w in enumerate(threshold.levels, start=1))
+    line = f"Levels of need: {levels}."
+    if threshold.threshold_url:
+        line += f" [Threshold document]({threshold.threshold_url})"
+    return line
 
 
 def _card(

@@ -31,8 +31,9 @@ from adapters.fhir.settings import FhirSettings
 from plugin_core.contract import Accepted, ContactInvalid
 from plugin_core.host.plugins import PluginContext
 from plugin_core.http import JsonRefused, parse_json
-from plugin_core.model import FirstContact
+from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules.clock import LONDON
+from plugin_core.rules.levels import Threshold
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,12 @@ class CdsHooksApp:
             raise _Problem(400, "structure", "$: must be an object")
         return body
 
+    def _threshold(self, assessment: Assessment) -> Threshold | None:
+        """The matched authority's level-of-need wording, when the directory holds it."""
+        found = assessment.authority.authority
+        entry = self.context.config.directory.get(found.id) if found is not None else None
+        return entry.threshold if entry is not None else None
+
     def _client_for(self, body: dict[str, Any]) -> FhirClient | None:
         server = body.get("fhirServer")
         auth = body.get("fhirAuthorization")
@@ -263,6 +270,7 @@ class CdsHooksApp:
             signed_form_link=form_link(
                 self.context.config, accepted.contact_id, context.get("userId")
             ),
+            threshold=self._threshold(accepted.assessment),
         )
         port = self.context.service
         if port is not None and cards:
