@@ -29,25 +29,14 @@ from plugin_core.rules.routing import routes_for
 from plugin_core.settings.config import TrustConfig
 
 from .builders import utc
+from .test_decisions import SHARING as SHARING_DECISION
 
 DECIDED_AT = utc(2026, 3, 2, 10, 30)
 LEAD = Lead("Jo Example", role="Named nurse for safeguarding children")
 TEN_WORDS = "Children live with their father, who is caring for them."
 ONE_WORD = "Fine."
 
-SHARING = Decision(
-    id="decision-s",
-    contact_id="contact-1",
-    decided_by=Professional("nurse-7", role="staff nurse"),
-    decided_at=DECIDED_AT,
-    share=True,
-    reasons="Parent intoxicated on admission; child of 9 at home alone.",
-    level_of_need=3,
-    lawful_basis=LawfulBasis.PUBLIC_TASK,
-    consent=Consent.GIVEN,
-    what_shared="Admission reason and household details.",
-    authority_id="islington",
-)
+SHARING = replace(SHARING_DECISION, id="decision-s")
 
 NOT_SHARING_AT_3 = Decision(
     id="decision-n",

@@ -6,16 +6,9 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from adapters.hl7.client import read_ack
 from adapters.hl7.framing import Frame, FrameDecoder, frame
@@ -28,56 +21,16 @@ from plugin_core.store import open_store
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.hl7.mllp_peer import MllpReceiver
 from tests.hl7.test_referral import authorities, python_hl7_ack, share
+from tests.peers.pki import Pki, make_pki
 from tests.peers.service import ServiceProcess, write_trust_config
 
 pytestmark = pytest.mark.integration
 
 
-@dataclass(frozen=True)
-class Pki:
-    ca: Path
-    certificate: Path
-    private_key: Path
-
-
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A test CA and a certificate for 127.0.0.1 signed by it."""
-    folder = tmp_path_factory.mktemp("pki")
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ThinkFamily test CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    pki = Pki(folder / "ca.pem", folder / "server.pem", folder / "server.key")
-    pki.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    pki.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    _write_key(key, pki.private_key)
-    return pki
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _tls_toml(pki: Pki) -> str:
