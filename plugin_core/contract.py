@@ -9,6 +9,7 @@ without a circle.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -199,6 +200,14 @@ class ServicePort(Protocol):
         together; results in order. Raises, storing none, when the commit fails.
 
         :param messages: the message of each item, in the same order (see ``message``)."""
+        ...
+
+    def unit(self) -> AbstractContextManager[object]:
+        """``with port.unit():`` commits every write made in the block together at its end.
+
+        Calls inside return before their writes are durable: answer only after the block.
+        An exception out of the block writes nothing of it. Enter and leave in one thread.
+        """
         ...
 
     def use_once(self, key: str, until: datetime) -> bool:

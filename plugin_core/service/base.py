@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
 
@@ -53,12 +54,29 @@ class ServiceBase(Records):
     def context(self) -> PluginContext:
         return self.engine.context
 
+    def unit(self) -> AbstractContextManager[object]:
+        """Commit every write made inside the block in one transaction when the block ends.
+
+        For a request that writes several times (a CDS Hooks call: its token's ``jti``, the
+        contact, the ``cds.cards`` audit entry): one commit instead of three, and all or none.
+        Inside the block calls return before their writes are durable; answer the sender only
+        after the block is left. An exception out of the block writes nothing of it. Plugins
+        hear of what it recorded after the commit. Enter and leave it in one thread.
+        """
+        return self.store.unit()
+
     def notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
         """Tell plugins of something already committed; their failure cannot undo it.
 
         A sender was, or is about to be, told the work is done, so a plugin's fault here is
-        logged and counted, never raised into the request or the acknowledgement.
+        logged and counted, never raised into the request or the acknowledgement. Inside a
+        :meth:`unit`, plugins are told once it has committed.
         """
+        if self.store.writer.defer(lambda: self._notify(hook, subject, call, *args)):
+            return
+        self._notify(hook, subject, call, *args)
+
+    def _notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
         try:
             call(*args)
         except PluginError as failure:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +12,7 @@ from urllib.parse import urlsplit
 from plugin_core.store.audit_key import NO_KEYS, AuditKeys, keys_from_env
 from plugin_core.store.base import StoreError
 from plugin_core.store.store import Store
+from plugin_core.store.wal import Checkpointer
 
 log = logging.getLogger("thinkfamily.store")
 
@@ -26,14 +25,12 @@ class SqliteBackend:
     skip_locked = ""
     for_update = ""
     migration_lock = ""
+    group_lock = ""  # SQLite has one writer: a group holds the database's write lock
 
     def __init__(self, url: str, path: str, audit_keys: AuditKeys = NO_KEYS) -> None:
         self.url = url
         self.path = path
         self.audit_keys = audit_keys
-        # SQLite has one writer at a time. Queueing this process's threads on a lock is fairer
-        # and far quicker than SQLite's busy handler, which sleeps up to 100 ms between tries.
-        self.writer: AbstractContextManager[Any] = threading.Lock()
 
     def connect(self) -> sqlite3.Connection:
         if self.path != ":memory:":
@@ -45,17 +42,27 @@ class SqliteBackend:
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
+    def prepare_writer(self, conn: Any) -> None:
+        # The log is folded in by the checkpointer's thread, never on a request's commit.
+        if self.path != ":memory:":
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def prepare_reader(self, conn: Any) -> None:
+        return None
+
+    def checkpointer(self) -> Checkpointer | None:
+        return Checkpointer(self.path) if self.path != ":memory:" else None
+
     def shutdown(self) -> None:
         """Fold the write-ahead log into the database file, once the store has closed its
         connections, so a copy of the ``.db`` file alone holds everything committed."""
-        with self.writer:
-            if self.path == ":memory:":
-                return
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            try:
-                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            finally:
-                conn.close()
+        if self.path == ":memory:":
+            return
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
         if busy:
             # Another process still reads the database: its last close will fold the log in.
             log.warning("database log not folded in: the database is in use elsewhere")
@@ -63,6 +70,9 @@ class SqliteBackend:
     def begin(self, conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
         conn.execute("BEGIN IMMEDIATE")
+
+    def begin_read(self, conn: Any) -> None:
+        conn.execute("BEGIN")
 
     def sql(self, text: str) -> str:
         return text
@@ -78,11 +88,11 @@ class PostgresBackend:
     skip_locked = " FOR UPDATE SKIP LOCKED"
     for_update = " FOR UPDATE"
     migration_lock = "SELECT pg_advisory_xact_lock(7354201)"
+    group_lock = f"SELECT 1 FROM audit_head WHERE id = 1{for_update}"
 
     def __init__(self, url: str, audit_keys: AuditKeys = NO_KEYS) -> None:
         self.url = url
         self.audit_keys = audit_keys
-        self.writer: AbstractContextManager[Any] = nullcontext()
 
     def connect(self) -> Any:
         import psycopg
@@ -94,6 +104,16 @@ class PostgresBackend:
                 f"cannot connect to PostgreSQL at {_safe(self.url)}: {exc.sqlstate or 'connection failed'}"
             ) from None
 
+    def prepare_writer(self, conn: Any) -> None:
+        return None
+
+    def prepare_reader(self, conn: Any) -> None:
+        # One round trip per read, not three: no BEGIN and ROLLBACK around it.
+        conn.autocommit = True
+
+    def checkpointer(self) -> Checkpointer | None:
+        return None
+
     def shutdown(self) -> None:
         """Nothing to fold in: PostgreSQL keeps its own log."""
         return None
@@ -101,6 +121,9 @@ class PostgresBackend:
     def begin(self, conn: Any) -> None:
         # psycopg opens a transaction on the first statement.
         return None
+
+    def begin_read(self, conn: Any) -> None:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def sql(self, text: str) -> str:
         return text.replace("?", "%s")

@@ -7,8 +7,7 @@ referrals, host tasks, counters, the audit trail) adds its methods in its own mo
 
 from __future__ import annotations
 
-import threading
-import weakref
+import queue
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
@@ -16,9 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.store.schema import MIGRATIONS
+from plugin_core.store.writer import Unit, Writer
 
 if TYPE_CHECKING:
     from plugin_core.store.audit_key import AuditKeys
+    from plugin_core.store.wal import Checkpointer
+
+IDLE_READERS = 8
+"""Read connections kept open between uses; more are opened while many threads read."""
 
 
 class StoreError(ThinkFamilyError, RuntimeError):
@@ -51,13 +55,18 @@ class Backend(Protocol):
     skip_locked: str
     for_update: str
     migration_lock: str
-    writer: AbstractContextManager[Any]
+    group_lock: str
+    """Run first in every group of writes, once migrated (see :mod:`plugin_core.store.writer`)."""
     audit_keys: AuditKeys
     """Seals the audit entries written through this backend; never stored in the database."""
 
     def connect(self) -> Any: ...
+    def prepare_writer(self, conn: Any) -> None: ...
+    def prepare_reader(self, conn: Any) -> None: ...
+    def checkpointer(self) -> Checkpointer | None: ...
     def shutdown(self) -> None: ...
     def begin(self, conn: Any) -> None: ...
+    def begin_read(self, conn: Any) -> None: ...
     def sql(self, text: str) -> str: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
 
@@ -81,67 +90,83 @@ class Tx:
         return list(self.cursor.fetchall())
 
 
-class _Held:
-    """One thread's connection. Held weakly by the store, so a thread that ends lets its
-    connection go as before, while a clean stop can still close every one alive."""
-
-    __slots__ = ("__weakref__", "conn")
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-
-
 class StoreBase:
-    """One connection per thread; every public method of the store is one transaction, so a
-    decision and its referrals, or a contact and its message key, commit together or not at all.
+    """Writes go through the store's one writer (:mod:`plugin_core.store.writer`): every public
+    method that writes is one transaction, so a decision and its referrals, or a contact and its
+    message key, commit together or not at all. Reads borrow a connection from a small pool.
     """
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._local = threading.local()
-        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
-        self._held_lock = threading.Lock()
-
-    def _conn(self) -> Any:
-        held: _Held | None = getattr(self._local, "held", None)
-        if held is None:
-            held = _Held(self.backend.connect())
-            self._local.held = held
-            with self._held_lock:
-                self._held.add(held)
-        return held.conn
+        self.writer = Writer(backend, lambda conn: Tx(conn, backend))
+        self._readers: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.wal = backend.checkpointer()
+        if self.wal is not None:
+            self.writer.on_commit = self.wal.nudge
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        conn = self._conn()
-        with self.backend.writer:
-            try:
-                self.backend.begin(conn)
-                yield Tx(conn, self.backend)
-                conn.commit()
-            except BaseException:
+        """A transaction for writes, committed durably before the block is left."""
+        with self.writer.transaction() as tx:
+            yield tx
+
+    def unit(self) -> AbstractContextManager[Unit]:
+        """Every write this thread makes inside the block commits together when it ends.
+
+        See :meth:`plugin_core.store.writer.Writer.unit`."""
+        return self.writer.unit()
+
+    @contextmanager
+    def reading(self, *, snapshot: bool = False) -> Iterator[Tx]:
+        """A pooled connection for reads of committed data.
+
+        Inside this thread's own write transaction, its connection (to read its own writes).
+        :param snapshot: several statements that must see one moment of the database.
+        """
+        current = self.writer.current()
+        if current is not None:
+            yield current
+            return
+        conn = self._borrow()
+        try:
+            if snapshot:
+                self.backend.begin_read(conn)
+            yield Tx(conn, self.backend)
+            if snapshot:
                 conn.rollback()
-                raise
+        except BaseException:
+            with suppress(Exception):  # a broken connection is closed, not returned
+                conn.close()
+            raise
+        if self._readers.qsize() < IDLE_READERS:
+            self._readers.put(conn)
+        else:
+            conn.close()
+
+    def _borrow(self) -> Any:
+        with suppress(queue.Empty):
+            return self._readers.get_nowait()
+        conn = self.backend.connect()
+        self.backend.prepare_reader(conn)
+        return conn
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        held: _Held | None = getattr(self._local, "held", None)
-        if held is not None:
-            held.conn.close()
-            self._local.held = None
-            with self._held_lock:
-                self._held.discard(held)
+        """Close the store's connections; they open again when next needed."""
+        while True:
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                break
+            with suppress(Exception):  # a broken connection is closed enough
+                conn.close()
+        self.writer.close()
 
     def shutdown(self) -> None:
-        """On a clean stop: close every thread's connection, then leave the database whole in
-        its file (for SQLite, the write-ahead log folded in)."""
-        with self._held_lock:
-            found = list(self._held)
-            self._held.clear()
-        self._local = threading.local()
-        for held in found:
-            with suppress(Exception):  # a broken connection is closed enough
-                held.conn.close()
+        """On a clean stop: close every connection, then leave the database whole in its file
+        (for SQLite, the write-ahead log folded in)."""
+        if self.wal is not None:
+            self.wal.stop()
+        self.close()
         self.backend.shutdown()
 
     def migrate(self) -> int:
@@ -156,8 +181,9 @@ class StoreBase:
                 for statement in statements:
                     tx.execute(statement)
                 tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        self.writer.lead_sql = self.backend.group_lock
         return len(MIGRATIONS)
 
     def ping(self) -> bool:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             return tx.one("SELECT 1") is not None

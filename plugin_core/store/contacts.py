@@ -64,7 +64,7 @@ class Contacts(StoreBase):
         return results
 
     def get_contact(self, contact_id: str) -> StoredContact | None:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             row = tx.one(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?", (contact_id,))
         return stored_contact(row) if row else None
 
@@ -77,7 +77,7 @@ class Contacts(StoreBase):
             sql += " WHERE state = ?"
             params = (ContactState(state).value,)
         sql += " ORDER BY received_at DESC LIMIT ?"
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(sql, (*params, limit))
         return [stored_contact(r) for r in rows]
 
@@ -88,13 +88,13 @@ class Contacts(StoreBase):
         if state:
             sql += " WHERE state = ?"
             params = (ContactState(state).value,)
-        with self.transaction() as tx:
+        with self.reading() as tx:
             row = tx.one(sql, params)
         return int(row[0])
 
     def conflicting_resends(self, *, limit: int = 100) -> list[ConflictingResend]:
         """Messages refused because their key was held by a different message, newest first."""
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 "SELECT message_key, contact_id, first_received_at, last_received_at, times,"
                 " message_hash, message FROM conflicting_resends"

@@ -22,7 +22,7 @@ class Counters(StoreBase):
             count(tx, name, amount)
 
     def counters(self) -> dict[str, int]:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all("SELECT name, value FROM counters ORDER BY name")
         return {r[0]: int(r[1]) for r in rows}
 

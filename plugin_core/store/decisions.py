@@ -96,7 +96,7 @@ class Decisions(StoreBase):
         # Another instance committed first (the indexes keep one line of decisions per contact).
         if self.get_decision(decision.id) is not None:
             return SavedDecision(False, duplicate=True)
-        with self.transaction() as tx:
+        with self.reading() as tx:
             current = current_decision(tx, decision.contact_id)
         if current == decision.supersedes:
             raise StoreError("the decision clashed with a record already stored")
@@ -181,16 +181,16 @@ class Decisions(StoreBase):
 
     def current_decision(self, contact_id: str) -> str | None:
         """The id of the contact's decision in force: the one no other supersedes."""
-        with self.transaction() as tx:
+        with self.reading() as tx:
             return current_decision(tx, contact_id)
 
     def get_decision(self, decision_id: str) -> Decision | None:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             row = tx.one("SELECT decision, supersedes FROM decisions WHERE id = ?", (decision_id,))
         return _decision(row) if row else None
 
     def get_decisions(self, contact_id: str) -> list[Decision]:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 "SELECT decision, supersedes FROM decisions WHERE contact_id = ?"
                 " ORDER BY decided_at, id",
@@ -201,7 +201,7 @@ class Decisions(StoreBase):
     def latest_bases(self, patients: Sequence[str], *, after: datetime) -> dict[str, Basis]:
         """Each adult's latest decision made after ``after``, with the facts it was made on."""
         found: dict[str, Basis] = {}
-        with self.transaction() as tx:
+        with self.reading(snapshot=True) as tx:
             for patient in dict.fromkeys(patients):
                 row = tx.one(
                     "SELECT decision_id, since, facts FROM decision_facts WHERE patient_key = ?"
@@ -222,7 +222,7 @@ class Decisions(StoreBase):
             sql += " WHERE contact_id = ?"
             params = (contact_id,)
         sql += " ORDER BY created_at DESC, id LIMIT ?"
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(sql, (*params, limit))
         return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
 

@@ -82,7 +82,7 @@ class HostTasks(StoreBase):
 
     def host_tasks(self) -> list[tuple[HostTask, bool]]:
         """Every queued write-back, with whether it is done."""
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 "SELECT id, hook, plugin, subject, attempts, done_at FROM host_tasks ORDER BY id"
             )

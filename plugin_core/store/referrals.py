@@ -291,7 +291,7 @@ class Referrals(StoreBase):
     def due_escalations(self, now: datetime) -> list[Referral]:
         """Referrals past their deadline, urgent or routine, not acknowledged and not yet
         escalated."""
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 f"SELECT referral FROM referrals WHERE status NOT IN ({placeholders(SETTLED)})"
                 " AND escalated_at IS NULL AND due_by <= ?",
@@ -316,7 +316,7 @@ class Referrals(StoreBase):
         return True
 
     def get_referral(self, referral_id: str) -> StoredReferral | None:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             row = tx.one(f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?", (referral_id,))
         return stored_referral(row) if row else None
 
@@ -326,12 +326,12 @@ class Referrals(StoreBase):
         if contact_id:
             sql += " WHERE contact_id = ?"
             params = (contact_id,)
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(sql + " ORDER BY next_attempt_at", params)
         return [stored_referral(r) for r in rows]
 
     def delivery_attempts(self, referral_id: str) -> list[tuple[int, str, str]]:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 "SELECT attempt, worker, outcome FROM delivery_attempts WHERE referral_id = ?"
                 " ORDER BY attempted_at",

@@ -105,7 +105,7 @@ class AuditTrail(StoreBase):
         return self.backend.audit_keys
 
     def audit_entries(self) -> list[StoredEntry]:
-        with self.transaction() as tx:
+        with self.reading() as tx:
             rows = tx.all(
                 "SELECT seq, at, kind, actor, subject, details, prev_hash, hash FROM audit"
                 " ORDER BY seq"
@@ -118,7 +118,7 @@ class AuditTrail(StoreBase):
         check = verify(entries, self.audit_keys)
         if check.broken or check.unknown_key:
             return check
-        with self.transaction() as tx:
+        with self.reading() as tx:
             head = tx.one("SELECT seq, hash, seal FROM audit_head WHERE id = 1")
         return verify_head(check, int(head[0]), str(head[1]), str(head[2]), self.audit_keys)
 
@@ -133,13 +133,13 @@ class AuditTrail(StoreBase):
 
     def audit_head_key(self) -> str | None:
         """The id of the key that sealed the last entry; None when unkeyed or empty."""
-        with self.transaction() as tx:
+        with self.reading() as tx:
             head = tx.one("SELECT hash FROM audit_head WHERE id = 1")
         return key_id_of(str(head[0])) if head and head[0] != GENESIS else None
 
     def audited_rows(self) -> tuple[list[DecisionRow], list[ReferralRow]]:
         """Every decision and referral row, for checking against the trail."""
-        with self.transaction() as tx:
+        with self.reading(snapshot=True) as tx:
             decisions = tx.all(
                 "SELECT id, contact_id, decided_at, share, decision FROM decisions ORDER BY id"
             )

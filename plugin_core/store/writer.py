@@ -1,0 +1,282 @@
+"""The store's one writer: each request's writes in one transaction, waiting requests committed
+together (group commit).
+
+One connection does every write of this process. A request takes the writer, runs its
+statements inside the open group transaction (under a savepoint when others are already in
+it, so its failure undoes only its own work), and hands the writer on. When no other request
+is waiting to write, or the group is full, the request holding the writer commits the group:
+one flush to disk for all of them. Every request returns only after the commit that holds its
+writes; a failed commit fails every request of its group, and none was acknowledged.
+
+On PostgreSQL every group first locks the audit trail's head row, the one row every writer
+needs, so groups of several instances queue in one order and never deadlock on each other.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from plugin_core.store.base import Backend, Tx
+
+MAX_GROUP = 64
+"""Requests committed together at most; the next waits for the following group."""
+MAX_WAIT = 0.05
+"""Seconds a request waits for another to commit its group before committing it itself."""
+
+
+class _Group:
+    """Requests whose writes sit in the open transaction, waiting for its commit."""
+
+    __slots__ = ("done", "error", "members")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.members = 0
+
+
+class Unit:
+    """Several store calls of one request, committed together when the block ends."""
+
+    __slots__ = ("after", "open")
+
+    def __init__(self) -> None:
+        self.open = False
+        self.after: list[Callable[[], None]] = []
+
+
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.tx: Tx | None = None
+        self.depth = 0
+        self.first = False
+        self.unit: Unit | None = None
+
+
+class Writer:
+    """One connection for every write; see the module's description."""
+
+    def __init__(self, backend: Backend, make_tx: Callable[[Any], Tx]) -> None:
+        self._backend = backend
+        self._make_tx = make_tx
+        self._lock = threading.Lock()
+        self._asking = 0
+        self._asking_lock = threading.Lock()
+        self._conn: Any = None
+        self._group: _Group | None = None
+        self._local = _Local()
+        self.lead_sql = ""
+        """Run first in every group (PostgreSQL: lock the audit head); empty until migrated."""
+        self.on_commit: Callable[[], None] | None = None
+
+    # Inside a request ------------------------------------------------------------------------
+
+    def current(self) -> Tx | None:
+        """This thread's open write transaction, if it has one."""
+        return self._local.tx
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One request's writes, committed (with its group) before the block is left.
+
+        Inside another transaction or an open unit of this thread, it is a savepoint of that
+        one instead, committed when the outer one is.
+        """
+        local = self._local
+        unit = local.unit
+        if local.tx is None and unit is not None:
+            self._start()
+            unit.open = True
+        if local.tx is not None:
+            with self._savepoint(local.tx) as tx:
+                yield tx
+            return
+        tx = self._start()
+        try:
+            yield tx
+        except BaseException:
+            self._finish(ok=False)
+            raise
+        self._finish(ok=True)
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """Every transaction this thread opens inside the block joins one, committed at the end.
+
+        The transaction starts with the first write, so reads and work before it hold nothing.
+        """
+        local = self._local
+        if local.unit is not None or local.tx is not None:
+            yield local.unit or Unit()  # already inside one: its commit covers these writes
+            return
+        unit = Unit()
+        local.unit = unit
+        try:
+            yield unit
+        except BaseException:
+            local.unit = None
+            if unit.open:
+                self._finish(ok=False)
+            raise
+        local.unit = None
+        if unit.open:
+            self._finish(ok=True)
+        for call in unit.after:
+            call()
+
+    def defer(self, call: Callable[[], None]) -> bool:
+        """Run ``call`` once this thread's open unit has committed; False when none is open."""
+        unit = self._local.unit
+        if unit is None:
+            return False
+        unit.after.append(call)
+        return True
+
+    @contextmanager
+    def _savepoint(self, tx: Tx) -> Iterator[Tx]:
+        local = self._local
+        local.depth += 1
+        name = f"tf_nested_{local.depth}"
+        tx.execute(f"SAVEPOINT {name}")
+        try:
+            yield tx
+        except BaseException:
+            with suppress(Exception):  # a broken connection fails the whole request anyway
+                tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                tx.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            tx.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            local.depth -= 1
+
+    # Taking and handing on the writer --------------------------------------------------------
+
+    def _start(self) -> Tx:
+        with self._asking_lock:
+            self._asking += 1
+        self._lock.acquire()
+        with self._asking_lock:
+            self._asking -= 1
+        try:
+            if self._conn is None:
+                self._conn = self._backend.connect()
+                self._backend.prepare_writer(self._conn)
+            tx = self._make_tx(self._conn)
+            if self._group is None:
+                self._backend.begin(self._conn)
+                if self.lead_sql:
+                    tx.one(self.lead_sql)
+                self._group = _Group()
+                self._local.first = True
+            else:
+                tx.execute("SAVEPOINT tf_request")
+                self._local.first = False
+        except BaseException as exc:
+            self._fail_group(exc)
+            self._lock.release()
+            raise
+        self._local.tx = tx
+        return tx
+
+    def _finish(self, *, ok: bool) -> None:
+        """End this thread's request; return once its writes are committed (or raise)."""
+        local = self._local
+        tx, first = local.tx, local.first
+        local.tx = None
+        group = self._group
+        assert tx is not None and group is not None
+        try:
+            if not ok and first:
+                self._conn.rollback()  # alone in the group: nothing else to keep
+                self._group = None
+                self._lock.release()
+                return
+            if ok and not first:
+                tx.execute("RELEASE SAVEPOINT tf_request")
+            elif not ok:
+                tx.execute("ROLLBACK TO SAVEPOINT tf_request")
+                tx.execute("RELEASE SAVEPOINT tf_request")
+        except BaseException as exc:
+            self._fail_group(exc)
+            self._lock.release()
+            if ok:
+                raise
+            return
+        if ok:
+            group.members += 1
+        if group.members >= MAX_GROUP or not self._others_waiting():
+            self._commit()
+        self._lock.release()
+        if ok:
+            self._wait(group)
+
+    def _others_waiting(self) -> bool:
+        with self._asking_lock:
+            return self._asking > 0
+
+    def _wait(self, group: _Group) -> None:
+        while not group.done.wait(MAX_WAIT):
+            # Whoever was to join has not: commit the group rather than wait on.
+            with self._lock:
+                if self._group is group:
+                    self._commit()
+        if group.error is not None:
+            from plugin_core.store.base import StoreError
+
+            raise StoreError("the database did not commit the write") from group.error
+
+    def _commit(self) -> None:
+        """Commit the open group; the caller holds the writer."""
+        group = self._group
+        if group is None:
+            return
+        if group.members == 0:  # every request in it failed: keep nothing
+            with suppress(Exception):
+                self._conn.rollback()
+            self._group = None
+            group.done.set()
+            return
+        try:
+            self._conn.commit()
+        except BaseException as exc:
+            self._fail_group(exc)
+            return
+        self._group = None
+        group.done.set()
+        if self.on_commit is not None:
+            self.on_commit()
+
+    def _fail_group(self, exc: BaseException) -> None:
+        """The connection failed: the open group is lost, and so is the connection."""
+        group, self._group, conn, self._conn = self._group, None, self._conn, None
+        if conn is not None:
+            with suppress(Exception):
+                conn.rollback()
+            with suppress(Exception):
+                conn.close()
+        if group is not None:
+            group.error = exc
+            group.done.set()
+
+    # Stopping --------------------------------------------------------------------------------
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection once no group is open (it opens again when next needed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._group is None or time.monotonic() > deadline:
+                    if self._group is not None:
+                        self._commit()
+                    conn, self._conn = self._conn, None
+                    break
+            time.sleep(0.001)
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
