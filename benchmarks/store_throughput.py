@@ -1,20 +1,30 @@
 """Decisions with referral committed per second, and outbox delivery throughput.
 
 Each figure is set beside a baseline measured in the same run on the same machine:
-- decisions: a bare single-row insert per durable transaction on the same database;
+- decisions: a bare single-row insert per durable transaction on the same database, with the
+  same durability settings, each caller on its own plain connection (SQLite's callers queue on
+  one lock, as SQLite has one writer; PostgreSQL's commit side by side);
 - delivery: sending the same emails straight to the same SMTP receiver with smtplib.
 
-Run: ``python benchmarks/store_throughput.py [--rounds 5] [--n 300]`` (PostgreSQL from Debian's
-package is started on loopback when installed). Prints medians and ratios as a Markdown table.
+Decisions and bare inserts run with one caller and with ``--callers`` at once (threads), each
+caller waiting for its commit before the next. Also printed: the peak resident memory of the
+process over the whole run.
+
+Run: ``python benchmarks/store_throughput.py [--rounds 5] [--n 300] [--callers 8]``
+(PostgreSQL from Debian's package is started on loopback when installed). Prints medians and
+ratios as a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import smtplib
+import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +41,7 @@ from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
+from plugin_core.store.backends import sqlite_path
 from tests.peers.postgres import create_database, postgres_bin, postgres_server
 from tests.peers.service import write_trust_config
 from tests.peers.smtp import SmtpReceiver
@@ -46,13 +57,25 @@ def median_rate(rounds: int, n: int, step: Callable[[int], float]) -> float:
 
 def _service(url: str, config_dir: Path, smtp_port: int) -> Service:
     path = write_trust_config(
-        config_dir, extra_toml=outbox_toml(smtp_port, poll=0.0), authorities=TEST_AUTHORITIES
+        config_dir, extra_toml=outbox_toml(smtp_port, poll=0.01), authorities=TEST_AUTHORITIES
     )
     return Service(load_trust_config(path), open_store(url), entry_points=False)
 
 
+def _in_threads(callers: int, count: int, work: Callable[[int, range], None]) -> float:
+    """Split ``count`` items over ``callers`` threads; the seconds until all are done."""
+    shares = [range(i, count, callers) for i in range(callers)]
+    threads = [threading.Thread(target=work, args=(i, share)) for i, share in enumerate(shares)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 def bench_decisions(
-    url_factory: Callable[[], str], rounds: int, n: int, config_dir: Path
+    url_factory: Callable[[], str], rounds: int, n: int, config_dir: Path, callers: int
 ) -> tuple[float, float]:
     def decisions(count: int) -> float:
         service = _service(url_factory(), config_dir, 2525)
@@ -62,24 +85,47 @@ def bench_decisions(
         ]
         for contact in contacts:
             service.accept_contact(contact)
-        start = time.perf_counter()
-        for contact in contacts:
-            service.record_decision(
-                decision_from_dict(decision_doc(), contact_id=contact.id, now=NOW)
-            )
-        elapsed = time.perf_counter() - start
-        service.store.close()
+
+        def work(_: int, share: range) -> None:
+            for i in share:
+                service.record_decision(
+                    decision_from_dict(decision_doc(), contact_id=contacts[i].id, now=NOW)
+                )
+
+        elapsed = _in_threads(callers, count, work)
+        service.store.shutdown()
         return elapsed
 
     def bare(count: int) -> float:
-        store = open_store(url_factory())
-        start = time.perf_counter()
-        for i in range(count):
-            with store.transaction() as tx:
-                tx.execute("INSERT INTO counters (name, value) VALUES (?, ?)", (f"row-{i}", i))
-        elapsed = time.perf_counter() - start
-        store.close()
-        return elapsed
+        url = url_factory()
+        open_store(url).shutdown()  # the same schema, made before the clock starts
+        path = sqlite_path(url)
+        one_writer = threading.Lock()
+
+        def work(_: int, share: range) -> None:
+            if path is not None:
+                conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                for i in share:
+                    with one_writer:
+                        conn.execute("BEGIN IMMEDIATE")
+                        conn.execute(
+                            "INSERT INTO counters (name, value) VALUES (?, ?)", (f"row-{i}", i)
+                        )
+                        conn.execute("COMMIT")
+                conn.close()
+                return
+            import psycopg
+
+            with psycopg.connect(url) as pg:
+                for i in share:
+                    pg.execute(
+                        "INSERT INTO counters (name, value) VALUES (%s, %s)", (f"row-{i}", i)
+                    )
+                    pg.commit()
+
+        return _in_threads(callers, count, work)
 
     return median_rate(rounds, n, decisions), median_rate(rounds, n, bare)
 
@@ -128,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--n", type=int, default=300, help="decisions (or deliveries) per round")
+    parser.add_argument("--callers", type=int, default=8, help="callers at once, besides one")
+    parser.add_argument("--no-delivery", action="store_true", help="decisions only")
+    parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     rows: list[tuple[str, float, str, float]] = []
     with ExitStack() as stack:
@@ -135,7 +184,7 @@ def main() -> None:
         backends: list[tuple[str, Callable[[], str]]] = [
             ("SQLite (WAL, synchronous=FULL)", lambda: f"sqlite:///{tmp / uuid.uuid4().hex}.db")
         ]
-        if postgres_bin() is not None:
+        if postgres_bin() is not None and not args.sqlite_only:
             admin = stack.enter_context(postgres_server())
             backends.append(
                 (
@@ -144,20 +193,24 @@ def main() -> None:
                 )
             )
         for name, factory in backends:
-            rate, base = bench_decisions(factory, args.rounds, args.n, tmp / "cfg")
-            rows.append(
-                (
-                    f"decisions with referral committed/s, {name}",
-                    rate,
-                    "bare 1-row durable insert/s",
-                    base,
+            for callers in dict.fromkeys((1, args.callers)):
+                rate, base = bench_decisions(factory, args.rounds, args.n, tmp / "cfg", callers)
+                who = "1 caller" if callers == 1 else f"{callers} callers"
+                rows.append(
+                    (
+                        f"decisions with referral committed/s, {name}, {who}",
+                        rate,
+                        f"bare 1-row durable insert/s, {who}",
+                        base,
+                    )
                 )
-            )
-            rate, base = bench_delivery(factory, args.rounds, max(50, args.n // 3), tmp / "cfg")
-            rows.append(
-                (f"outbox deliveries/s by email, {name}", rate, "bare smtplib sends/s", base)
-            )
-    print(f"medians of {args.rounds} rounds\n")
+            if not args.no_delivery:
+                rate, base = bench_delivery(factory, args.rounds, max(50, args.n // 3), tmp / "cfg")
+                rows.append(
+                    (f"outbox deliveries/s by email, {name}", rate, "bare smtplib sends/s", base)
+                )
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"medians of {args.rounds} rounds; peak RSS of the process {peak_mb:.0f} MB\n")
     print("| measure | median | baseline (same run) | baseline median | ratio |")
     print("|---|---|---|---|---|")
     for name, rate, base_name, base in rows:

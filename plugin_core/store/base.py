@@ -89,6 +89,17 @@ class Tx:
         self.cursor.execute(self.backend.sql(sql), tuple(params))
         return list(self.cursor.fetchall())
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send the statements of the block together where the backend can (PostgreSQL's
+        pipeline: one round trip, not one each). Reading a result inside sends what is
+        queued so far; an error surfaces at the latest when the block ends."""
+        if self.backend.name != "postgresql":
+            yield
+            return
+        with self.cursor.connection.pipeline():
+            yield
+
 
 class StoreBase:
     """Writes go through the store's one writer (:mod:`plugin_core.store.writer`): every public

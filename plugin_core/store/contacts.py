@@ -51,7 +51,8 @@ class Contacts(StoreBase):
                         _keep_conflict(tx, item, at)
                     results.append(found)
                     continue
-                _insert_contact(tx, item, at)
+                with tx.batch():
+                    _insert_contact(tx, item, at)
                 saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
                 answer = replace(saved, new=False)
                 written[item.contact.id] = answer

@@ -62,6 +62,21 @@ def current_decision(tx: Tx, contact_id: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def standing(tx: Tx, decision_id: str, contact_id: str) -> tuple[bool, str | None]:
+    """Lock the contact and find, in one round trip: whether ``decision_id`` is recorded, and
+    the contact's decision in force."""
+    row = tx.one(
+        "SELECT (SELECT 1 FROM decisions WHERE id = ?), (SELECT d.id FROM decisions d"
+        " WHERE d.contact_id = c.id AND NOT EXISTS (SELECT 1 FROM decisions s"
+        " WHERE s.supersedes = d.id) ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
+        f" FROM contacts c WHERE c.id = ?{tx.backend.for_update}",
+        (decision_id, contact_id),
+    )
+    if row is None:  # no such contact: only a repeat is answered, else the insert fails
+        return tx.one("SELECT 1 FROM decisions WHERE id = ?", (decision_id,)) is not None, None
+    return row[0] is not None, (str(row[1]) if row[1] is not None else None)
+
+
 class Decisions(StoreBase):
     def save_decision(
         self,
@@ -115,69 +130,13 @@ class Decisions(StoreBase):
         with self.transaction() as tx:
             # Decisions on one contact queue here, one at a time (a lock on PostgreSQL; SQLite
             # has one writer).
-            tx.one(
-                f"SELECT id FROM contacts WHERE id = ?{self.backend.for_update}",
-                (decision.contact_id,),
-            )
-            if tx.one("SELECT 1 FROM decisions WHERE id = ?", (decision.id,)) is not None:
+            repeat, current = standing(tx, decision.id, decision.contact_id)
+            if repeat:
                 return SavedDecision(False, duplicate=True)
-            current = current_decision(tx, decision.contact_id)
             if current != decision.supersedes:
                 return SavedDecision(False, current=current)
-            tx.execute(
-                "INSERT INTO decisions (id, contact_id, decided_at, share, decision, supersedes)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    decision.id,
-                    decision.contact_id,
-                    ts(decision.decided_at),
-                    int(decision.share),
-                    serialise.dumps(decision),
-                    decision.supersedes,
-                ),
-            )
-            queued: list[Referral] = []
-            withdrawn: list[str] = []
-            replaced: set[str] = set()
-            later: list[AuditEntry] = []
-            for step in succession:
-                row = tx.one(
-                    f"SELECT status FROM referrals WHERE id = ?{self.backend.for_update}",
-                    (step.referral_id,),
-                )
-                if row is None:
-                    continue
-                status = ReferralStatus(row[0])
-                if withdraw_unsent(tx, step.referral_id, at):
-                    withdrawn.append(step.referral_id)
-                    later.append(step.withdrawn)
-                elif states.allows(states.Change.UPDATE, status):
-                    insert_referral(tx, step.update)
-                    queued.append(step.update)
-                    later.append(step.updated)
-                    if step.replaces is not None:
-                        replaced.add(step.replaces)
-            own = [r for r in referrals if r.id not in replaced]
-            for referral in own:
-                insert_referral(tx, referral)
-            if basis is not None:
-                patient, found = basis
-                tx.execute(
-                    "INSERT INTO decision_facts (decision_id, patient_key, since, facts)"
-                    " VALUES (?, ?, ?, ?)",
-                    (decision.id, patient, ts(found.since), found.facts.to_json()),
-                )
-            for escalation in escalations:
-                _insert_escalation(tx, escalation)
-            state = ContactState.REFERRED if referrals else ContactState.DECIDED
-            tx.execute(
-                "UPDATE contacts SET state = ? WHERE id = ?", (state.value, decision.contact_id)
-            )
-            entries = [
-                e for e in audit if not (e.kind == "referral.created" and e.subject in replaced)
-            ]
-            append(tx, [*entries, *later], at)
-        return SavedDecision(True, referrals=(*own, *queued), withdrawn=tuple(withdrawn))
+            with tx.batch():  # the writes below: sent together, not one by one
+                return _write(tx, decision, referrals, audit, at, basis, escalations, succession)
 
     def current_decision(self, contact_id: str) -> str | None:
         """The id of the contact's decision in force: the one no other supersedes."""
@@ -247,3 +206,65 @@ def _insert_escalation(tx: Tx, escalation: DecisionEscalation) -> None:
             serialise.dumps(escalation),
         ),
     )
+
+
+def _write(
+    tx: Tx,
+    decision: Decision,
+    referrals: Sequence[Referral],
+    audit: Sequence[AuditEntry],
+    at: datetime,
+    basis: tuple[str, Basis] | None,
+    escalations: Sequence[DecisionEscalation],
+    succession: Sequence[Succession],
+) -> SavedDecision:
+    tx.execute(
+        "INSERT INTO decisions (id, contact_id, decided_at, share, decision, supersedes)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            decision.id,
+            decision.contact_id,
+            ts(decision.decided_at),
+            int(decision.share),
+            serialise.dumps(decision),
+            decision.supersedes,
+        ),
+    )
+    queued: list[Referral] = []
+    withdrawn: list[str] = []
+    replaced: set[str] = set()
+    later: list[AuditEntry] = []
+    for step in succession:
+        row = tx.one(
+            f"SELECT status FROM referrals WHERE id = ?{tx.backend.for_update}",
+            (step.referral_id,),
+        )
+        if row is None:
+            continue
+        status = ReferralStatus(row[0])
+        if withdraw_unsent(tx, step.referral_id, at):
+            withdrawn.append(step.referral_id)
+            later.append(step.withdrawn)
+        elif states.allows(states.Change.UPDATE, status):
+            insert_referral(tx, step.update)
+            queued.append(step.update)
+            later.append(step.updated)
+            if step.replaces is not None:
+                replaced.add(step.replaces)
+    own = [r for r in referrals if r.id not in replaced]
+    for referral in own:
+        insert_referral(tx, referral)
+    if basis is not None:
+        patient, found = basis
+        tx.execute(
+            "INSERT INTO decision_facts (decision_id, patient_key, since, facts)"
+            " VALUES (?, ?, ?, ?)",
+            (decision.id, patient, ts(found.since), found.facts.to_json()),
+        )
+    for escalation in escalations:
+        _insert_escalation(tx, escalation)
+    state = ContactState.REFERRED if referrals else ContactState.DECIDED
+    tx.execute("UPDATE contacts SET state = ? WHERE id = ?", (state.value, decision.contact_id))
+    entries = [e for e in audit if not (e.kind == "referral.created" and e.subject in replaced)]
+    append(tx, [*entries, *later], at)
+    return SavedDecision(True, referrals=(*own, *queued), withdrawn=tuple(withdrawn))

@@ -6,10 +6,11 @@ from plugin_core.store.contacts import Contacts
 from plugin_core.store.counters import Counters
 from plugin_core.store.decisions import Decisions
 from plugin_core.store.host_tasks import HostTasks
+from plugin_core.store.outbox import Outbox
 from plugin_core.store.referrals import Referrals
 from plugin_core.store.trail import AuditTrail
 
 
-class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail):
+class Store(Contacts, Decisions, Referrals, Outbox, HostTasks, Counters, AuditTrail):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
     retry, the audit trail and counters. Only the service holds one."""

@@ -56,19 +56,22 @@ def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
             extra={"reason": "set THINKFAMILY_AUDIT_KEY"},
         )
     stamp = ts(at)
-    for entry in entries:
-        seq += 1
-        details = canonical_details(entry.details)
-        fields = (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
-        digest = entry_hash(*fields) if key is None else entry_seal(key, *fields)
+    with tx.batch():
+        for entry in entries:
+            seq += 1
+            details = canonical_details(entry.details)
+            fields = (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
+            digest = entry_hash(*fields) if key is None else entry_seal(key, *fields)
+            tx.execute(
+                "INSERT INTO audit (seq, at, kind, actor, subject, details, prev_hash, hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev, digest),
+            )
+            prev = digest
+        seal = "" if key is None else head_seal(key, seq, prev)
         tx.execute(
-            "INSERT INTO audit (seq, at, kind, actor, subject, details, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev, digest),
+            "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1", (seq, prev, seal)
         )
-        prev = digest
-    seal = "" if key is None else head_seal(key, seq, prev)
-    tx.execute("UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1", (seq, prev, seal))
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,8 @@ class Writer:
         self.lead_sql = ""
         """Run first in every group (PostgreSQL: lock the audit head); empty until migrated."""
         self.on_commit: Callable[[], None] | None = None
+        self.commits = 0
+        """Groups committed so far (for tests and the benchmark)."""
 
     # Inside a request ------------------------------------------------------------------------
 
@@ -216,6 +218,11 @@ class Writer:
         if ok:
             self._wait(group)
 
+    def waiting(self) -> int:
+        """Requests asking for the writer now."""
+        with self._asking_lock:
+            return self._asking
+
     def _others_waiting(self) -> bool:
         with self._asking_lock:
             return self._asking > 0
@@ -248,6 +255,7 @@ class Writer:
             self._fail_group(exc)
             return
         self._group = None
+        self.commits += 1
         group.done.set()
         if self.on_commit is not None:
             self.on_commit()

@@ -282,11 +282,16 @@ def test_the_schema_keeps_one_line_of_decisions_even_when_a_check_is_missed(
     real = store_decisions.current_decision
     looks: list[str] = []
 
-    def missed(tx: Any, contact: str) -> str | None:
+    def missed(tx: Any, decision: str, contact: str) -> tuple[bool, str | None]:
         looks.append(contact)
-        return None if len(looks) == 1 else real(tx, contact)
+        return False, None
 
-    monkeypatch.setattr(store_decisions, "current_decision", missed)
+    def second_look(tx: Any, contact: str) -> str | None:
+        looks.append(contact)
+        return real(tx, contact)
+
+    monkeypatch.setattr(store_decisions, "standing", missed)
+    monkeypatch.setattr(store_decisions, "current_decision", second_look)
     second = decision_from_dict(decision_doc(decision_id="d-2"), contact_id=contact_id, now=NOW)
     refused = ward.service.store.save_decision(second, [], audit=[], at=NOW)
     assert not refused.saved and refused.current == "d-1" and len(looks) == 2
