@@ -57,41 +57,43 @@ class Contacts(ServiceBase):
         :param messages: each item's message, when the sender may reuse a key: a key already
             held by a different message is answered ``conflict=True`` and the message kept.
         """
-        now = self.clock()
-        assessed: list[
-            tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
-        ] = []
-        copies = list(messages) if messages is not None else [None] * len(items)
-        for (contact, key), message in zip(items, copies, strict=True):
-            try:
-                assessment = self.engine.assess(contact, now=now, present=False)
-                assessed.append((contact, key, assessment, message))
-            except Exception as exc:
-                if isinstance(exc, PluginError):
-                    self.plugin_failed(exc, contact.id)
-                assessed.append(exc)
-        patients = [
-            recheck.patient_key(self.config.trust_id, a[0].patient.id)
-            for a in assessed
-            if not isinstance(a, Exception)
-        ]
-        after = now - timedelta(days=self.config.recheck_days)
-        bases = self.store.latest_bases(patients, after=after) if patients else {}
-        batch: list[NewContact] = []
-        rechecks: list[recheck.Recheck | None] = []
-        for entry in assessed:
-            if isinstance(entry, Exception):
-                continue
-            contact, key, assessment, message = entry
-            patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
-            facts = recheck.facts_of(contact, assessment)
-            found = recheck.judge(
-                facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
-            )
-            rechecks.append(found)
-            item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
-            batch.append(replace(item, message=message) if message is not None else item)
-        saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+        # A unit from the first read: a group waiting to commit knows this write is coming.
+        with self.store.unit():
+            now = self.clock()
+            assessed: list[
+                tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
+            ] = []
+            copies = list(messages) if messages is not None else [None] * len(items)
+            for (contact, key), message in zip(items, copies, strict=True):
+                try:
+                    assessment = self.engine.assess(contact, now=now, present=False)
+                    assessed.append((contact, key, assessment, message))
+                except Exception as exc:
+                    if isinstance(exc, PluginError):
+                        self.plugin_failed(exc, contact.id)
+                    assessed.append(exc)
+            patients = [
+                recheck.patient_key(self.config.trust_id, a[0].patient.id)
+                for a in assessed
+                if not isinstance(a, Exception)
+            ]
+            after = now - timedelta(days=self.config.recheck_days)
+            bases = self.store.latest_bases(patients, after=after) if patients else {}
+            batch: list[NewContact] = []
+            rechecks: list[recheck.Recheck | None] = []
+            for entry in assessed:
+                if isinstance(entry, Exception):
+                    continue
+                contact, key, assessment, message = entry
+                patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
+                facts = recheck.facts_of(contact, assessment)
+                found = recheck.judge(
+                    facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
+                )
+                rechecks.append(found)
+                item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
+                batch.append(replace(item, message=message) if message is not None else item)
+            saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))

@@ -46,36 +46,38 @@ class Decisions(ServiceBase):
         DecisionConflict naming the current one otherwise; of two at once, one is recorded).
         Superseding withdraws the earlier decision's unsent referrals and updates those sent.
         """
-        stored = self.store.get_contact(decision.contact_id)
-        if stored is None:
-            raise UnknownContact(decision.contact_id)
-        if self.store.get_decision(decision.id) is not None:
-            raise DuplicateDecision(decision.id)
-        current = self.store.current_decision(decision.contact_id)
-        if current != decision.supersedes:
-            raise DecisionConflict(current=current, supersedes=decision.supersedes)
-        now = self.clock()
-        outcome = self.engine.decide(decision, stored.assessment, now=now)
-        escalations = escalations_for(decision, lead=self.config.safeguarding_lead, now=now)
-        succession = self._succession(decision, outcome.referrals, now)
-        entries = [decision_audit(decision, outcome.referrals)]
-        entries += [referral_audit(decision, r) for r in outcome.referrals]
-        entries += [escalation_audit(e) for e in escalations]
-        basis = recheck.Basis(
-            decision.id,
-            min(decision.decided_at, now),
-            recheck.facts_of(stored.contact, stored.assessment),
-        )
-        patient = recheck.patient_key(self.config.trust_id, stored.contact.patient.id)
-        saved = self.store.save_decision(
-            decision,
-            outcome.referrals,
-            audit=entries,
-            at=now,
-            basis=(patient, basis),
-            escalations=escalations,
-            succession=[step for step, _ in succession],
-        )
+        # A unit from the first read: a group waiting to commit knows this write is coming.
+        with self.store.unit():
+            stored = self.store.get_contact(decision.contact_id)
+            if stored is None:
+                raise UnknownContact(decision.contact_id)
+            if self.store.get_decision(decision.id) is not None:
+                raise DuplicateDecision(decision.id)
+            current = self.store.current_decision(decision.contact_id)
+            if current != decision.supersedes:
+                raise DecisionConflict(current=current, supersedes=decision.supersedes)
+            now = self.clock()
+            outcome = self.engine.decide(decision, stored.assessment, now=now)
+            escalations = escalations_for(decision, lead=self.config.safeguarding_lead, now=now)
+            succession = self._succession(decision, outcome.referrals, now)
+            entries = [decision_audit(decision, outcome.referrals)]
+            entries += [referral_audit(decision, r) for r in outcome.referrals]
+            entries += [escalation_audit(e) for e in escalations]
+            basis = recheck.Basis(
+                decision.id,
+                min(decision.decided_at, now),
+                recheck.facts_of(stored.contact, stored.assessment),
+            )
+            patient = recheck.patient_key(self.config.trust_id, stored.contact.patient.id)
+            saved = self.store.save_decision(
+                decision,
+                outcome.referrals,
+                audit=entries,
+                at=now,
+                basis=(patient, basis),
+                escalations=escalations,
+                succession=[step for step, _ in succession],
+            )
         if saved.duplicate:
             raise DuplicateDecision(decision.id)
         if not saved.saved:

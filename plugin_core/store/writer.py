@@ -27,6 +27,8 @@ MAX_GROUP = 64
 """Requests committed together at most; the next waits for the following group."""
 MAX_WAIT = 0.05
 """Seconds a request waits for another to commit its group before committing it itself."""
+MAX_GATHER = 0.005
+"""Seconds a group waits at most for requests on their way to it (units not yet writing)."""
 
 
 class _Group:
@@ -75,6 +77,8 @@ class Writer:
         self.on_commit: Callable[[], None] | None = None
         self.commits = 0
         """Groups committed so far (for tests and the benchmark)."""
+        self._units = 0
+        self._last_commit = 0.0
 
     # Inside a request ------------------------------------------------------------------------
 
@@ -118,18 +122,26 @@ class Writer:
             return
         unit = Unit()
         local.unit = unit
+        self._count_unit(1)
         try:
             yield unit
         except BaseException:
             local.unit = None
+            self._count_unit(-1)
             if unit.open:
                 self._finish(ok=False)
             raise
         local.unit = None
+        self._count_unit(-1)
         if unit.open:
             self._finish(ok=True)
         for call in unit.after:
             call()
+
+    def _count_unit(self, step: int) -> None:
+        """Units open and not yet done writing: requests on their way to the writer."""
+        with self._asking_lock:
+            self._units += step
 
     def defer(self, call: Callable[[], None]) -> bool:
         """Run ``call`` once this thread's open unit has committed; False when none is open."""
@@ -212,7 +224,7 @@ class Writer:
             return
         if ok:
             group.members += 1
-        if group.members >= MAX_GROUP or not self._others_waiting():
+        if group.members >= MAX_GROUP or not self._others_coming():
             self._commit()
         self._lock.release()
         if ok:
@@ -223,15 +235,20 @@ class Writer:
         with self._asking_lock:
             return self._asking
 
-    def _others_waiting(self) -> bool:
+    def _others_coming(self) -> bool:
         with self._asking_lock:
-            return self._asking > 0
+            return self._asking > 0 or self._units > 0
 
     def _wait(self, group: _Group) -> None:
-        while not group.done.wait(MAX_WAIT):
-            # Whoever was to join has not: commit the group rather than wait on.
+        """Wait for the group's commit; commit it here when no one else will soon.
+
+        A request asking for the writer commits the group itself when it is the last; a unit
+        still on its way is given at most as long as a commit takes (up to ``MAX_GATHER``).
+        """
+        deadline = time.monotonic() + MAX_WAIT
+        while not group.done.wait(min(max(self._last_commit, 0.0005), MAX_GATHER)):
             with self._lock:
-                if self._group is group:
+                if self._group is group and (self.waiting() == 0 or time.monotonic() > deadline):
                     self._commit()
         if group.error is not None:
             from plugin_core.store.base import StoreError
@@ -249,8 +266,10 @@ class Writer:
             self._group = None
             group.done.set()
             return
+        began = time.monotonic()
         try:
             self._conn.commit()
+            self._last_commit = time.monotonic() - began
         except BaseException as exc:
             self._fail_group(exc)
             return
