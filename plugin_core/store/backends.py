@@ -16,6 +16,9 @@ from plugin_core.store.wal import Checkpointer
 
 log = logging.getLogger("thinkfamily.store")
 
+READER_MMAP_BYTES = 64 * 1024 * 1024
+"""How much of the SQLite file readers map rather than read (shared with the file cache)."""
+
 
 class SqliteBackend:
     """Embedded default. WAL mode with ``synchronous=FULL``: a commit is on disk before any
@@ -48,7 +51,9 @@ class SqliteBackend:
             conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def prepare_reader(self, conn: Any) -> None:
-        return None
+        # Each commit by the writer empties a reader's page cache; mapped pages are found
+        # again without a read from the file per page.
+        conn.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
 
     def checkpointer(self) -> Checkpointer | None:
         return Checkpointer(self.path) if self.path != ":memory:" else None

@@ -77,17 +77,55 @@ class Tx:
     def __init__(self, conn: Any, backend: Backend) -> None:
         self.cursor = conn.cursor()
         self.backend = backend
+        self._marks: list[str] = []
+        self._pipelined = backend.name == "postgresql"
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.cursor.execute(self.backend.sql(sql), tuple(params))
+        self._send(sql, params)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        self.cursor.execute(self.backend.sql(sql), tuple(params))
+        self._send(sql, params)
         return self.cursor.fetchone()
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        self.cursor.execute(self.backend.sql(sql), tuple(params))
+        self._send(sql, params)
         return list(self.cursor.fetchall())
+
+    def _send(self, sql: str, params: Sequence[Any]) -> None:
+        if not self._marks:
+            self.cursor.execute(self.backend.sql(sql), tuple(params))
+            return
+        marks, self._marks = self._marks, []
+        with self.cursor.connection.pipeline():
+            for name in marks:
+                self.cursor.execute(f"SAVEPOINT {name}")
+            self.cursor.execute(self.backend.sql(sql), tuple(params))
+
+    # Savepoints: on PostgreSQL each is a round trip of its own, so one is sent with the
+    # statement after it, and one that succeeded is left to end with the transaction.
+
+    def mark(self, name: str) -> None:
+        """Start savepoint ``name``."""
+        if self._pipelined:
+            self._marks.append(name)
+        else:
+            self.cursor.execute(f"SAVEPOINT {name}")
+
+    def release(self, name: str) -> None:
+        """Keep what was done since savepoint ``name``."""
+        if name in self._marks:
+            del self._marks[self._marks.index(name) :]
+        elif not self._pipelined:
+            self.cursor.execute(f"RELEASE SAVEPOINT {name}")
+
+    def undo(self, name: str) -> None:
+        """Undo what was done since savepoint ``name``."""
+        if name in self._marks:
+            del self._marks[self._marks.index(name) :]
+            return
+        self.cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        if not self._pipelined:
+            self.cursor.execute(f"RELEASE SAVEPOINT {name}")
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -129,15 +167,29 @@ class StoreBase:
 
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Tx]:
-        """A pooled connection for reads of committed data.
+        """A connection for reads of committed data: from a small pool, or on SQLite the
+        writer's while it is idle. Inside this thread's own write transaction, its connection
+        (to read its own writes).
 
-        Inside this thread's own write transaction, its connection (to read its own writes).
         :param snapshot: several statements that must see one moment of the database.
         """
         current = self.writer.current()
         if current is not None:
             yield current
             return
+        if self.backend.name == "sqlite":
+            # SQLite empties a reader's cache after every commit by another connection: the
+            # writer's own, when idle, reads without that cost.
+            with self.writer.idle() as idle:
+                if idle is not None:
+                    if snapshot:
+                        self.backend.begin_read(idle.cursor.connection)
+                    try:
+                        yield idle
+                    finally:
+                        if snapshot:
+                            idle.cursor.connection.rollback()
+                    return
         conn = self._borrow()
         try:
             if snapshot:

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from plugin_core.store.base import Backend, Tx
 
-MAX_GROUP = 64
-"""Requests committed together at most; the next waits for the following group."""
+MAX_GROUP = 32
+"""Requests committed together at most; the next waits for the following group. (PostgreSQL
+keeps up to 64 savepoints of a transaction in memory shared by every session.)"""
 MAX_WAIT = 0.05
 """Seconds a request waits for another to commit its group before committing it itself."""
 MAX_GATHER = 0.005
@@ -138,6 +139,21 @@ class Writer:
         for call in unit.after:
             call()
 
+    @contextmanager
+    def idle(self) -> Iterator[Tx | None]:
+        """The writer's connection while no group is open and no request asks for it, else
+        None: for a read that finds the connection's cache warm. Held for the block."""
+        if not self._lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            if self._group is not None or self._conn is None or self.waiting():
+                yield None
+            else:
+                yield self._make_tx(self._conn)
+        finally:
+            self._lock.release()
+
     def _count_unit(self, step: int) -> None:
         """Units open and not yet done writing: requests on their way to the writer."""
         with self._asking_lock:
@@ -156,16 +172,15 @@ class Writer:
         local = self._local
         local.depth += 1
         name = f"tf_nested_{local.depth}"
-        tx.execute(f"SAVEPOINT {name}")
+        tx.mark(name)
         try:
             yield tx
         except BaseException:
             with suppress(Exception):  # a broken connection fails the whole request anyway
-                tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                tx.execute(f"RELEASE SAVEPOINT {name}")
+                tx.undo(name)
             raise
         else:
-            tx.execute(f"RELEASE SAVEPOINT {name}")
+            tx.release(name)
         finally:
             local.depth -= 1
 
@@ -189,7 +204,7 @@ class Writer:
                 self._group = _Group()
                 self._local.first = True
             else:
-                tx.execute("SAVEPOINT tf_request")
+                tx.mark("tf_request")
                 self._local.first = False
         except BaseException as exc:
             self._fail_group(exc)
@@ -212,10 +227,9 @@ class Writer:
                 self._lock.release()
                 return
             if ok and not first:
-                tx.execute("RELEASE SAVEPOINT tf_request")
+                tx.release("tf_request")
             elif not ok:
-                tx.execute("ROLLBACK TO SAVEPOINT tf_request")
-                tx.execute("RELEASE SAVEPOINT tf_request")
+                tx.undo("tf_request")
         except BaseException as exc:
             self._fail_group(exc)
             self._lock.release()
