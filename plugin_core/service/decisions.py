@@ -48,12 +48,11 @@ class Decisions(ServiceBase):
         """
         # A unit from the first read: a group waiting to commit knows this write is coming.
         with self.store.unit():
-            stored = self.store.get_contact(decision.contact_id)
+            stored, repeat, current = self.store.before_decision(decision.id, decision.contact_id)
             if stored is None:
                 raise UnknownContact(decision.contact_id)
-            if self.store.get_decision(decision.id) is not None:
+            if repeat:
                 raise DuplicateDecision(decision.id)
-            current = self.store.current_decision(decision.contact_id)
             if current != decision.supersedes:
                 raise DecisionConflict(current=current, supersedes=decision.supersedes)
             now = self.clock()

@@ -79,6 +79,10 @@ class Tx:
         self.backend = backend
         self._marks: list[str] = []
         self._pipelined = backend.name == "postgresql"
+        self._in_batch = False
+        self.audit_head: tuple[int, str] | None = None
+        """The audit trail's head (count, last seal) as read and locked earlier in this
+        transaction, for the next append to use instead of a round trip of its own."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._send(sql, params)
@@ -120,6 +124,7 @@ class Tx:
 
     def undo(self, name: str) -> None:
         """Undo what was done since savepoint ``name``."""
+        self.audit_head = None
         if name in self._marks:
             del self._marks[self._marks.index(name) :]
             return
@@ -132,11 +137,15 @@ class Tx:
         """Send the statements of the block together where the backend can (PostgreSQL's
         pipeline: one round trip, not one each). Reading a result inside sends what is
         queued so far; an error surfaces at the latest when the block ends."""
-        if self.backend.name != "postgresql":
+        if not self._pipelined or self._in_batch:
             yield
             return
-        with self.cursor.connection.pipeline():
-            yield
+        self._in_batch = True
+        try:
+            with self.cursor.connection.pipeline():
+                yield
+        finally:
+            self._in_batch = False
 
 
 class StoreBase:

@@ -17,6 +17,7 @@ from plugin_core.rules import referral_states as states
 from plugin_core.rules.recheck import Basis, Facts
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import StoreBase, StoreError, Tx, parse_ts, ts
+from plugin_core.store.records import CONTACT_COLUMNS, StoredContact, stored_contact
 from plugin_core.store.referrals import insert_referral, withdraw_unsent
 from plugin_core.store.trail import append
 
@@ -64,14 +65,17 @@ def current_decision(tx: Tx, contact_id: str) -> str | None:
 
 def standing(tx: Tx, decision_id: str, contact_id: str) -> tuple[bool, str | None]:
     """Lock the contact and find, in one round trip: whether ``decision_id`` is recorded, and
-    the contact's decision in force."""
+    the contact's decision in force; the audit trail's head comes along for the entries."""
     row = tx.one(
         "SELECT (SELECT 1 FROM decisions WHERE id = ?), (SELECT d.id FROM decisions d"
         " WHERE d.contact_id = c.id AND NOT EXISTS (SELECT 1 FROM decisions s"
-        " WHERE s.supersedes = d.id) ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
-        f" FROM contacts c WHERE c.id = ?{tx.backend.for_update}",
+        " WHERE s.supersedes = d.id) ORDER BY d.decided_at DESC, d.id DESC LIMIT 1),"
+        " h.seq, h.hash FROM contacts c, audit_head h WHERE c.id = ? AND h.id = 1"
+        f"{tx.backend.for_update}",
         (decision_id, contact_id),
     )
+    if row is not None:
+        tx.audit_head = (int(row[2]), str(row[3]))
     if row is None:  # no such contact: only a repeat is answered, else the insert fails
         return tx.one("SELECT 1 FROM decisions WHERE id = ?", (decision_id,)) is not None, None
     return row[0] is not None, (str(row[1]) if row[1] is not None else None)
@@ -137,6 +141,26 @@ class Decisions(StoreBase):
                 return SavedDecision(False, current=current)
             with tx.batch():  # the writes below: sent together, not one by one
                 return _write(tx, decision, referrals, audit, at, basis, escalations, succession)
+
+    def before_decision(
+        self, decision_id: str, contact_id: str
+    ) -> tuple[StoredContact | None, bool, str | None]:
+        """What recording a decision checks first, in one read: the contact, whether the
+        decision is already recorded, and the contact's decision in force. (None, False, None)
+        when the contact is not stored."""
+        with self.reading() as tx:
+            row = tx.one(
+                f"SELECT {CONTACT_COLUMNS}, (SELECT 1 FROM decisions WHERE id = ?),"
+                " (SELECT d.id FROM decisions d WHERE d.contact_id = contacts.id AND NOT EXISTS"
+                " (SELECT 1 FROM decisions s WHERE s.supersedes = d.id)"
+                " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
+                " FROM contacts WHERE id = ?",
+                (decision_id, contact_id),
+            )
+        if row is None:
+            return None, False, None
+        current = str(row[-1]) if row[-1] is not None else None
+        return stored_contact(row[:-2]), row[-2] is not None, current
 
     def current_decision(self, contact_id: str) -> str | None:
         """The id of the contact's decision in force: the one no other supersedes."""

@@ -42,8 +42,12 @@ def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
     if not entries:
         return
     key = tx.backend.audit_keys.current
-    head = tx.one(f"SELECT seq, hash FROM audit_head WHERE id = 1{tx.backend.for_update}")
-    seq, prev = int(head[0]), str(head[1])
+    if tx.audit_head is not None:  # read and locked earlier in this request
+        seq, prev = tx.audit_head
+        tx.audit_head = None
+    else:
+        head = tx.one(f"SELECT seq, hash FROM audit_head WHERE id = 1{tx.backend.for_update}")
+        seq, prev = int(head[0]), str(head[1])
     if key is None and key_id_of(prev) is not None:
         raise AuditKeyError(
             "the audit trail is keyed, and no audit key is set: set THINKFAMILY_AUDIT_KEY"

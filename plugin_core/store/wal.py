@@ -13,7 +13,7 @@ import threading
 
 log = logging.getLogger("thinkfamily.store")
 
-EVERY = 200
+EVERY = 100
 """Commits between two foldings."""
 IDLE_SECONDS = 1.0
 """Fold in what is left once no commit came for this long."""
