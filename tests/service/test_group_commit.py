@@ -213,3 +213,34 @@ def test_two_instances_writing_at_once_record_every_decision(db_url: str, make_c
     assert instances[1].verify_audit().intact
     for service in instances:
         service.store.shutdown()
+
+
+def test_two_instances_claiming_at_once_never_share_a_referral(db_url: str, make_config) -> None:  # type: ignore[no-untyped-def]
+    config = load_trust_config(make_config(2525))
+    first = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(NOW))
+    for i in range(12):
+        contact = contact_from_dict(contact_doc(f"c-claim-{i}"), config.code_lists)
+        first.accept_contact(contact)
+        first.record_decision(decision_from_dict(decision_doc(), contact_id=contact.id, now=NOW))
+    stores = [first.store, open_store(db_url)]
+    claims: dict[str, list[str]] = {}
+    barrier = threading.Barrier(4)
+
+    def claim(worker: str, store: Store) -> None:
+        barrier.wait()
+        got: list[str] = []
+        for _ in range(6):
+            got += [
+                c.referral.id for c in store.claim_referrals(worker, NOW, lease_seconds=60, limit=1)
+            ]
+        claims[worker] = got
+
+    threads = [threading.Thread(target=claim, args=(f"w{i}", stores[i % 2])) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    everything = [rid for got in claims.values() for rid in got]
+    assert len(everything) == 12 and len(set(everything)) == 12
+    for store in stores:
+        store.shutdown()
