@@ -46,10 +46,10 @@ class _Group:
 class Unit:
     """Several store calls of one request, committed together when the block ends."""
 
-    __slots__ = ("after", "open")
+    __slots__ = ("after", "started")
 
     def __init__(self) -> None:
-        self.open = False
+        self.started = False
         self.after: list[Callable[[], None]] = []
 
 
@@ -98,7 +98,7 @@ class Writer:
         unit = local.unit
         if local.tx is None and unit is not None:
             self._start()
-            unit.open = True
+            unit.started = True
         if local.tx is not None:
             with self._savepoint(local.tx) as tx:
                 yield tx
@@ -129,12 +129,12 @@ class Writer:
         except BaseException:
             local.unit = None
             self._count_unit(-1)
-            if unit.open:
+            if unit.started:
                 self._finish(ok=False)
             raise
         local.unit = None
         self._count_unit(-1)
-        if unit.open:
+        if unit.started:
             self._finish(ok=True)
         for call in unit.after:
             call()
