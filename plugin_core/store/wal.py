@@ -17,6 +17,8 @@ EVERY = 100
 """Commits between two foldings."""
 IDLE_SECONDS = 1.0
 """Fold in what is left once no commit came for this long."""
+IDLE_ROUNDS = 60
+"""Idle periods after which the thread ends; the next commit starts it again."""
 
 
 class Checkpointer:
@@ -50,11 +52,18 @@ class Checkpointer:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout=5000")
+            idle = 0
             while not self._stopping:
                 self._wake.wait(IDLE_SECONDS)
                 self._wake.clear()
-                if self._stopping or self._commits == 0:
+                if self._stopping:
+                    break
+                if self._commits == 0:
+                    idle += 1
+                    if idle >= IDLE_ROUNDS and self._retire():
+                        return
                     continue
+                idle = 0
                 self._commits = 0
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -63,6 +72,14 @@ class Checkpointer:
                     log.warning("database log not folded in", extra={"error": type(exc).__name__})
         finally:
             conn.close()
+
+    def _retire(self) -> bool:
+        """End the thread while nothing is written; False when a commit came meanwhile."""
+        with self._start_lock:
+            if self._commits:
+                return False
+            self._thread = None
+            return True
 
     def stop(self) -> None:
         with self._start_lock:

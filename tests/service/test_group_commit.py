@@ -244,3 +244,17 @@ def test_two_instances_claiming_at_once_never_share_a_referral(db_url: str, make
     assert len(everything) == 12 and len(set(everything)) == 12
     for store in stores:
         store.shutdown()
+
+
+def test_sqlite_log_is_folded_in_by_its_own_thread_not_on_a_commit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        for i in range(120):
+            store.use_once(f"k{i}", until=UNTIL, now=NOW)
+        with store.transaction() as tx:
+            assert tx.one("PRAGMA wal_autocheckpoint")[0] == 0
+        assert store.wal is not None
+        _until(lambda: store.wal is not None and store.wal.runs >= 1, "the log to be folded in")
+    finally:
+        store.shutdown()
+    assert not (tmp_path / "wal.db-wal").exists() or (tmp_path / "wal.db-wal").stat().st_size == 0
