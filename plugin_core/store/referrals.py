@@ -46,8 +46,11 @@ class Changed:
     message: Referral | None = None
 
 
-def insert_referral(tx: Tx, referral: Referral) -> None:
-    """Queue a referral in the outbox inside the caller's transaction."""
+def insert_referral(tx: Tx, referral: Referral, text: str | None = None) -> None:
+    """Queue a referral in the outbox inside the caller's transaction.
+
+    :param text: the referral as ``serialise.dumps`` gives it, when made before the
+        transaction (less work while the writer is held)."""
     tx.execute(
         "INSERT INTO referrals (id, decision_id, contact_id, idempotency_key, urgent, status,"
         " next_attempt_at, due_by, referral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -60,7 +63,7 @@ def insert_referral(tx: Tx, referral: Referral) -> None:
             ReferralStatus.PENDING.value,
             ts(referral.created_at),
             ts(referral.due_by),
-            serialise.dumps(referral),
+            serialise.dumps(referral) if text is None else text,
         ),
     )
 
