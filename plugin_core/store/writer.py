@@ -8,6 +8,10 @@ is waiting to write, or the group is full, the request holding the writer commit
 one flush to disk for all of them. Every request returns only after the commit that holds its
 writes; a failed commit fails every request of its group, and none was acknowledged.
 
+A request that knows it will write (a unit, see :meth:`Writer.unit`) counts as on its way
+from its first read: a group waits for such requests as long as a commit takes, at most
+``MAX_GATHER``, so more share a flush.
+
 On PostgreSQL every group first locks the audit trail's head row, the one row every writer
 needs, so groups of several instances queue in one order and never deadlock on each other.
 """
@@ -20,8 +24,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+from plugin_core.store.writer_state import Group, Local, Unit
+
 if TYPE_CHECKING:
     from plugin_core.store.base import Backend, Tx
+
+__all__ = ["Unit", "Writer"]
 
 MAX_GROUP = 32
 """Requests committed together at most; the next waits for the following group. (PostgreSQL
@@ -30,35 +38,6 @@ MAX_WAIT = 0.05
 """Seconds a request waits for another to commit its group before committing it itself."""
 MAX_GATHER = 0.005
 """Seconds a group waits at most for requests on their way to it (units not yet writing)."""
-
-
-class _Group:
-    """Requests whose writes sit in the open transaction, waiting for its commit."""
-
-    __slots__ = ("done", "error", "members")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-        self.members = 0
-
-
-class Unit:
-    """Several store calls of one request, committed together when the block ends."""
-
-    __slots__ = ("after", "started")
-
-    def __init__(self) -> None:
-        self.started = False
-        self.after: list[Callable[[], None]] = []
-
-
-class _Local(threading.local):
-    def __init__(self) -> None:
-        self.tx: Tx | None = None
-        self.depth = 0
-        self.first = False
-        self.unit: Unit | None = None
 
 
 class Writer:
@@ -71,8 +50,8 @@ class Writer:
         self._asking = 0
         self._asking_lock = threading.Lock()
         self._conn: Any = None
-        self._group: _Group | None = None
-        self._local = _Local()
+        self._group: Group | None = None
+        self._local = Local()
         self.lead_sql = ""
         """Run first in every group (PostgreSQL: lock the audit head); empty until migrated."""
         self.on_commit: Callable[[], None] | None = None
@@ -201,7 +180,7 @@ class Writer:
                 self._backend.begin(self._conn)
                 if self.lead_sql:
                     tx.one(self.lead_sql)
-                self._group = _Group()
+                self._group = Group()
                 self._local.first = True
             else:
                 tx.mark("tf_request")
@@ -253,7 +232,7 @@ class Writer:
         with self._asking_lock:
             return self._asking > 0 or self._units > 0
 
-    def _wait(self, group: _Group) -> None:
+    def _wait(self, group: Group) -> None:
         """Wait for the group's commit; commit it here when no one else will soon.
 
         A request asking for the writer commits the group itself when it is the last; a unit
