@@ -128,7 +128,9 @@ class Decisions(ServiceBase):
         originals = supersede.live_originals(decision.supersedes, rows)
         by = decision.decided_by.id
         steps = []
-        for found in supersede.successors(decision, made, originals, config=self.config, now=now):
+        for found in supersede.successors(
+            decision, made, originals, rules=self.config.rules, now=now
+        ):
             details = {"reasons": decision.reasons, "superseded_by": decision.id}
             withdrawn = AuditEntry(
                 "referral.withdrawn", by, found.original.id, details | {"action": "cancel"}

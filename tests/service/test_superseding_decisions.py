@@ -224,7 +224,7 @@ def test_the_migration_chains_earlier_decisions_and_closes_referrals_cancelled_b
                 (decision.id, "c-old", at, serialise.dumps(decision)),
             )
             (original,) = make_referrals(
-                decision, authority_id="testborough", config=config, now=NOW
+                decision, authority_id="testborough", rules=config.rules, now=NOW
             )
             insert_referral(tx, original)
             tx.execute("UPDATE referrals SET status = 'delivered' WHERE id = ?", (original.id,))
@@ -234,7 +234,7 @@ def test_the_migration_chains_earlier_decisions_and_closes_referrals_cancelled_b
             action=ReferralAction.CANCEL,
             amendment_id="x-old",
             reasons="Sent in error.",
-            config=config,
+            rules=config.rules,
             now=NOW,
         )
         insert_referral(tx, cancelled)
