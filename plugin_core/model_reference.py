@@ -24,7 +24,7 @@ from plugin_core import contract, model
 
 DEFAULT_PATH = Path("docs/model-reference.md")
 
-MODEL_ORDER = ("people", "record", "directory", "contacts", "decisions", "referrals")
+MODEL_ORDER = ("people", "record", "directory", "levels", "contacts", "decisions", "referrals")
 """The model's modules in reading order; one not named here follows, by name."""
 
 CONTRACT_VALUES = (
@@ -164,6 +164,8 @@ def _properties(cls: type) -> list[str]:
 def _default(f: dataclasses.Field[object]) -> str:
     if f.default is not dataclasses.MISSING:
         value = f.default
+        if isinstance(value, tuple) and len(repr(value)) > 60:
+            return f"{len(value)} items (see notes)"  # too long to read in a table
         return f"`{value.value!r}`" if isinstance(value, Enum) else f"`{value!r}`"
     if f.default_factory is not dataclasses.MISSING:
         return f"`{f.default_factory()!r}`"

@@ -7,7 +7,8 @@ dates, date-times, flags and nested values are checked by type (see
 Unknown is not no: a household nobody asked about is ``None``, never an empty tuple.
 
 The values live in modules named for what they hold (``people``, ``record``, ``directory``,
-``contacts``, ``decisions``, ``referrals``); import them from here.
+``levels``, ``contacts``, ``decisions``, ``referrals``); import them from here. The model
+imports nothing of ours but its checks and the error root.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from plugin_core.model.directory import (
     Destination,
     Route,
 )
+from plugin_core.model.levels import LevelWording, Threshold
 from plugin_core.model.people import Child, Encounter, HouseholdMember, Person, Relationship
 from plugin_core.model.record import IndicatorKind, Prompt, PromptCode, RiskIndicator, Severity
 from plugin_core.model.referrals import (
@@ -68,6 +70,7 @@ __all__ = [
     "LadoCriterion",
     "LawfulBasis",
     "Lead",
+    "LevelWording",
     "ModelError",
     "Person",
     "Professional",
@@ -81,6 +84,7 @@ __all__ = [
     "RiskIndicator",
     "Route",
     "Severity",
+    "Threshold",
     "referral_id",
     "referral_key",
 ]

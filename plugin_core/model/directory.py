@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from plugin_core.model.levels import Threshold
 from plugin_core.model_checks import check_fields
-from plugin_core.rules.levels import Threshold
 
 
 class Route(StrEnum):

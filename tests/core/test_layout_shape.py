@@ -179,11 +179,39 @@ def test_circle_check_leaves_out_imports_for_the_type_checker_and_package_parent
     assert _circles(_import_graph(sources)) == [["pkg.a", "pkg.b", "pkg.c"]]
 
 
-def test_no_circle_of_imports_among_the_modules() -> None:
+def _project_graph() -> dict[str, set[str]]:
     sources = {
         _module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py")
         for path in python_files(*ROOTS)
     }
-    graph = _import_graph(sources)
+    return _import_graph(sources)
+
+
+def test_no_circle_of_imports_among_the_modules() -> None:
+    graph = _project_graph()
     assert len(graph) > 100 and graph["plugin_core.cli"], "the walk should find every module"
     assert _circles(graph) == [], "move what both modules need into a third, lower one"
+
+
+# Upward arrows ---------------------------------------------------------------------------------
+
+MODEL = "plugin_core.model"
+BENEATH_THE_MODEL = frozenset({"plugin_core.model_checks", "plugin_core.errors"})
+
+
+def _reaching_up(graph: Mapping[str, set[str]]) -> dict[str, list[str]]:
+    """Each module of the model that imports a module of ours outside the model and beneath it."""
+    inside = {m for m in graph if m == MODEL or m.startswith(f"{MODEL}.")} | BENEATH_THE_MODEL
+    return {m: sorted(graph[m] - inside) for m in sorted(inside) if graph.get(m, set()) - inside}
+
+
+def test_arrow_check_catches_the_model_importing_a_rule() -> None:
+    graph = {
+        MODEL: {f"{MODEL}.a"},
+        f"{MODEL}.a": {"plugin_core.rules.levels", "plugin_core.errors"},
+    }
+    assert _reaching_up(graph) == {f"{MODEL}.a": ["plugin_core.rules.levels"]}
+
+
+def test_the_model_imports_nothing_of_ours_but_its_checks_and_the_error_root() -> None:
+    assert _reaching_up(_project_graph()) == {}, "rules, formats and the rest import the model"
