@@ -1,25 +1,25 @@
 """What a plugin author needs besides the hook specs: the context, the service port, the
 listener shape and the error root.
 
-A leaf module: it imports only the error root and the domain model (and the trust
-configuration for type checkers), so ``hooks.specs`` and every adapter can name these types
-without a circle.
+A leaf module: it imports only the error root, the domain model and its own host-channel
+types (and the trust configuration for type checkers), so ``hooks.specs`` and every adapter
+can name these types without a circle. The host-channel types live in
+:mod:`plugin_core.contract_channels` and are named here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from plugin_core.contract_channels import HostChannel, RouteCheck, RouteContact
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import (
     Assessment,
-    Channel,
     Decision,
     FirstContact,
-    ModelError,
     Prompt,
     Referral,
 )
@@ -32,10 +32,14 @@ __all__ = [
     "ContactInvalid",
     "ContactRejected",
     "ContactSkipped",
+    "HostChannel",
     "Listener",
     "PluginContext",
     "PluginError",
+    "ReceivedMessage",
     "ReferralDetails",
+    "RouteCheck",
+    "RouteContact",
     "ServeOptions",
     "ServicePort",
     "ShownError",
@@ -231,62 +235,6 @@ class Listener(Protocol):
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-
-
-# Host channels --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RouteContact:
-    """One route of the trust's directory that names a host channel, as its check sees it.
-
-    Directory values only (an authority's id, a route, where to send); never patient data.
-    """
-
-    channel: str
-    """The host channel's name, ``x-...``."""
-    route: str
-    """The route (``front_door``, ``out_of_hours``, ``early_help``, ``lado``, ``police``)."""
-    authority: str | None
-    """The authority's id in the directory; ``None`` for the police route."""
-    address: str = ""
-    phone: str = ""
-    label: str = ""
-
-
-RouteCheck = Callable[[RouteContact], Mapping[str, str] | None]
-"""Checks a route's contact fields: returns ``{field: reason}`` for each fault (``{"address":
-"must be a folder path"}``), or ``None`` or ``{}`` when the route is fine."""
-
-
-@dataclass(frozen=True, slots=True)
-class HostChannel:
-    """A delivery channel of the host's own, declared by ``thinkfamily_channels``.
-
-    The trust's directory names it on a route (``channel = "x-acme-filedrop"``);
-    ``thinkfamily config check`` and start-up refuse a route whose host channel no plugin
-    declares, and report what ``check`` finds wrong with each route that uses it (file, key,
-    reason). ``thinkfamily_dispatch`` is then offered that route's referrals only in the plugin
-    that declares the channel.
-    """
-
-    name: str
-    """``x-`` then lower-case letters, digits and hyphens, up to 64 characters."""
-    check: RouteCheck | None = None
-    """Checks each route that uses the channel; without it any route is accepted."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise ModelError("HostChannel.name must be text", field="HostChannel.name")
-        try:
-            channel = Channel(self.name)
-        except ValueError:
-            channel = None
-        if channel is None or not channel.is_host:
-            raise ModelError(
-                "HostChannel.name must be x- then lower-case letters, digits and hyphens",
-                field="HostChannel.name",
-            )
 
 
 # The context ----------------------------------------------------------------------------------
