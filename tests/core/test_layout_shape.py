@@ -19,12 +19,6 @@ LINE_LIMIT = 300
 
 BEING_SPLIT = frozenset(
     {
-        "plugin_core/settings/postcodes.py",
-        "plugin_core/formats/referral_content.py",
-        "plugin_core/settings/directory.py",
-        "adapters/fhir/referral_message.py",
-        "adapters/fhir/mapping.py",
-        "adapters/hl7/referral.py",
         "adapters/hl7/mapping.py",
         "adapters/hl7/listener.py",
         "adapters/fhir/cds/routes.py",
