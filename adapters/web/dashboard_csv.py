@@ -150,7 +150,7 @@ def dashboard_csv(board: Dashboard) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     unit = board.unit or "every ward and team"
     writer.writerow(["Think Family dashboard"])
-    writer.writerow(["From", board.start.date().isoformat(), "To", board.end.date().isoformat()])
+    writer.writerow(["From", board.first_day.isoformat(), "To", board.last_day.isoformat()])
     writer.writerow(["Ward or team", _safe(unit)])
     writer.writerow([LEGEND])
     for table in tables(board):

@@ -103,6 +103,15 @@ class Dashboard:
     escalations: tuple[EscalationFigures, ...]
     authorities: tuple[AuthorityFigures, ...]
 
+    @property
+    def first_day(self) -> date:
+        return self.start.astimezone(LONDON).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last day the period covers (London), its end being exclusive."""
+        return (self.end - timedelta(microseconds=1)).astimezone(LONDON).date()
+
 
 def recorded(fact: ContactFact) -> bool:
     """The household was on record for the contact: it did not need asking."""

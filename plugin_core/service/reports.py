@@ -99,12 +99,13 @@ class Reports(ServiceBase):
         unit: str | None = None,
         scope: Collection[str] | None = None,
     ) -> Dashboard:
-        """The leads' figures for the last ``weeks`` weeks (this one included), for ``unit``
-        or every unit in ``scope``."""
+        """The leads' figures for the last ``weeks`` whole weeks, this one included (to the
+        end of Sunday), for ``unit`` or every unit in ``scope``."""
         weeks = max(1, min(weeks, MAX_WEEKS))
-        now = self.clock()
-        start = week_start(week_of(now) - timedelta(weeks=weeks - 1))
-        return self.dashboard_between(start, now, unit=unit, scope=scope)
+        this_week = week_of(self.clock())
+        start = week_start(this_week - timedelta(weeks=weeks - 1))
+        end = week_start(this_week + timedelta(weeks=1))
+        return self.dashboard_between(start, end, unit=unit, scope=scope)
 
     def dashboard_between(
         self,
