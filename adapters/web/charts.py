@@ -92,9 +92,20 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _counts(chart: Any, series: Sequence[Sequence[int]], *, stacked: bool = False) -> None:
+    """Whole-number ticks on the count axis (pygal would otherwise mark 0.1, 0.2...)."""
+    if stacked:
+        top = max((sum(v) for v in zip(*series, strict=True)), default=0) if series else 0
+    else:
+        top = max((max(s, default=0) for s in series), default=0)
+    step = max(1, -(-top // 8))
+    chart.y_labels = list(range(0, max(top, 1) + step, step))
+
+
 def households(board: Dashboard) -> Chart:
-    chart = _base(pygal.Line, "Household recorded (% of adult first contacts)", [], range=(0, 100))
+    chart = _base(pygal.Bar, "Household recorded (% of adult first contacts)", [], range=(0, 100))
     chart.x_labels = [w.label for w in board.weeks]
+    chart.y_labels = list(range(0, 101, 20))
     chart.add("Within 24 hours", [_share(w.recorded_within_24h, w.contacts) for w in board.weeks])
     chart.add("Overall", [_share(w.recorded, w.contacts) for w in board.weeks])
     return render(chart)
@@ -102,9 +113,14 @@ def households(board: Dashboard) -> Chart:
 
 def prompts(board: Dashboard) -> Chart:
     chart = _base(pygal.StackedBar, "Prompts by week", [w.label for w in board.weeks])
-    chart.add("Answered", [w.answered for w in board.weeks])
-    chart.add("Shown, not answered", [w.shown - w.answered for w in board.weeks])
-    chart.add("Held back (re-check period)", [w.suppressed for w in board.weeks])
+    series = {
+        "Answered": [w.answered for w in board.weeks],
+        "Shown, not answered": [w.shown - w.answered for w in board.weeks],
+        "Held back (re-check period)": [w.suppressed for w in board.weeks],
+    }
+    _counts(chart, list(series.values()), stacked=True)
+    for title, values in series.items():
+        chart.add(title, values)
     return render(chart)
 
 
@@ -112,16 +128,23 @@ def decisions(board: Dashboard, route_names: dict[str, str]) -> Chart:
     chart = _base(
         pygal.StackedBar, "Decisions by level of need and route", [lv for lv, _ in board.decisions]
     )
-    for index, route in enumerate(ROUTES):
-        chart.add(route_names[route], [counts[index] for _, counts in board.decisions])
+    series = [[counts[i] for _, counts in board.decisions] for i in range(len(ROUTES))]
+    _counts(chart, series, stacked=True)
+    for route, values in zip(ROUTES, series, strict=True):
+        chart.add(route_names[route], values)
     return render(chart)
 
 
 def escalations(board: Dashboard) -> Chart:
     chart = _base(pygal.Bar, "Escalations by week", [e.week for e in board.escalations])
-    chart.add("Not shared at level 3 or 4", [e.not_shared for e in board.escalations])
-    chart.add("Overrides", [e.overrides for e in board.escalations])
-    chart.add("Referrals overdue", [e.overdue for e in board.escalations])
+    series = {
+        "Not shared at level 3 or 4": [e.not_shared for e in board.escalations],
+        "Overrides": [e.overrides for e in board.escalations],
+        "Referrals overdue": [e.overdue for e in board.escalations],
+    }
+    _counts(chart, list(series.values()))
+    for title, values in series.items():
+        chart.add(title, values)
     return render(chart)
 
 

@@ -80,13 +80,29 @@ def _percent(part: int, whole: int) -> str:
     return f"{part} ({round(100 * part / whole)}%)" if whole else str(part)
 
 
-def _contact_rows(figures: list[ContactFigures]) -> list[list[str]]:
+def _household_rows(figures: list[ContactFigures]) -> list[list[str]]:
     return [
         [
             f.label,
             str(f.contacts),
             _percent(f.recorded_within_24h, f.contacts),
             _percent(f.recorded, f.contacts),
+        ]
+        for f in figures
+    ]
+
+
+def _prompt_rows(figures: list[ContactFigures]) -> list[list[str]]:
+    return [
+        [f.label, str(f.shown), str(f.answered), str(f.shown - f.answered), str(f.suppressed)]
+        for f in figures
+    ]
+
+
+def _unit_rows(figures: list[ContactFigures]) -> list[list[str]]:
+    return [
+        [
+            *_household_rows([f])[0],
             str(f.shown),
             str(f.answered),
             str(f.suppressed),
@@ -100,18 +116,23 @@ def _hours(value: float | None) -> str:
 
 
 def tables(board: Dashboard) -> dict[str, TableView]:
-    contacts_header = ["Week beginning", *CONTACT_COLUMNS]
     routes = list(ROUTE_NAMES.values())
+    weeks = [*board.weeks, board.total]
     return {
         "households": TableView(
-            "Adult first contacts by week",
-            contacts_header,
-            _contact_rows([*board.weeks, board.total]),
+            "Adult first contacts and households recorded, by week",
+            ["Week beginning", *CONTACT_COLUMNS[:3]],
+            _household_rows(weeks),
         ),
         "prompts": TableView(
+            "Prompts by week",
+            ["Week beginning", "Shown", "Answered", "Shown, not answered", CONTACT_COLUMNS[5]],
+            _prompt_rows(weeks),
+        ),
+        "units": TableView(
             "Adult first contacts by ward or team",
             ["Ward or team", *CONTACT_COLUMNS],
-            _contact_rows(list(board.units)),
+            _unit_rows(list(board.units)),
         ),
         "decisions": TableView(
             "Decisions by level of need and route",
@@ -176,6 +197,7 @@ async def dashboard_page(
             ChartView(name, alt, f"/dashboard/charts/{name}.svg?{query}", views[name])
             for name, (alt, _) in CHARTS.items()
         ],
+        by_unit=views["units"],
         units=units,
         unit=filters.unit or "",
         weeks=filters.weeks,

@@ -17,7 +17,9 @@ from starlette.responses import Response
 from adapters.web.access import Caller, scope
 from adapters.web.html import page
 from adapters.web.render import render
+from adapters.web.wording import SEVERITY
 from plugin_core.links import NoSecret, WebSettings
+from plugin_core.model import Severity
 from plugin_core.rules.clock import LONDON
 from plugin_core.service import Service
 from plugin_core.service.reports import in_scope
@@ -80,7 +82,9 @@ def _detail(item: WorkItem) -> str:
         return f"{route.capitalize()}, {status}; {due}"
     if item.waiting is Waiting.REVIEW:
         return f"Children last considered: {when(item.last_considered)}"
-    return f"Prompt: {item.severity}" if item.severity else ""
+    if item.severity in {s.value for s in Severity}:
+        return f"{SEVERITY[Severity(item.severity)]} prompt"
+    return ""
 
 
 def rows(found: Worklist, settings: WebSettings, caller: Caller) -> list[Row]:

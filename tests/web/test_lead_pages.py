@@ -116,7 +116,7 @@ def test_dashboard_shows_each_chart_from_this_origin_with_a_table_beside_it(lead
     assert "<script" not in text
     for name in CHARTS:
         assert f'src="/dashboard/charts/{name}.svg?weeks=4"' in text
-    assert text.count('<table class="nhsuk-table">') == len(CHARTS)
+    assert text.count('<table class="nhsuk-table">') == len(CHARTS) + 1  # and by ward or team
     assert 'href="/dashboard.csv?weeks=4"' in text
     assert PATIENT_NAME not in text
 
