@@ -149,7 +149,7 @@ def decisions_by_level(
     counts: Counter[tuple[str, str]] = Counter()
     for d in decisions:
         level = str(d.level_of_need) if d.level_of_need is not None else LEVELS[-1]
-        for route in (d.routes or (NOT_SHARED,)) if d.share else (NOT_SHARED,):
+        for route in d.routes if d.share else (NOT_SHARED,):
             counts[(level, route)] += 1
     return tuple((lv, tuple(counts[(lv, r)] for r in ROUTES)) for lv in LEVELS)
 

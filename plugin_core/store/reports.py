@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from plugin_core.formats import serialise
-from plugin_core.model import ContactState, FirstContact, Referral, ReferralStatus
+from plugin_core.model import ContactState, FirstContact, Referral, ReferralAction, ReferralStatus
 from plugin_core.store.base import StoreBase, opt_ts, parse_ts, placeholders, ts
 from plugin_core.store.records import (
     CONTACT_COLUMNS,
@@ -242,10 +242,10 @@ class Reports(StoreBase):
                 (*window, *params),
             )
         made = [_referral_fact(r) for r in referrals]
-        routes: dict[str, list[str]] = {}
-        for decision_id, fact in made:
-            if fact is not None:
-                routes.setdefault(decision_id, []).append(fact.route)
+        routes: dict[str, set[str]] = {}
+        for decision_id, route in (_route(r) for r in referrals):
+            if route is not None:
+                routes.setdefault(decision_id, set()).add(route)
         return DashboardFacts(
             contacts=tuple(
                 ContactFact(
@@ -279,6 +279,17 @@ class Reports(StoreBase):
 
 def _iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _route(row: Any) -> tuple[str, str | None]:
+    """(decision id, the route it sent to): a new referral or an update standing for one
+    (a decision that replaces another updates the referral already sent); None for a
+    cancellation or a referral withdrawn before it was sent."""
+    referral = serialise.loads(Referral, row[2])
+    withdrawn = ReferralStatus(row[3]) is ReferralStatus.CANCELLED and row[4] is None
+    if referral.action is ReferralAction.CANCEL or withdrawn:
+        return row[0], None
+    return row[0], referral.route.value
 
 
 def _referral_fact(row: Any) -> tuple[str, ReferralFact | None]:

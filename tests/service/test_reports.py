@@ -195,3 +195,19 @@ def test_worklist_filters_by_what_is_waiting(scene: Scene) -> None:
     assert [i.contact_id for i in found.items] == ["a2"]
     units = set(scene.service.worklist(scope=None).units)
     assert {WARD7, "RFH/WARD9", MH_TEAM} <= units
+
+
+def test_a_decision_that_replaces_another_counts_once_under_the_route_it_updated(
+    scene: Scene,
+) -> None:
+    at = NOW - timedelta(minutes=20)
+    scene.contact(adult("c1", WARD7, at), at)
+    scene.decide("c1", at + timedelta(minutes=1), level=3)
+    scene.deliver(at + timedelta(minutes=2))
+    scene.clock.now = at + timedelta(minutes=3)
+    doc = decision("c1", level=4) | {"id": "d-c1-again", "supersedes": "d-c1"}
+    scene.service.record_decision(decision_from_dict(doc, contact_id="c1", now=scene.clock.now))
+    scene.clock.now = NOW
+    levels = dict(scene.service.dashboard(weeks=1, unit=WARD7).decisions)
+    assert sum(levels["4"]) == 1 and levels["4"][ROUTES.index("front_door")] == 1
+    assert levels["3"] == (0,) * len(ROUTES)
