@@ -8,7 +8,10 @@ is an SVG served with a policy of its own that allows no script and only its own
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,6 +30,9 @@ from plugin_core.service.figures import ContactFigures, Dashboard
 from plugin_core.service.reports import MAX_WEEKS
 
 DEFAULT_WEEKS = 12
+FRESH_SECONDS = 30.0
+"""How long counted figures are reused for the same filters (aggregates only, no patient data)."""
+MAX_KEPT = 64
 MAX_UNIT = 200
 CHARTS: dict[str, tuple[str, Callable[[Dashboard], charts.Chart]]] = {
     "households": ("Household recorded, share of adult first contacts by week", charts.households),
@@ -174,13 +180,31 @@ def tables(board: Dashboard) -> dict[str, TableView]:
     }
 
 
+_RECENT: weakref.WeakKeyDictionary[Service, dict[Hashable, tuple[float, Dashboard]]] = (
+    weakref.WeakKeyDictionary()
+)
+_RECENT_LOCK = threading.Lock()
+
+
 async def _board(service: Service, caller: Caller, filters: Filters) -> Dashboard:
-    return await run_in_threadpool(
-        service.dashboard,
-        weeks=filters.weeks,
-        unit=filters.unit,
-        scope=scope(caller.role, caller.units),
+    """The figures, counted at most once every ``FRESH_SECONDS`` for the same filters and
+    scope: the page and its five charts ask for them together."""
+    allowed = scope(caller.role, caller.units)
+    key: Hashable = (filters.weeks, filters.unit, allowed)
+    now = time.monotonic()
+    with _RECENT_LOCK:
+        kept = _RECENT.setdefault(service, {})
+        hit = kept.get(key)
+    if hit is not None and now - hit[0] < FRESH_SECONDS:
+        return hit[1]
+    board = await run_in_threadpool(
+        service.dashboard, weeks=filters.weeks, unit=filters.unit, scope=allowed
     )
+    with _RECENT_LOCK:
+        if len(kept) >= MAX_KEPT:
+            kept.clear()
+        kept[key] = (now, board)
+    return board
 
 
 async def dashboard_page(
