@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from adapters.web.access import Caller, scope
 from adapters.web.html import page
@@ -110,14 +110,7 @@ async def worklist_page(
     waiting = Waiting(asked) if asked in {w.value for w in Waiting} else None
     allowed = scope(caller.role, caller.units)
     if unit is not None and not in_scope(unit, allowed):
-        return page(
-            render(
-                "refused.html",
-                title="Not your ward or team",
-                reason="this ward or team is not one of yours",
-            ),
-            status=403,
-        )
+        return PlainTextResponse("This ward or team is not one of yours.", 403)
     found = await run_in_threadpool(service.worklist, scope=allowed, unit=unit, waiting=waiting)
     html = render(
         "worklist.html",
