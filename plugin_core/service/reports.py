@@ -83,12 +83,11 @@ class Reports(ServiceBase):
             since = now - timedelta(days=self.config.recheck_days)
             recent = self.store.recent_contacts(units=units, since=since, limit=limit * 4)
             key = {
-                c.patient.id: recheck.patient_key(self.config.trust_id, c.patient.id)
-                for _, _, c in recent
+                c.patient_id: recheck.patient_key(self.config.trust_id, c.patient_id)
+                for c in recent
             }
             considered = self.store.last_considered(list(key.values()))
-            latest = [r for r in recent if r[0] not in open_ids]
-            items += review_items(latest, considered, key)
+            items += review_items(recent, considered, key, open_ids)
         chosen = tuple(i for i in items if waiting is None or i.waiting is waiting)
         return Worklist(chosen[:limit], self.units(scope=scope), unit, waiting)
 

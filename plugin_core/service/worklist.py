@@ -7,7 +7,7 @@ or the children.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,7 @@ from enum import StrEnum
 from plugin_core.model import FirstContact, PromptCode, ReferralStatus
 from plugin_core.service.figures import unit_of
 from plugin_core.store.records import StoredContact
-from plugin_core.store.reports import OpenReferral
+from plugin_core.store.reports import OpenReferral, RecentContact
 
 
 class Waiting(StrEnum):
@@ -121,34 +121,37 @@ def referral_items(referrals: Iterable[OpenReferral], now: datetime) -> list[Wor
 
 
 def review_items(
-    recent: Iterable[tuple[str, datetime, FirstContact]],
+    recent: Iterable[RecentContact],
     last_considered: dict[str, datetime],
     key: dict[str, str],
+    waiting: Collection[str] = (),
 ) -> list[WorkItem]:
     """One row per adult whose latest contact came after their last decision (or who has
     none), never-considered first, then the longest since.
 
-    :param recent: (contact id, received at, contact), newest first.
+    :param recent: contacts, newest first.
     :param key: the adult's re-check key by host patient id.
+    :param waiting: contacts already listed as waiting: their adults are left out.
     """
     seen: set[str] = set()
     items = []
-    for contact_id, received_at, contact in recent:
-        if contact.patient.id in seen:
+    for contact in recent:
+        if contact.patient_id in seen:
             continue
-        seen.add(contact.patient.id)
-        considered = last_considered.get(key[contact.patient.id])
-        if considered is not None and considered >= received_at:
+        seen.add(contact.patient_id)
+        if contact.contact_id in waiting:
             continue
-        location, unit = _place(contact)
+        considered = last_considered.get(key[contact.patient_id])
+        if considered is not None and considered >= contact.received_at:
+            continue
         items.append(
             WorkItem(
                 Waiting.REVIEW,
-                contact_id,
-                patient_label(contact),
-                location,
-                unit,
-                received_at,
+                contact.contact_id,
+                contact.patient_name or f"Patient {contact.patient_id}",
+                contact.location or "",
+                unit_of(contact.location),
+                contact.received_at,
                 last_considered=considered,
             )
         )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from plugin_core.formats import serialise
-from plugin_core.model import ContactState, FirstContact, Referral, ReferralAction, ReferralStatus
+from plugin_core.model import ContactState, FirstContact, ReferralAction, ReferralStatus
 from plugin_core.store.base import StoreBase, opt_ts, parse_ts, placeholders, ts
 from plugin_core.store.records import (
     CONTACT_COLUMNS,
@@ -96,6 +96,20 @@ class DashboardFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentContact:
+    """A contact by its adult and place, for the reviews on the worklist."""
+
+    contact_id: str
+    received_at: datetime
+    patient_id: str
+    patient_name: str | None
+    location: str | None
+
+    def __repr__(self) -> str:
+        return f"RecentContact({self.contact_id!r})"
+
+
+@dataclass(frozen=True, slots=True)
 class OpenReferral:
     """A referral waiting for acknowledgement, with the contact it came from."""
 
@@ -161,16 +175,20 @@ class Reports(StoreBase):
 
     def recent_contacts(
         self, *, units: Sequence[str] | None, since: datetime, limit: int
-    ) -> list[tuple[str, datetime, FirstContact]]:
-        """(id, received at, contact) of contacts received since ``since``, newest first."""
+    ) -> list[RecentContact]:
+        """Contacts received since ``since``, newest first, with who and where only."""
         where, params = self._in_units(units, "contact")
+        fields = ", ".join(
+            self._json("contact", *path)
+            for path in (("patient", "id"), ("patient", "name"), ("encounter", "location"))
+        )
         with self.transaction() as tx:
             rows = tx.all(
-                f"SELECT id, received_at, contact FROM contacts WHERE received_at >= ?"
+                f"SELECT id, received_at, {fields} FROM contacts WHERE received_at >= ?"
                 f" AND {where} ORDER BY received_at DESC LIMIT ?",
                 (ts(since), *params, limit),
             )
-        return [(r[0], parse_ts(r[1]), serialise.loads(FirstContact, r[2])) for r in rows]
+        return [RecentContact(r[0], parse_ts(r[1]), str(r[2]), r[3], r[4]) for r in rows]
 
     def last_considered(self, patient_keys: Sequence[str]) -> dict[str, datetime]:
         """When a decision was last recorded for each adult (by re-check key), if ever."""
@@ -222,8 +240,12 @@ class Reports(StoreBase):
                 f" AND {where}",
                 (*window, *params),
             )
+            fields = ", ".join(
+                self._json("r.referral", name)
+                for name in ("action", "route", "authority_id", "created_at")
+            )
             referrals = tx.all(
-                f"SELECT d.id, d.decided_at, r.referral, r.status, r.delivered_at,"
+                f"SELECT d.id, {fields}, r.status, r.delivered_at,"
                 f" r.acknowledged_at, r.escalated_at, {location} FROM referrals r"
                 " JOIN decisions d ON d.id = r.decision_id JOIN contacts c ON c.id = r.contact_id"
                 f" WHERE d.decided_at >= ? AND d.decided_at < ? AND {where}",
@@ -284,29 +306,33 @@ def _iso(text: str | None) -> datetime | None:
 def _route(row: Any) -> tuple[str, str | None]:
     """(decision id, the route it sent to): a new referral or an update standing for one
     (a decision that replaces another updates the referral already sent); None for a
-    cancellation or a referral withdrawn before it was sent."""
-    referral = serialise.loads(Referral, row[2])
-    withdrawn = ReferralStatus(row[3]) is ReferralStatus.CANCELLED and row[4] is None
-    if referral.action is ReferralAction.CANCEL or withdrawn:
+    cancellation or a referral withdrawn before it was sent.
+
+    ``row``: decision id, action, route, authority id, created at, status, delivered at,
+    acknowledged at, escalated at, location.
+    """
+    withdrawn = ReferralStatus(row[5]) is ReferralStatus.CANCELLED and row[6] is None
+    if ReferralAction(row[1]) is ReferralAction.CANCEL or withdrawn:
         return row[0], None
-    return row[0], referral.route.value
+    return row[0], str(row[2])
 
 
 def _referral_fact(row: Any) -> tuple[str, ReferralFact | None]:
     """(decision id, the referral made), or None for an update, a cancellation, or a
     referral withdrawn before it was sent."""
-    referral = serialise.loads(Referral, row[2])
-    status = ReferralStatus(row[3])
-    delivered = opt_ts(row[4])
-    if referral.amends is not None or (status is ReferralStatus.CANCELLED and delivered is None):
+    status = ReferralStatus(row[5])
+    delivered = opt_ts(row[6])
+    if ReferralAction(row[1]) is not ReferralAction.NEW or (
+        status is ReferralStatus.CANCELLED and delivered is None
+    ):
         return row[0], None
     return row[0], ReferralFact(
-        created_at=referral.created_at,
-        authority_id=referral.authority_id,
-        route=referral.route.value,
+        created_at=datetime.fromisoformat(row[4]),
+        authority_id=row[3],
+        route=str(row[2]),
         status=status,
         delivered_at=delivered,
-        acknowledged_at=opt_ts(row[5]),
-        escalated_at=opt_ts(row[6]),
-        location=row[7],
+        acknowledged_at=opt_ts(row[7]),
+        escalated_at=opt_ts(row[8]),
+        location=row[9],
     )
