@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from adapters.web.lead_routes import lead_routes
 from adapters.web.routes import FormPages
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
@@ -30,4 +31,4 @@ class WebPlugin:
 
     @hookimpl
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
-        return list(FormPages(context, self.settings).routes())
+        return [*FormPages(context, self.settings).routes(), *lead_routes(context, self.settings)]

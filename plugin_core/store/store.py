@@ -7,9 +7,10 @@ from plugin_core.store.counters import Counters
 from plugin_core.store.decisions import Decisions
 from plugin_core.store.host_tasks import HostTasks
 from plugin_core.store.referrals import Referrals
+from plugin_core.store.reports import Reports
 from plugin_core.store.trail import AuditTrail
 
 
-class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail):
+class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail, Reports):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
     retry, the audit trail and counters. Only the service holds one."""
