@@ -315,6 +315,9 @@ class HouseholdMember:
     unrecognised_relationship: str | None = None
     """The host's relationship word or code when nobody recognised it (``relationship`` is
     then ``unknown``), so the professional sees what was written and the trust can add it."""
+    age_band: str | None = None
+    """For a member whose date of birth nobody knows but whose age was estimated: the band the
+    estimate falls in (``5 to 9``). The member is kept as a child of unknown exact age."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -419,6 +422,8 @@ class Child:
     name: str | None = None
     """The name the household record gives, kept so a referral and the form can name the child
     even when the host sent no member id."""
+    age_band: str | None = None
+    """When only an estimate of the age is known: its band (``5 to 9``); ``age`` stays None."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -727,3 +732,93 @@ class Receipt:
 
     def __post_init__(self) -> None:
         check_fields(self)
+
+
+class HouseholdOutcome(StrEnum):
+    """What the professional recorded when asked who lives with the adult."""
+
+    NO_CHILDREN = "no_children"
+    """Confirmed: no children under 18 in the household."""
+    CHILDREN = "children"
+    """One or more children (or a pregnancy) recorded."""
+    DECLINED = "declined"
+    """The patient declined or could not answer. Never read as no children: the household stays
+    unknown and the question is asked again at the next contact."""
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdChild:
+    """One child as the professional entered them on the household question."""
+
+    name: str
+    relationship: Relationship
+    lives_with_patient: bool
+    birth_date: date | None = None
+    estimated_age: int | None = None
+    """Whole years, when the date of birth is not known."""
+    school: str = ""
+    """School or nursery, when known."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+    def __repr__(self) -> str:
+        return f"HouseholdChild(relationship={self.relationship.value!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdAnswer:
+    """The household as recorded by a professional for one contact, with who and when."""
+
+    id: str
+    contact_id: str
+    outcome: HouseholdOutcome
+    recorded_by: Professional
+    recorded_at: datetime
+    children: tuple[HouseholdChild, ...] = ()
+    pregnant: bool | None = None
+    """None when not known (and always for a declined answer)."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _require_aware("recorded_at", self.recorded_at)
+        if self.children and self.outcome is not HouseholdOutcome.CHILDREN:
+            raise ModelError("only a household with children lists children")
+
+    def __repr__(self) -> str:
+        return f"HouseholdAnswer(id={self.id!r}, outcome={self.outcome.value!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCall:
+    """A phone call made about a referral: who answered, when, and what they said.
+
+    A call with a reference from the authority acknowledges the referral; one without is a
+    delivery only, so the referral still waits for acknowledgement.
+    """
+
+    id: str
+    referral_id: str
+    number: str
+    """The number rung."""
+    answered_by: str
+    """The name and role of who answered at the authority."""
+    called_at: datetime
+    recorded_by: Professional
+    recorded_at: datetime
+    reference: str = ""
+    """The authority's reference for the referral, when given."""
+    advice: str = ""
+    """What the authority advised; free text that may name the family."""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        _require_aware("called_at", self.called_at)
+        _require_aware("recorded_at", self.recorded_at)
+
+    @property
+    def acknowledged(self) -> bool:
+        return bool(self.reference.strip())
+
+    def __repr__(self) -> str:
+        return f"PhoneCall(id={self.id!r}, referral_id={self.referral_id!r})"
