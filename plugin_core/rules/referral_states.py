@@ -94,10 +94,11 @@ CHANGES: dict[Change, ChangeRule] = {
     ),
     Change.CALL: ChangeRule(
         frozenset({S.PENDING, S.FAILED, S.DELIVERED, S.CALL_REQUIRED, S.ACKNOWLEDGED}),
-        S.DELIVERED,
         None,
-        "a person records a phone call: delivered, or `acknowledged` when the authority gave"
-        " a reference (an acknowledged one stays so); the call prompt is cleared",
+        None,
+        "a person records a phone call: `delivered` (from `pending`, `failed` or"
+        " `call_required`), or `acknowledged` when the authority gave a reference; the call"
+        " prompt is cleared",
         "the same call `id`: nothing new is written",
     ),
 }

@@ -21,7 +21,7 @@ class HouseholdSaved(StrEnum):
     DONE = "done"
     REPEAT = "repeat"
     """An answer with this id is recorded already: nothing new is written."""
-    DECIDED = "decided"
+    DECIDED = "has-decision"
     """A decision is recorded for the contact: its assessment is what that decision answered."""
     MISSING = "missing"
 

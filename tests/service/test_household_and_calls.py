@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from hooks import hookimpl
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.model import (
     ContactState,
+    FirstContact,
     HouseholdAnswer,
     HouseholdChild,
     HouseholdOutcome,
@@ -227,3 +229,38 @@ def test_a_police_referral_shows_999_and_a_script_from_the_referral(service: Ser
     assert "immediate danger" in steps["What you need"]
     assert CHILD_NAME in steps["The children"]
     assert referral_id  # the front door referral is made too
+
+
+# Written back to the host ----------------------------------------------------------------------
+
+
+class FlakyEhr:
+    """A host whose record is down for the first write, then up."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, HouseholdOutcome]] = []
+
+    @hookimpl
+    def thinkfamily_record_household(self, answer: HouseholdAnswer, contact: FirstContact) -> None:
+        self.calls.append((contact.id, answer.outcome))
+        if len(self.calls) == 1:
+            raise ConnectionError("record service down")
+
+
+def test_a_failed_household_write_back_is_retried_for_that_plugin_alone(
+    db_url: str, make_config: Any
+) -> None:
+    ehr = FlakyEhr()
+    config = load_trust_config(make_config(2525))
+    service = Service(
+        config, open_store(db_url), entry_points=False, clock=FakeClock(NOW), extra=[("ehr", ehr)]
+    )
+    try:
+        unknown_household(service, "c-wb")
+        service.record_household(household("c-wb", HouseholdOutcome.CHILDREN, *TWO_CHILDREN))
+        (task,) = service.claim_write_backs("w1", lease_seconds=30, limit=5)
+        assert (task.hook, task.plugin, task.subject) == ("record_household", "ehr", "h-1")
+        assert service.retry_write_back(task)
+        assert ehr.calls == [("c-wb", HouseholdOutcome.CHILDREN)] * 2
+    finally:
+        service.close()
