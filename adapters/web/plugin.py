@@ -1,4 +1,5 @@
-"""Built-in plugin: the clinician web pages at ``/form/{contact_id}``.
+"""Built-in plugin: the clinician web pages at ``/form/{contact_id}``, the household question
+at ``/household/{contact_id}`` and the phone call at ``/call/{contact_id}``.
 
 Settings come from the trust configuration's ``[web]`` section (see ``plugin_core.links``):
 ``base_url``, ``secret_env``, ``link_ttl_minutes`` and ``frame_ancestors``. Without the secret
@@ -11,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from adapters.web.household import HouseholdPages
+from adapters.web.phone_call import PhoneCallPages
 from adapters.web.routes import FormPages
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
@@ -30,4 +33,5 @@ class WebPlugin:
 
     @hookimpl
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
-        return list(FormPages(context, self.settings).routes())
+        pages = (FormPages, HouseholdPages, PhoneCallPages)
+        return [route for kind in pages for route in kind(context, self.settings).routes()]
