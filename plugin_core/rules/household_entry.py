@@ -172,6 +172,17 @@ def carried_over(
     return latest
 
 
+def with_carried_household(contact: FirstContact, answer: HouseholdAnswer) -> FirstContact:
+    """A later contact that came with no household, given the one recorded for the adult.
+
+    Only the household is carried, with when it was recorded, so it goes stale on time; a
+    pregnancy is not (it may have ended), nor is anything for a contact that has a household.
+    """
+    if contact.household is not None or answer.outcome is HouseholdOutcome.DECLINED:
+        return contact
+    return replace(contact, household=members_of(answer), household_recorded_at=answer.recorded_at)
+
+
 def needs_household(assessment: Assessment) -> bool:
     """True when the form should ask the household first."""
     return assessment.prompt(PromptCode.RECORD_HOUSEHOLD) is not None

@@ -97,6 +97,22 @@ class HouseholdAnswers(StoreBase):
             )
         return [serialise.loads(HouseholdAnswer, r[0]) for r in rows]
 
+    def latest_household_answers(self, patients: Sequence[str]) -> dict[str, HouseholdAnswer]:
+        """Each adult's latest recorded answer, declined or not, in one query."""
+        keys = list(dict.fromkeys(patients))
+        if not keys:
+            return {}
+        found: dict[str, HouseholdAnswer] = {}
+        with self.transaction() as tx:
+            rows = tx.all(
+                "SELECT patient_key, answer FROM household_answers"
+                f" WHERE patient_key IN ({placeholders(keys)}) ORDER BY recorded_at, id",
+                keys,
+            )
+        for key, text in rows:
+            found[key] = serialise.loads(HouseholdAnswer, text)  # later rows replace earlier
+        return found
+
     def latest_household_answer(self, patient_key: str) -> HouseholdAnswer | None:
         """The adult's latest recorded answer, declined or not."""
         with self.transaction() as tx:

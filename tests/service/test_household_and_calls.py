@@ -128,6 +128,23 @@ def test_the_household_cannot_change_once_a_decision_is_recorded(service: Servic
         service.record_household(household("c-h6", HouseholdOutcome.NO_CHILDREN))
 
 
+def test_the_next_contact_takes_the_household_recorded_but_declined_asks_again(
+    service: Service,
+) -> None:
+    unknown_household(service, "c-h7")
+    service.record_household(household("c-h7", HouseholdOutcome.CHILDREN, *TWO_CHILDREN))
+    unknown_household(service, "c-h8")  # the same adult, the next day's contact
+    carried = service.contact("c-h8")
+    assert carried is not None and carried.assessment.household_known
+    assert len(carried.assessment.children) == 2
+    assert "record-household" not in carried.prompt_codes
+    service.record_household(household("c-h8", HouseholdOutcome.DECLINED, answer_id="h-2"))
+    unknown_household(service, "c-h9")
+    asked = service.contact("c-h9")
+    assert asked is not None and not asked.assessment.household_known
+    assert "record-household" in asked.prompt_codes
+
+
 # The phone call --------------------------------------------------------------------------------
 
 
