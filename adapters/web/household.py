@@ -59,6 +59,19 @@ LABELS = {
 }
 
 
+def in_page_order(problems: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The summary lists faults in the order the page asks the questions."""
+
+    def place(name: str) -> tuple[int, int, int]:
+        found = row_index(name)
+        if found is not None:
+            fields = list(CHILD_FIELDS)
+            return (1, found[0], fields.index(found[1]) if found[1] in fields else len(fields))
+        return ({"id": -1, "outcome": 0, "children": 1}.get(name, 2), -1, 0)
+
+    return {name: problems[name] for name in sorted(problems, key=place)}
+
+
 def field_label(name: str) -> str:
     found = row_index(name)
     if found is None:
@@ -107,7 +120,7 @@ class HouseholdPages(SignedPages):
         html = render(
             "household.html",
             who=who(contact),
-            problems=problems,
+            problems=in_page_order(problems),
             field_labels={name: field_label(name) for name in problems},
             prompt=prompt_view(prompt) if prompt else None,
             previous=child_rows(contact, born) if assessment.household_known else [],

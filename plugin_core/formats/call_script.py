@@ -57,9 +57,12 @@ def _children(content: ReferralContent) -> str:
 def _why(content: ReferralContent) -> str:
     if content.route is Route.POLICE:
         return "I am calling about a child in immediate danger."
+    urgency = content.urgency_text.lower()
+    article = "an" if urgency[:1] in "aeiou" else "a"
+    route = content.headline_route
     return (
-        f"I am making a {content.urgency_text.lower()} referral to"
-        f" {content.headline_route} for {content.authority_text}."
+        f"I am making {article} {urgency} referral to the {route[:1].lower()}{route[1:]}"
+        f" for {content.authority_text}."
     )
 
 

@@ -62,7 +62,7 @@ class _Reader:
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fault(at, "enter a real date, like 2019-06-01")
+            self.fault(at, "enter a real date")
             return None
 
     def moment(self, doc: dict[str, Any], name: str, at: str, default: datetime) -> datetime:
@@ -144,7 +144,9 @@ def household_from_dict(
             [c for c in children if c is not None] if outcome is HouseholdOutcome.CHILDREN else []
         )
         probe = HouseholdAnswer(answer_id, contact_id, outcome, by, now, tuple(kept), None)
-        raise HouseholdInvalid(reader.problems + answer_problems(probe, on=on))
+        faulted = {p.field for p in reader.problems}
+        more = [p for p in answer_problems(probe, on=on) if p.field not in faulted]
+        raise HouseholdInvalid(reader.problems + more)
     answer = HouseholdAnswer(
         answer_id,
         contact_id,

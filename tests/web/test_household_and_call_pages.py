@@ -140,6 +140,9 @@ def test_errors_show_in_a_summary_linked_to_each_field(pages: Pages) -> None:
     assert 'href="#f-children.0.birth_date"' in html and "Enter a real date" in html
     assert 'href="#f-pregnant"' in html and "Choose yes, no or not known" in html
     assert 'aria-invalid="true"' in html
+    assert "Enter a date of birth or an estimated age" not in html  # one message per fault
+    order = [html.index(f'href="#f-{name}"') for name in ("children.0.name", "pregnant")]
+    assert order == sorted(order), "the summary follows the page's order"
     assert pages.service.household_answers(contact_id) == []
 
 
