@@ -145,6 +145,23 @@ def test_the_next_contact_takes_the_household_recorded_but_declined_asks_again(
     assert "record-household" in asked.prompt_codes
 
 
+def test_a_child_entered_with_an_estimated_age_is_referred_with_its_age_band(
+    service: Service,
+) -> None:
+    unknown_household(service, "c-h10")
+    recorded = service.record_household(
+        household("c-h10", HouseholdOutcome.CHILDREN, *TWO_CHILDREN)
+    )
+    refs = [c.ref for c in recorded.contact.assessment.children]
+    doc = decision_doc() | {"child_refs": refs}
+    (referral,) = service.record_decision(
+        decision_from_dict(doc, contact_id="c-h10", now=NOW)
+    ).referrals
+    content = service.referral_content(referral.id)
+    assert content is not None
+    assert [c.age_text for c in content.children] == ["age 8", "age about 1 to 4 (estimated)"]
+
+
 # The phone call --------------------------------------------------------------------------------
 
 
