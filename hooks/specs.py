@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
         DecisionEscalation,
         Destination,
         FirstContact,
+        HouseholdAnswer,
         HouseholdMember,
         Prompt,
         Receipt,
@@ -188,6 +189,23 @@ def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> Non
 
     :param decision: the decision as recorded.
     :param assessment: the assessment it answers, or ``None`` when it is not known.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
+def thinkfamily_record_household(answer: HouseholdAnswer, contact: FirstContact) -> None:
+    """Write a household recorded by a professional back into the host's own record.
+
+    Called once for every household answer recorded on a ThinkFamily page or through the API
+    (no children, children, or declined), after it is stored and the contact assessed again.
+    An implementation that raises is called again, alone, until it returns: make the write
+    idempotent on ``answer.id``. A declined answer says nobody knows the household: never
+    write it as an empty household.
+
+    :param answer: the answer as recorded, with who recorded it and when.
+    :param contact: the contact it was recorded for, as it now stands (its ``id`` says which
+        host record it belongs to).
     :returns: nothing; every implementation is called.
     """
 

@@ -24,7 +24,16 @@ from plugin_core import contract, model
 
 DEFAULT_PATH = Path("docs/model-reference.md")
 
-MODEL_ORDER = ("people", "record", "directory", "levels", "contacts", "decisions", "referrals")
+MODEL_ORDER = (
+    "people",
+    "record",
+    "directory",
+    "levels",
+    "contacts",
+    "decisions",
+    "referrals",
+    "household",
+)
 """The model's modules in reading order; one not named here follows, by name."""
 
 CONTRACT_VALUES = (

@@ -1,4 +1,5 @@
-"""Built-in plugin: the clinician web pages at ``/form/{contact_id}``.
+"""Built-in plugin: the clinician web pages at ``/form/{contact_id}``, the household question
+at ``/household/{contact_id}`` and the phone call at ``/call/{contact_id}``.
 
 Settings come from the trust configuration's ``[web]`` section (see ``plugin_core.links``):
 ``base_url``, ``secret_env``, ``link_ttl_minutes`` and ``frame_ancestors``. Without the secret
@@ -11,7 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from adapters.web.household import HouseholdPages
 from adapters.web.lead_routes import lead_routes
+from adapters.web.phone_call import PhoneCallPages
 from adapters.web.routes import FormPages
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
@@ -31,4 +34,6 @@ class WebPlugin:
 
     @hookimpl
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
-        return [*FormPages(context, self.settings).routes(), *lead_routes(context, self.settings)]
+        pages = (FormPages, HouseholdPages, PhoneCallPages)
+        own = [route for kind in pages for route in kind(context, self.settings).routes()]
+        return [*own, *lead_routes(context, self.settings)]

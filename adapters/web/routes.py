@@ -138,7 +138,7 @@ class FormPages:
         stored = await self._contact(service, contact_id)
         recorded = request.query_params.get("recorded")
         if recorded:
-            return await self._confirmation(service, stored, recorded)
+            return await self._confirmation(service, stored, recorded, token)
         earlier = await run_in_threadpool(service.decisions, contact_id)
         current = await run_in_threadpool(service.current_decision, contact_id)
         form = FormInput(token=token, decision_id=new_decision_id(), supersedes=current or "")
@@ -173,7 +173,7 @@ class FormPages:
         return self._page(html, status=status)
 
     async def _confirmation(
-        self, service: Service, stored: StoredContact, decision_id: str
+        self, service: Service, stored: StoredContact, decision_id: str, token: str
     ) -> Response:
         def load() -> tuple[Any, list[Sent], list[DecisionEscalation]]:
             decision = next((d for d in service.decisions(stored.id) if d.id == decision_id), None)
@@ -205,7 +205,10 @@ class FormPages:
         if decision is None:
             raise _Refusal(404, pages.not_found_page())
         names = {e.id: e.name for e in service.config.directory.authorities.values()}
-        return self._page(confirmation_page(stored.contact, decision, sent, names, escalations))
+        call_link = f"../call/{quote(stored.id, safe='')}?{urlencode({'t': token})}&referral="
+        return self._page(
+            confirmation_page(stored.contact, decision, sent, names, escalations, call_link)
+        )
 
     # POST ----------------------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ class ChildEntry:
     postcode: str | None = None
     postcode_is_adults: bool = False
     """True when the child lives with the adult and only the adult's postcode is recorded."""
+    age_band: str | None = None
+    """When only an estimate of the age is known: its band."""
 
     @property
     def name_text(self) -> str:
@@ -56,7 +58,7 @@ class ChildEntry:
         if self.unborn:
             return "unborn"
         if self.age is None:
-            return "age not known"
+            return f"age about {self.age_band} (estimated)" if self.age_band else "age not known"
         return "under 1" if self.age == 0 else f"age {self.age}"
 
     @property
@@ -154,6 +156,7 @@ def _entry(
         age=child.age,
         postcode=postcode,
         postcode_is_adults=from_adult,
+        age_band=child.age_band,
     )
 
 

@@ -23,6 +23,7 @@ from plugin_core.model import (
     DecisionEscalation,
     Destination,
     FirstContact,
+    HouseholdAnswer,
     HouseholdMember,
     Prompt,
     Receipt,
@@ -221,6 +222,21 @@ class Hooks:
                 continue
             try:
                 self._alone(hook, impl)(decision=decision, assessment=assessment)
+            except PluginError as failure:
+                failures.append(failure)
+        return failures
+
+    def record_household(
+        self, answer: HouseholdAnswer, contact: FirstContact, *, only: str | None = None
+    ) -> list[PluginError]:
+        """As :meth:`record`, for a household answer: each plugin alone, failures returned."""
+        hook = "thinkfamily_record_household"
+        failures: list[PluginError] = []
+        for impl in self._impls(hook):
+            if only is not None and impl.plugin_name != only:
+                continue
+            try:
+                self._alone(hook, impl)(answer=answer, contact=contact)
             except PluginError as failure:
                 failures.append(failure)
         return failures

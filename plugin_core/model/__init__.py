@@ -33,6 +33,7 @@ from plugin_core.model.directory import (
     Destination,
     Route,
 )
+from plugin_core.model.household import HouseholdAnswer, HouseholdChild, HouseholdOutcome, PhoneCall
 from plugin_core.model.levels import LevelWording, Threshold
 from plugin_core.model.people import Child, Encounter, HouseholdMember, Person, Relationship
 from plugin_core.model.record import IndicatorKind, Prompt, PromptCode, RiskIndicator, Severity
@@ -65,7 +66,10 @@ __all__ = [
     "Encounter",
     "EscalationKind",
     "FirstContact",
+    "HouseholdAnswer",
+    "HouseholdChild",
     "HouseholdMember",
+    "HouseholdOutcome",
     "IndicatorKind",
     "LadoCriterion",
     "LawfulBasis",
@@ -73,6 +77,7 @@ __all__ = [
     "LevelWording",
     "ModelError",
     "Person",
+    "PhoneCall",
     "Professional",
     "Prompt",
     "PromptCode",

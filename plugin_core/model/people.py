@@ -120,6 +120,9 @@ class HouseholdMember:
     unrecognised_relationship: str | None = None
     """The host's relationship word or code when nobody recognised it (``relationship`` is
     then ``unknown``), so the professional sees what was written and the trust can add it."""
+    age_band: str | None = None
+    """For a member whose date of birth nobody knows but whose age was estimated: the band the
+    estimate falls in (``5 to 9``). The member is kept as a child of unknown exact age."""
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -161,6 +164,8 @@ class Child:
     name: str | None = None
     """The name the household record gives, kept so a referral and the form can name the child
     even when the host sent no member id."""
+    age_band: str | None = None
+    """When only an estimate of the age is known: its band (``5 to 9``); ``age`` stays None."""
 
     def __post_init__(self) -> None:
         check_fields(self)

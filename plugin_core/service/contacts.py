@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from plugin_core.contract import Accepted, PluginError, ReceivedMessage
 from plugin_core.model import Assessment, FirstContact
-from plugin_core.rules import recheck
+from plugin_core.rules import household_entry, recheck
 from plugin_core.service.audit import contact_audit
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
@@ -62,6 +62,7 @@ class Contacts(ServiceBase):
             tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
         ] = []
         copies = list(messages) if messages is not None else [None] * len(items)
+        items = self._with_recorded_households(items, now)
         for (contact, key), message in zip(items, copies, strict=True):
             try:
                 assessment = self.engine.assess(contact, now=now, present=False)
@@ -116,6 +117,33 @@ class Contacts(ServiceBase):
                 log.info("contact already recorded", extra={"contact_id": item.contact.id})
         if duplicates:
             self.count("contacts.duplicate", duplicates)
+        return out
+
+    def _with_recorded_households(
+        self, items: Sequence[tuple[FirstContact, str | None]], now: datetime
+    ) -> Sequence[tuple[FirstContact, str | None]]:
+        """Contacts that came with no household take the one a professional recorded for the
+        adult within the re-check period (never a declined answer: that asks again)."""
+        unknown = [
+            recheck.patient_key(self.config.trust_id, c.patient.id)
+            for c, _ in items
+            if c.household is None
+        ]
+        if not unknown:
+            return items
+        latest = self.store.latest_household_answers(unknown)
+        if not latest:
+            return items
+        out: list[tuple[FirstContact, str | None]] = []
+        for contact, key in items:
+            found = household_entry.carried_over(
+                latest.get(recheck.patient_key(self.config.trust_id, contact.patient.id)),
+                at=contact.occurred_at,
+                recheck_days=self.config.recheck_days,
+            )
+            if found is not None and contact.household is None:
+                contact = household_entry.with_carried_household(contact, found)
+            out.append((contact, key))
         return out
 
     def _accepted_new(self, item: NewContact) -> None:

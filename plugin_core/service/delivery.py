@@ -172,7 +172,11 @@ class Delivery(ServiceBase):
         )
 
     def retry_write_back(self, task: HostTask) -> bool:
-        """Call the one plugin's ``thinkfamily_record`` again; True when it succeeded."""
+        """Call the one plugin's ``thinkfamily_record`` (or ``thinkfamily_record_household``)
+        again; True when it succeeded."""
+        if task.hook == "record_household":
+            retry = getattr(self, "retry_household_write_back")  # noqa: B009 - the Household part
+            return bool(retry(task.subject, task.plugin))
         decision = self.store.get_decision(task.subject)
         if decision is None:
             return True  # nothing to write back any more

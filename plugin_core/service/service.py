@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from plugin_core.service.calls import Calls
 from plugin_core.service.contacts import Contacts
 from plugin_core.service.decisions import Decisions
 from plugin_core.service.delivery import Delivery
+from plugin_core.service.household import Household
 from plugin_core.service.referrals import Referrals
 from plugin_core.service.reports import Reports
 
 
-class Service(Contacts, Decisions, Referrals, Delivery, Reports):
+class Service(Contacts, Decisions, Referrals, Delivery, Reports, Household, Calls):
     """The engine bound to a store: the only door to the store.
 
     Adapters, the pages, the API and the outbox worker ask it for read views and state

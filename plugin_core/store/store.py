@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from plugin_core.store.calls import PhoneCalls
 from plugin_core.store.contacts import Contacts
 from plugin_core.store.counters import Counters
 from plugin_core.store.decisions import Decisions
 from plugin_core.store.host_tasks import HostTasks
+from plugin_core.store.household import HouseholdAnswers
 from plugin_core.store.referrals import Referrals
 from plugin_core.store.reports import Reports
 from plugin_core.store.trail import AuditTrail
 
 
-class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail, Reports):
+class Store(
+    Contacts,
+    Decisions,
+    Referrals,
+    HostTasks,
+    Counters,
+    AuditTrail,
+    Reports,
+    HouseholdAnswers,
+    PhoneCalls,
+):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
-    retry, the audit trail and counters. Only the service holds one."""
+    retry, the audit trail and counters, households recorded and phone calls made. Only the
+    service holds one."""
