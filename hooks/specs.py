@@ -2,8 +2,7 @@
 
 Every hook is called by keyword only, through ThinkFamily's typed facade, which lets pluggy
 call the implementations (``firstresult`` hooks stop at the first answer) and names the plugin
-at fault. Implementations may accept a subset of the arguments. Hook wrappers
-(``hookwrapper``/``wrapper``) from plugins are refused at start-up.
+at fault. Implementations may accept a subset of the arguments; hook wrappers are refused.
 
 Domain and contract types are imported for type checkers only: this package must not import
 ThinkFamily's core at run time, so that a host can read the contract without loading the rules.
@@ -41,9 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 _hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 
-# ---------------------------------------------------------------------------------------------
-# Initialisation
-# ---------------------------------------------------------------------------------------------
+# Initialisation ------------------------------------------------------------------------------
 
 
 @_hookspec
@@ -112,9 +109,7 @@ def thinkfamily_split_messages(data: bytes, hint: str) -> list[bytes] | None:
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Gathering facts about a contact
-# ---------------------------------------------------------------------------------------------
+# Gathering facts about a contact -------------------------------------------------------------
 
 
 @_hookspec
@@ -160,9 +155,7 @@ def thinkfamily_locate_authority(
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Showing prompts and recording decisions
-# ---------------------------------------------------------------------------------------------
+# Showing prompts and recording decisions -----------------------------------------------------
 
 
 @_hookspec
@@ -228,9 +221,7 @@ def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Referral delivery
-# ---------------------------------------------------------------------------------------------
+# Referral delivery ---------------------------------------------------------------------------
 
 
 @_hookspec(firstresult=True)
@@ -283,9 +274,7 @@ def thinkfamily_referral_update(
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Service
-# ---------------------------------------------------------------------------------------------
+# Service -------------------------------------------------------------------------------------
 
 
 @_hookspec

@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 
 from plugin_core.model import ContactState, EscalationKind, PromptCode, Route
 from plugin_core.rules.clock import LONDON
-from plugin_core.store.reports import (
-    OVERDUE,
+from plugin_core.store.report_facts import (
     ContactFact,
     DashboardFacts,
     DecisionFact,
     ReferralFact,
 )
+from plugin_core.store.reports import OVERDUE
 
 WITHIN = timedelta(hours=24)
 LEVELS = ("1", "2", "3", "4", "not given")

@@ -15,7 +15,7 @@ from enum import StrEnum
 from plugin_core.model import FirstContact, PromptCode, ReferralStatus
 from plugin_core.service.figures import unit_of
 from plugin_core.store.records import StoredContact
-from plugin_core.store.reports import OpenReferral, RecentContact
+from plugin_core.store.report_facts import OpenReferral, RecentContact
 
 
 class Waiting(StrEnum):

@@ -16,7 +16,7 @@ from plugin_core.service.figures import (
     week_of,
     weeks_between,
 )
-from plugin_core.store.reports import ContactFact, DecisionFact
+from plugin_core.store.report_facts import ContactFact, DecisionFact
 
 AT = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
