@@ -128,8 +128,9 @@ def form_page(page: FormPage) -> str:
 # Refusals ------------------------------------------------------------------------------------
 
 
-def refused_page(reason: str, title: str = "Link not valid") -> str:
-    return render("refused.html", title=title, reason=reason)
+def refused_page(reason: str, title: str = "Link not valid", *, about_link: bool = True) -> str:
+    """A refusal; ``about_link`` says to open the link again from the record."""
+    return render("refused.html", title=title, reason=reason, about_link=about_link)
 
 
 def not_found_page() -> str:

@@ -6,9 +6,10 @@ from plugin_core.service.contacts import Contacts
 from plugin_core.service.decisions import Decisions
 from plugin_core.service.delivery import Delivery
 from plugin_core.service.referrals import Referrals
+from plugin_core.service.web_sessions import WebSessions
 
 
-class Service(Contacts, Decisions, Referrals, Delivery):
+class Service(Contacts, Decisions, Referrals, Delivery, WebSessions):
     """The engine bound to a store: the only door to the store.
 
     Adapters, the pages, the API and the outbox worker ask it for read views and state

@@ -8,8 +8,9 @@ from plugin_core.store.decisions import Decisions
 from plugin_core.store.host_tasks import HostTasks
 from plugin_core.store.referrals import Referrals
 from plugin_core.store.trail import AuditTrail
+from plugin_core.store.web_sessions import WebSessions
 
 
-class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail):
+class Store(Contacts, Decisions, Referrals, HostTasks, Counters, AuditTrail, WebSessions):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
-    retry, the audit trail and counters. Only the service holds one."""
+    retry, the audit trail, counters and the pages' sign-in sessions. Only the service holds one."""

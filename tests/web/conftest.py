@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 
+from adapters.web.form_access import link_csrf
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.http import build_app
 from plugin_core.links import make_token
@@ -108,6 +109,7 @@ def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]
     """A complete, valid sharing decision at level 3, as the browser would post it."""
     return {
         "t": token,
+        "csrf": csrf_for(token),
         "decision_id": decision_id,
         "share": "yes",
         "level_of_need": "3",
@@ -118,6 +120,11 @@ def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]
         "consent_not_sought_reason": "Asking would delay protecting the children.",
         "child_refs": ["k-1", "k-2"],
     } | changes
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token the form shows beside a link's token."""
+    return link_csrf(SECRET.encode(), token)
 
 
 def token_for(contact_id: str, professional: str = NURSE) -> str:
