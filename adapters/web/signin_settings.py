@@ -15,10 +15,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from plugin_core.settings.config import TrustConfig
-from plugin_core.settings.faults import Fault, never
+from plugin_core.settings.faults import Fault, never, refuse
 from plugin_core.settings.issues import ERROR, ConfigError, Issues
 from plugin_core.settings.reader import validate
 from plugin_core.settings.section import EnvVar, Name, Section, SettingsContext, Url
@@ -31,6 +31,13 @@ class Role(StrEnum):
     UNIT_MEMBER = "unit_member"
     SAFEGUARDING_LEAD = "safeguarding_lead"
     ADMINISTRATOR = "administrator"
+
+
+def _role(value: object) -> Role:
+    try:
+        return Role(value) if isinstance(value, str) else Role("")
+    except ValueError:
+        refuse("must be one of " + ", ".join(r.value for r in Role))
 
 
 _SECRET_IN_FILE = never("secrets must not be written in the file; name a variable instead")
@@ -72,7 +79,7 @@ class SigninSection(Section):
     role_claim: Name = "roles"
     units_claim: str = ""
     """The claim listing the wards or teams a unit member belongs to; empty for none."""
-    roles: dict[str, Role] = Field(default_factory=dict)
+    roles: dict[str, Annotated[Role, BeforeValidator(_role)]] = Field(default_factory=dict)
     """Claim value to role, for example ``"TF.Lead" = "safeguarding_lead"``."""
     idle_minutes: Annotated[float, Field(ge=1, le=24 * 60)] = 30
     absolute_hours: Annotated[float, Field(ge=0.1, le=7 * 24)] = 12

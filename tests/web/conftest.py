@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ from plugin_core.links import make_token
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
+from tests.peers.oidc_provider import CLIENT_SECRET, CLIENT_SECRET_ENV, OidcPeer, signin_toml
 from tests.peers.service import write_trust_config
 from tests.service.conftest import TEST_AUTHORITIES, FakeClock
+from tests.web.signin_support import LOOPBACK_BASE, SECURE_BASE, SigninPages, make_service
 
 with warnings.catch_warnings():
     # Starlette would rather its test client ran on a successor of httpx; httpx is what the
@@ -196,3 +198,36 @@ def make_pages(tmp_path: Path, form_secret: str) -> Callable[..., Pages]:
 @pytest.fixture
 def pages(make_pages: Callable[..., Pages]) -> Pages:
     return make_pages()
+
+
+# Sign-in through the OpenID provider peer ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oidc_peer() -> Iterator[OidcPeer]:
+    uris = [f"{SECURE_BASE}/signin/callback", f"{LOOPBACK_BASE}/signin/callback"]
+    with OidcPeer(uris) as peer:
+        yield peer
+
+
+@pytest.fixture
+def make_signin(
+    tmp_path: Path, oidc_peer: OidcPeer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., SigninPages]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, CLIENT_SECRET)
+
+    def make(
+        *,
+        secure: bool = True,
+        extra: str = "",
+        folder: str = "config",
+        clock: FakeClock | None = None,
+        now: datetime = TUESDAY_MORNING,
+    ) -> SigninPages:
+        toml = web_toml() + signin_toml(oidc_peer.issuer, cookie_secure=secure, extra=extra)
+        service = make_service(tmp_path / folder, toml, clock or FakeClock(now))
+        base = SECURE_BASE if secure else LOOPBACK_BASE
+        return SigninPages(service, TestClient(build_app(service), base_url=base), oidc_peer)
+
+    return make

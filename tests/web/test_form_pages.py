@@ -84,9 +84,12 @@ def test_form_shows_prompts_with_severity_word_household_indicators_and_authorit
     assert "tf-prompt tf-prompt--critical" in html
     assert '<strong class="nhsuk-tag nhsuk-tag--red tf-sev">Critical</strong>' in html
     assert "Consider their welfare" in html
-    assert f"<td>{CHILD_NAME}</td><td>10</td><td>Child</td><td>lives with the patient</td>" in bare(html)
+    assert f"<td>{CHILD_NAME}</td><td>10</td><td>Child</td><td>lives with the patient</td>" in bare(
+        html
+    )
     assert (
-        f"<td>{OTHER_CHILD_NAME}</td><td>4</td><td>Stepchild</td><td>lives elsewhere</td>" in bare(html)
+        f"<td>{OTHER_CHILD_NAME}</td><td>4</td><td>Stepchild</td><td>lives elsewhere</td>"
+        in bare(html)
     )
     assert "<li>Substance misuse</li><li>Domestic abuse</li>" in html
     assert "<strong>Local authority:</strong> Test Borough" in html
@@ -250,7 +253,8 @@ def test_missing_reasons_reshow_the_form_with_the_message_beside_the_field_and_i
     assert response.status_code == 422
     html = response.text
     assert re.search(
-        r'id="f-reasons">.*?<span class="nhsuk-error-message" id="err-reasons"><span class="nhsuk-u-visually-hidden">Error: </span>Record the reasons', html
+        r'id="f-reasons">.*?<span class="nhsuk-error-message" id="err-reasons"><span class="nhsuk-u-visually-hidden">Error: </span>Record the reasons',
+        html,
     )
     assert 'aria-invalid="true"' in html
     assert "Reason for admission and the children&#39;s ages.</textarea>" in html
@@ -342,7 +346,8 @@ def test_the_confirmation_lists_the_decision_and_the_referral_made(pages: Pages)
     assert "<h1>Decision recorded</h1>" in bare(html)
     assert "3 – Complex needs" in html
     assert (
-        "<td>Children&#39;s services front door</td><td>Test Borough</td><td>Routine</td>" in bare(html)
+        "<td>Children&#39;s services front door</td><td>Test Borough</td><td>Routine</td>"
+        in bare(html)
     )
     assert "tf-call" not in html
 
@@ -412,7 +417,10 @@ def confirmation_of(pages: Pages, response: Any) -> str:
 
 def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pages) -> None:
     html = open_form(pages, pages.add_contact(contact_doc("new-fields-1")))
-    inputs = re.findall(r'<input class="nhsuk-input[^"]*" type="(?:text|datetime-local|tel|email)" id="([^"]+)"', html)
+    inputs = re.findall(
+        r'<input class="nhsuk-input[^"]*" type="(?:text|datetime-local|tel|email)" id="([^"]+)"',
+        html,
+    )
     assert set(inputs) == {
         "in-escalated_to.name",
         "in-escalated_to.role",
@@ -428,7 +436,10 @@ def test_every_new_field_has_a_label_and_the_consent_warning_is_shown(pages: Pag
     }
     for input_id in inputs:
         assert f'<label class="nhsuk-label" for="{input_id}">' in html
-    assert '<textarea class="nhsuk-textarea" id="in-advice_sought.advice" name="advice_sought.advice"' in html
+    assert (
+        '<textarea class="nhsuk-textarea" id="in-advice_sought.advice" name="advice_sought.advice"'
+        in html
+    )
     assert "Consent is rarely the right basis for sharing to protect a child" in html
     assert 'name="consent_basis_confirmed" value="yes"' in html
     for criterion in ("harmed_child", "criminal_offence", "risk_of_harm", "not_suitable"):
@@ -469,7 +480,10 @@ def test_a_one_word_reason_not_to_share_at_level_3_asks_for_ten_words_and_a_lead
     assert response.status_code == 422
     html = response.text
     assert "At level 3, say in at least 10 words why not sharing is right for the child" in html
-    assert re.search(r'id="f-escalated_to">.*?<span class="nhsuk-error-message" id="err-escalated_to"><span class="nhsuk-u-visually-hidden">Error: </span>', html)
+    assert re.search(
+        r'id="f-escalated_to">.*?<span class="nhsuk-error-message" id="err-escalated_to"><span class="nhsuk-u-visually-hidden">Error: </span>',
+        html,
+    )
     assert '<a href="#f-escalated_to">Safeguarding lead you told: at level 3' in html
     assert pages.service.store.get_decisions(contact_id) == []
 
@@ -609,7 +623,9 @@ def test_a_lado_concern_needs_its_criteria_and_then_goes_to_the_lado(pages: Page
             lado_criteria=["not_suitable", "made-up"],
         ),
     )
-    assert "<dt>LADO criteria</dt><dd>Has behaved, or may have, in a way that suggests" in bare(html)
+    assert "<dt>LADO criteria</dt><dd>Has behaved, or may have, in a way that suggests" in bare(
+        html
+    )
     (decision,) = pages.service.store.get_decisions(contact_id)
     assert [c.value for c in decision.lado_criteria] == ["not_suitable"]
     routes = {r.referral.route for r in pages.service.store.list_referrals(contact_id=contact_id)}
