@@ -24,7 +24,7 @@ import ipaddress
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
@@ -272,25 +272,3 @@ class Sessions:
             status=status,
             frame_ancestors=self.frame_ancestors,
         )
-
-
-def roles_from(claims: dict[str, object], settings: SigninSettings) -> frozenset[Role]:
-    """The roles the configured claim's values map to; unknown values give no role."""
-    return frozenset(
-        settings.roles[v] for v in _values(claims.get(settings.role_claim)) if v in settings.roles
-    )
-
-
-def units_from(claims: dict[str, object], settings: SigninSettings) -> tuple[str, ...]:
-    if not settings.units_claim:
-        return ()
-    return tuple(dict.fromkeys(_values(claims.get(settings.units_claim))))
-
-
-def _values(found: object) -> Iterable[str]:
-    """A claim as a list of strings: providers send one value or a list."""
-    if isinstance(found, str):
-        return found.split() if " " in found else [found]
-    if isinstance(found, list):
-        return [v for v in found if isinstance(v, str)]
-    return []

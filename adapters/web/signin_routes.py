@@ -26,15 +26,8 @@ from adapters.web import pages
 from adapters.web.html import page, security_headers
 from adapters.web.oidc import Client, SigninFailed, discover, pkce_verifier
 from adapters.web.render import render
-from adapters.web.signin import (
-    PENDING,
-    Sessions,
-    SignedIn,
-    local_path,
-    roles_from,
-    units_from,
-)
-from adapters.web.signin_settings import Role
+from adapters.web.signin import PENDING, Sessions, SignedIn, local_path
+from adapters.web.signin_settings import Role, roles_from, units_from
 from plugin_core.links import WebSettings
 
 log = logging.getLogger("thinkfamily.web")

@@ -9,7 +9,7 @@ uses the group names its identity provider already has.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -19,7 +19,7 @@ from pydantic import BeforeValidator, Field
 
 from plugin_core.settings.config import TrustConfig
 from plugin_core.settings.faults import Fault, never, refuse
-from plugin_core.settings.issues import ERROR, ConfigError, Issues
+from plugin_core.settings.issues import ERROR, WARNING, ConfigError, Issues
 from plugin_core.settings.reader import validate
 from plugin_core.settings.section import EnvVar, Name, Section, SettingsContext, Url
 
@@ -98,6 +98,12 @@ class SigninSection(Section):
                 yield Fault(("roles",), "map at least one claim value to a role")
             if "openid" not in self.scopes:
                 yield Fault(("scopes",), "must include openid")
+        if not self.cookie_secure and (self.enabled or self.smart.enabled):
+            yield Fault(
+                ("cookie_secure",),
+                "is off: sign-in works only over plain http on loopback, for tests",
+                WARNING,
+            )
         for fault in self.smart.notes():
             yield Fault(("smart", *fault.at), fault.reason, fault.severity, fault.kind)
 
@@ -169,3 +175,25 @@ def read_signin_settings(config: TrustConfig) -> SigninSettings:
             scopes=tuple(smart.scopes),
         ),
     )
+
+
+def roles_from(claims: dict[str, object], settings: SigninSettings) -> frozenset[Role]:
+    """The roles the configured claim's values map to; unknown values give no role."""
+    return frozenset(
+        settings.roles[v] for v in _values(claims.get(settings.role_claim)) if v in settings.roles
+    )
+
+
+def units_from(claims: dict[str, object], settings: SigninSettings) -> tuple[str, ...]:
+    if not settings.units_claim:
+        return ()
+    return tuple(dict.fromkeys(_values(claims.get(settings.units_claim))))
+
+
+def _values(found: object) -> Iterable[str]:
+    """A claim as a list of strings: providers send one value or a list."""
+    if isinstance(found, str):
+        return found.split() if " " in found else [found]
+    if isinstance(found, list):
+        return [v for v in found if isinstance(v, str)]
+    return []
