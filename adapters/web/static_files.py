@@ -1,9 +1,11 @@
 """The pages' stylesheets, served from the package: the NHS.UK frontend's compiled CSS as
 published (see ``static/nhsuk-frontend.txt``) and ThinkFamily's few additions.
 
-Only the files named here are served. Names carry the version or a digest of the content, so
-browsers may keep them for a year; the CSP of every page allows styles from the service
-itself (``style-src 'self'``) and no script.
+Only the files named here are served. Stylesheet names carry the version or a digest of the
+content, so browsers may keep them for a year; the CSP of every page allows styles from the
+service itself (``style-src 'self'``) and no script. The four icons the frontend's stylesheet
+asks for at ``/assets/images/`` (sortable table headers, a search field's clear button) are
+served there, as published.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 NHSUK_FRONTEND_VERSION = "10.6.1"
+FRONTEND_ICONS = (
+    "nhsuk-icon-arrow-down.svg",
+    "nhsuk-icon-arrow-up.svg",
+    "nhsuk-icon-arrow-up-down.svg",
+    "nhsuk-icon-cross.svg",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,11 @@ def assets() -> dict[str, Asset]:
     return {a.name: a for a in found}
 
 
+@cache
+def icons() -> dict[str, Asset]:
+    return {name: Asset(name, _read(f"images/{name}"), "image/svg+xml") for name in FRONTEND_ICONS}
+
+
 def stylesheet_urls() -> list[str]:
     """What every page links, in order: the frontend first, ours over it."""
     return [f"/static/{name}" for name in assets()]
@@ -54,6 +67,14 @@ def stylesheet_urls() -> list[str]:
 
 async def _asset(request: Request) -> Response:
     found = assets().get(request.path_params["name"])
+    return _served(found)
+
+
+async def _icon(request: Request) -> Response:
+    return _served(icons().get(request.path_params["name"]))
+
+
+def _served(found: Asset | None) -> Response:
     if found is None:
         return Response("not found", status_code=404, media_type="text/plain")
     return Response(
@@ -68,4 +89,7 @@ async def _asset(request: Request) -> Response:
 
 
 def static_routes() -> list[Route]:
-    return [Route("/static/{name}", _asset, methods=["GET", "HEAD"])]
+    return [
+        Route("/static/{name}", _asset, methods=["GET", "HEAD"]),
+        Route("/assets/images/{name}", _icon, methods=["GET", "HEAD"]),
+    ]

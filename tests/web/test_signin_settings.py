@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.web.static_files import NHSUK_FRONTEND_VERSION, assets, stylesheet_urls
+from adapters.web.static_files import (
+    FRONTEND_ICONS,
+    NHSUK_FRONTEND_VERSION,
+    assets,
+    stylesheet_urls,
+)
 from plugin_core.host.check import check_configuration
 from plugin_core.http import build_app
 from tests.peers.oidc_provider import NODE_MODULES, signin_toml
@@ -130,6 +135,9 @@ def test_the_stylesheets_are_served_with_long_caching_and_no_script(pages: Pages
     assert stylesheet_urls()[0] == f"/static/nhsuk-frontend-{NHSUK_FRONTEND_VERSION}.min.css"
     assert pages.client.get("/static/../render.py").status_code == 404
     assert pages.client.get("/static/style.css").status_code == 404
+    icon = pages.client.get("/assets/images/nhsuk-icon-arrow-up-down.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert pages.client.get("/assets/images/favicon.ico").status_code == 404
 
 
 @pytest.mark.skipif(
@@ -146,5 +154,10 @@ def test_the_shipped_nhsuk_stylesheet_is_the_pinned_npm_package_byte_for_byte() 
     shipped = ROOT / "adapters" / "web" / "static" / "nhsuk-frontend.min.css"
     published = package / "dist" / "nhsuk" / "nhsuk-frontend.min.css"
     assert shipped.read_bytes() == published.read_bytes()
+    for icon in FRONTEND_ICONS:
+        shipped_icon = ROOT / "adapters" / "web" / "static" / "images" / icon
+        assert (
+            shipped_icon.read_bytes() == (package / "dist/nhsuk/assets/images" / icon).read_bytes()
+        )
     notice = (ROOT / "adapters" / "web" / "static" / "nhsuk-frontend.txt").read_text()
     assert f"version: {NHSUK_FRONTEND_VERSION}" in notice and "MIT" in notice
