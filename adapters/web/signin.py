@@ -233,7 +233,9 @@ class Sessions:
                     return self.unauthenticated(request, api=api)
                 if not user.has(*wanted):
                     log.info("page refused: role", extra={"path": request.url.path})
-                    return self.refused(403, "You do not have access to this page", api=api)
+                    return self.refused(
+                        403, "You do not have access to this page", api=api, user=user
+                    )
                 posting = request.method not in ("GET", "HEAD")
                 if posting and not self.csrf_holds(user, await self.submitted_csrf(request)):
                     log.info("post refused: csrf", extra={"path": request.url.path})
@@ -262,13 +264,15 @@ class Sessions:
         response.headers.update(security_headers(self.frame_ancestors))
         return response
 
-    def refused(self, status: int, reason: str, *, api: bool) -> Response:
+    def refused(
+        self, status: int, reason: str, *, api: bool, user: SignedIn | None = None
+    ) -> Response:
         if api:
             response: Response = operation_outcome(status, reason, code="forbidden")
             response.headers["Cache-Control"] = "no-store"
             return response
         return page(
-            pages.refused_page(reason, "No access", about_link=False),
+            pages.refused_page(reason, "No access", about_link=False, user=user),
             status=status,
             frame_ancestors=self.frame_ancestors,
         )
