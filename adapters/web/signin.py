@@ -135,6 +135,11 @@ class Sessions:
         return "__Host-thinkfamily" if self.settings.cookie_secure else "thinkfamily"
 
     @property
+    def signin_cookie_name(self) -> str:
+        """The cookie tying a sign-in in progress to the browser that started it."""
+        return f"{self.cookie_name}-signin"
+
+    @property
     def signin_on(self) -> bool:
         """True when people can sign in at all: OpenID Connect or SMART launch is set up."""
         return self.settings.enabled or self.settings.smart.enabled

@@ -79,14 +79,32 @@ class SigninPages:
             pkce_verifier(),
         )
         redirect_uri = self._callback_url(request)
-        pending |= {"nonce": nonce, "verifier": verifier, "redirect_uri": redirect_uri}
+        binding = secrets.token_urlsafe(24)
+        pending |= {
+            "nonce": nonce,
+            "verifier": verifier,
+            "redirect_uri": redirect_uri,
+            "binding": binding,
+        }
         await run_in_threadpool(
             service.open_web_session, state, PENDING, json.dumps(pending), lasts=PENDING_FOR
         )
         url = client.authorization_url(
             redirect_uri, state=state, nonce=nonce, verifier=verifier, **extra
         )
-        return self._redirect(url)
+        response = self._redirect(url)
+        # Ties the sign-in to this browser: an answer carried to another browser (someone
+        # else's code and state, to sign the victim in as them) is refused.
+        response.set_cookie(
+            self.sessions.signin_cookie_name,
+            binding,
+            max_age=int(PENDING_FOR.total_seconds()),
+            path="/",
+            secure=self.settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
 
     def _oidc_client(self) -> Client:
         issuer = self.settings.issuer
@@ -153,6 +171,10 @@ class SigninPages:
         if stored is None:
             return self._again("the sign-in took too long or was already used")
         pending: dict[str, Any] = json.loads(stored)
+        binding = request.cookies.get(self.sessions.signin_cookie_name, "")
+        if not binding or not secrets.compare_digest(binding, str(pending.get("binding", ""))):
+            log.info("sign-in refused: another browser", extra={"reason": "binding"})
+            return self._again("the sign-in was started in another browser or window")
         if request.query_params.get("error") or not request.query_params.get("code"):
             log.info("sign-in refused by the provider", extra={"reason": "provider error"})
             return self._again("the sign-in service did not sign you in")
@@ -175,6 +197,13 @@ class SigninPages:
             )
         response = self._redirect(target)
         await self.sessions.open(response, user)
+        response.delete_cookie(
+            self.sessions.signin_cookie_name,
+            path="/",
+            secure=self.settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
         log.info("signed in", extra={"method": user.via})
         return response
 

@@ -67,8 +67,9 @@ def make_service(folder: Path, toml: str, clock: FakeClock) -> Service:
     )
 
 
-def set_cookie_header(response: httpx.Response) -> str:
-    (header,) = response.headers.get_list("set-cookie")
+def set_cookie_header(response: httpx.Response, name: str) -> str:
+    """The one Set-Cookie header for the cookie ``name``."""
+    (header,) = [h for h in response.headers.get_list("set-cookie") if h.startswith(f"{name}=")]
     return header
 
 

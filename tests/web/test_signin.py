@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from plugin_core.http import build_app
 from tests.peers.oidc_provider import OidcPeer, needs_oidc_peer, provider_login
 
-from .conftest import contact_doc, sharing_form
-from .signin_support import SigninPages, cookie_attributes, set_cookie_header
+from .conftest import TestClient, contact_doc, sharing_form
+from .signin_support import SECURE_BASE, SigninPages, cookie_attributes, set_cookie_header
 
 pytestmark = [pytest.mark.integration, needs_oidc_peer]
 
@@ -25,7 +26,7 @@ def test_signing_in_starts_a_session_with_a_secure_httponly_lax_cookie(make_sign
     back = pages.sign_in("lead", "/dashboard")
     assert back.status_code == 303, back.text
     assert back.headers["location"] == "/dashboard"
-    cookie = cookie_attributes(set_cookie_header(back))
+    cookie = cookie_attributes(set_cookie_header(back, "__Host-thinkfamily"))
     assert cookie["name"] == "__Host-thinkfamily"
     assert cookie["secure"] is True and cookie["httponly"] is True
     assert cookie["samesite"].lower() == "lax" and cookie["path"] == "/"
@@ -102,6 +103,22 @@ def test_a_sign_in_answer_is_used_once_and_an_unknown_state_is_refused(
     assert forged.status_code == 400 and "Sign in again" in forged.text
 
 
+def test_a_sign_in_answer_carried_to_another_browser_is_refused(
+    make_signin: Make, oidc_peer: OidcPeer
+) -> None:
+    pages = make_signin()
+    started = pages.begin()
+    binding = cookie_attributes(set_cookie_header(started, "__Host-thinkfamily-signin"))
+    assert binding["httponly"] is True and binding["secure"] is True
+    with httpx.Client(base_url=oidc_peer.issuer, timeout=15) as provider:
+        back = urlsplit(provider_login(provider, started.headers["location"], "lead"))
+    other = TestClient(build_app(pages.service), base_url=SECURE_BASE)
+    refused = other.get(f"{back.path}?{back.query}", follow_redirects=False)
+    assert refused.status_code == 400 and "another browser" in refused.text
+    assert "__Host-thinkfamily" not in refused.headers.get("set-cookie", "")
+    assert other.get("/dashboard", follow_redirects=False).status_code == 303
+
+
 def test_a_post_without_the_session_csrf_token_is_refused(make_signin: Make) -> None:
     pages = make_signin()
     assert pages.sign_in("ward").status_code == 303
@@ -171,7 +188,7 @@ def test_a_cookie_without_secure_is_refused_off_loopback(make_signin: Make) -> N
     loopback = make_signin(secure=False, folder="loopback")
     back = loopback.sign_in("ward")
     assert back.status_code == 303
-    cookie = cookie_attributes(set_cookie_header(back))
+    cookie = cookie_attributes(set_cookie_header(back, "thinkfamily"))
     assert cookie["name"] == "thinkfamily" and "secure" not in cookie
     assert loopback.client.get("/worklist").status_code == 200
 
