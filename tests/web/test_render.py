@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from adapters.web.form import FormInput
 from adapters.web.html import security_headers
 from adapters.web.pages import refused_page
 from adapters.web.render import JoinLines, environment
@@ -30,3 +31,20 @@ def test_pages_link_only_stylesheets_the_service_serves_and_allow_no_inline_styl
     csp = security_headers(())["Content-Security-Policy"]
     assert "style-src 'self';" in csp
     assert "script-src 'none'" in csp and "<script" not in html
+
+
+def test_the_date_input_has_a_labelled_field_for_day_month_and_year() -> None:
+    template = environment().from_string(
+        '{% import "fields.html" as f with context %}{{ f.date_input("dob", "Date of birth") }}'
+    )
+    entered = FormInput(values={"dob.year": "2015"})
+    html = template.render(problems={"dob": ["enter a real date"]}, form=entered)
+    for part, label in (("day", "Day"), ("month", "Month"), ("year", "Year")):
+        assert (
+            f'<label class="nhsuk-label nhsuk-date-input__label" for="in-dob.{part}">{label}'
+            in html
+        )
+        assert f'id="in-dob.{part}" name="dob.{part}"' in html
+    assert 'value="2015"' in html
+    assert '<span class="nhsuk-u-visually-hidden">Error: </span>Enter a real date' in html
+    assert 'aria-describedby="hint-dob err-dob"' in html

@@ -150,3 +150,40 @@ def test_sign_in_off_answers_503_and_names_no_setting_value(
     assert off.status_code == 503 and "Sign-in is not set up" in off.text
     assert client.get("/smart/launch?iss=x&launch=y").status_code == 503
     assert off.headers["cache-control"] == "no-store"
+
+
+def test_a_guarded_post_needs_the_session_csrf_token_and_the_body_stays_readable(
+    tmp_path: Path, form_secret: str
+) -> None:
+    from urllib.parse import parse_qs
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    from adapters.web.signin import Sessions
+    from adapters.web.signin_settings import read_signin_settings
+
+    toml = web_toml() + signin_toml("https://login.example.nhs.uk", cookie_secure=True)
+    service = make_service(tmp_path / "config", toml, FakeClock(TUESDAY_MORNING))
+    sessions = Sessions(service.context, read_signin_settings(service.config))
+
+    @sessions.require_role(Role.SAFEGUARDING_LEAD)
+    async def record(request: Request, user: SignedIn) -> Response:
+        form = parse_qs((await request.body()).decode())
+        return PlainTextResponse(f"{user.subject}:{form['note'][0]}")
+
+    user = SignedIn("lead-1", "", frozenset({Role.SAFEGUARDING_LEAD}), (), "csrf-token-1")
+    service.open_web_session("cookie-1", "session", user.to_json(), lasts=SETTINGS.absolute)
+    app = Starlette(routes=[Route("/record", record, methods=["POST"])])
+    client = TestClient(app, base_url=SECURE_BASE)
+    client.headers["cookie"] = "__Host-thinkfamily=cookie-1"
+
+    assert client.post("/record", data={"note": "a"}).status_code == 403
+    assert client.post("/record", data={"note": "a", "csrf": "csrf-token-2"}).status_code == 403
+    posted = client.post("/record", data={"note": "a", "csrf": "csrf-token-1"})
+    assert posted.status_code == 200 and posted.text == "lead-1:a"
+    assert posted.headers["cache-control"] == "no-store"
+    by_header = client.post("/record", data={"note": "b"}, headers={"X-CSRF-Token": "csrf-token-1"})
+    assert by_header.text == "lead-1:b"
