@@ -137,8 +137,12 @@ def form_page(page: FormPage) -> str:
 # Refusals ------------------------------------------------------------------------------------
 
 
-def refused_page(reason: str, title: str = "Link not valid") -> str:
-    return render("refused.html", title=title, reason=reason)
+def refused_page(
+    reason: str, title: str = "Link not valid", *, about_link: bool = True, user: object = None
+) -> str:
+    """A refusal; ``about_link`` says to open the link again from the record. With ``user``
+    (signed in), the header offers sign-out, to try another account."""
+    return render("refused.html", title=title, reason=reason, about_link=about_link, user=user)
 
 
 def not_found_page() -> str:

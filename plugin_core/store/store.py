@@ -11,6 +11,7 @@ from plugin_core.store.household import HouseholdAnswers
 from plugin_core.store.referrals import Referrals
 from plugin_core.store.reports import Reports
 from plugin_core.store.trail import AuditTrail
+from plugin_core.store.web_sessions import WebSessions
 
 
 class Store(
@@ -23,7 +24,8 @@ class Store(
     Reports,
     HouseholdAnswers,
     PhoneCalls,
+    WebSessions,
 ):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
-    retry, the audit trail and counters, households recorded and phone calls made. Only the
-    service holds one."""
+    retry, the audit trail and counters, households recorded, phone calls made and the pages'
+    sign-in sessions. Only the service holds one."""
