@@ -22,7 +22,6 @@ BEING_SPLIT = frozenset(
         "adapters/hl7/mapping.py",
         "adapters/hl7/listener.py",
         "adapters/fhir/cds/routes.py",
-        "adapters/web/routes.py",
         "plugin_core/store/referrals.py",
     }
 )
