@@ -1,12 +1,21 @@
-"""CDS Hooks latency under concurrent load, beside a trivial endpoint of the same server.
+"""CDS Hooks patient-view under concurrent load, beside a minimal Starlette app, in one run.
 
-Starts ``thinkfamily serve`` on loopback (SQLite file), then, in one run, drives ``GET
-/healthz`` and ``POST /cds-services/thinkfamily-patient-view`` with the same concurrency. Each
-hook call carries a realistic prefetch (the adult, two children, a condition, a household
-answer, a flag) and a fresh ES384 JWT that the service verifies; tokens are signed before the
-clock starts, so the figures are the server's. Prints medians, 99th percentiles and ratios.
+Starts ``thinkfamily serve`` on loopback (SQLite file, WAL, ``synchronous=FULL``) and a minimal
+Starlette app under the same uvicorn settings that reads the same body, parses it and answers
+no cards (``benchmarks/cds_floor.py``). The same light asyncio client drives both, with the
+same concurrency (20 EHR clients by default, each on its own keep-alive connection, sending its
+next call when the last is answered). Each hook call carries a six-resource prefetch (the
+adult, two related people, a condition, a household answer, a flag) and its own ES384 JWT,
+which the service verifies; tokens are signed before the clock starts. Rounds alternate the
+floor and the service; the medians of the rounds are reported with their ratios, and the
+service's peak resident memory (``VmHWM``) at the end.
 
-    python benchmarks/cds_latency.py [--requests 400] [--concurrency 8]
+    python benchmarks/cds_latency.py [--requests 2000] [--concurrency 20] [--rounds 3]
+        [--profile cds.prof]
+
+``--profile`` runs the service with every thread under cProfile and writes the merged profile
+(read it with ``python -m pstats cds.prof``); the figures of a profiled run are not the
+service's.
 """
 
 from __future__ import annotations
@@ -14,22 +23,24 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-
-import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from cds_floor import drive, post  # noqa: E402
 
 from tests.fhir.conftest import Keys, cds_token, ec_key, fhir_toml, rsa_key  # noqa: E402
 from tests.fhir.test_fhir_cds_service import prefetched_call  # noqa: E402
-from tests.peers.ports import free_port  # noqa: E402
+from tests.peers.ports import free_port, wait_for  # noqa: E402
 from tests.peers.service import ServiceProcess, write_trust_config  # noqa: E402
+
+PATH = "/cds-services/thinkfamily-patient-view"
+HOST = "127.0.0.1"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -37,36 +48,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def drive(jobs: list[Any], concurrency: int) -> tuple[list[float], float]:
-    """Run ``jobs`` (callables taking a session) on ``concurrency`` keep-alive sessions."""
-    sessions = [requests.Session() for _ in range(concurrency)]
-    latencies: list[float] = []
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
-    def worker(index: int) -> list[float]:
-        session = sessions[index]
-        out = []
-        for job in jobs[index::concurrency]:
-            start = time.perf_counter()
-            status = job(session)
-            out.append(time.perf_counter() - start)
-            if status != 200:
-                raise RuntimeError(f"unexpected HTTP {status}")
-        return out
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        for result in pool.map(worker, range(concurrency)):
-            latencies.extend(result)
-    elapsed = time.perf_counter() - started
-    for session in sessions:
-        session.close()
-    return latencies, elapsed
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as raw:
@@ -76,59 +78,99 @@ def main() -> int:
         port = free_port()
         config = write_trust_config(
             directory / "trust",
-            extra_toml=fhir_toml(audience=f"http://127.0.0.1:{port}", keys=keys),
+            extra_toml=fhir_toml(audience=f"http://{HOST}:{port}", keys=keys),
         )
+        executable = None
+        if args.profile is not None:
+            executable = directory / "profiled-serve"
+            executable.write_text(
+                f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "benchmarks" / "cds_floor.py"}"'
+                f' profile "{args.profile.resolve()}" "$@"\n'
+            )
+            executable.chmod(0o755)
         service = ServiceProcess(
-            config, f"sqlite:///{directory / 'bench.db'}", directory, name="bench"
+            config,
+            f"sqlite:///{directory / 'bench.db'}",
+            directory,
+            name="bench",
+            executable=executable,
         )
         service.http_port = port
+        floor_port = free_port()
+        floor = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "cds_floor.py"), "floor", str(floor_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         service.start()
         try:
-            url = f"{service.url}/cds-services/thinkfamily-patient-view"
-            bodies = [json.dumps(prefetched_call(f"B{i}")).encode() for i in range(args.requests)]
-            tokens = [cds_token(keys.ehr, url) for _ in range(args.requests + 40)]
+            wait_for(lambda: _listening(floor_port), timeout=30, what="the Starlette floor")
+            url = f"http://{HOST}:{port}{PATH}"
+            bodies = [json.dumps(prefetched_call(f"B{i}")).encode() for i in range(200)]
             size = len(bodies[0])
 
-            def hook(i: int) -> Any:
-                return lambda s: (
-                    s.post(
-                        url,
-                        data=bodies[i % len(bodies)],
-                        headers={
-                            "Authorization": f"Bearer {tokens[i]}",
-                            "Content-Type": "application/json",
-                        },
-                        timeout=30,
-                    ).status_code
-                )
+            def calls(n: int, target: int) -> list[bytes]:
+                return [
+                    post(HOST, target, PATH, bodies[i % len(bodies)], cds_token(keys.ehr, url))
+                    for i in range(n)
+                ]
 
-            def health(s: requests.Session) -> int:
-                return s.get(f"{service.url}/healthz", timeout=30).status_code
+            def checked(target: int, requests: list[bytes]) -> tuple[list[float], float]:
+                latencies, elapsed, statuses = drive(HOST, target, requests, args.concurrency)
+                wrong = [s for s in statuses if s != 200]
+                if wrong:
+                    raise RuntimeError(f"{len(wrong)} calls answered {wrong[0]}")
+                return latencies, elapsed
 
-            drive([health] * 40, args.concurrency)  # warm-up
-            drive([hook(args.requests + i) for i in range(40)], args.concurrency)
-            trivial, trivial_time = drive([health] * args.requests, args.concurrency)
-            cds, cds_time = drive([hook(i) for i in range(args.requests)], args.concurrency)
+            checked(floor_port, calls(200, floor_port))  # warm-up, both
+            checked(port, calls(200, port))
+            rounds: list[tuple[list[float], float, list[float], float]] = []
+            for _ in range(args.rounds):
+                base, base_time = checked(floor_port, calls(args.requests, floor_port))
+                cds, cds_time = checked(port, calls(args.requests, port))
+                rounds.append((base, base_time, cds, cds_time))
+            assert service.process is not None
+            rss = peak_rss_mb(service.process.pid)
+            floor_rss = peak_rss_mb(floor.pid)
         finally:
             service.stop()
+            floor.terminate()
+            floor.wait(timeout=30)
 
-    def row(name: str, values: list[float], elapsed: float) -> str:
-        return (
-            f"| {name} | {statistics.median(values) * 1000:.1f} ms | "
-            f"{percentile(values, 0.99) * 1000:.1f} ms | {len(values) / elapsed:.0f}/s |"
-        )
+    def figures(values: list[float], elapsed: float) -> tuple[float, float, float]:
+        return len(values) / elapsed, statistics.median(values), percentile(values, 0.99)
+
+    base_figs = [figures(r[0], r[1]) for r in rounds]
+    cds_figs = [figures(r[2], r[3]) for r in rounds]
+
+    def mid(rows: list[tuple[float, float, float]], i: int) -> float:
+        return statistics.median(r[i] for r in rows)
 
     print(
-        f"{args.requests} requests per endpoint, {args.concurrency} concurrent clients, prefetch {size} bytes"
+        f"{args.rounds} rounds of {args.requests} calls per server, {args.concurrency}"
+        f" concurrent clients, prefetch {size} bytes, a fresh ES384 JWT per call"
     )
-    print("| endpoint | median | p99 | throughput |")
+    print("| server | calls/s | median | p99 |")
     print("|---|---|---|---|")
-    print(row("GET /healthz (baseline)", trivial, trivial_time))
-    print(row("POST /cds-services/thinkfamily-patient-view", cds, cds_time))
+    for name, rows in (
+        ("minimal Starlette app (floor)", base_figs),
+        ("thinkfamily serve", cds_figs),
+    ):
+        print(
+            f"| {name} | {mid(rows, 0):,.0f} | {mid(rows, 1) * 1000:.1f} ms"
+            f" | {mid(rows, 2) * 1000:.1f} ms |"
+        )
+    ratios = [(c[0] / b[0], c[2] / b[2]) for b, c in zip(base_figs, cds_figs, strict=True)]
+    throughput = statistics.median(r[0] for r in ratios)
+    p99 = statistics.median(r[1] for r in ratios)
     print(
-        f"ratio CDS/baseline: median {statistics.median(cds) / statistics.median(trivial):.1f}x, "
-        f"p99 {percentile(cds, 0.99) / percentile(trivial, 0.99):.1f}x"
+        f"throughput ratio {throughput:.2f} (target at least 0.2; rounds "
+        + ", ".join(f"{r[0]:.2f}" for r in ratios)
+        + f"); p99 ratio {p99:.1f}x (target at most 4x; rounds "
+        + ", ".join(f"{r[1]:.1f}" for r in ratios)
+        + ")"
     )
+    print(f"peak RSS: service {rss:.0f} MB (target under 150 MB), floor {floor_rss:.0f} MB")
     return 0
 
 
