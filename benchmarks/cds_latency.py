@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,14 +107,17 @@ def main() -> int:
         try:
             wait_for(lambda: _listening(floor_port), timeout=30, what="the Starlette floor")
             url = f"http://{HOST}:{port}{PATH}"
-            bodies = [json.dumps(prefetched_call(f"B{i}")).encode() for i in range(200)]
-            size = len(bodies[0])
+            bodies = [prefetched_call(f"B{i}") for i in range(200)]
+            size = len(json.dumps(bodies[0]))
 
             def calls(n: int, target: int) -> list[bytes]:
-                return [
-                    post(HOST, target, PATH, bodies[i % len(bodies)], cds_token(keys.ehr, url))
-                    for i in range(n)
-                ]
+                """Each call a fresh hook instance (so a fresh contact) with its own token."""
+                out = []
+                for i in range(n):
+                    body = {**bodies[i % len(bodies)], "hookInstance": str(uuid.uuid4())}
+                    token = cds_token(keys.ehr, url)
+                    out.append(post(HOST, target, PATH, json.dumps(body).encode(), token))
+                return out
 
             def checked(target: int, requests: list[bytes]) -> tuple[list[float], float]:
                 latencies, elapsed, statuses = drive(HOST, target, requests, args.concurrency)
