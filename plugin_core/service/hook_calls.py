@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from plugin_core import metrics
 from plugin_core.contract import Accepted, AuditNote, PluginError
 from plugin_core.model import FirstContact
 from plugin_core.rules import recheck
@@ -58,7 +59,7 @@ class HookCalls(Contacts):
         after = now - timedelta(days=self.config.recheck_days)
         for attempt in (1, 2):
             try:
-                with self.store.transaction() as tx:
+                with metrics.commit_timed("hook_call"), self.store.transaction() as tx:
                     joined = _Joined(self.store, tx)
                     if not joined.use_once(once_key, until=once_until, now=now):
                         return None
@@ -83,6 +84,8 @@ class HookCalls(Contacts):
                 # Another instance recorded the same contact first: the retry answers with it.
                 if attempt == 2 or not self._lost_race(exc):
                     raise
+        if counter is not None:
+            metrics.counted(counter)
         self._told(item, stored)
         return accepted
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from plugin_core.service.contacts import Contacts
 from plugin_core.service.decisions import Decisions
 from plugin_core.service.delivery import Delivery
+from plugin_core.service.gauges import Gauges
 from plugin_core.service.hook_calls import HookCalls
 from plugin_core.service.referrals import Referrals
 
 
-class Service(HookCalls, Contacts, Decisions, Referrals, Delivery):
+class Service(HookCalls, Contacts, Decisions, Referrals, Delivery, Gauges):
     """The engine bound to a store: the only door to the store.
 
     Adapters, the pages, the API and the outbox worker ask it for read views and state

@@ -23,6 +23,7 @@ def test_suggested_flag_and_task_equal_those_built_for_the_call(
         wire(suggested_task(prompt, patient, encounter)),
     ]
     filled = [
-        s["actions"][0]["resource"] for s in _suggestions(prompt, "hook-1", patient_id, encounter_id)
+        s["actions"][0]["resource"]
+        for s in _suggestions(prompt, "hook-1", patient_id, encounter_id)
     ]
     assert filled == built
