@@ -11,7 +11,9 @@ floor and the service; the medians of the rounds are reported with their ratios,
 service's peak resident memory (``VmHWM``) at the end.
 
     python benchmarks/cds_latency.py [--requests 2000] [--concurrency 20] [--rounds 3]
-        [--profile cds.prof]
+        [--db sqlite|postgresql] [--profile cds.prof]
+
+``--db postgresql`` runs the service on a local PostgreSQL server started for the run.
 
 ``--profile`` runs the service with every thread under cProfile and writes the merged profile
 (read it with ``python -m pstats cds.prof``); the figures of a profiled run are not the
@@ -21,7 +23,9 @@ service's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,6 +42,7 @@ from cds_floor import drive, post  # noqa: E402
 from tests.fhir.conftest import Keys, cds_token, ec_key, fhir_toml, rsa_key  # noqa: E402
 from tests.fhir.test_fhir_cds_service import prefetched_call  # noqa: E402
 from tests.peers.ports import free_port, wait_for  # noqa: E402
+from tests.peers.postgres import create_database, postgres_server  # noqa: E402
 from tests.peers.service import ServiceProcess, write_trust_config  # noqa: E402
 
 PATH = "/cds-services/thinkfamily-patient-view"
@@ -56,6 +61,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _listening(port: int) -> bool:
     import socket
 
@@ -70,10 +81,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as raw:
+    with tempfile.TemporaryDirectory() as raw, contextlib.ExitStack() as stack:
         directory = Path(raw)
+        db_url = f"sqlite:///{directory / 'bench.db'}"
+        if args.db == "postgresql":
+            db_url = create_database(stack.enter_context(postgres_server()), "cds_bench")
         keys = Keys(directory, ec_key("bench-ehr"), rsa_key("bench-smart"))
         keys.ehr_jwks.write_text(json.dumps({"keys": [keys.ehr.public_jwk]}))
         port = free_port()
@@ -91,7 +106,7 @@ def main() -> int:
             executable.chmod(0o755)
         service = ServiceProcess(
             config,
-            f"sqlite:///{directory / 'bench.db'}",
+            db_url,
             directory,
             name="bench",
             executable=executable,
@@ -129,11 +144,15 @@ def main() -> int:
             checked(floor_port, calls(200, floor_port))  # warm-up, both
             checked(port, calls(200, port))
             rounds: list[tuple[list[float], float, list[float], float]] = []
+            cpu: list[float] = []
+            assert service.process is not None
             for _ in range(args.rounds):
                 base, base_time = checked(floor_port, calls(args.requests, floor_port))
-                cds, cds_time = checked(port, calls(args.requests, port))
+                requests = calls(args.requests, port)
+                before = cpu_seconds(service.process.pid)
+                cds, cds_time = checked(port, requests)
+                cpu.append(cpu_seconds(service.process.pid) - before)
                 rounds.append((base, base_time, cds, cds_time))
-            assert service.process is not None
             rss = peak_rss_mb(service.process.pid)
             floor_rss = peak_rss_mb(floor.pid)
         finally:
@@ -173,6 +192,11 @@ def main() -> int:
         + f"); p99 ratio {p99:.1f}x (target at most 4x; rounds "
         + ", ".join(f"{r[1]:.1f}" for r in ratios)
         + ")"
+    )
+    per_cpu = statistics.median(args.requests / c for c in cpu)
+    print(
+        f"service CPU: {statistics.median(c / args.requests for c in cpu) * 1000:.2f} ms a call,"
+        f" {per_cpu:,.0f} calls per CPU-second; database {args.db}"
     )
     print(f"peak RSS: service {rss:.0f} MB (target under 150 MB), floor {floor_rss:.0f} MB")
     return 0

@@ -57,9 +57,16 @@ EVENTS = frozenset(
         "decisions.escalated.override",
         "fhir.writeback",
         "fhir.writeback_failed",
+        "hl7.errors",
+        "hl7.evicted",
         "hl7.failed",
+        "hl7.frame_deadline",
+        "hl7.peer_capped",
+        "hl7.refused_busy",
+        "hl7.refused_network",
         "hl7.rejected",
         "hl7.resend_conflicts",
+        "hl7.saturated",
         "hl7.skipped",
         "hl7.tls_refused",
         "hl7.truncated",
@@ -126,11 +133,17 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     HTTP_SECONDS.labels(route, _one_of(method, HTTP_METHODS), status_class(status)).observe(seconds)
 
 
+_HL7_REFUSALS = {"hl7.rejected": "rejected", "hl7.skipped": "skipped", "hl7.truncated": "truncated"}
+"""Counters that are HL7 messages answered without a contact; the others (accepted, duplicate,
+conflict, failed) are counted as the service records contacts."""
+
+
 def counted(name: str, amount: int = 1) -> None:
-    """Mirror a service counter; HL7 outcomes are also counted as messages."""
+    """Mirror a service counter; HL7 messages refused are also counted as messages."""
     EVENTS_COUNTED.labels(_one_of(name, EVENTS)).inc(amount)
-    if name.startswith("hl7."):
-        hl7_message(name.removeprefix("hl7."), amount)
+    outcome = _HL7_REFUSALS.get(name)
+    if outcome is not None:
+        hl7_message(outcome, amount)
 
 
 def hl7_message(outcome: str, amount: int = 1) -> None:
