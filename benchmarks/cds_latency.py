@@ -30,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -65,6 +66,41 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far, from ``/proc``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mean_commit_ms(service: ServiceProcess) -> float | None:
+    """The mean time of a hook call's transaction, from the service's own ``/metrics``."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = requests.get(
+        f"{service.url}/metrics", headers={"Authorization": f"Bearer {service.token}"}, timeout=10
+    )
+    if response.status_code != 200:
+        return None  # a version of the service without metrics
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.labels.get("operation") == "hook_call":
+                found[sample.name] = sample.value
+    count = found.get("thinkfamily_store_commit_seconds_count", 0)
+    return found["thinkfamily_store_commit_seconds_sum"] / count * 1000 if count else None
+
+
+def fdatasync_ms(directory: Path, n: int = 200) -> float:
+    """The median time of one small write and ``fdatasync`` beside the database: the disk's
+    floor for one durable commit at the time of the run."""
+    times = []
+    fd = os.open(directory / "sync-probe", os.O_WRONLY | os.O_CREAT)
+    try:
+        for _ in range(n):
+            os.write(fd, b"x" * 4096)
+            started = time.perf_counter()
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - started)
+    finally:
+        os.close(fd)
+    return statistics.median(times) * 1000
 
 
 def _listening(port: int) -> bool:
@@ -154,6 +190,8 @@ def main() -> int:
                 cpu.append(cpu_seconds(service.process.pid) - before)
                 rounds.append((base, base_time, cds, cds_time))
             rss = peak_rss_mb(service.process.pid)
+            commit = mean_commit_ms(service)
+            disk = fdatasync_ms(directory)
             floor_rss = peak_rss_mb(floor.pid)
         finally:
             service.stop()
@@ -198,6 +236,8 @@ def main() -> int:
         f"service CPU: {statistics.median(c / args.requests for c in cpu) * 1000:.2f} ms a call,"
         f" {per_cpu:,.0f} calls per CPU-second; database {args.db}"
     )
+    shown = f"{commit:.1f} ms" if commit is not None else "not reported"
+    print(f"mean hook-call transaction: {shown}; disk fdatasync median {disk:.2f} ms")
     print(f"peak RSS: service {rss:.0f} MB (target under 150 MB), floor {floor_rss:.0f} MB")
     return 0
 

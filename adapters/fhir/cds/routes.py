@@ -10,6 +10,8 @@ reaches a log line.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -64,6 +66,9 @@ class CdsHooksApp:
     service has no store (its calls' tokens are then remembered in this process only)."""
 
     def __post_init__(self) -> None:
+        # Calls do their CPU work a few at a time: twenty threads at once only contend for the
+        # interpreter lock, and starve the thread holding the database's write lock of it.
+        self._cpu = threading.BoundedSemaphore(os.cpu_count() or 2)
         self.verifier = CdsTokenVerifier(self.settings, shared=lambda: self.context.service)
         self.session = requests.Session()
         self._trust_client = (
@@ -129,7 +134,8 @@ class CdsHooksApp:
             return _refused(exc)
         try:
             service = _service(received.service_id)
-            call = hook_call(json_object(received.body), service)
+            with self._cpu:
+                call = hook_call(json_object(received.body), service)
             contact = self._contact(service, call)
         except CdsProblem as problem:
             try:  # the token is spent by a refused call too, and a replay is still a 401
@@ -157,18 +163,22 @@ class CdsHooksApp:
             if found is None:
                 return _refused(CdsAuthError(REPLAYED))
             accepted = found
-        return self._answer(service, call, accepted)
+        with self._cpu:
+            return self._answer(service, call, accepted)
 
     def _contact(self, service: CdsService, call: HookCall) -> FirstContact:
         try:
-            record = gather(
+            record = gather(  # may read from the FHIR server
                 call.prefetch, call.patient_id, call.encounter_id, self._client_for(call.body)
             )
-            return to_contact(
-                record,
-                self.context.config.code_lists,
-                contact_id=contact_id_for(call.patient_id, call.encounter_id, call.hook_instance),
-            )
+            with self._cpu:
+                return to_contact(
+                    record,
+                    self.context.config.code_lists,
+                    contact_id=contact_id_for(
+                        call.patient_id, call.encounter_id, call.hook_instance
+                    ),
+                )
         except BadPrefetch as exc:
             raise CdsProblem(400, "invalid", str(exc)) from None
         except DataUnavailable as exc:
