@@ -61,7 +61,7 @@ def _traffic(service: Service, client: TestClient) -> None:
         assert client.post("/api/contacts", json=contact_doc(contact_id), headers=AUTH).is_success
         assert client.get(f"/api/contacts/{contact_id}", headers=AUTH).status_code == 200
     assert client.get("/api/contacts/c-metrics-unknown-77", headers=AUTH).status_code == 404
-    assert client.get(f"/no/such/{IDENTIFIERS[1]}").status_code == 404
+    assert client.get("/no/such/c-metrics-path-ZQ84").status_code == 404
     codes = service.config.code_lists
     hl7 = replace(contact_from_dict(contact_doc("c-metrics-hl7-ZQ83"), codes), source="hl7")
     service.accept_contacts([(hl7, "NORTHGEN|MSG-ZQ83")])
@@ -93,7 +93,8 @@ def test_metrics_after_synthetic_traffic_hold_no_identifier_and_only_fixed_label
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
     text = scraped.text
-    for value in (*IDENTIFIERS, *CONTACT_IDS, "c-metrics-hl7-ZQ83", "MSG-ZQ83", "unknown-77"):
+    ids = (*CONTACT_IDS, "c-metrics-hl7-ZQ83", "MSG-ZQ83", "unknown-77", "path-ZQ84")
+    for value in (*IDENTIFIERS, *ids):
         assert value not in text
     allowed = _allowed({getattr(r, "path", "") for r in app.routes})
     seen: dict[str, set[str]] = {}
