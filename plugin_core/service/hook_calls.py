@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from plugin_core import metrics
 from plugin_core.contract import Accepted, AuditNote, PluginError
@@ -19,7 +20,7 @@ from plugin_core.rules import recheck
 from plugin_core.service.contacts import Contacts, _accepted
 from plugin_core.store import Store
 from plugin_core.store.audit import AuditEntry
-from plugin_core.store.base import Tx
+from plugin_core.store.base import StoreError, Tx
 from plugin_core.store.records import NewContact, SavedContact
 
 log = logging.getLogger("thinkfamily.service")
@@ -35,6 +36,11 @@ class _Joined(Store):
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         yield self._tx
+
+    def _conn(self) -> Any:
+        # A store method that reached for a connection of its own would write outside the
+        # call's transaction, or wait on the lock that transaction holds: refuse instead.
+        raise StoreError("a hook call's store methods must run in its one transaction")
 
 
 class HookCalls(Contacts):
