@@ -9,7 +9,7 @@ can name these types without a circle. The host-channel types live in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
 __all__ = [
     "Accepted",
+    "AuditNote",
     "ContactInvalid",
     "ContactRejected",
     "ContactSkipped",
@@ -165,6 +166,15 @@ class ReferralDetails:
     decision: Decision
 
 
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit entry an adapter asks to be written with its contact: ids and codes only."""
+
+    kind: str
+    actor: str
+    details: dict[str, Any]
+
+
 class ServicePort(Protocol):
     """What adapters may ask of the running service; they never reach into the store."""
 
@@ -203,6 +213,24 @@ class ServicePort(Protocol):
         together; results in order. Raises, storing none, when the commit fails.
 
         :param messages: the message of each item, in the same order (see ``message``)."""
+        ...
+
+    def accept_hook_call(
+        self,
+        contact: FirstContact,
+        *,
+        once_key: str,
+        once_until: datetime,
+        message_key: str,
+        encounter_key: str | None,
+        audit: Callable[[Accepted], AuditNote | None],
+    ) -> Accepted | None:
+        """Like :meth:`accept_contact` for one decision-support call, with everything it writes
+        in one transaction: ``once_key`` used (see :meth:`use_once`), the contact, and the
+        entry ``audit`` makes from the result (subject: the contact), if any.
+
+        Returns None, writing nothing, when ``once_key`` was already used.
+        """
         ...
 
     def use_once(self, key: str, until: datetime) -> bool:

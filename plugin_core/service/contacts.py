@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from plugin_core import metrics
 from plugin_core.contract import Accepted, PluginError, ReceivedMessage
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules import household_entry, recheck
@@ -57,6 +58,21 @@ class Contacts(ServiceBase):
         :param messages: each item's message, when the sender may reuse a key: a key already
             held by a different message is answered ``conflict=True`` and the message kept.
         """
+        source = metrics.source_of(items[0][0].source) if items else metrics.OTHER
+        with metrics.timed(metrics.CONTACT_SECONDS, source, metrics.SOURCES):
+            out = self._accept_contacts(items, encounter_key=encounter_key, messages=messages)
+        if source == "hl7":
+            for result in out:
+                metrics.hl7_message(_outcome_of(result))
+        return out
+
+    def _accept_contacts(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        *,
+        encounter_key: str | None,
+        messages: Sequence[ReceivedMessage | None] | None,
+    ) -> list[Accepted | Exception]:
         now = self.clock()
         assessed: list[
             tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
@@ -92,7 +108,8 @@ class Contacts(ServiceBase):
             rechecks.append(found)
             item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
             batch.append(replace(item, message=message) if message is not None else item)
-        saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+        with metrics.commit_timed("contacts"):
+            saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))
@@ -219,6 +236,14 @@ class Contacts(ServiceBase):
             return None
         patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
         return recheck.reuse_key(patient, encounter_key, facts, assessment.prompts)
+
+
+def _outcome_of(result: Accepted | Exception) -> str:
+    if isinstance(result, Exception):
+        return "failed"
+    if result.conflict:
+        return "conflict"
+    return "duplicate" if result.duplicate else "accepted"
 
 
 def _accepted(item: NewContact, stored: SavedContact, found: recheck.Recheck | None) -> Accepted:

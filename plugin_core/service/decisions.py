@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from plugin_core import metrics
 from plugin_core.contract import PluginError, ReferralDetails
 from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.host.faults import fault_fields
@@ -67,15 +68,16 @@ class Decisions(ServiceBase):
             recheck.facts_of(stored.contact, stored.assessment),
         )
         patient = recheck.patient_key(self.config.trust_id, stored.contact.patient.id)
-        saved = self.store.save_decision(
-            decision,
-            outcome.referrals,
-            audit=entries,
-            at=now,
-            basis=(patient, basis),
-            escalations=escalations,
-            succession=[step for step, _ in succession],
-        )
+        with metrics.commit_timed("decision"):
+            saved = self.store.save_decision(
+                decision,
+                outcome.referrals,
+                audit=entries,
+                at=now,
+                basis=(patient, basis),
+                escalations=escalations,
+                succession=[step for step, _ in succession],
+            )
         if saved.duplicate:
             raise DuplicateDecision(decision.id)
         if not saved.saved:

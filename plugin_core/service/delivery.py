@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from plugin_core import metrics
 from plugin_core.contract import PluginError
 from plugin_core.host.faults import fault_fields
 from plugin_core.model import Call, Prompt, Receipt, Referral, ReferralStatus
@@ -87,22 +88,24 @@ class Delivery(ServiceBase):
             )
             if receipt.opens_at is not None:
                 details["opens_at"] = receipt.opens_at.isoformat()
-        recorded = self.store.finish_attempt(
-            referral,
-            worker,
-            status=status,
-            receipt=receipt,
-            prompt=outcome.prompt,
-            next_attempt_at=retry_at,
-            audit=[AuditEntry(f"referral.{status.value}", worker, referral.id, details)],
-            at=self.clock(),
-        )
+        with metrics.commit_timed("delivery"):
+            recorded = self.store.finish_attempt(
+                referral,
+                worker,
+                status=status,
+                receipt=receipt,
+                prompt=outcome.prompt,
+                next_attempt_at=retry_at,
+                audit=[AuditEntry(f"referral.{status.value}", worker, referral.id, details)],
+                at=self.clock(),
+            )
         if not recorded:
             log.info(
                 "attempt outcome not recorded: claim lost or already delivered",
                 extra={"referral_id": referral.id},
             )
             return False
+        metrics.delivered(status.value)
         log.info("referral attempt", extra={"referral_id": referral.id, "status": status.value})
         self.notify(
             "referral_update",

@@ -6,13 +6,26 @@ from plugin_core.service.calls import Calls
 from plugin_core.service.contacts import Contacts
 from plugin_core.service.decisions import Decisions
 from plugin_core.service.delivery import Delivery
+from plugin_core.service.gauges import Gauges
+from plugin_core.service.hook_calls import HookCalls
 from plugin_core.service.household import Household
 from plugin_core.service.referrals import Referrals
 from plugin_core.service.reports import Reports
 from plugin_core.service.web_sessions import WebSessions
 
 
-class Service(Contacts, Decisions, Referrals, Delivery, Reports, Household, Calls, WebSessions):
+class Service(
+    HookCalls,
+    Contacts,
+    Decisions,
+    Referrals,
+    Delivery,
+    Gauges,
+    Reports,
+    Household,
+    Calls,
+    WebSessions,
+):
     """The engine bound to a store: the only door to the store.
 
     Adapters, the pages, the API and the outbox worker ask it for read views and state
