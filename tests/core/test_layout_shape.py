@@ -21,7 +21,6 @@ BEING_SPLIT = frozenset(
     {
         "adapters/hl7/mapping.py",
         "adapters/hl7/listener.py",
-        "adapters/fhir/cds/routes.py",
         "plugin_core/store/referrals.py",
     }
 )
