@@ -6,9 +6,9 @@ Every acknowledgement a sender receives follows the durable commit made here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from plugin_core.contract import Accepted, PluginError, ReceivedMessage
 from plugin_core.model import Assessment, FirstContact
@@ -43,6 +43,18 @@ class Contacts(ServiceBase):
         *,
         encounter_key: str | None = None,
         messages: Sequence[ReceivedMessage | None] | None = None,
+    ) -> list[Accepted | Exception]:
+        return self._accept_with(items, encounter_key, messages, self._save)
+
+    def _save(self, batch: list[NewContact], at: datetime) -> list[SavedContact]:
+        return self.store.save_contacts(batch, at=at) if batch else []
+
+    def _accept_with(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        encounter_key: str | None,
+        messages: Sequence[ReceivedMessage | None] | None,
+        save: Callable[[list[NewContact], datetime], list[SavedContact]],
     ) -> list[Accepted | Exception]:
         """Assess contacts and commit them together: one disk flush for a sender's batch.
 
@@ -91,7 +103,7 @@ class Contacts(ServiceBase):
             rechecks.append(found)
             item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
             batch.append(replace(item, message=message) if message is not None else item)
-        saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+        saved = iter(save(batch, now))
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))

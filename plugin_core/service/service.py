@@ -5,10 +5,11 @@ from __future__ import annotations
 from plugin_core.service.contacts import Contacts
 from plugin_core.service.decisions import Decisions
 from plugin_core.service.delivery import Delivery
+from plugin_core.service.journal import Journal
 from plugin_core.service.referrals import Referrals
 
 
-class Service(Contacts, Decisions, Referrals, Delivery):
+class Service(Journal, Contacts, Decisions, Referrals, Delivery):
     """The engine bound to a store: the only door to the store.
 
     Adapters, the pages, the API and the outbox worker ask it for read views and state

@@ -40,28 +40,8 @@ class Contacts(StoreBase):
         return self._save_contacts(items, at)
 
     def _save_contacts(self, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
-        results: list[SavedContact] = []
-        written: dict[str, SavedContact] = {}
-        digests: dict[str, str | None] = {}
         with self.transaction() as tx:
-            for item in items:
-                found = _stored_contact_for(tx, item, written, digests)
-                if found is not None:
-                    if found.conflict:
-                        _keep_conflict(tx, item, at)
-                    results.append(found)
-                    continue
-                _insert_contact(tx, item, at)
-                saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
-                answer = replace(saved, new=False)
-                written[item.contact.id] = answer
-                if item.message_key is not None:
-                    written[f"key:{item.message_key}"] = answer
-                    digests[item.message_key] = item.message.digest if item.message else None
-                if item.reuse_key is not None:
-                    written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
-                results.append(saved)
-        return results
+            return save_in(tx, items, at)
 
     def get_contact(self, contact_id: str) -> StoredContact | None:
         with self.transaction() as tx:
@@ -105,6 +85,31 @@ class Contacts(StoreBase):
             ConflictingResend(r[0], r[1], parse_ts(r[2]), parse_ts(r[3]), int(r[4]), r[5], r[6])
             for r in rows
         ]
+
+
+def save_in(tx: Tx, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
+    """Record contacts inside the caller's transaction (see ``Contacts.save_contacts``)."""
+    results: list[SavedContact] = []
+    written: dict[str, SavedContact] = {}
+    digests: dict[str, str | None] = {}
+    for item in items:
+        found = _stored_contact_for(tx, item, written, digests)
+        if found is not None:
+            if found.conflict:
+                _keep_conflict(tx, item, at)
+            results.append(found)
+            continue
+        _insert_contact(tx, item, at)
+        saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
+        answer = replace(saved, new=False)
+        written[item.contact.id] = answer
+        if item.message_key is not None:
+            written[f"key:{item.message_key}"] = answer
+            digests[item.message_key] = item.message.digest if item.message else None
+        if item.reuse_key is not None:
+            written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
+        results.append(saved)
+    return results
 
 
 def _stored_contact_for(
