@@ -14,10 +14,15 @@ from datetime import datetime
 from typing import Protocol
 
 from plugin_core.contract import ReceivedMessage, ServicePort
+from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import FirstContact
 
 ERRORS = ("refused", "conflict", "failed")
 """Outcomes that are content errors: recorded, counted and listed for the integrator."""
+
+
+class JournalClaimLost(ThinkFamilyError, RuntimeError):
+    """A row of the batch was settled or claimed by another worker: nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from plugin_core.errors import ThinkFamilyError
 from plugin_core.journal import (
     ERRORS,
+    JournalClaimLost,
     Journaled,
     JournalError,
     JournalItem,
@@ -65,10 +65,6 @@ SCHEMA = (
 
 PENDING = "pending"
 SETTLED = "settled"
-
-
-class JournalClaimLost(ThinkFamilyError, RuntimeError):
-    """A row of the batch was settled or claimed by another worker: nothing was written."""
 
 
 Settle = Callable[[list[SavedContact]], Sequence[JournalOutcome]]

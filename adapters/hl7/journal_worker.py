@@ -1,0 +1,97 @@
+"""The journal worker: reads journaled HL7 messages in a process of its own, in batches.
+
+Started and stopped by ``thinkfamily serve`` (through the MLLP listener). Each batch of rows is
+read with the same reader as ``after-processing`` mode and settled in one transaction: the
+contacts recorded and the rows marked, together, so a row killed mid-batch is simply claimed
+again and never applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import cast
+
+from adapters.hl7.handling import SOURCE
+from adapters.hl7.ingest import Reader
+from adapters.hl7.settings import load_settings
+from plugin_core.journal import (
+    JournalClaimLost,
+    JournalEntry,
+    JournalOutcome,
+    JournalPort,
+    JournalRow,
+)
+from plugin_core.rules.clock import utc_now
+from plugin_core.service import Service
+
+log = logging.getLogger("adapters.hl7.journal")
+
+BATCH = 256
+POLL_SECONDS = 0.05
+PRUNE_SECONDS = 600.0
+RETRY_SECONDS = 1.0
+
+
+def entry_of(reader: Reader, row: JournalRow) -> JournalEntry:
+    """A journal row read in full: its contact, or the outcome already known."""
+    outcome = reader.read_text(row.text, row.encoding)
+    if outcome.contact is not None:
+        return JournalEntry(
+            row.id,
+            outcome.contact,
+            outcome.header.message_key,
+            outcome.message,
+            attempts=row.attempts,
+        )
+    if outcome.skipped is not None:
+        return JournalEntry(
+            row.id, outcome=JournalOutcome(row.id, "skipped", reason=outcome.skipped)
+        )
+    error = outcome.error
+    return JournalEntry(
+        row.id,
+        outcome=JournalOutcome(
+            row.id,
+            "refused",
+            outcome.ack_code,
+            error.code if error else 0,
+            error.reason if error else "",
+            error.segment if error else "",
+            error.field if error else 0,
+        ),
+    )
+
+
+def run(service: Service, should_stop: Callable[[], bool]) -> None:
+    """Process the journal until told to stop (or the serving process is gone)."""
+    port = cast(JournalPort, service)
+    settings = load_settings(service.config)
+    reader = Reader(settings, service.config.code_lists)
+    name = f"hl7-journal-{service.instance}"
+    log.info("hl7: journal worker started", extra={"worker": name})
+    next_prune = 0.0
+    while not should_stop():
+        rows: list[JournalRow] = []
+        try:
+            rows = port.claim_journal(SOURCE, name, limit=BATCH)
+            if rows:
+                port.settle_journal(name, [entry_of(reader, r) for r in rows])
+            if time.monotonic() >= next_prune:
+                keep = timedelta(days=settings.journal_keep_days)
+                port.prune_journal(utc_now() - keep)
+                next_prune = time.monotonic() + PRUNE_SECONDS
+        except JournalClaimLost:
+            log.info("hl7: journal rows taken by another worker", extra={"worker": name})
+            continue
+        except Exception as exc:
+            log.error(
+                "hl7: journal batch failed", extra={"worker": name, "error": type(exc).__name__}
+            )
+            time.sleep(RETRY_SECONDS)
+            continue
+        if len(rows) < BATCH:
+            time.sleep(POLL_SECONDS)
+    log.info("hl7: journal worker stopped", extra={"worker": name})
