@@ -161,12 +161,13 @@ class Journal(StoreBase):
         ``settle`` turns what was done with each contact into the rows' outcomes. Raises
         :class:`JournalClaimLost`, writing nothing, when a row is no longer this worker's.
         """
+        found = counters if counters is not None else {}  # ``settle`` may fill it in
         try:
-            return self._settle(worker, ids, contacts, settle, at, counters or {})
+            return self._settle(worker, ids, contacts, settle, at, found)
         except Exception as exc:
             if not self.backend.is_unique_violation(exc):
                 raise
-        return self._settle(worker, ids, contacts, settle, at, counters or {})
+        return self._settle(worker, ids, contacts, settle, at, found)
 
     def _settle(
         self,
