@@ -12,7 +12,10 @@ shared migrations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,6 +74,42 @@ Settle = Callable[[list[SavedContact]], Sequence[JournalOutcome]]
 
 
 class Journal(StoreBase):
+    """The journal's reads and writes. On SQLite the listener and the worker process write to
+    one file: their writes queue on a file lock beside it (woken at once when it is free, where
+    SQLite's own busy wait sleeps in steps of milliseconds), and reads take no lock at all."""
+
+    _lock_file: int | None = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Tx]:
+        if self.backend.name != "sqlite":
+            with self.transaction() as tx:
+                yield tx
+            return
+        yield Tx(self._conn(), self.backend)  # autocommit: each read sees the latest commit
+
+    @contextmanager
+    def _writing(self) -> Iterator[Tx]:
+        path = getattr(self.backend, "path", ":memory:")
+        if self.backend.name != "sqlite" or path == ":memory:":
+            with self.transaction() as tx:
+                yield tx
+            return
+        conn = self._conn()
+        with self.backend.writer:
+            if self._lock_file is None:
+                self._lock_file = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                self.backend.begin(conn)
+                yield Tx(conn, self.backend)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
     def migrate(self) -> int:
         version = super().migrate()
         with self.transaction() as tx:
@@ -86,7 +125,7 @@ class Journal(StoreBase):
         """Commit messages as received, in one transaction (one disk flush for the lot)."""
         stamp = ts(at)
         out: list[Journaled] = []
-        with self.transaction() as tx:
+        with self._writing() as tx:
             for item in items:
                 row = tx.one(
                     "SELECT message_hash FROM contacts WHERE message_key = ?", (item.message_key,)
@@ -124,8 +163,8 @@ class Journal(StoreBase):
             " AND (claim_expires_at IS NULL OR claim_expires_at < ?)"
         )
         params = (PENDING, source, stamp, stamp)
-        with self.transaction() as tx:
-            if not self.backend.skip_locked:  # SQLite: this process is the only writer
+        with self._reading() if not self.backend.skip_locked else self.transaction() as tx:
+            if not self.backend.skip_locked:  # SQLite: one worker; see ``_settle``
                 rows = tx.all(f"SELECT {columns}{where} ORDER BY id LIMIT ?", (*params, limit))
             else:
                 ids = [
@@ -178,7 +217,7 @@ class Journal(StoreBase):
         at: datetime,
         counters: dict[str, int],
     ) -> list[SavedContact]:
-        with self.transaction() as tx:
+        with self._writing() as tx:
             if ids:
                 held = tx.all(
                     f"SELECT id FROM journal WHERE id IN ({placeholders(ids)}) AND state = ?"
@@ -199,7 +238,7 @@ class Journal(StoreBase):
         """The settled rows among ``ids``."""
         if not ids:
             return {}
-        with self.transaction() as tx:
+        with self._reading() as tx:
             rows = tx.all(
                 f"SELECT id, outcome, ack_code, error_code, reason, segment, field, contact_id"
                 f" FROM journal WHERE id IN ({placeholders(ids)}) AND state = ?",
@@ -209,7 +248,7 @@ class Journal(StoreBase):
 
     def journal_errors(self, *, limit: int = 100) -> list[JournalError]:
         """Content errors found after acknowledging, newest first."""
-        with self.transaction() as tx:
+        with self._reading() as tx:
             rows = tx.all(
                 "SELECT id, message_key, received_at, processed_at, outcome, ack_code,"
                 " error_code, reason, segment, field FROM journal"
@@ -234,13 +273,13 @@ class Journal(StoreBase):
 
     def journal_depth(self) -> int:
         """Rows waiting to be processed."""
-        with self.transaction() as tx:
+        with self._reading() as tx:
             row = tx.one("SELECT COUNT(*) FROM journal WHERE state = ?", (PENDING,))
         return int(row[0])
 
     def prune_journal(self, before: datetime) -> int:
         """Forget settled rows (not content errors) processed before ``before``."""
-        with self.transaction() as tx:
+        with self._writing() as tx:
             tx.execute(
                 f"DELETE FROM journal WHERE state = ? AND processed_at < ?"
                 f" AND outcome NOT IN ({placeholders(ERRORS)})",
