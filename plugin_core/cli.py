@@ -103,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     contacts.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
 
+    journal = sub.add_parser(
+        "journal-errors",
+        help="list content errors found in messages after they were acknowledged (HL7)",
+    )
+    journal.add_argument("--db", required=True)
+    journal.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
+
     audit = sub.add_parser("audit", help="audit trail tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_sub.add_parser(
@@ -551,6 +558,8 @@ def _postcodes(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import plugin_core.cli_journal  # noqa: F401  (registers its command)
+
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
