@@ -47,7 +47,6 @@ Area = tuple[str, str]
 """(district code, county code or "")."""
 
 
-
 class LookupFormatError(ThinkFamilyError, ValueError):
     """The bytes are not a postcode table this version can read."""
 

@@ -43,7 +43,9 @@ def test_a_content_error_after_the_aa_is_listed_by_the_api_and_the_command(
         [error] = listed()
         assert error["message_key"] == "NORTHGEN|SRV-BAD" and error["ack_code"] == "AE"
         assert str(error["reason"]).startswith("PID-7") and "19881399" not in str(error)
-        assert served.api("GET", "/api/hl7/errors", headers={"Authorization": ""}).status_code == 401
+        assert (
+            served.api("GET", "/api/hl7/errors", headers={"Authorization": ""}).status_code == 401
+        )
         health = served.api("GET", "/healthz").json()
         assert health["listeners"]["MllpListener"]["acknowledge"] == "on-receipt"
         assert health["listeners"]["MllpListener"]["worker_running"] is True

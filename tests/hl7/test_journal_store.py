@@ -56,7 +56,7 @@ def test_a_settled_row_records_its_contact_in_the_same_commit_and_only_once(
 def test_a_worker_whose_rows_were_settled_elsewhere_writes_nothing(
     two: tuple[Service, Service, Reader],
 ) -> None:
-    first, second, reader = two
+    first, _, reader = two
     first.journal_messages("hl7", [item(reader, n) for n in range(2)])
     rows = first.claim_journal("hl7", "a", limit=10)
     first.settle_journal("a", [entry_of(reader, r) for r in rows[:1]])
@@ -79,9 +79,7 @@ def test_the_same_message_is_journaled_once_and_a_recorded_one_not_at_all(
     assert late.duplicate and first.journal_depth() == 0
 
 
-def test_two_instances_on_postgresql_claim_different_rows(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_two_instances_on_postgresql_claim_different_rows(pg_url: str, tmp_path: Path) -> None:
     config = load_trust_config(write_trust_config(tmp_path / "trust", extra_toml=HL7_TOML))
     first = Service(config, open_store(pg_url), entry_points=False)
     second = Service(config, open_store(pg_url), entry_points=False)
