@@ -47,6 +47,7 @@ Area = tuple[str, str]
 """(district code, county code or "")."""
 
 
+
 class LookupFormatError(ThinkFamilyError, ValueError):
     """The bytes are not a postcode table this version can read."""
 

@@ -60,7 +60,9 @@ class UrgencySection(Section):
     def urgency(self) -> Urgency:
         # An empty list is read as the default: level 4 is always urgent unless others are named.
         levels = frozenset(self.urgent_levels or [4])
-        return Urgency(levels, self.urgent_ack_minutes, self.routine_ack_hours, self.lado_ack_hours)
+        return Urgency(
+            levels, self.urgent_ack_minutes, self.routine_ack_hours, self.lado_ack_hours
+        )
 
 
 def _phone(value: str) -> str:
