@@ -8,13 +8,11 @@ splitting HL7, delivering a referral) are fallbacks (``trylast``), so a host's o
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
 
 from pydantic import BaseModel
 
 from adapters.hl7.client import MllpSendError, send_and_wait
 from adapters.hl7.connections import policy_of
-from adapters.hl7.errors_route import error_routes
 from adapters.hl7.ingest import Reader
 from adapters.hl7.listener import MllpListener
 from adapters.hl7.referral import ReferralBuildError, ReferralFacts, build_ref_i12
@@ -23,7 +21,6 @@ from adapters.hl7.tls import client_context, server_context
 from adapters.hl7.traffic import split_messages
 from hooks import hookimpl
 from plugin_core.contract import ContactInvalid, Listener, PluginContext
-from plugin_core.journal import JournalPort
 from plugin_core.model import Channel, Destination, FirstContact, Receipt, Referral
 from plugin_core.rules.clock import utc_now
 
@@ -99,14 +96,6 @@ class Hl7Plugin:
                 tls=server_context(self.settings.listen_tls) if self.settings.listen_tls else None,
             )
         ]
-
-    @hookimpl
-    def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
-        """``/api/hl7/errors``: content errors found after acknowledging on receipt."""
-        service = context.service
-        if service is None or not hasattr(service, "journal_errors"):
-            return None
-        return error_routes(context, cast(JournalPort, service))
 
     # Delivery ---------------------------------------------------------------------------------
 

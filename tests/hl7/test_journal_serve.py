@@ -36,7 +36,7 @@ def test_a_content_error_after_the_aa_is_listed_by_the_api_and_the_command(
         assert [r.code for r in replies] == ["AA", "AA"]
 
         def listed() -> list[dict[str, object]]:
-            body = served.api("GET", "/api/hl7/errors").json()
+            body = served.api("GET", "/api/journal/errors").json()
             return list(body["errors"])
 
         wait_for(lambda: listed(), timeout=60, what="the content error listed")
@@ -44,7 +44,7 @@ def test_a_content_error_after_the_aa_is_listed_by_the_api_and_the_command(
         assert error["message_key"] == "NORTHGEN|SRV-BAD" and error["ack_code"] == "AE"
         assert str(error["reason"]).startswith("PID-7") and "19881399" not in str(error)
         assert (
-            served.api("GET", "/api/hl7/errors", headers={"Authorization": ""}).status_code == 401
+            served.api("GET", "/api/journal/errors", headers={"Authorization": ""}).status_code == 401
         )
         health = served.api("GET", "/healthz").json()
         assert health["listeners"]["MllpListener"]["acknowledge"] == "on-receipt"

@@ -1,4 +1,5 @@
-"""``GET /api/hl7/errors``: content errors found after messages were acknowledged on receipt.
+"""``GET /api/journal/errors``: content errors found after messages were acknowledged on receipt
+(HL7 with ``acknowledge = "on-receipt"``).
 
 For the integrator, behind the API token: the message key (sending facility and MSH-10), when,
 the outcome, the ACK code and the reason, never the message's values; and how many messages
@@ -15,8 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.api.auth import bearer_guard
-from plugin_core.contract import PluginContext
-from plugin_core.journal import JournalError, JournalPort
+from plugin_core.journal import JournalError
+from plugin_core.service import Service
 
 MAX_LIMIT = 1000
 
@@ -36,7 +37,7 @@ def _shown(e: JournalError) -> dict[str, Any]:
     }
 
 
-def error_routes(context: PluginContext, service: JournalPort) -> list[Route]:
+def journal_routes(service: Service) -> list[Route]:
     async def errors(request: Request) -> Response:
         raw = request.query_params.get("limit", "100")
         limit = min(int(raw), MAX_LIMIT) if raw.isdigit() and int(raw) > 0 else 100
@@ -47,5 +48,5 @@ def error_routes(context: PluginContext, service: JournalPort) -> list[Route]:
 
         return JSONResponse(await run_in_threadpool(read))
 
-    guard = bearer_guard(context.config)
-    return [Route("/api/hl7/errors", guard(errors), methods=["GET"])]
+    guard = bearer_guard(service.config)
+    return [Route("/api/journal/errors", guard(errors), methods=["GET"])]
