@@ -106,7 +106,7 @@ def _outcome_of(
         if entry.attempts + 1 >= MAX_ATTEMPTS:
             return JournalOutcome(entry.id, "failed", "AE", reason=FAILED_REASON)
         wait = timedelta(seconds=min(300, 5 * 2**entry.attempts))
-        return JournalOutcome(entry.id, "pending", reason=FAILED_REASON, retry_at=at + wait)
+        return JournalOutcome(entry.id, "retry", reason=FAILED_REASON, retry_at=at + wait)
     if stored.conflict:
         return JournalOutcome(entry.id, "conflict", "AE", reason=CONFLICT_REASON)
     kind = "accepted" if stored.new else "duplicate"

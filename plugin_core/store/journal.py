@@ -32,7 +32,7 @@ from plugin_core.store.file_lock import FileLocked
 from plugin_core.store.journal_schema import statements
 from plugin_core.store.records import NewContact, SavedContact
 
-PENDING = "pending"
+PENDING = "waiting"
 SETTLED = "settled"
 
 
