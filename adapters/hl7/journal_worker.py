@@ -34,6 +34,8 @@ POLL_SECONDS = 0.2
 """Between batches when the journal is nearly empty: fewer, larger commits."""
 PRUNE_SECONDS = 600.0
 RETRY_SECONDS = 1.0
+DRAIN_SECONDS = 10.0
+"""On a clean stop, how long the worker goes on reading what is left in the journal."""
 
 
 def entry_of(reader: Reader, row: JournalRow) -> JournalEntry:
@@ -74,7 +76,12 @@ def run(service: Service, should_stop: Callable[[], bool]) -> None:
     name = f"hl7-journal-{service.instance}"
     log.info("hl7: journal worker started", extra={"worker": name})
     next_prune = 0.0
-    while not should_stop():
+    stop_by: float | None = None
+    while True:
+        if stop_by is None and should_stop():
+            stop_by = time.monotonic() + DRAIN_SECONDS
+        if stop_by is not None and time.monotonic() >= stop_by:
+            break
         rows: list[JournalRow] = []
         try:
             rows = port.claim_journal(SOURCE, name, limit=BATCH)
@@ -93,6 +100,8 @@ def run(service: Service, should_stop: Callable[[], bool]) -> None:
             )
             time.sleep(RETRY_SECONDS)
             continue
+        if stop_by is not None and not rows:
+            break  # stopping, and nothing is left to read
         if len(rows) < BATCH:
-            time.sleep(POLL_SECONDS)
+            time.sleep(POLL_SECONDS if stop_by is None else 0)
     log.info("hl7: journal worker stopped", extra={"worker": name})
