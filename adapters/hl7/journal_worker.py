@@ -29,7 +29,9 @@ from plugin_core.service import Service
 
 log = logging.getLogger("adapters.hl7.journal")
 
-BATCH = 256
+BATCH = 64
+"""Rows read and settled together: enough to share a disk flush, few enough that the
+listener never waits long on the batch's commit."""
 POLL_SECONDS = 0.2
 """Between batches when the journal is nearly empty: fewer, larger commits."""
 PRUNE_SECONDS = 600.0

@@ -87,19 +87,33 @@ class Contacts(StoreBase):
         ]
 
 
-def save_in(tx: Tx, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
-    """Record contacts inside the caller's transaction (see ``Contacts.save_contacts``)."""
+def encode(items: Sequence[NewContact]) -> list[tuple[str, str]]:
+    """Each item's contact and assessment as stored: done before a transaction, it keeps the
+    write lock for the SQL alone."""
+    return [(serialise.dumps(i.contact), serialise.dumps(i.assessment)) for i in items]
+
+
+def save_in(
+    tx: Tx,
+    items: Sequence[NewContact],
+    at: datetime,
+    encoded: Sequence[tuple[str, str]] | None = None,
+) -> list[SavedContact]:
+    """Record contacts inside the caller's transaction (see ``Contacts.save_contacts``);
+    ``encoded`` is :func:`encode` of the items, when done beforehand."""
+    texts = iter(encoded) if encoded is not None else None
     results: list[SavedContact] = []
     written: dict[str, SavedContact] = {}
     digests: dict[str, str | None] = {}
     for item in items:
+        text = next(texts) if texts is not None else None
         found = _stored_contact_for(tx, item, written, digests)
         if found is not None:
             if found.conflict:
                 _keep_conflict(tx, item, at)
             results.append(found)
             continue
-        _insert_contact(tx, item, at)
+        _insert_contact(tx, item, at, text)
         saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
         answer = replace(saved, new=False)
         written[item.contact.id] = answer
@@ -161,7 +175,10 @@ def _state_of(item: NewContact) -> ContactState:
     return ContactState.OPEN
 
 
-def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
+def _insert_contact(
+    tx: Tx, item: NewContact, at: datetime, text: tuple[str, str] | None = None
+) -> None:
+    contact, assessment = text or (serialise.dumps(item.contact), serialise.dumps(item.assessment))
     prompts = item.assessment.prompts
     top = max(prompts, key=lambda p: p.severity.rank, default=None)
     state = _state_of(item)
@@ -177,8 +194,8 @@ def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
             state.value,
             top.severity.value if top else None,
             ",".join(p.code.value for p in prompts),
-            serialise.dumps(item.contact),
-            serialise.dumps(item.assessment),
+            contact,
+            assessment,
             item.relies_on if state is ContactState.SUPPRESSED else None,
             item.reuse_key if state is ContactState.OPEN else None,
             item.message.digest if item.message is not None else None,

@@ -26,7 +26,7 @@ from plugin_core.journal import (
     JournalRow,
 )
 from plugin_core.store.base import Tx, parse_ts, placeholders, ts
-from plugin_core.store.contacts import save_in
+from plugin_core.store.contacts import encode, save_in
 from plugin_core.store.counters import count
 from plugin_core.store.file_lock import FileLocked
 from plugin_core.store.journal_schema import statements
@@ -149,6 +149,7 @@ class Journal(FileLocked):
         at: datetime,
         counters: dict[str, int],
     ) -> list[SavedContact]:
+        encoded = encode(contacts)  # before the lock: the listener waits on it
         with self._writing() as tx:
             if ids:
                 held = tx.all(
@@ -158,7 +159,7 @@ class Journal(FileLocked):
                 )
                 if len(held) != len(set(ids)):
                     raise JournalClaimLost("a journal row was settled or claimed elsewhere")
-            saved = save_in(tx, contacts, at) if contacts else []
+            saved = save_in(tx, contacts, at, encoded) if contacts else []
             for outcome in settle(saved):
                 _settle_row(tx, outcome, at)
             for name, amount in counters.items():
