@@ -12,6 +12,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -81,6 +82,11 @@ def _child(target: str, config_path: str, db_url: str, parent: int, stop: Event)
     from plugin_core.store.backends import sqlite_path
 
     configure_logging()
+    # Told to stop by the event; a signal to the whole process group (Ctrl-C, a service
+    # manager stopping the unit) means the same, so the batch in hand is finished first.
+    signalled: list[int] = []
+    signal.signal(signal.SIGINT, lambda sig, frame: signalled.append(sig))
+    signal.signal(signal.SIGTERM, lambda sig, frame: signalled.append(sig))
     module, _, name = target.partition(":")
     run: Target = getattr(importlib.import_module(module), name)
     config = load_trust_config(Path(config_path))
@@ -88,6 +94,6 @@ def _child(target: str, config_path: str, db_url: str, parent: int, stop: Event)
     store = open_store(db_url, audit_keys=keys, migrate=False)
     service = Service(config, store)
     try:
-        run(service, lambda: stop.is_set() or os.getppid() != parent)
+        run(service, lambda: bool(signalled) or stop.is_set() or os.getppid() != parent)
     finally:
         store.close()
