@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 
+from adapters.hl7.errors import APPLICATION_INTERNAL_ERROR
 from adapters.hl7.handling import SOURCE
 from adapters.hl7.ingest import Reader
 from adapters.hl7.settings import load_settings
@@ -36,6 +37,7 @@ POLL_SECONDS = 0.2
 """Between batches when the journal is nearly empty: fewer, larger commits."""
 PRUNE_SECONDS = 600.0
 RETRY_SECONDS = 1.0
+FAILED_ROW = "the message could not be recorded (an internal error); see the service log"
 DRAIN_SECONDS = 10.0
 """On a clean stop, how long the worker goes on reading what is left in the journal."""
 
@@ -70,6 +72,33 @@ def entry_of(reader: Reader, row: JournalRow) -> JournalEntry:
     )
 
 
+def settle(port: JournalPort, name: str, entries: list[JournalEntry]) -> None:
+    """Settle a batch together; if that fails, each row alone, so one row the store cannot
+    take is listed as failed instead of holding up every row behind it."""
+    try:
+        port.settle_journal(name, entries)
+        return
+    except JournalClaimLost:
+        raise
+    except Exception as exc:
+        if len(entries) == 1:
+            raise
+        log.warning(
+            "hl7: journal batch failed; settling row by row", extra={"error": type(exc).__name__}
+        )
+    for entry in entries:
+        try:
+            port.settle_journal(name, [entry])
+        except JournalClaimLost:
+            continue
+        except Exception as exc:
+            log.error("hl7: journal row failed", extra={"error": type(exc).__name__})
+            failed = JournalOutcome(
+                entry.id, "failed", "AE", APPLICATION_INTERNAL_ERROR, FAILED_ROW
+            )
+            port.settle_journal(name, [JournalEntry(entry.id, outcome=failed)])
+
+
 def run(service: Service, should_stop: Callable[[], bool]) -> None:
     """Process the journal until told to stop (or the serving process is gone)."""
     port = cast(JournalPort, service)
@@ -88,7 +117,7 @@ def run(service: Service, should_stop: Callable[[], bool]) -> None:
         try:
             rows = port.claim_journal(SOURCE, name, limit=BATCH)
             if rows:
-                port.settle_journal(name, [entry_of(reader, r) for r in rows])
+                settle(port, name, [entry_of(reader, r) for r in rows])
             if time.monotonic() >= next_prune:
                 keep = timedelta(days=settings.journal_keep_days)
                 port.prune_journal(utc_now() - keep)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from adapters.hl7.ingest import Reader
-from adapters.hl7.journal_worker import entry_of
+from adapters.hl7.journal_worker import entry_of, settle
 from adapters.hl7.settings import load_settings
-from plugin_core.journal import JournalClaimLost, JournalItem
+from plugin_core.journal import (
+    JournalClaimLost,
+    JournalEntry,
+    JournalItem,
+    JournalOutcome,
+    JournalPort,
+)
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
@@ -97,3 +104,23 @@ def test_two_instances_on_postgresql_claim_different_rows(pg_url: str, tmp_path:
     finally:
         first.store.close()
         second.store.close()
+
+
+class _OneBadRow:
+    """A service whose store refuses any batch holding row 2, as with a row it cannot take."""
+
+    def __init__(self) -> None:
+        self.settled: dict[int, str] = {}
+
+    def settle_journal(self, worker: str, entries: list[JournalEntry]) -> list[JournalOutcome]:
+        if any(e.id == 2 and e.outcome is None for e in entries):
+            raise RuntimeError("refused")
+        for e in entries:
+            self.settled[e.id] = e.outcome.outcome if e.outcome else "accepted"
+        return []
+
+
+def test_one_row_the_store_refuses_is_listed_failed_and_does_not_hold_up_the_rest() -> None:
+    port = _OneBadRow()
+    settle(cast(JournalPort, port), "w", [JournalEntry(n) for n in (1, 2, 3)])
+    assert port.settled == {1: "accepted", 2: "failed", 3: "accepted"}
