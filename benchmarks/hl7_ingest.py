@@ -129,7 +129,7 @@ async def _drive(port: int, messages: list[hl7.Message], window: int) -> float:
         sent += 1
     await writer.drain()
     for _ in range(len(messages)):
-        ack = await reader.readmessage()
+        ack = await asyncio.wait_for(reader.readmessage(), 120)
         if str(ack.segment("MSA")[1]) not in ("CA", "AA"):
             raise RuntimeError("a message was not accepted")
         if sent < len(messages):
