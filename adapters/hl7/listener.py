@@ -1,7 +1,7 @@
-"""The MLLP listener: frames in, contacts durably committed, ACKs out, in order per connection.
+"""The MLLP listener: frames in, messages durably committed, ACKs out, in order per connection.
 
 Each connection is served by its own thread with a blocking socket: read the frames that have
-arrived, read each message, commit the contacts, write the ACKs. The commit blocks on the disk
+arrived, check (or read) each message, commit them, write the ACKs. The commit blocks on the disk
 anyway, and doing the whole round on one thread avoids two thread hand-overs per message,
 which cost more than reading the message (see benchmarks/hl7_ingest.py). Integration engines
 keep a few long-lived connections, so a thread each is cheap; ``max_connections`` bounds them,
@@ -85,16 +85,21 @@ class MllpListener:
         return self.policy.max_connections
 
     async def start(self) -> None:
-        if self.reader.settings.acknowledge == ON_RECEIPT:
+        server = socket.create_server((self.host, self.port), reuse_port=False, backlog=128)
+        if self.reader.settings.acknowledge == ON_RECEIPT:  # once the port is ours
             journal = JournalMode(self.service, self.tally.count)
-            if await asyncio.to_thread(journal.start):
+            try:
+                started = await asyncio.to_thread(journal.start)
+            except BaseException:
+                server.close()
+                raise
+            if started:
                 self.journal = journal
                 self.handling = OnReceipt(self.reader, self.service, self.tally.count)
             else:
                 log.warning(
                     "hl7: no journal worker for this database; acknowledging after processing"
                 )
-        server = socket.create_server((self.host, self.port), reuse_port=False, backlog=128)
         server.settimeout(_ACCEPT_POLL)
         self._socket = server
         self.port = int(server.getsockname()[1])
