@@ -86,3 +86,40 @@ def test_serve_killed_after_acknowledging_records_every_message_once_after_resta
         assert store.journal_depth() == 0
     finally:
         store.close()
+
+
+def test_two_instances_on_one_postgresql_share_the_journal_and_record_each_message_once(
+    pg_url: str, tmp_path: Path, processes: list[ServiceProcess]
+) -> None:
+    config = write_trust_config(tmp_path / "trust", extra_toml=JOURNAL_TOML)
+    first = ServiceProcess(config, pg_url, tmp_path / "logs", name="journal-pg-a")
+    second = ServiceProcess(config, pg_url, tmp_path / "logs", name="journal-pg-b")
+    processes += [first.start(), second.start()]
+    count = 150
+    for n, served in enumerate((first, second, first)):
+        peer = RawPeer(served.mllp_port, timeout=60)
+        try:
+            for i in range(count):
+                peer.send_message(message(f"PG{n}-{i}"))
+            assert {r.code for r in peer.acks(count)} == {"AA"}
+        finally:
+            peer.close()
+    keys = {f"hl7:NORTHGEN|PG{n}-{i}" for n in range(3) for i in range(count)}
+
+    def recorded() -> int:
+        store = open_store(pg_url)
+        try:
+            return len(keys & {c.id for c in store.list_contacts(limit=len(keys) * 2)})
+        finally:
+            store.close()
+
+    wait_for(lambda: recorded() == len(keys), timeout=120, what="every message recorded")
+    store = open_store(pg_url)
+    try:
+        accepted = [
+            e for e in store.audit_entries() if e.kind == "contact.accepted" and e.subject in keys
+        ]
+        assert len(accepted) == len(keys), "a message was applied twice"
+        assert store.journal_depth() == 0
+    finally:
+        store.close()
