@@ -44,7 +44,8 @@ def test_a_content_error_after_the_aa_is_listed_by_the_api_and_the_command(
         assert error["message_key"] == "NORTHGEN|SRV-BAD" and error["ack_code"] == "AE"
         assert str(error["reason"]).startswith("PID-7") and "19881399" not in str(error)
         assert (
-            served.api("GET", "/api/journal/errors", headers={"Authorization": ""}).status_code == 401
+            served.api("GET", "/api/journal/errors", headers={"Authorization": ""}).status_code
+            == 401
         )
         health = served.api("GET", "/healthz").json()
         assert health["listeners"]["MllpListener"]["acknowledge"] == "on-receipt"
