@@ -17,7 +17,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from plugin_core.cli import audit, config, contacts, plugins, postcodes, reading, serving
+from plugin_core.cli import (
+    audit,
+    config,
+    contacts,
+    journal,
+    plugins,
+    postcodes,
+    reading,
+    serving,
+)
 from plugin_core.cli.base import (
     COMMANDS,
     Command,
@@ -44,6 +53,7 @@ _ADD_PARSERS = (
     reading.add_replay,
     serving.add_serve,
     contacts.add_contacts,
+    journal.add_journal,
     audit.add_audit,
     plugins.add_plugins,
     serving.add_form_link,

@@ -6,7 +6,7 @@ Every acknowledgement a sender receives follows the durable commit made here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -45,6 +45,18 @@ class Contacts(ServiceBase):
         encounter_key: str | None = None,
         messages: Sequence[ReceivedMessage | None] | None = None,
     ) -> list[Accepted | Exception]:
+        return self._accept_with(items, encounter_key, messages, self._save)
+
+    def _save(self, batch: list[NewContact], at: datetime) -> list[SavedContact]:
+        return self.store.save_contacts(batch, at=at) if batch else []
+
+    def _accept_with(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        encounter_key: str | None,
+        messages: Sequence[ReceivedMessage | None] | None,
+        save: Callable[[list[NewContact], datetime], list[SavedContact]],
+    ) -> list[Accepted | Exception]:
         """Assess contacts and commit them together: one disk flush for a sender's batch.
 
         Results are in order; a contact that could not be assessed gets its exception and the
@@ -60,7 +72,9 @@ class Contacts(ServiceBase):
         """
         source = metrics.source_of(items[0][0].source) if items else metrics.OTHER
         with metrics.timed(metrics.CONTACT_SECONDS, source, metrics.SOURCES):
-            out = self._accept_contacts(items, encounter_key=encounter_key, messages=messages)
+            out = self._accept_contacts(
+                items, encounter_key=encounter_key, messages=messages, save=save
+            )
         if source == "hl7":
             for result in out:
                 metrics.hl7_message(_outcome_of(result))
@@ -72,6 +86,7 @@ class Contacts(ServiceBase):
         *,
         encounter_key: str | None,
         messages: Sequence[ReceivedMessage | None] | None,
+        save: Callable[[list[NewContact], datetime], list[SavedContact]],
     ) -> list[Accepted | Exception]:
         now = self.clock()
         assessed: list[
@@ -109,7 +124,7 @@ class Contacts(ServiceBase):
             item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
             batch.append(replace(item, message=message) if message is not None else item)
         with metrics.commit_timed("contacts"):
-            saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+            saved = iter(save(batch, now))
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))

@@ -9,12 +9,14 @@ from plugin_core.service.delivery import Delivery
 from plugin_core.service.gauges import Gauges
 from plugin_core.service.hook_calls import HookCalls
 from plugin_core.service.household import Household
+from plugin_core.service.journal import Journal
 from plugin_core.service.referrals import Referrals
 from plugin_core.service.reports import Reports
 from plugin_core.service.web_sessions import WebSessions
 
 
 class Service(
+    Journal,
     HookCalls,
     Contacts,
     Decisions,

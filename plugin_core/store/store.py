@@ -8,6 +8,7 @@ from plugin_core.store.counters import Counters
 from plugin_core.store.decisions import Decisions
 from plugin_core.store.host_tasks import HostTasks
 from plugin_core.store.household import HouseholdAnswers
+from plugin_core.store.journal import Journal
 from plugin_core.store.referrals import Referrals
 from plugin_core.store.reports import Reports
 from plugin_core.store.trail import AuditTrail
@@ -15,6 +16,7 @@ from plugin_core.store.web_sessions import WebSessions
 
 
 class Store(
+    Journal,
     Contacts,
     Decisions,
     Referrals,
@@ -27,5 +29,5 @@ class Store(
     WebSessions,
 ):
     """Contacts, decisions, referrals (the outbox), delivery attempts, host write-backs to
-    retry, the audit trail and counters, households recorded, phone calls made and the pages'
-    sign-in sessions. Only the service holds one."""
+    retry, the audit trail and counters, the inbound journal, households recorded, phone calls
+    made and the pages' sign-in sessions. Only the service holds one."""
