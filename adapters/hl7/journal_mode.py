@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.hl7.app_acks import ApplicationAcks
 from plugin_core.contract import ServicePort
+from plugin_core.worker_process import WorkerProcess
 
 log = logging.getLogger("adapters.hl7.listener")
 
@@ -36,10 +37,13 @@ class JournalMode:
 
     def start(self) -> bool:
         """Start the worker; False when the service cannot run one (a database in memory)."""
-        start_worker = getattr(self.service(), "start_worker", None)
-        self.worker = start_worker(TARGET, "hl7-journal") if start_worker else None
-        if self.worker is None:
+        where = getattr(self.service(), "worker_settings", None)
+        found = where() if where is not None else None
+        if found is None:
+            self.worker = None
             return False
+        trust_file, database = found
+        self.worker = WorkerProcess(TARGET, trust_file, database, "hl7-journal")
         self.worker.start()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="hl7-journal", daemon=True)

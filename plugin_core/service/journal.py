@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from plugin_core.journal import (
     Journaled,
@@ -23,7 +24,6 @@ from plugin_core.journal import (
 from plugin_core.service.contacts import Contacts
 from plugin_core.store.backends import sqlite_path
 from plugin_core.store.records import NewContact, SavedContact
-from plugin_core.worker_process import WorkerProcess
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -86,13 +86,11 @@ class Journal(Contacts):
                 )
         return settled
 
-    def start_worker(self, target: str, name: str) -> WorkerProcess | None:
-        """A worker process with a service of its own on this database (not yet started);
-        None for a database held in memory, which no other process can reach."""
+    def worker_settings(self) -> tuple[Path, str] | None:
+        """The trust file and database a worker process opens a service of its own on; None
+        for a database held in memory, which no other process can reach."""
         url = self.store.backend.url
-        if sqlite_path(url) == ":memory:":
-            return None
-        return WorkerProcess(target, self.config.path, url, name)
+        return None if sqlite_path(url) == ":memory:" else (self.config.path, url)
 
 
 def _outcome_of(

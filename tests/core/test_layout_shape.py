@@ -19,8 +19,6 @@ LINE_LIMIT = 300
 
 BEING_SPLIT = frozenset(
     {
-        "adapters/hl7/mapping.py",
-        "adapters/hl7/listener.py",
         "plugin_core/store/referrals.py",
     }
 )
