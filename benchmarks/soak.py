@@ -588,7 +588,8 @@ class Soak:
                 self.ledger.decision_conflicts += response.status_code == 409
                 self.ledger.decisions[body["id"]] = adt.contact_id
                 return
-            if response.status_code >= 500:
+            if response.status_code >= 500 or response.status_code == 404:
+                # 404: the message is acknowledged on receipt and not yet read from the journal.
                 time.sleep(0.2)
                 continue
             self.ledger.decision_faults.append(f"{body['id']}: HTTP {response.status_code}")

@@ -2,8 +2,7 @@
 
 Every hook is called by keyword only, through ThinkFamily's typed facade, which lets pluggy
 call the implementations (``firstresult`` hooks stop at the first answer) and names the plugin
-at fault. Implementations may accept a subset of the arguments. Hook wrappers
-(``hookwrapper``/``wrapper``) from plugins are refused at start-up.
+at fault. Implementations may accept a subset of the arguments; hook wrappers are refused.
 
 Domain and contract types are imported for type checkers only: this package must not import
 ThinkFamily's core at run time, so that a host can read the contract without loading the rules.
@@ -29,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
         DecisionEscalation,
         Destination,
         FirstContact,
+        HouseholdAnswer,
         HouseholdMember,
         Prompt,
         Receipt,
@@ -40,9 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 _hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 
-# ---------------------------------------------------------------------------------------------
-# Initialisation
-# ---------------------------------------------------------------------------------------------
+# Initialisation ------------------------------------------------------------------------------
 
 
 @_hookspec
@@ -111,9 +109,7 @@ def thinkfamily_split_messages(data: bytes, hint: str) -> list[bytes] | None:
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Gathering facts about a contact
-# ---------------------------------------------------------------------------------------------
+# Gathering facts about a contact -------------------------------------------------------------
 
 
 @_hookspec
@@ -159,9 +155,7 @@ def thinkfamily_locate_authority(
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Showing prompts and recording decisions
-# ---------------------------------------------------------------------------------------------
+# Showing prompts and recording decisions -----------------------------------------------------
 
 
 @_hookspec
@@ -193,6 +187,23 @@ def thinkfamily_record(decision: Decision, assessment: Assessment | None) -> Non
 
 
 @_hookspec
+def thinkfamily_record_household(answer: HouseholdAnswer, contact: FirstContact) -> None:
+    """Write a household recorded by a professional back into the host's own record.
+
+    Called once for every household answer recorded on a ThinkFamily page or through the API
+    (no children, children, or declined), after it is stored and the contact assessed again.
+    An implementation that raises is called again, alone, until it returns: make the write
+    idempotent on ``answer.id``. A declined answer says nobody knows the household: never
+    write it as an empty household.
+
+    :param answer: the answer as recorded, with who recorded it and when.
+    :param contact: the contact it was recorded for, as it now stands (its ``id`` says which
+        host record it belongs to).
+    :returns: nothing; every implementation is called.
+    """
+
+
+@_hookspec
 def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
     """Learn that a decision not to share was put before a safeguarding lead.
 
@@ -210,9 +221,7 @@ def thinkfamily_decision_escalated(escalation: DecisionEscalation) -> None:
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Referral delivery
-# ---------------------------------------------------------------------------------------------
+# Referral delivery ---------------------------------------------------------------------------
 
 
 @_hookspec(firstresult=True)
@@ -265,9 +274,7 @@ def thinkfamily_referral_update(
     """
 
 
-# ---------------------------------------------------------------------------------------------
-# Service
-# ---------------------------------------------------------------------------------------------
+# Service -------------------------------------------------------------------------------------
 
 
 @_hookspec

@@ -1,26 +1,26 @@
 """What a plugin author needs besides the hook specs: the context, the service port, the
 listener shape and the error root.
 
-A leaf module: it imports only the error root and the domain model (and the trust
-configuration for type checkers), so ``hooks.specs`` and every adapter can name these types
-without a circle.
+A leaf module: it imports only the error root, the domain model and its own host-channel
+types (and the trust configuration for type checkers), so ``hooks.specs`` and every adapter
+can name these types without a circle. The host-channel types live in
+:mod:`plugin_core.contract_channels` and are named here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from plugin_core.contract_channels import HostChannel, RouteCheck, RouteContact
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.model import (
     Assessment,
-    Channel,
     Decision,
     FirstContact,
-    ModelError,
     Prompt,
     Referral,
 )
@@ -30,13 +30,18 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
 __all__ = [
     "Accepted",
+    "AuditNote",
     "ContactInvalid",
     "ContactRejected",
     "ContactSkipped",
+    "HostChannel",
     "Listener",
     "PluginContext",
     "PluginError",
+    "ReceivedMessage",
     "ReferralDetails",
+    "RouteCheck",
+    "RouteContact",
     "ServeOptions",
     "ServicePort",
     "ShownError",
@@ -162,6 +167,15 @@ class ReferralDetails:
     decision: Decision
 
 
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit entry an adapter asks to be written with its contact: ids and codes only."""
+
+    kind: str
+    actor: str
+    details: dict[str, Any]
+
+
 class ServicePort(Protocol):
     """What adapters may ask of the running service; they never reach into the store."""
 
@@ -210,6 +224,24 @@ class ServicePort(Protocol):
         """
         ...
 
+    def accept_hook_call(
+        self,
+        contact: FirstContact,
+        *,
+        once_key: str,
+        once_until: datetime,
+        message_key: str,
+        encounter_key: str | None,
+        audit: Callable[[Accepted], AuditNote | None],
+    ) -> Accepted | None:
+        """Like :meth:`accept_contact` for one decision-support call, with everything it writes
+        in one transaction: ``once_key`` used (see :meth:`use_once`), the contact, and the
+        entry ``audit`` makes from the result (subject: the contact), if any.
+
+        Returns None, writing nothing, when ``once_key`` was already used.
+        """
+        ...
+
     def use_once(self, key: str, until: datetime) -> bool:
         """True the first time ``key`` is used before ``until``, on any instance; False after.
 
@@ -240,62 +272,6 @@ class Listener(Protocol):
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-
-
-# Host channels --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RouteContact:
-    """One route of the trust's directory that names a host channel, as its check sees it.
-
-    Directory values only (an authority's id, a route, where to send); never patient data.
-    """
-
-    channel: str
-    """The host channel's name, ``x-...``."""
-    route: str
-    """The route (``front_door``, ``out_of_hours``, ``early_help``, ``lado``, ``police``)."""
-    authority: str | None
-    """The authority's id in the directory; ``None`` for the police route."""
-    address: str = ""
-    phone: str = ""
-    label: str = ""
-
-
-RouteCheck = Callable[[RouteContact], Mapping[str, str] | None]
-"""Checks a route's contact fields: returns ``{field: reason}`` for each fault (``{"address":
-"must be a folder path"}``), or ``None`` or ``{}`` when the route is fine."""
-
-
-@dataclass(frozen=True, slots=True)
-class HostChannel:
-    """A delivery channel of the host's own, declared by ``thinkfamily_channels``.
-
-    The trust's directory names it on a route (``channel = "x-acme-filedrop"``);
-    ``thinkfamily config check`` and start-up refuse a route whose host channel no plugin
-    declares, and report what ``check`` finds wrong with each route that uses it (file, key,
-    reason). ``thinkfamily_dispatch`` is then offered that route's referrals only in the plugin
-    that declares the channel.
-    """
-
-    name: str
-    """``x-`` then lower-case letters, digits and hyphens, up to 64 characters."""
-    check: RouteCheck | None = None
-    """Checks each route that uses the channel; without it any route is accepted."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise ModelError("HostChannel.name must be text", field="HostChannel.name")
-        try:
-            channel = Channel(self.name)
-        except ValueError:
-            channel = None
-        if channel is None or not channel.is_host:
-            raise ModelError(
-                "HostChannel.name must be x- then lower-case letters, digits and hyphens",
-                field="HostChannel.name",
-            )
 
 
 # The context ----------------------------------------------------------------------------------

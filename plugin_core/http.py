@@ -1,6 +1,6 @@
 """The HTTP application shell: health, the routes plugins contribute, one error shape.
 
-Every route but ``/healthz`` comes from a plugin through ``thinkfamily_http_routes``: the JSON
+Every route but ``/healthz`` and ``/metrics`` comes from a plugin through ``thinkfamily_http_routes``: the JSON
 API (``adapters.api``), the clinician pages, CDS Hooks. Errors the shell answers itself (no
 such path, wrong method, a fault) are FHIR OperationOutcomes, like the API's own.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -23,6 +24,7 @@ from plugin_core.contract import Listener
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.formats.outcome import operation_outcome
 from plugin_core.host.plugins import fault_fields, plugin_infos
+from plugin_core.metrics_route import Metrics, Timed
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Health, Service
 
@@ -71,11 +73,15 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
             log.info("service stopped", extra={"instance": service.instance})
 
     health = _Health(service, worker, listeners)
-    routes: list[BaseRoute] = [Route("/healthz", health.endpoint, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", health.endpoint, methods=["GET"]),
+        Route("/metrics", Metrics(service).endpoint, methods=["GET"]),
+    ]
     routes += service.engine.hooks.http_routes(service.context)
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(Timed)],
         exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error},
     )
 

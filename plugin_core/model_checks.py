@@ -26,7 +26,7 @@ from typing import Any, Union
 
 from plugin_core.errors import ThinkFamilyError
 
-__all__ = ["ModelError", "check_fields"]
+__all__ = ["ModelError", "check_fields", "require_aware"]
 
 _Convert = Callable[[Any, str], Any]
 """Returns the value to keep (the same object, or the member text named) or raises."""
@@ -161,3 +161,9 @@ def _tuple_of(item: Any) -> _Convert:
 def _kind(value: object) -> str:
     """The type of a value given, for a message: never the value itself."""
     return "None" if value is None else type(value).__name__
+
+
+def require_aware(name: str, value: datetime | None) -> None:
+    """A date-time must carry its time zone: a naive one would shift ages and deadlines."""
+    if value is not None and value.tzinfo is None:
+        raise ModelError(f"{name} must carry a time zone")

@@ -3,15 +3,17 @@
 The reference lists each value a hook takes or returns, with its fields, types, defaults and
 docstrings, and each enumeration with its values, so it cannot drift from the code: a test
 renders it again and compares. Run ``python -m plugin_core.model_reference [PATH]`` after
-changing ``plugin_core/model.py`` or the value types of ``plugin_core/contract.py``.
+changing ``plugin_core/model/`` or the value types of ``plugin_core/contract.py``.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import inspect
 import itertools
+import pkgutil
 import re
 import sys
 from enum import Enum
@@ -21,6 +23,18 @@ from types import ModuleType
 from plugin_core import contract, model
 
 DEFAULT_PATH = Path("docs/model-reference.md")
+
+MODEL_ORDER = (
+    "people",
+    "record",
+    "directory",
+    "levels",
+    "contacts",
+    "decisions",
+    "referrals",
+    "household",
+)
+"""The model's modules in reading order; one not named here follows, by name."""
 
 CONTRACT_VALUES = (
     "HostChannel",
@@ -34,7 +48,7 @@ CONTRACT_VALUES = (
 
 _HEADER = """# Model reference
 
-Generated from `plugin_core/model.py` and `plugin_core/contract.py` by
+Generated from `plugin_core/model/` and `plugin_core/contract.py` by
 `python -m plugin_core.model_reference`: do not edit by hand; a test fails when this page and
 the code differ. How the values are used: [hooks.md](hooks.md).
 
@@ -58,19 +72,27 @@ Identifying fields (names, NHS number, dates of birth, postcodes) are left out o
 def render() -> str:
     """The whole page, as committed."""
     parts = [_HEADER, "## Values\n"]
-    for cls in _classes(model, dataclass=True):
+    modules = model_modules()
+    for cls in (c for m in modules for c in _classes(m, dataclass=True)):
         parts.append(_dataclass(cls, "plugin_core.model"))
     parts.append("## Values of the plugin contract\n")
     for name in CONTRACT_VALUES:
         parts.append(_dataclass(getattr(contract, name), "plugin_core.contract"))
     parts.append("## Enumerations\n")
-    for cls in _classes(model, dataclass=False):
+    for cls in (c for m in modules for c in _classes(m, dataclass=False)):
         parts.append(_enumeration(cls))
     return "\n".join(parts).rstrip() + "\n"
 
 
 def write(path: Path = DEFAULT_PATH) -> None:
     path.write_text(render(), encoding="utf-8")
+
+
+def model_modules() -> list[ModuleType]:
+    """Each module of ``plugin_core.model``: those in ``MODEL_ORDER`` first, then any other."""
+    names = [m.name for m in pkgutil.iter_modules(model.__path__)]
+    ordered = [n for n in MODEL_ORDER if n in names] + sorted(set(names) - set(MODEL_ORDER))
+    return [importlib.import_module(f"{model.__name__}.{n}") for n in ordered]
 
 
 def _classes(module: ModuleType, *, dataclass: bool) -> list[type]:
@@ -151,6 +173,8 @@ def _properties(cls: type) -> list[str]:
 def _default(f: dataclasses.Field[object]) -> str:
     if f.default is not dataclasses.MISSING:
         value = f.default
+        if isinstance(value, tuple) and len(repr(value)) > 60:
+            return f"{len(value)} items (see notes)"  # too long to read in a table
         return f"`{value.value!r}`" if isinstance(value, Enum) else f"`{value!r}`"
     if f.default_factory is not dataclasses.MISSING:
         return f"`{f.default_factory()!r}`"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.api.auth import token_problem
+from adapters.api.journal import journal_routes
 from adapters.api.routes import api_routes
 from hooks import hookimpl
 from plugin_core.contract import PluginContext
@@ -30,4 +31,4 @@ class ApiPlugin:
     def thinkfamily_http_routes(self, context: PluginContext) -> list[Any] | None:
         if not isinstance(context.service, Service):
             return None  # the API answers only from a running service
-        return api_routes(context.service)
+        return api_routes(context.service) + journal_routes(context.service)

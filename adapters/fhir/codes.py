@@ -22,6 +22,10 @@ TF_SYSTEM = "https://thinkfamily.example/fhir/CodeSystem/thinkfamily"
 TF_IDENTIFIER = "https://thinkfamily.example/fhir/Id/decision"
 TF_REFERRAL_ID = "https://thinkfamily.example/fhir/Id/referral"
 TF_QUESTIONNAIRE = "https://thinkfamily.example/fhir/Questionnaire/think-family"
+TF_HOUSEHOLD_IDENTIFIER = "https://thinkfamily.example/fhir/Id/household"
+TF_HOUSEHOLD_QUESTIONNAIRE = (
+    "https://thinkfamily.example/fhir/Questionnaire/think-family-household"
+)
 HOUSEHOLD_COMPOSITION = (TF_SYSTEM, "household-composition")
 SAFEGUARDING_CONCERN = (TF_SYSTEM, "safeguarding-concern")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fhir.resources.R4B.condition import Condition
@@ -22,16 +22,13 @@ from pydantic import ValidationError
 
 from adapters.fhir import codes
 from adapters.fhir.errors import FhirBundleInvalid
+from adapters.fhir.people import encounter_of, household_member, person_of
 from plugin_core.model import (
-    Encounter,
     FirstContact,
     HouseholdMember,
     IndicatorKind,
-    Person,
-    Relationship,
     RiskIndicator,
 )
-from plugin_core.rules.relationships import read_relationship
 from plugin_core.settings.code_lists import CodeLists
 
 MODELS: dict[str, Any] = {
@@ -114,12 +111,12 @@ def to_contact(
         return record.paths.get(id(resource), fallback)
 
     patient = validated(record.patient, path_of(record.patient, "$.Patient"))
-    person = _person(patient)
+    person = person_of(patient)
     encounter = None
     start: datetime | None = None
     if record.encounter is not None:
         fhir_encounter = validated(record.encounter, path_of(record.encounter, "$.Encounter"))
-        encounter = _encounter(fhir_encounter)
+        encounter = encounter_of(fhir_encounter)
         if fhir_encounter.period is not None and fhir_encounter.period.start is not None:
             start = _aware(fhir_encounter.period.start)
 
@@ -143,7 +140,7 @@ def to_contact(
         if related.id in seen or related.active is False:
             continue
         seen.add(related.id)
-        members.append(_member(related, person, living_refs, code_lists))
+        members.append(household_member(related, person, living_refs, code_lists))
 
     indicators: list[RiskIndicator] = []
     for i, raw in enumerate(record.conditions):
@@ -189,118 +186,6 @@ def to_contact(
 
 
 # Pieces ---------------------------------------------------------------------------------------
-
-
-def _person(patient: Any) -> Person:
-    nhs = next(
-        (i.value for i in patient.identifier or [] if i.system == codes.NHS_NUMBER and i.value),
-        None,
-    )
-    return Person(
-        id=patient.id or "unknown",
-        nhs_number=nhs,
-        name=_name(patient.name),
-        birth_date=patient.birthDate if isinstance(patient.birthDate, date) else None,
-        postcode=_postcode(patient.address),
-        sex=patient.gender,
-    )
-
-
-def _name(names: Sequence[Any] | None) -> str | None:
-    if not names:
-        return None
-    chosen = next((n for n in names if n.use in ("official", "usual")), names[0])
-    if chosen.text:
-        return str(chosen.text)
-    parts = [*(chosen.given or []), chosen.family or ""]
-    return " ".join(p for p in parts if p) or None
-
-
-def _postcode(addresses: Sequence[Any] | None) -> str | None:
-    for address in sorted(addresses or [], key=lambda a: a.use != "home"):
-        if address.postalCode and address.use != "old":
-            return str(address.postalCode)
-    return None
-
-
-def _encounter(encounter: Any) -> Encounter:
-    kind = "unknown"
-    if encounter.class_fhir is not None and encounter.class_fhir.code:
-        kind = codes.ENCOUNTER_KINDS.get(
-            encounter.class_fhir.code, encounter.class_fhir.code.lower()
-        )
-    location = None
-    for loc in encounter.location or []:
-        if loc.location is not None and loc.location.reference:
-            location = loc.location.reference
-            break
-    return Encounter(id=encounter.id or "unknown", kind=kind, location=location)
-
-
-def _member(
-    related: Any, adult: Person, living_refs: set[str] | None, code_lists: CodeLists
-) -> HouseholdMember:
-    relationship, unrecognised = _relationship(related.relationship or [], code_lists)
-    ref = f"RelatedPerson/{related.id}"
-    postcode = _postcode(related.address)
-    lives: bool | None
-    if living_refs is not None:
-        lives = ref in living_refs
-    elif postcode and adult.postcode:
-        lives = _same_postcode(postcode, adult.postcode)
-    else:
-        lives = None
-    return HouseholdMember(
-        relationship=relationship,
-        unrecognised_relationship=unrecognised,
-        id=ref,
-        name=_name(related.name),
-        birth_date=related.birthDate if isinstance(related.birthDate, date) else None,
-        lives_with_patient=lives,
-        postcode=postcode,
-        source="fhir",
-    )
-
-
-def _relationship(
-    concepts: Sequence[Any], code_lists: CodeLists
-) -> tuple[Relationship, str | None]:
-    """The relationship from the codes, then their displays and the text.
-
-    A RelatedPerson often carries a contact role ("next of kin") beside the family relation,
-    and codes can disagree; the one that keeps a child in wins (a child kind, then a sibling
-    or relative, then an adult-only relationship). With nothing recognised, the first word
-    given is kept to be shown.
-    """
-    words: list[str] = []
-    for concept in concepts:
-        words += [c.code for c in concept.coding or [] if c.code]
-        words += [c.display for c in concept.coding or [] if c.display]
-        if concept.text:
-            words.append(concept.text)
-    best, unrecognised = Relationship.UNKNOWN, None
-    for word in words:
-        mapped, unknown_word = read_relationship(word, code_lists)
-        if _keeps_child(mapped) > _keeps_child(best):
-            best = mapped
-        if unrecognised is None:
-            unrecognised = unknown_word
-    return best, (unrecognised if best is Relationship.UNKNOWN else None)
-
-
-def _keeps_child(relationship: Relationship) -> int:
-    """How strongly a relationship keeps a child in, for choosing between disagreeing codes."""
-    if relationship.is_child_kind:
-        return 4
-    if relationship is Relationship.UNKNOWN:
-        return 0
-    if relationship is Relationship.OTHER:
-        return 1
-    return 2 if relationship.is_adult_only else 3
-
-
-def _same_postcode(a: str, b: str) -> bool:
-    return a.replace(" ", "").upper() == b.replace(" ", "").upper()
 
 
 def _has_code(concept: Any, wanted: tuple[str, str]) -> bool:

@@ -18,6 +18,7 @@ from adapters.fhir.bundle import looks_like_bundle, parse_bundle_contact
 from adapters.fhir.cds.routes import CdsHooksApp
 from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirError, FhirResourceInvalid
+from adapters.fhir.household_writeback import household_bundle
 from adapters.fhir.mapping import split_contact_id
 from adapters.fhir.referral_message import referral_message
 from adapters.fhir.settings import FhirSection, FhirSettings, read_fhir_settings
@@ -31,6 +32,7 @@ from plugin_core.model import (
     Decision,
     Destination,
     FirstContact,
+    HouseholdAnswer,
     Receipt,
     Referral,
 )
@@ -96,6 +98,34 @@ class FhirPlugin:
             extra={"decision_id": decision.id, "count": len(bundle["entry"])},
         )
         self._count("fhir.writeback")
+
+    @hookimpl
+    def thinkfamily_record_household(self, answer: HouseholdAnswer, contact: FirstContact) -> None:
+        if not self.settings.write_back:
+            return
+        ids = split_contact_id(contact.id)
+        if ids is None:
+            log.info(
+                "contact did not come from FHIR; nothing written back",
+                extra={"contact_id": contact.id},
+            )
+            return
+        try:
+            bundle = household_bundle(answer, ids[0], ids[1])
+            self._client(self.settings.base_url).transaction(bundle)
+        except FhirError as exc:
+            why = str(exc) if isinstance(exc, FhirResourceInvalid) else type(exc).__name__
+            log.warning(
+                "household not written back to FHIR",
+                extra={"contact_id": contact.id, "reason": why},
+            )
+            self._count("fhir.writeback_failed")
+            raise  # the service queues a retry of this plugin's write-back
+        log.info(
+            "household written back to FHIR",
+            extra={"contact_id": contact.id, "count": len(bundle["entry"])},
+        )
+        self._count("fhir.household_writeback")
 
     # Referral transport -----------------------------------------------------------------------
 

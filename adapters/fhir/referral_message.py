@@ -13,13 +13,10 @@ Every resource is an R4B model, validated as it is built (see ``adapters.fhir.ou
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
-from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.identifier import Identifier
 from fhir.resources.R4B.messageheader import (
     MessageHeader,
@@ -28,11 +25,11 @@ from fhir.resources.R4B.messageheader import (
 )
 from fhir.resources.R4B.relatedperson import RelatedPerson
 from fhir.resources.R4B.resource import Resource
-from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from adapters.fhir import codes
 from adapters.fhir.mapping import split_contact_id
-from adapters.fhir.outbound import builds, coding, concept, ref, text_concept, urn, wire
+from adapters.fhir.outbound import builds, coding, concept, ref, urn, wire
+from adapters.fhir.referral_links import Links
 from adapters.fhir.referral_parties import (
     consent,
     encounter,
@@ -44,6 +41,7 @@ from adapters.fhir.referral_parties import (
     sender,
     team,
 )
+from adapters.fhir.referral_request import service_request
 from adapters.fhir.writeback import safeguarding_flag
 from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.model import (
@@ -55,38 +53,14 @@ from plugin_core.model import (
     Referral,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    """The fullUrls that tie one message's entries together; the same for every re-send."""
-
-    header: str
-    service_request: str
-    patient: str
-    consent: str
-    flag: str
-    encounter: str | None
-    practitioner: str
-    sender: str
-    receiver: str
-    role: str
-    team: str
-
-    @classmethod
-    def for_message(cls, key: str, with_encounter: bool) -> Links:
-        return cls(
-            header=urn(key, "header"),
-            service_request=urn(key, "service-request"),
-            patient=urn(key, "patient"),
-            consent=urn(key, "consent"),
-            flag=urn(key, "flag"),
-            encounter=urn(key, "encounter") if with_encounter else None,
-            practitioner=urn(key, "practitioner"),
-            sender=urn(key, "sender"),
-            receiver=urn(key, "receiver"),
-            role=urn(key, "practitioner-role"),
-            team=urn(key, "team"),
-        )
+__all__ = [
+    "Links",
+    "message_header",
+    "message_identifier",
+    "referral_message",
+    "referral_message_bundle",
+    "service_request",
+]
 
 
 def message_identifier(referral: Referral, reason: str) -> str:
@@ -121,76 +95,6 @@ def message_header(
         source=MessageHeaderSource(name=sender_name or None, endpoint=source_endpoint),
         reason=concept(codes.BARS_REASON, "new" if reason == "new" else "update"),
         focus=[ref(links.service_request)],
-    )
-
-
-def _priority(content: ReferralContent) -> str:
-    if content.immediate_danger:
-        return "stat"
-    return "urgent" if content.urgent else "routine"
-
-
-def _notes(content: ReferralContent) -> list[Annotation]:
-    """The concern first; then what changed, an unborn child, and what is shared and why."""
-    texts = [content.concern or content.change_reasons]
-    if content.concern and content.change_reasons:
-        texts.append(f"What has changed: {content.change_reasons}")
-    if any(c.unborn for c in content.children):
-        texts.append("The referral includes an unborn child.")
-    if content.what_shared:
-        texts.append(f"What is shared: {content.what_shared}")
-    if content.consent_not_sought_reason:
-        texts.append(f"Why consent was not sought: {content.consent_not_sought_reason}")
-    return [Annotation(text=t) for t in texts if t]
-
-
-def _level(content: ReferralContent) -> list[CodeableConcept] | None:
-    level = content.level_of_need
-    if level is None:
-        return None
-    return [concept(codes.TF_SYSTEM, f"level-{level}", content.level_text, text=content.level_text)]
-
-
-def _reasons(content: ReferralContent) -> list[CodeableConcept] | None:
-    """The risk indicators a referral may carry: coded where the record gave a code."""
-    found = [
-        concept(i.system, i.code, i.text, text=i.words)
-        if i.system and i.code
-        else text_concept(i.words)
-        for i in content.indicators
-    ]
-    return found or None
-
-
-@builds("ServiceRequest")
-def service_request(
-    content: ReferralContent,
-    destination: Destination,
-    links: Links,
-    *,
-    cancelled: bool,
-    child_urls: list[str],
-) -> ServiceRequest:
-    """The referral itself; it keeps the original referral's identifier through amendments."""
-    route = content.route.value
-    return ServiceRequest(
-        identifier=[Identifier(system=codes.TF_REFERRAL_ID, value=content.original_reference)],
-        status="revoked" if cancelled else "active",
-        intent="order",
-        category=[concept(codes.TF_SYSTEM, f"route-{route}", destination.label or route)],
-        priority=_priority(content),
-        code=concept(
-            codes.TF_SYSTEM, "safeguarding-referral", "Referral to children's social care"
-        ),
-        orderDetail=_level(content),
-        subject=ref(links.patient),
-        encounter=ref(links.encounter) if links.encounter else None,
-        authoredOn=content.made_at,
-        requester=ref(links.practitioner),
-        performer=[ref(links.receiver)],
-        reasonCode=_reasons(content),
-        supportingInfo=[ref(links.consent), ref(links.flag), *(ref(u) for u in child_urls)],
-        note=_notes(content),
     )
 
 

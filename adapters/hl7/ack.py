@@ -157,13 +157,20 @@ def wanted(condition: str, success: bool) -> bool:
 
 
 def acks_for(
-    header: Header, application_code: str, *, at: datetime, error: AckError | None
+    header: Header,
+    application_code: str,
+    *,
+    at: datetime,
+    error: AckError | None,
+    deferred: bool = False,
 ) -> list[str]:
     """The ACKs to send back on the connection, in order.
 
     Original mode: one application ACK. Enhanced mode: the accept ACK (CA/CE/CR) when MSH-15
-    asks, then the application ACK when MSH-16 asks. Both are sent only after the outcome is
-    final, so a CA, like an AA, means the contact is durably committed.
+    asks, then the application ACK when MSH-16 asks. A CA, like an AA, is sent only once the
+    message is durably committed: the contact, or (acknowledging on receipt) the message in
+    the journal. ``deferred``: the message was journaled, so in enhanced mode its application
+    ACK waits for processing (see :mod:`adapters.hl7.app_acks`).
     """
     if not header.enhanced:
         return [build_ack(header, application_code, at=at, error=error)]
@@ -171,6 +178,6 @@ def acks_for(
     out: list[str] = []
     if wanted(header.accept_ack, success):
         out.append(build_ack(header, accept_code(application_code), at=at, error=error))
-    if wanted(header.application_ack, success):
+    if not deferred and wanted(header.application_ack, success):
         out.append(build_ack(header, application_code, at=at, error=error))
     return out

@@ -20,6 +20,7 @@ from adapters.hl7.errors import (
 )
 from adapters.hl7.header import Header
 from adapters.hl7.mapping import decode, decode_text, parse_message, read_contact
+from adapters.hl7.receipt import check_received, header_of
 from adapters.hl7.settings import Hl7Settings
 from plugin_core.contract import ContactSkipped, ReceivedMessage
 from plugin_core.model import FirstContact
@@ -42,6 +43,10 @@ class Outcome:
     encoding: str = "utf-8"
     message: ReceivedMessage | None = None
     """The message a contact came in, stored with it to tell a resend from a reused key."""
+    to_journal: bool = False
+    """Its header and PID passed the checks on receipt: journal it, read it later."""
+    journal_id: int | None = None
+    """The journal row holding it, once journaled: its application ACK follows processing."""
 
 
 def refusal(header: Header, exc: Hl7Invalid, encoding: str = "utf-8") -> Outcome:
@@ -71,9 +76,36 @@ class Reader:
 
     def read(self, data: bytes) -> Outcome:
         if len(data) > self.settings.max_message_bytes:
-            reason = f"MLLP: message exceeds the maximum of {self.settings.max_message_bytes} bytes"
-            return self.framing_fault(reason, data[:4096])
+            return self.framing_fault(self._too_big, data[:4096])
+        return self.read_text(*decode_text(data))
+
+    @property
+    def _too_big(self) -> str:
+        return f"MLLP: message exceeds the maximum of {self.settings.max_message_bytes} bytes"
+
+    def receive(self, data: bytes) -> Outcome:
+        """The checks made before journaling, in microseconds: the header (MSH, encoding
+        characters, type, version, control id), the event, and that a PID is there."""
+        if len(data) > self.settings.max_message_bytes:
+            return self.framing_fault(self._too_big, data[:4096])
         text, encoding = decode_text(data)
+        header = UNKNOWN_HEADER
+        try:
+            header = header_of(text)
+            check_received(header, text)
+        except ContactSkipped as exc:
+            return Outcome(header, skipped=exc.reason, encoding=encoding)
+        except Hl7Invalid as exc:
+            return refusal(header, exc, encoding)
+        except Exception as exc:  # a fault of ours must still be answered
+            log.error("hl7: checking a message failed", extra={"error": type(exc).__name__})
+            error = AckError(APPLICATION_INTERNAL_ERROR, "the message could not be read")
+            return Outcome(header, error=error, ack_code="AE", encoding=encoding)
+        received = ReceivedMessage(message_digest(text), text)
+        return Outcome(header, encoding=encoding, message=received, to_journal=True)
+
+    def read_text(self, text: str, encoding: str) -> Outcome:
+        """The full read of a message's text (on receipt, or from the journal)."""
         header = UNKNOWN_HEADER
         try:
             message, header = parse_message(text)

@@ -10,7 +10,6 @@ FHIR message and the email carry.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,50 +21,43 @@ from hl7apy.validation import Validator
 
 from adapters.hl7.er7 import Separators
 from adapters.hl7.errors import Hl7Error
-from adapters.hl7.settings import Hl7Settings
-from plugin_core.formats.referral_content import (
-    ChildEntry,
-    IndicatorEntry,
-    ReferralContent,
-    referral_content,
+from adapters.hl7.referral_segments import (
+    CODING_SYSTEMS,
+    RELATIONSHIP_CODES,
+    Escape,
+    dg1_segments,
+    nk1_segment,
+    nte_segments,
+    pid_segment,
+    xpn,
 )
+from adapters.hl7.settings import Hl7Settings
+from plugin_core.formats.referral_content import referral_content
 from plugin_core.model import (
     Assessment,
     Decision,
     Destination,
     FirstContact,
-    Person,
     Professional,
     Referral,
     ReferralAction,
-    Relationship,
 )
 
-RELATIONSHIP_CODES = {
-    Relationship.CHILD: ("CHD", "Child"),
-    Relationship.STEPCHILD: ("SCH", "Stepchild"),
-    Relationship.FOSTER_CHILD: ("FCH", "Foster child"),
-    Relationship.GRANDCHILD: ("GCH", "Grandchild"),
-    Relationship.WARD: ("WRD", "Ward of court"),
-    Relationship.ADOPTED_CHILD: ("CHD", "Adopted child"),
-    Relationship.PARTNERS_CHILD: ("OTH", "Partner's child"),
-    Relationship.NIECE_NEPHEW: ("EXF", "Niece or nephew"),
-    Relationship.SIBLING: ("SIB", "Sibling"),
-    Relationship.OTHER_RELATIVE: ("EXF", "Other relative"),
-    Relationship.UNKNOWN: ("UNK", "Unknown"),
-}
 EVENTS = {  # patient referral (I12), modify (I13), cancel (I14): all in the REF_I12 structure
     ReferralAction.NEW: "I12",
     ReferralAction.UPDATE: "I13",
     ReferralAction.CANCEL: "I14",
 }
-CODING_SYSTEMS = {
-    "http://hl7.org/fhir/sid/icd-10": "I10",
-    "http://snomed.info/sct": "SCT",
-}
 
+__all__ = [
+    "CODING_SYSTEMS",
+    "EVENTS",
+    "RELATIONSHIP_CODES",
+    "ReferralBuildError",
+    "ReferralFacts",
+    "build_ref_i12",
+]
 
-Escape = Callable[[str], str]
 _MISSING = re.compile(r"Missing required child [A-Z0-9_.]+")
 
 
@@ -145,11 +137,11 @@ def build_ref_i12(
     name = destination.authority.name if destination.authority else destination.label
     _provider(message, "RT", "Referred to Provider", name, recipient, esc)
 
-    _pid(message, referral, content.adult, esc)
+    pid_segment(message, referral, content.adult, esc)
     for index, child in enumerate(content.children, start=1):
-        _nk1(message, index, child, esc)
-    _dg1s(message, content.indicators, esc)
-    _ntes(message, content, esc)
+        nk1_segment(message, index, child, esc)
+    dg1_segments(message, content.indicators, esc)
+    nte_segments(message, content, esc)
     try:
         Validator.validate(message)
         text: str = message.to_er7()
@@ -214,95 +206,8 @@ def _referrer(group: Any, who: Professional, esc: Escape) -> None:
     ctd = group.add_segment("CTD")
     ctd.ctd_1 = f"RP^{esc(who.role or 'Referring professional')}^L"
     if who.name:
-        ctd.ctd_2 = _xpn(who.name, esc)
+        ctd.ctd_2 = xpn(who.name, esc)
     if who.team:
         ctd.ctd_4 = "^" * 8 + esc(who.team)
     if who.id:
         ctd.ctd_7 = f"{esc(who.id)}^L"
-
-
-def _pid(message: Message, referral: Referral, person: Person | None, esc: Escape) -> None:
-    pid = message.add_segment("PID")
-    ids: list[str] = []
-    if person is not None:
-        if "|" in person.id:
-            authority, local = person.id.split("|", 1)
-            ids.append(f"{esc(local)}^^^{esc(authority)}^MR")
-        if person.nhs_number:
-            ids.append(f"{esc(person.nhs_number)}^^^NHS^NH")
-        if person.name:
-            pid.pid_5 = _xpn(person.name, esc)
-        if person.birth_date:
-            pid.pid_7 = person.birth_date.strftime("%Y%m%d")
-        if person.sex:
-            pid.pid_8 = esc(person.sex)
-        if person.postcode:
-            pid.pid_11 = f"^^^^{esc(person.postcode)}"
-    if not ids:
-        ids.append(f"{esc(referral.contact_id)}^^^THINKFAMILY^VN")
-    if person is None or not person.name:
-        pid.pid_5 = '""'  # the name is required; "" says it is not known here
-    for ident in ids:  # one field instance per repetition: hl7apy does not split on "~"
-        pid.add_field("PID_3").value = ident
-
-
-def _xpn(name: str, esc: Escape) -> str:
-    """Family^given from "given family" as the adapters store names."""
-    given, _, family = name.rpartition(" ")
-    return f"{esc(family)}^{esc(given)}" if given else esc(family)
-
-
-def _nk1(message: Message, index: int, child: ChildEntry, esc: Escape) -> None:
-    nk1 = message.add_segment("NK1")
-    nk1.nk1_1 = str(index)
-    if child.name:
-        nk1.nk1_2 = _xpn(child.name, esc)
-    code, label = RELATIONSHIP_CODES.get(child.relationship, ("OTH", "Other"))
-    if child.unborn:
-        code, label = "CHD", "Unborn child"
-    nk1.nk1_3 = f"{code}^{label}^HL70063"
-    if child.postcode:
-        nk1.nk1_4 = f"^^^^{esc(child.postcode)}"
-    if child.birth_date and not child.unborn:
-        nk1.nk1_16 = child.birth_date.strftime("%Y%m%d")
-    # Table 0220: F lives with the family (the adult), U not known; O, elsewhere, is local.
-    nk1.nk1_21 = {True: "F", False: "O", None: "U"}[child.lives_with_adult]
-
-
-def _dg1s(message: Message, indicators: Sequence[IndicatorEntry], esc: Escape) -> None:
-    """A DG1 per risk indicator: coded where the record gave a code, else in words only."""
-    for index, indicator in enumerate(indicators, start=1):
-        dg1 = message.add_segment("DG1")
-        dg1.dg1_1 = str(index)
-        words = esc(indicator.words)
-        if indicator.code:
-            system = CODING_SYSTEMS.get(indicator.system or "", "L")
-            dg1.dg1_3 = f"{esc(indicator.code)}^{words}^{system}"
-        else:
-            dg1.dg1_3 = f"^{words}"
-        dg1.dg1_6 = "W"
-
-
-def _ntes(message: Message, content: ReferralContent, esc: Escape) -> None:
-    """Notes, each typed in NTE-4: the concern, what changed, and what is shared on what basis."""
-    notes = [
-        ("CONCERN", "Concern", content.concern),
-        ("CHANGE", "What has changed", content.change_reasons),
-    ]
-    if content.action is not ReferralAction.CANCEL:
-        notes += [
-            ("SHARED", "What is shared", content.what_shared),
-            ("BASIS", "Lawful basis", content.basis_text if content.lawful_basis else ""),
-            ("CONSENT", "Consent", content.consent_text if content.consent else ""),
-            ("NOTSOUGHT", "Why consent was not sought", content.consent_not_sought_reason),
-        ]
-    index = 0
-    for code, label, text in notes:
-        if not text:
-            continue
-        index += 1
-        nte = message.add_segment("NTE")
-        nte.nte_1 = str(index)
-        nte.nte_2 = "L"
-        nte.nte_3 = esc(text.replace("\r", " ").replace("\n", " "))
-        nte.nte_4 = f"{code}^{label}^L"

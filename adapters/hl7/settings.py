@@ -31,6 +31,9 @@ from plugin_core.settings.section import (
 )
 
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
+ON_RECEIPT = "on-receipt"
+AFTER_PROCESSING = "after-processing"
+ACKNOWLEDGE = (ON_RECEIPT, AFTER_PROCESSING)
 REFERRAL_VERSIONS = ("2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8")
 
 
@@ -67,6 +70,10 @@ class Hl7Settings:
     connect_timeout_seconds: float = 10.0
     listen_tls: TlsFiles | None = None
     referral_tls: TlsFiles | None = None
+    acknowledge: str = ON_RECEIPT
+    """``on-receipt``: journal, acknowledge, then process; ``after-processing``: acknowledge
+    only once the contact is committed, so content errors come back in the ACK."""
+    journal_keep_days: int = 7
 
 
 def _segment(value: object) -> str:
@@ -163,6 +170,8 @@ class Hl7Section(Section):
     referral_tls_ca: FileName = ""
     referral_tls_certificate: FileName = ""
     referral_tls_private_key: FileName = ""
+    acknowledge: Annotated[str, choice(ACKNOWLEDGE)] = ON_RECEIPT
+    journal_keep_days: Annotated[int, Field(ge=1, le=3650)] = 7
 
     @model_validator(mode="after")
     def _listen_tls_usable(self, info: ValidationInfo) -> Hl7Section:
@@ -219,6 +228,8 @@ class Hl7Section(Section):
             connect_timeout_seconds=self.connect_timeout_seconds,
             listen_tls=self.listen_files(trust_file),
             referral_tls=referral_tls,
+            acknowledge=self.acknowledge,
+            journal_keep_days=self.journal_keep_days,
         )
 
 

@@ -52,6 +52,8 @@ class CallView:
     """Each number as dialled (no spaces) and as shown."""
     summary: str
     detail: str
+    link: str = ""
+    """The page to record the call on, when the caller can give one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +70,13 @@ def confirmation_page(
     sent: Sequence[Sent],
     authority_names: Mapping[str, str],
     escalations: Sequence[DecisionEscalation] = (),
+    call_link: str = "",
 ) -> str:
+    """``call_link`` is the call page's address without the referral id, which is added."""
     return render(
         "confirmation.html",
         who=who(contact),
-        calls=[_call(s) for s in sent if s.call_now is not None],
+        calls=[_call(s, call_link) for s in sent if s.call_now is not None],
         details=details(decision, escalations),
         referrals=[
             ReferralRow(
@@ -149,7 +153,7 @@ def _authority_name(sent: Sent, names: Mapping[str, str]) -> str:
     return sent.destination.label or "—"
 
 
-def _call(sent: Sent) -> CallView:
+def _call(sent: Sent, call_link: str = "") -> CallView:
     prompt = sent.call_now
     assert prompt is not None
     return CallView(
@@ -157,4 +161,5 @@ def _call(sent: Sent) -> CallView:
         phones=[(phone.replace(" ", ""), phone) for phone in sent.destination.phones],
         summary=prompt.summary,
         detail=prompt.detail,
+        link=f"{call_link}{sent.referral.id}" if call_link else "",
     )

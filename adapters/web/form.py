@@ -77,6 +77,8 @@ class FormInput:
     decision_id: str = ""
     supersedes: str = ""
     """The contact's decision in force when the form was shown, which this one replaces."""
+    csrf: str = ""
+    """Proves the post came from a form this service showed (see ``form_access``)."""
 
     def flag(self, name: str) -> bool:
         return self.values.get(name) == "yes"
@@ -99,6 +101,7 @@ def read_form(body: bytes) -> FormInput:
         token=one("t"),
         decision_id=one("decision_id"),
         supersedes=one("supersedes"),
+        csrf=one("csrf"),
     )
 
 

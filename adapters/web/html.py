@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from starlette.responses import HTMLResponse
 
-from adapters.web.render import STYLE_HASH
-
 
 def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
     """Headers for pages that hold patient data: no caching, no framing unless allowed."""
@@ -13,7 +11,7 @@ def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": (
             "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-            f"style-src 'sha256-{STYLE_HASH}'; img-src 'self'; form-action 'self'; "
+            "style-src 'self'; img-src 'self'; form-action 'self'; "
             f"frame-ancestors {ancestors}"
         ),
         "Cache-Control": "no-store",

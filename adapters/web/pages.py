@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from adapters.web.form import FormInput
 from adapters.web.render import render
@@ -24,6 +24,7 @@ from adapters.web.wording import (
 )
 from plugin_core.model import Assessment, Authority, FirstContact
 from plugin_core.rules.decide import FieldProblem
+from plugin_core.rules.household_entry import needs_household
 from plugin_core.rules.levels import DEFAULT_THRESHOLD, Threshold, capitalised
 
 Problems = Mapping[str, Sequence[str]]
@@ -87,6 +88,13 @@ def _override_hint(trust_lead: str) -> str:
     )
 
 
+def household_url(page: FormPage) -> str:
+    """The household question, offered while the ``record-household`` prompt stands."""
+    if not needs_household(page.assessment):
+        return ""
+    return f"../household/{quote(page.contact.id, safe='')}?{urlencode({'t': page.form.token})}"
+
+
 def form_page(page: FormPage) -> str:
     contact, assessment, match = page.contact, page.assessment, page.assessment.authority
     threshold = _threshold(page)
@@ -106,6 +114,7 @@ def form_page(page: FormPage) -> str:
         earlier_decisions=page.earlier_decisions,
         prompts=[prompt_view(p) for p in assessment.prompts],
         household_known=assessment.household_known,
+        household_url=household_url(page),
         children=child_rows(contact, assessment.children),
         indicators=indicator_words(assessment),
         action=form_action(contact.id),
@@ -128,8 +137,12 @@ def form_page(page: FormPage) -> str:
 # Refusals ------------------------------------------------------------------------------------
 
 
-def refused_page(reason: str, title: str = "Link not valid") -> str:
-    return render("refused.html", title=title, reason=reason)
+def refused_page(
+    reason: str, title: str = "Link not valid", *, about_link: bool = True, user: object = None
+) -> str:
+    """A refusal; ``about_link`` says to open the link again from the record. With ``user``
+    (signed in), the header offers sign-out, to try another account."""
+    return render("refused.html", title=title, reason=reason, about_link=about_link, user=user)
 
 
 def not_found_page() -> str:

@@ -1,25 +1,20 @@
 """Jinja2 templates for the pages, escaping every value by default.
 
 The templates live in ``templates/`` beside this module and ship in the wheel. Autoescape is on
-for every template, so a value from the record can never become markup; only the stylesheet,
-which is ours, goes in unescaped. The stylesheet is inline (one request, nothing to host) and
-its hash is what the CSP allows, so no other inline style and no script can run.
+for every template, so a value from the record can never become markup. The stylesheets are
+files the service serves itself (``static_files``); the CSP allows no inline style and no
+script.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
-from markupsafe import Markup
 
-STYLE = files("adapters.web").joinpath("templates", "style.css").read_text(encoding="utf-8")
-STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+from adapters.web.static_files import stylesheet_urls
 
 
 def sentence(text: str) -> str:
@@ -56,7 +51,7 @@ def environment() -> Environment:
         extensions=[JoinLines],
     )
     env.filters["sentence"] = sentence
-    env.globals["style"] = Markup(STYLE)
+    env.globals["stylesheets"] = stylesheet_urls()
     return env
 
 

@@ -57,7 +57,7 @@ def child_age(child: Child) -> str:
     if child.unborn:
         return "not yet born"
     if child.age is None:
-        return "age not known"
+        return f"about {child.age_band} (estimated)" if child.age_band else "age not known"
     return "under 1" if child.age == 0 else f"{child.age}"
 
 

@@ -15,200 +15,67 @@ then reports a bad value against its own field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from plugin_core.formats.referral_entries import (
+    ChildEntry,
+    IndicatorEntry,
+    child_entries,
+    concerned,
+    indicator_entries,
+)
+from plugin_core.formats.referral_text import (
+    BASIS_TEXT,
+    CONSENT_TEXT,
+    INDICATOR_TEXT,
+    LADO_TEXT,
+    LEVEL_TITLES,
+    LIVES_TEXT,
+    NOT_GIVEN,
+    NOT_RECORDED,
+    RELATIONSHIP_TEXT,
+    ROUTE_TEXT,
+    day,
+    level_text,
+    london,
+)
 from plugin_core.model import (
     Assessment,
-    Child,
     Consent,
     Decision,
     Destination,
     FirstContact,
-    HouseholdMember,
-    IndicatorKind,
     LadoCriterion,
     LawfulBasis,
     Person,
     Professional,
     Referral,
     ReferralAction,
-    Relationship,
-    RiskIndicator,
     Route,
 )
-from plugin_core.rules.children import member_for
-from plugin_core.rules.clock import LONDON
 from plugin_core.rules.indicators import for_referral
-from plugin_core.rules.levels import DEFAULT_LEVELS, DEFAULT_THRESHOLD, Threshold
+from plugin_core.rules.levels import DEFAULT_THRESHOLD, Threshold
 
-LEVEL_TITLES = {n: level.title for n, level in DEFAULT_LEVELS.items()}
-"""The London levels of need, as the threshold guides name them; an authority may rename them."""
-
-ROUTE_TEXT = {
-    Route.FRONT_DOOR: "Children's services front door",
-    Route.OUT_OF_HOURS: "Emergency duty team (out of hours)",
-    Route.EARLY_HELP: "Early help",
-    Route.LADO: "LADO (concern about someone who works with children)",
-    Route.POLICE: "Police",
-}
-
-RELATIONSHIP_TEXT = {
-    Relationship.CHILD: "Child",
-    Relationship.STEPCHILD: "Stepchild",
-    Relationship.ADOPTED_CHILD: "Adopted child",
-    Relationship.FOSTER_CHILD: "Foster child",
-    Relationship.PARTNERS_CHILD: "Partner's child",
-    Relationship.GRANDCHILD: "Grandchild",
-    Relationship.NIECE_NEPHEW: "Niece or nephew",
-    Relationship.WARD: "Ward",
-    Relationship.SIBLING: "Sibling",
-    Relationship.PARTNER: "Partner",
-    Relationship.PARENT: "Parent",
-    Relationship.GRANDPARENT: "Grandparent",
-    Relationship.OTHER_RELATIVE: "Other relative",
-    Relationship.OTHER_ADULT: "Other adult",
-    Relationship.OTHER: "Other",
-    Relationship.UNKNOWN: "Relationship not known",
-}
-"""The child's relationship to the adult, in words."""
-
-LIVES_TEXT = {True: "with the adult", False: "elsewhere", None: "not known"}
-"""Who the child lives with."""
-
-INDICATOR_TEXT = {
-    IndicatorKind.SUBSTANCE_MISUSE: "Substance misuse",
-    IndicatorKind.MENTAL_HEALTH: "Mental ill health",
-    IndicatorKind.DOMESTIC_ABUSE: "Domestic abuse",
-    IndicatorKind.CHILD_PROTECTION: "Child on a child protection plan",
-    IndicatorKind.PREGNANCY: "Pregnancy",
-    IndicatorKind.PREGNANCY_ENDED: "Pregnancy ended",
-    IndicatorKind.POSTNATAL: "Recent birth",
-    IndicatorKind.OTHER: "Other",
-}
-
-BASIS_TEXT = {
-    LawfulBasis.PUBLIC_TASK: "Public task",
-    LawfulBasis.LEGAL_OBLIGATION: "Legal obligation",
-    LawfulBasis.CONSENT: "Consent",
-    LawfulBasis.VITAL_INTERESTS: "Vital interests",
-}
-"""UK GDPR Article 6 lawful bases, in words."""
-
-CONSENT_TEXT = {
-    Consent.GIVEN: "Given",
-    Consent.REFUSED: "Refused",
-    Consent.NOT_SOUGHT: "Not sought",
-}
-
-LADO_TEXT = {
-    LadoCriterion.HARMED_CHILD: "has harmed a child, or may have",
-    LadoCriterion.CRIMINAL_OFFENCE: "may have committed a criminal offence against or about a child",
-    LadoCriterion.RISK_OF_HARM: "has behaved in a way that suggests a risk of harm to children",
-    LadoCriterion.NOT_SUITABLE: "may not be suitable to work with children",
-}
-
-NOT_GIVEN = "not given"
-NOT_RECORDED = "not recorded"
-
-
-def level_text(level: int | None, threshold: Threshold = DEFAULT_THRESHOLD) -> str:
-    """ "Level 3: complex needs" in the authority's words, or that no level was given."""
-    if level is None:
-        return "Level of need not given"
-    wording = threshold.level(level)
-    return f"Level {level}: {wording.title}" if wording else f"Level {level}"
-
-
-def day(value: date) -> str:
-    """A date as UK forms write it: 30/09/2017."""
-    return value.strftime("%d/%m/%Y")
-
-
-def london(value: datetime) -> str:
-    """A time in London as a reader expects it: 03/03/2026 10:00."""
-    return value.astimezone(LONDON).strftime("%d/%m/%Y %H:%M")
-
-
-@dataclass(frozen=True, slots=True)
-class ChildEntry:
-    """One child concerned, with what the household record says of them."""
-
-    ref: str
-    name: str | None
-    relationship: Relationship
-    lives_with_adult: bool | None
-    unborn: bool = False
-    birth_date: date | None = None
-    age: int | None = None
-    postcode: str | None = None
-    postcode_is_adults: bool = False
-    """True when the child lives with the adult and only the adult's postcode is recorded."""
-
-    @property
-    def name_text(self) -> str:
-        if self.name:
-            return self.name
-        return "Unborn child" if self.unborn else "Name not recorded"
-
-    @property
-    def age_text(self) -> str:
-        """ "age 9", "under 1", "unborn" or "age not known"."""
-        if self.unborn:
-            return "unborn"
-        if self.age is None:
-            return "age not known"
-        return "under 1" if self.age == 0 else f"age {self.age}"
-
-    @property
-    def born_text(self) -> str:
-        """Date of birth with age, or what is known instead."""
-        if self.birth_date is not None and not self.unborn:
-            return f"{day(self.birth_date)} ({self.age_text})"
-        return self.age_text
-
-    @property
-    def relationship_text(self) -> str:
-        if self.unborn:
-            return "Unborn child of the adult"
-        return RELATIONSHIP_TEXT.get(self.relationship, self.relationship.value)
-
-    @property
-    def lives_text(self) -> str:
-        return LIVES_TEXT[self.lives_with_adult]
-
-    @property
-    def address_text(self) -> str:
-        if not self.postcode:
-            return NOT_RECORDED
-        return f"{self.postcode} (the adult's home)" if self.postcode_is_adults else self.postcode
-
-    def __repr__(self) -> str:  # identifying values stay out of tracebacks and logs
-        return f"ChildEntry(ref={self.ref!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class IndicatorEntry:
-    """A risk indicator a referral may carry, with words a reader understands."""
-
-    kind: IndicatorKind
-    text: str
-    """The entry's own display or label, else the kind in words."""
-    system: str | None = None
-    code: str | None = None
-
-    @property
-    def kind_text(self) -> str:
-        return INDICATOR_TEXT[self.kind]
-
-    @property
-    def words(self) -> str:
-        """ "Mental ill health: psychosis", or the kind alone when it says it all."""
-        return self.kind_text if self.text == self.kind_text else f"{self.kind_text}: {self.text}"
-
-    @property
-    def line(self) -> str:
-        """ "Mental ill health: psychosis (F20.9)"."""
-        return f"{self.words} ({self.code})" if self.code else self.words
+__all__ = [
+    "BASIS_TEXT",
+    "CONSENT_TEXT",
+    "INDICATOR_TEXT",
+    "LADO_TEXT",
+    "LEVEL_TITLES",
+    "LIVES_TEXT",
+    "NOT_GIVEN",
+    "NOT_RECORDED",
+    "RELATIONSHIP_TEXT",
+    "ROUTE_TEXT",
+    "ChildEntry",
+    "IndicatorEntry",
+    "ReferralContent",
+    "concerned",
+    "day",
+    "level_text",
+    "london",
+    "referral_content",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,9 +195,9 @@ def referral_content(
         trust_name=trust_name,
         level_of_need=referral.level_of_need,
         concern=(decision.reasons if decision else "") or (referral.reasons if not change else ""),
-        children=_children(referral, contact, assessment, adult),
+        children=child_entries(referral, contact, assessment, adult),
         adult=adult,
-        indicators=_indicators(for_referral(indicators)),
+        indicators=indicator_entries(for_referral(indicators)),
         what_shared=decision.what_shared if decision else "",
         lawful_basis=(decision.lawful_basis if decision else None) or referral.lawful_basis,
         consent=decision.consent if decision else None,
@@ -339,64 +206,6 @@ def referral_content(
         lado_criteria=decision.lado_criteria if decision else (),
         threshold=(destination.threshold if destination else None) or DEFAULT_THRESHOLD,
     )
-
-
-def concerned(referral: Referral, children: tuple[Child, ...]) -> tuple[Child, ...]:
-    """The children the referral names, or every child when it names none."""
-    wanted = set(referral.child_refs)
-    return tuple(c for c in children if not wanted or c.ref in wanted)
-
-
-def _children(
-    referral: Referral,
-    contact: FirstContact | None,
-    assessment: Assessment | None,
-    adult: Person | None,
-) -> tuple[ChildEntry, ...]:
-    if assessment is None:  # only the references are known
-        return tuple(
-            ChildEntry(ref=ref, name=None, relationship=Relationship.CHILD, lives_with_adult=None)
-            for ref in referral.child_refs
-        )
-    household = contact.household if contact else None
-    return tuple(_entry(c, household, adult) for c in concerned(referral, assessment.children))
-
-
-def _entry(
-    child: Child, household: tuple[HouseholdMember, ...] | None, adult: Person | None
-) -> ChildEntry:
-    # An assessment stored before children carried names: the household record still has them.
-    member = None if child.unborn else member_for(child.ref, household)
-    name = child.name or (member.name if member else None)
-    birth = child.birth_date or (member.birth_date if member else None)
-    postcode = child.postcode or (member.postcode if member else None)
-    from_adult = False
-    if not postcode and child.lives_with_patient and adult is not None and adult.postcode:
-        postcode, from_adult = adult.postcode, True
-    return ChildEntry(
-        ref=child.ref,
-        name=name,
-        relationship=child.relationship,
-        lives_with_adult=child.lives_with_patient,
-        unborn=child.unborn,
-        birth_date=birth,
-        age=child.age,
-        postcode=postcode,
-        postcode_is_adults=from_adult,
-    )
-
-
-def _indicators(found: tuple[RiskIndicator, ...]) -> tuple[IndicatorEntry, ...]:
-    entries = (
-        IndicatorEntry(
-            kind=i.kind,
-            text=(i.display or i.label or INDICATOR_TEXT[i.kind]).strip(),
-            system=i.system,
-            code=i.code,
-        )
-        for i in found
-    )
-    return tuple(dict.fromkeys(entries))  # the same entry from two sources is shown once
 
 
 def _authority_name(

@@ -186,4 +186,4 @@ def referral_pdf(content: ReferralContent) -> bytes:
     # fpdf2 and its font library take a second or more to import: only when a document is made.
     from plugin_core.formats.referral_pdf import render
 
-    return render(content)
+    return render(content, title(content), sections(content))

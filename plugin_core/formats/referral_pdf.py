@@ -6,14 +6,17 @@ Imported only when a document is made: fpdf2 and its font library are slow to im
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from plugin_core.formats.referral_content import ReferralContent
-from plugin_core.formats.referral_document import Section, sections, title
+
+if TYPE_CHECKING:
+    from plugin_core.formats.referral_document import Section
 
 _FONTS = (
     (
@@ -84,15 +87,14 @@ def _rows(section: Section) -> list[tuple[str, str]]:
     return rows
 
 
-def render(content: ReferralContent) -> bytes:
+def render(content: ReferralContent, heading: str, parts: Sequence[Section]) -> bytes:
     """The referral document: A4, the facts in reading order, about a minute to read.
 
     Helvetica prints Latin-1 text and costs little; a name in any other script needs a Unicode
     font from the system (DejaVu, Liberation or Noto Sans), which is slower to embed. Without
-    one, such letters print as "?" and the email text still has them exactly.
+    one, such letters print as "?" and the email text still has them exactly. The heading and
+    sections come from :mod:`plugin_core.formats.referral_document`, which the email text shares.
     """
-    parts = sections(content)
-    heading = title(content)
     texts = [heading, *(s.title for s in parts), *(s.text for s in parts)]
     texts += [t for s in parts for row in _rows(s) for t in row]
     pdf = _Pdf(format="A4")

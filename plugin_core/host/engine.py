@@ -110,7 +110,7 @@ class ThinkFamily:
         """Gather the household and indicators through the hooks and apply the rules."""
         now = now or self.clock()
         household = self.hooks.household(contact)
-        indicators = classify(self.hooks.risk_indicators(contact), self.config)
+        indicators = classify(self.hooks.risk_indicators(contact), self.config.rules)
         children = derive_children(contact, household, indicators)
         authority = self._in_directory(
             self.hooks.locate_authority(contact, children), contact, children
@@ -121,7 +121,7 @@ class ThinkFamily:
             indicators=indicators,
             authority=authority,
             children=children,
-            config=self.config,
+            rules=self.config.rules,
             now=now,
         )
         if present and assessment.prompts:
@@ -181,7 +181,7 @@ class ThinkFamily:
             decision, known_authority=known, directory=self.config.directory.authorities.keys()
         )
         referrals = make_referrals(
-            decision, authority_id=known, config=self.config, now=now or self.clock()
+            decision, authority_id=known, rules=self.config.rules, now=now or self.clock()
         )
         return DecisionOutcome(decision, referrals)
 

@@ -14,6 +14,7 @@ import pluggy
 from pydantic import BaseModel
 
 from plugin_core.contract import HostChannel, Listener, PluginContext, PluginError
+from plugin_core.host.answers import CHANNELS, declared, instance, list_of, section_models
 from plugin_core.model import (
     Assessment,
     AuthorityMatch,
@@ -22,8 +23,8 @@ from plugin_core.model import (
     DecisionEscalation,
     Destination,
     FirstContact,
+    HouseholdAnswer,
     HouseholdMember,
-    ModelError,
     Prompt,
     Receipt,
     Referral,
@@ -39,8 +40,6 @@ T = TypeVar("T")
 
 SENDS = frozenset({"thinkfamily_dispatch"})
 """First-answer hooks with effects outside ThinkFamily: never asked twice to find a fault."""
-
-_CHANNELS = "thinkfamily_channels"
 
 
 class Hooks:
@@ -125,7 +124,7 @@ class Hooks:
 
     def config_sections(self) -> dict[str, tuple[type[BaseModel], ...]]:
         """Every section model the plugins contribute, by section name."""
-        pairs = self._merged("thinkfamily_config_sections", _section_models) or []
+        pairs = self._merged("thinkfamily_config_sections", section_models) or []
         found: dict[str, tuple[type[BaseModel], ...]] = {}
         for name, model in pairs:
             if model not in found.get(name, ()):
@@ -157,11 +156,11 @@ class Hooks:
 
     def parse_contact(self, data: bytes, hint: str = "") -> FirstContact | None:
         return self._first(
-            "thinkfamily_parse_contact", _instance(FirstContact), data=data, hint=hint
+            "thinkfamily_parse_contact", instance(FirstContact), data=data, hint=hint
         )
 
     def split_messages(self, data: bytes, hint: str = "") -> list[bytes] | None:
-        return self._first("thinkfamily_split_messages", _list_of(bytes), data=data, hint=hint)
+        return self._first("thinkfamily_split_messages", list_of(bytes), data=data, hint=hint)
 
     def channels(self) -> dict[str, tuple[str, HostChannel]]:
         """Each host channel declared, by name, with the plugin that declares it.
@@ -171,14 +170,14 @@ class Hooks:
         if self._claims is not None:
             return self._claims
         claims: dict[str, tuple[str, HostChannel]] = {}
-        for impl in self._impls(_CHANNELS):
-            answers = self._alone(_CHANNELS, impl)()  # one answer, None left out by pluggy
-            for channel in (c for a in answers for c in _declared(impl.plugin_name, a)):
+        for impl in self._impls(CHANNELS):
+            answers = self._alone(CHANNELS, impl)()  # one answer, None left out by pluggy
+            for channel in (c for a in answers for c in declared(impl.plugin_name, a)):
                 if channel.name in claims:
                     first = claims[channel.name][0]
                     raise PluginError(
                         impl.plugin_name,
-                        _CHANNELS,
+                        CHANNELS,
                         f"declared {channel.name!r}, which {first!r} declares already",
                     )
                 claims[channel.name] = (impl.plugin_name, channel)
@@ -189,19 +188,17 @@ class Hooks:
 
     def household(self, contact: FirstContact) -> tuple[HouseholdMember, ...] | None:
         """Every plugin's members; None (unknown) only when every answer was None."""
-        members = self._merged("thinkfamily_household", _list_of(HouseholdMember), contact=contact)
+        members = self._merged("thinkfamily_household", list_of(HouseholdMember), contact=contact)
         return None if members is None else tuple(members)
 
     def risk_indicators(self, contact: FirstContact) -> tuple[RiskIndicator, ...]:
-        found = self._merged(
-            "thinkfamily_risk_indicators", _list_of(RiskIndicator), contact=contact
-        )
+        found = self._merged("thinkfamily_risk_indicators", list_of(RiskIndicator), contact=contact)
         return tuple(found or ())
 
     def locate_authority(self, contact: FirstContact, children: Sequence[Child]) -> AuthorityMatch:
         match = self._first(
             "thinkfamily_locate_authority",
-            _instance(AuthorityMatch),
+            instance(AuthorityMatch),
             contact=contact,
             children=list(children),
         )
@@ -229,6 +226,21 @@ class Hooks:
                 failures.append(failure)
         return failures
 
+    def record_household(
+        self, answer: HouseholdAnswer, contact: FirstContact, *, only: str | None = None
+    ) -> list[PluginError]:
+        """As :meth:`record`, for a household answer: each plugin alone, failures returned."""
+        hook = "thinkfamily_record_household"
+        failures: list[PluginError] = []
+        for impl in self._impls(hook):
+            if only is not None and impl.plugin_name != only:
+                continue
+            try:
+                self._alone(hook, impl)(answer=answer, contact=contact)
+            except PluginError as failure:
+                failures.append(failure)
+        return failures
+
     def decision_escalated(self, escalation: DecisionEscalation) -> None:
         self.pm.hook.thinkfamily_decision_escalated(escalation=escalation)
 
@@ -248,10 +260,10 @@ class Hooks:
             if answer is None:
                 return None
             try:
-                return _instance(Receipt)(answer)
+                return instance(Receipt)(answer)
             except TypeError as exc:
                 raise PluginError(impl.plugin_name, hook, str(exc)) from None
-        return self._first(hook, _instance(Receipt), referral=referral, destination=destination)
+        return self._first(hook, instance(Receipt), referral=referral, destination=destination)
 
     def referral_update(
         self,
@@ -267,75 +279,10 @@ class Hooks:
     # Service --------------------------------------------------------------------------------
 
     def http_routes(self, context: PluginContext) -> list[Any]:
-        return self._merged("thinkfamily_http_routes", _list_of(object), context=context) or []
+        return self._merged("thinkfamily_http_routes", list_of(object), context=context) or []
 
     def listeners(self, context: PluginContext) -> list[Listener]:
         found: list[Any] = (
-            self._merged("thinkfamily_listeners", _list_of(object), context=context) or []
+            self._merged("thinkfamily_listeners", list_of(object), context=context) or []
         )
         return found
-
-
-def _declared(plugin: str, answer: Any) -> list[HostChannel]:
-    """A plugin's answer to ``thinkfamily_channels``: names or HostChannel values."""
-    if answer is None:
-        return []
-    try:
-        items = _list_of(object)(answer)
-    except TypeError as exc:
-        raise PluginError(plugin, _CHANNELS, str(exc)) from None
-    found: list[HostChannel] = []
-    for item in items:
-        if isinstance(item, HostChannel):
-            found.append(item)
-        elif isinstance(item, str):
-            try:
-                found.append(HostChannel(item))
-            except ModelError:
-                raise PluginError(
-                    plugin,
-                    _CHANNELS,
-                    f"declared {item[:40]!r}: a host channel's name is x- then lower-case "
-                    "letters, digits and hyphens",
-                ) from None
-        else:
-            raise PluginError(
-                plugin,
-                _CHANNELS,
-                f"returned a list holding {type(item).__name__}, expected HostChannel or str",
-            )
-    return found
-
-
-def _instance(kind: type[T]) -> Callable[[Any], T]:
-    def check(value: Any) -> T:
-        if not isinstance(value, kind):
-            raise TypeError(f"returned {type(value).__name__}, expected {kind.__name__} or None")
-        return value
-
-    return check
-
-
-def _list_of(kind: type[T]) -> Callable[[Any], list[T]]:
-    def check(value: Any) -> list[T]:
-        if not isinstance(value, list | tuple):
-            raise TypeError(f"returned {type(value).__name__}, expected a list or None")
-        for item in value:
-            if not isinstance(item, kind):
-                raise TypeError(
-                    f"returned a list holding {type(item).__name__}, expected {kind.__name__}"
-                )
-        return list(value)
-
-    return check
-
-
-def _section_models(value: Any) -> list[tuple[str, type[BaseModel]]]:
-    if not isinstance(value, dict):
-        raise TypeError(f"returned {type(value).__name__}, expected a dict or None")
-    for name, model in value.items():
-        if not isinstance(name, str) or not (
-            isinstance(model, type) and issubclass(model, BaseModel)
-        ):
-            raise TypeError("returned a dict that is not section name -> pydantic model class")
-    return list(value.items())

@@ -62,6 +62,7 @@ def children_in(
                 birth_date=member.birth_date,
                 postcode=member.postcode,
                 name=member.name,
+                age_band=member.age_band,
             )
         )
     if pregnant:

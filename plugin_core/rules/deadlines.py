@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 
 from plugin_core.model import Route
 from plugin_core.rules.routing import hours_for
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.rules.trust_rules import TrustRules
 
 ROUND_THE_CLOCK = frozenset({Route.POLICE, Route.FRONT_DOOR, Route.OUT_OF_HOURS})
 """Routes whose urgent work someone takes at any hour."""
 
 
 def acknowledge_by(
-    config: TrustConfig,
+    rules: TrustRules,
     *,
     authority_id: str | None,
     route: Route,
@@ -29,7 +29,7 @@ def acknowledge_by(
     sent_at: datetime,
 ) -> datetime:
     """The deadline for a referral on ``route`` made at ``sent_at``; past it, it escalates."""
-    urgency = config.urgency
+    urgency = rules.urgency
     if urgent:
         window = timedelta(minutes=urgency.urgent_ack_minutes)
         if route in ROUND_THE_CLOCK:
@@ -38,4 +38,4 @@ def acknowledge_by(
         window = timedelta(hours=urgency.lado_ack_hours)
     else:
         window = timedelta(hours=urgency.routine_ack_hours)
-    return hours_for(config.directory, authority_id, route).after_working(sent_at, window)
+    return hours_for(rules.directory, authority_id, route).after_working(sent_at, window)

@@ -30,7 +30,7 @@ from plugin_core.model import (
 )
 from plugin_core.rules.deadlines import acknowledge_by
 from plugin_core.rules.routing import routes_for
-from plugin_core.settings.config import TrustConfig
+from plugin_core.rules.trust_rules import TrustRules
 
 MIN_NOT_SHARING_WORDS = 10
 """Words a decision not to share at level 3 or 4 must give as its reasons, at the least."""
@@ -197,11 +197,11 @@ def idempotency_key(decision_id: str, route: Route) -> str:
 
 
 def make_referrals(
-    decision: Decision, *, authority_id: str | None, config: TrustConfig, now: datetime
+    decision: Decision, *, authority_id: str | None, rules: TrustRules, now: datetime
 ) -> tuple[Referral, ...]:
     """The referrals a valid decision calls for (none when not sharing)."""
     level = decision.level_of_need
-    urgent = decision.immediate_danger or (level in config.urgency.urgent_levels)
+    urgent = decision.immediate_danger or (level in rules.urgency.urgent_levels)
     authority = decision.authority_id or authority_id
     referrals = []
     for route in routes_for(decision):
@@ -218,7 +218,7 @@ def make_referrals(
                 idempotency_key=referral_key(rid),
                 created_at=now,
                 due_by=acknowledge_by(
-                    config, authority_id=authority, route=route, urgent=pressing, sent_at=now
+                    rules, authority_id=authority, route=route, urgent=pressing, sent_at=now
                 ),
                 authority_id=authority,
                 child_refs=decision.child_refs,
@@ -235,7 +235,7 @@ def amendment(
     action: ReferralAction,
     amendment_id: str,
     reasons: str,
-    config: TrustConfig,
+    rules: TrustRules,
     now: datetime,
 ) -> Referral:
     """An update to, or the cancellation of, a referral already made, sent the same way.
@@ -250,7 +250,7 @@ def amendment(
     rid = referral_id(original.id, action.value, amendment_id)
     urgent = original.urgent and action is ReferralAction.UPDATE
     due_by = acknowledge_by(
-        config,
+        rules,
         authority_id=original.authority_id,
         route=original.route,
         urgent=urgent,

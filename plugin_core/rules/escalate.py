@@ -8,13 +8,27 @@ trust's own safeguarding lead, so that no such decision rests with one person al
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from plugin_core.model import Decision, DecisionEscalation, EscalationKind, Lead
-from plugin_core.settings.config import SafeguardingLead
 
 UNCONFIGURED_LEAD = Lead(name="Trust safeguarding lead", role="not configured")
 """Addressee when a trust has no lead configured: the escalation is still recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class SafeguardingLead:
+    """The trust's safeguarding lead, alerted when a referral the rules call for is overridden."""
+
+    name: str
+    role: str
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def contact(self) -> str:
+        return "; ".join(c for c in (self.phone, self.email) if c)
 
 
 def escalation_id(decision_id: str, kind: EscalationKind) -> str:

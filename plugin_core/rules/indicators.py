@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from plugin_core.model import IndicatorKind, RiskIndicator
+from plugin_core.rules.code_lists import CodeLists
 from plugin_core.rules.severity import DEFAULTS
-from plugin_core.settings.code_lists import CodeLists
 
 _NOT_PREGNANT_NOW = frozenset({IndicatorKind.PREGNANCY_ENDED, IndicatorKind.POSTNATAL})
 

@@ -29,7 +29,7 @@ from plugin_core.rules.household_checks import (
 )
 from plugin_core.rules.indicators import is_unclassified, settle, unclassified_codes
 from plugin_core.rules.severity import weigh
-from plugin_core.settings.config import TrustConfig
+from plugin_core.rules.trust_rules import TrustRules
 
 _TRIO_WORDS = {
     IndicatorKind.SUBSTANCE_MISUSE: "substance misuse",
@@ -38,12 +38,12 @@ _TRIO_WORDS = {
 }
 
 
-def classify(indicators: Sequence[RiskIndicator], config: TrustConfig) -> tuple[RiskIndicator, ...]:
+def classify(indicators: Sequence[RiskIndicator], rules: TrustRules) -> tuple[RiskIndicator, ...]:
     """Indicators with kind, weight and reason settled by the trust's code lists.
 
     The kind is the lists' where the host left it open; see plugin_core/rules/indicators.py.
     """
-    return tuple(settle(indicator, config.code_lists) for indicator in indicators)
+    return tuple(settle(indicator, rules.code_lists) for indicator in indicators)
 
 
 def assess(
@@ -53,24 +53,24 @@ def assess(
     indicators: Sequence[RiskIndicator],
     authority: AuthorityMatch,
     children: Sequence[Child],
-    config: TrustConfig,
+    rules: TrustRules,
     now: datetime,
 ) -> Assessment:
     """Build the assessment for one contact from facts already gathered through the hooks."""
-    unclassified = unclassified_codes(indicators, config.code_lists)
-    indicators = [i for i in indicators if not is_unclassified(i, config.code_lists)]
+    unclassified = unclassified_codes(indicators, rules.code_lists)
+    indicators = [i for i in indicators if not is_unclassified(i, rules.code_lists)]
     kinds = {i.kind for i in indicators}
     prompts = [
         p
         for p in (
-            _record_household(contact, household, children, kinds, config),
+            _record_household(contact, household, children, kinds, rules),
             _consider_children(children, indicators),
             _consider_unborn(children, indicators),
             _confirm_authority(children, authority),
         )
         if p is not None
     ]
-    wording = config.wording
+    wording = rules.wording
     prompts = [replace(p, summary=wording[p.code]) if p.code in wording else p for p in prompts]
     return Assessment(
         contact_id=contact.id,
@@ -107,9 +107,9 @@ def _record_household(
     household: Sequence[HouseholdMember] | None,
     children: Sequence[Child],
     kinds: set[IndicatorKind],
-    config: TrustConfig,
+    rules: TrustRules,
 ) -> Prompt | None:
-    return record_household(contact, household, children, kinds, config.recheck_days)
+    return record_household(contact, household, children, kinds, rules.recheck_days)
 
 
 def _escalated(indicators: Sequence[RiskIndicator]) -> tuple[Severity, str, str]:

@@ -21,7 +21,7 @@ TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     S.PENDING: _ATTEMPT_OUTCOMES | {S.CANCELLED},
     S.FAILED: _ATTEMPT_OUTCOMES | {S.CANCELLED},
     S.DELIVERED: frozenset({S.ACKNOWLEDGED, S.CANCELLED}),
-    S.CALL_REQUIRED: frozenset({S.ACKNOWLEDGED, S.CANCELLED}),
+    S.CALL_REQUIRED: frozenset({S.DELIVERED, S.ACKNOWLEDGED, S.CANCELLED}),
     S.ACKNOWLEDGED: frozenset({S.CANCELLED}),
     S.CANCELLED: frozenset(),
     S.ESCALATED: frozenset(),
@@ -52,6 +52,7 @@ class Change(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     UPDATE = "update"
     CANCEL = "cancel"
+    CALL = "call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,15 @@ CHANGES: dict[Change, ChangeRule] = {
         " while a worker is sending it: refused until the attempt is recorded",
         "the first cancellation (or the withdrawal), nothing new sent",
     ),
+    Change.CALL: ChangeRule(
+        frozenset({S.PENDING, S.FAILED, S.DELIVERED, S.CALL_REQUIRED, S.ACKNOWLEDGED}),
+        None,
+        None,
+        "a person records a phone call: `delivered` (from `pending`, `failed` or"
+        " `call_required`), or `acknowledged` when the authority gave a reference; the call"
+        " prompt is cleared",
+        "the same call `id`: nothing new is written",
+    ),
 }
 
 
@@ -125,6 +135,7 @@ def refusal(change: Change, status: ReferralStatus) -> str:
         Change.ACKNOWLEDGE: "acknowledged",
         Change.UPDATE: "updated",
         Change.CANCEL: "cancelled",
+        Change.CALL: "recorded as phoned",
     }[change]
     return f"this referral is {status.value.replace('_', ' ')}: it cannot be {verb}"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from plugin_core.model import Relationship
+from plugin_core.rules.code_lists import CodeLists
 from plugin_core.rules.relationship_words import shown, word_key
-from plugin_core.settings.code_lists import CodeLists
 
 # "partner's son", "wife’s daughter", "partners' child", "partners son": owner, then whose.
 _POSSESSIVE = re.compile(r"^(?P<owner>.+?)(?:['’]s|s['’]|['’]|s(?=\s))\s*(?P<whose>\S.*)$")

@@ -26,7 +26,7 @@ from plugin_core.model import (
     Route,
 )
 from plugin_core.rules.clock import OfficeHours
-from plugin_core.settings.directory import AuthorityEntry, Directory, RouteEntry
+from plugin_core.rules.directory import AuthorityEntry, Directory, RouteEntry
 
 _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})?$")
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from plugin_core.model import Decision, Referral, ReferralAction, ReferralStatus
 from plugin_core.rules.decide import amendment
-from plugin_core.settings.trust_config import TrustConfig
+from plugin_core.rules.trust_rules import TrustRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def successors(
     made: Sequence[Referral],
     originals: Sequence[Referral],
     *,
-    config: TrustConfig,
+    rules: TrustRules,
     now: datetime,
 ) -> list[Successor]:
     """For each original, the update to send if it went: the new decision's referral to the
@@ -63,7 +63,7 @@ def successors(
             action=ReferralAction.UPDATE,
             amendment_id=f"supersede:{decision.id}",
             reasons=decision.reasons,
-            config=config,
+            rules=rules,
             now=now,
         )
         same = next(

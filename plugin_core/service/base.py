@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, cast
 
+from plugin_core import metrics
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.host.faults import fault_fields
@@ -113,6 +114,7 @@ class ServiceBase(Records):
 
     def count(self, metric: str, amount: int = 1) -> None:
         self.store.add_counter(metric, amount)
+        metrics.counted(metric, amount)
 
     def purge_once_keys(self) -> None:
         """Forget keys whose time has passed."""

@@ -6,13 +6,14 @@ Every acknowledgement a sender receives follows the durable commit made here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from plugin_core import metrics
 from plugin_core.contract import Accepted, PluginError, ReceivedMessage
 from plugin_core.model import Assessment, FirstContact
-from plugin_core.rules import recheck
+from plugin_core.rules import household_entry, recheck
 from plugin_core.service.audit import contact_audit
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
@@ -44,6 +45,18 @@ class Contacts(ServiceBase):
         encounter_key: str | None = None,
         messages: Sequence[ReceivedMessage | None] | None = None,
     ) -> list[Accepted | Exception]:
+        return self._accept_with(items, encounter_key, messages, self._save)
+
+    def _save(self, batch: list[NewContact], at: datetime) -> list[SavedContact]:
+        return self.store.save_contacts(batch, at=at) if batch else []
+
+    def _accept_with(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        encounter_key: str | None,
+        messages: Sequence[ReceivedMessage | None] | None,
+        save: Callable[[list[NewContact], datetime], list[SavedContact]],
+    ) -> list[Accepted | Exception]:
         """Assess contacts and commit them together: one disk flush for a sender's batch.
 
         Results are in order; a contact that could not be assessed gets its exception and the
@@ -57,13 +70,32 @@ class Contacts(ServiceBase):
         :param messages: each item's message, when the sender may reuse a key: a key already
             held by a different message is answered ``conflict=True`` and the message kept.
         """
+        source = metrics.source_of(items[0][0].source) if items else metrics.OTHER
+        with metrics.timed(metrics.CONTACT_SECONDS, source, metrics.SOURCES):
+            out = self._accept_contacts(
+                items, encounter_key=encounter_key, messages=messages, save=save
+            )
+        if source == "hl7":
+            for result in out:
+                metrics.hl7_message(_outcome_of(result))
+        return out
+
+    def _accept_contacts(
+        self,
+        items: Sequence[tuple[FirstContact, str | None]],
+        *,
+        encounter_key: str | None,
+        messages: Sequence[ReceivedMessage | None] | None,
+        save: Callable[[list[NewContact], datetime], list[SavedContact]],
+    ) -> list[Accepted | Exception]:
         # A unit from the first read: a group waiting to commit knows this write is coming.
-        with self.store.unit():
+        with metrics.commit_timed("contacts"), self.store.unit():
             now = self.clock()
             assessed: list[
                 tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
             ] = []
             copies = list(messages) if messages is not None else [None] * len(items)
+            items = self._with_recorded_households(items, now)
             for (contact, key), message in zip(items, copies, strict=True):
                 try:
                     assessment = self.engine.assess(contact, now=now, present=False)
@@ -93,7 +125,7 @@ class Contacts(ServiceBase):
                 rechecks.append(found)
                 item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
                 batch.append(replace(item, message=message) if message is not None else item)
-            saved = iter(self.store.save_contacts(batch, at=now) if batch else [])
+            saved = iter(save(batch, now))
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))
@@ -118,6 +150,33 @@ class Contacts(ServiceBase):
                 log.info("contact already recorded", extra={"contact_id": item.contact.id})
         if duplicates:
             self.count("contacts.duplicate", duplicates)
+        return out
+
+    def _with_recorded_households(
+        self, items: Sequence[tuple[FirstContact, str | None]], now: datetime
+    ) -> Sequence[tuple[FirstContact, str | None]]:
+        """Contacts that came with no household take the one a professional recorded for the
+        adult within the re-check period (never a declined answer: that asks again)."""
+        unknown = [
+            recheck.patient_key(self.config.trust_id, c.patient.id)
+            for c, _ in items
+            if c.household is None
+        ]
+        if not unknown:
+            return items
+        latest = self.store.latest_household_answers(unknown)
+        if not latest:
+            return items
+        out: list[tuple[FirstContact, str | None]] = []
+        for contact, key in items:
+            found = household_entry.carried_over(
+                latest.get(recheck.patient_key(self.config.trust_id, contact.patient.id)),
+                at=contact.occurred_at,
+                recheck_days=self.config.recheck_days,
+            )
+            if found is not None and contact.household is None:
+                contact = household_entry.with_carried_household(contact, found)
+            out.append((contact, key))
         return out
 
     def _accepted_new(self, item: NewContact) -> None:
@@ -193,6 +252,14 @@ class Contacts(ServiceBase):
             return None
         patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
         return recheck.reuse_key(patient, encounter_key, facts, assessment.prompts)
+
+
+def _outcome_of(result: Accepted | Exception) -> str:
+    if isinstance(result, Exception):
+        return "failed"
+    if result.conflict:
+        return "conflict"
+    return "duplicate" if result.duplicate else "accepted"
 
 
 def _accepted(item: NewContact, stored: SavedContact, found: recheck.Recheck | None) -> Accepted:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from plugin_core import metrics
 from plugin_core.contract import PluginError, ReferralDetails
 from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.host.faults import fault_fields
@@ -47,7 +48,7 @@ class Decisions(ServiceBase):
         Superseding withdraws the earlier decision's unsent referrals and updates those sent.
         """
         # A unit from the first read: a group waiting to commit knows this write is coming.
-        with self.store.unit():
+        with metrics.commit_timed("decision"), self.store.unit():
             stored, repeat, current = self.store.before_decision(decision.id, decision.contact_id)
             if stored is None:
                 raise UnknownContact(decision.contact_id)
@@ -129,7 +130,9 @@ class Decisions(ServiceBase):
         originals = supersede.live_originals(decision.supersedes, rows)
         by = decision.decided_by.id
         steps = []
-        for found in supersede.successors(decision, made, originals, config=self.config, now=now):
+        for found in supersede.successors(
+            decision, made, originals, rules=self.config.rules, now=now
+        ):
             details = {"reasons": decision.reasons, "superseded_by": decision.id}
             withdrawn = AuditEntry(
                 "referral.withdrawn", by, found.original.id, details | {"action": "cancel"}

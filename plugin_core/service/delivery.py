@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from plugin_core import metrics
 from plugin_core.contract import PluginError
 from plugin_core.host.faults import fault_fields
 from plugin_core.model import Call, Prompt, Receipt, Referral, ReferralStatus
@@ -87,22 +88,24 @@ class Delivery(ServiceBase):
             )
             if receipt.opens_at is not None:
                 details["opens_at"] = receipt.opens_at.isoformat()
-        recorded = self.store.finish_attempt(
-            referral,
-            worker,
-            status=status,
-            receipt=receipt,
-            prompt=outcome.prompt,
-            next_attempt_at=retry_at,
-            audit=[AuditEntry(f"referral.{status.value}", worker, referral.id, details)],
-            at=self.clock(),
-        )
+        with metrics.commit_timed("delivery"):
+            recorded = self.store.finish_attempt(
+                referral,
+                worker,
+                status=status,
+                receipt=receipt,
+                prompt=outcome.prompt,
+                next_attempt_at=retry_at,
+                audit=[AuditEntry(f"referral.{status.value}", worker, referral.id, details)],
+                at=self.clock(),
+            )
         if not recorded:
             log.info(
                 "attempt outcome not recorded: claim lost or already delivered",
                 extra={"referral_id": referral.id},
             )
             return False
+        metrics.delivered(status.value)
         log.info("referral attempt", extra={"referral_id": referral.id, "status": status.value})
         self.notify(
             "referral_update",
@@ -172,7 +175,11 @@ class Delivery(ServiceBase):
         )
 
     def retry_write_back(self, task: HostTask) -> bool:
-        """Call the one plugin's ``thinkfamily_record`` again; True when it succeeded."""
+        """Call the one plugin's ``thinkfamily_record`` (or ``thinkfamily_record_household``)
+        again; True when it succeeded."""
+        if task.hook == "record_household":
+            retry = getattr(self, "retry_household_write_back")  # noqa: B009 - the Household part
+            return bool(retry(task.subject, task.plugin))
         decision = self.store.get_decision(task.subject)
         if decision is None:
             return True  # nothing to write back any more

@@ -44,7 +44,7 @@ class Referrals(ServiceBase):
                 action=action,
                 amendment_id=amendment_id,
                 reasons=reasons,
-                config=self.config,
+                rules=self.config.rules,
                 now=now,
             )
         except ValueError as exc:

@@ -8,33 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from plugin_core.model import PromptCode
-from plugin_core.settings.code_lists import CodeLists
-from plugin_core.settings.directory import Directory
+from plugin_core.rules.code_lists import CodeLists
+from plugin_core.rules.directory import Directory
+from plugin_core.rules.escalate import SafeguardingLead
+from plugin_core.rules.trust_rules import TrustRules, Urgency
 from plugin_core.settings.issues import ConfigIssue
 
-
-@dataclass(frozen=True, slots=True)
-class Urgency:
-    urgent_levels: frozenset[int] = frozenset({4})
-    urgent_ack_minutes: int = 60
-    routine_ack_hours: int = 24
-    """Working hours of the route (three working days at 09:00-17:00)."""
-    lado_ack_hours: int = 8
-    """Working hours of the LADO (one working day at 09:00-17:00)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SafeguardingLead:
-    """The trust's safeguarding lead, alerted when a referral the rules call for is overridden."""
-
-    name: str
-    role: str
-    phone: str = ""
-    email: str = ""
-
-    @property
-    def contact(self) -> str:
-        return "; ".join(c for c in (self.phone, self.email) if c)
+__all__ = ["SafeguardingLead", "TrustConfig", "Urgency", "default_config_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +42,13 @@ class TrustConfig:
         adapter checks it with the model it contributes through ``thinkfamily_config_sections``."""
         value = self.sections.get(name, {})
         return value if isinstance(value, dict) else {}
+
+    @property
+    def rules(self) -> TrustRules:
+        """What the rules read of this configuration, and nothing more."""
+        return TrustRules(
+            self.directory, self.code_lists, self.urgency, self.wording, self.recheck_days
+        )
 
     @property
     def api_token(self) -> str | None:

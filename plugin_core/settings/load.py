@@ -16,6 +16,7 @@ from plugin_core.settings.code_lists import CodeLists
 from plugin_core.settings.codes_file import read_code_lists
 from plugin_core.settings.config import TrustConfig, default_config_path
 from plugin_core.settings.directory import Directory, read_directory
+from plugin_core.settings.faults import shown
 from plugin_core.settings.issues import ERROR, ConfigError, ConfigIssue, Issues, has_errors
 from plugin_core.settings.reader import read_sections, read_toml
 from plugin_core.settings.relationships import (
@@ -71,6 +72,7 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
     trust = cast(TrustSection | None, models["trust"])
     found = list(issues.found)
     names = _file_names(data.get("trust"))
+    found += _missing_files(path, names)
     directory: Directory | None = None
     codes: CodeLists | None = None
     if names["directory"]:
@@ -86,8 +88,10 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
     if names["code_lists"]:
         codes, more = read_code_lists(path.parent / names["code_lists"])
         found += more
-    vocabulary, more = read_relationships(path.parent / names["relationships"])
-    found += more
+    vocabulary = None
+    if names["relationships"]:
+        vocabulary, more = read_relationships(path.parent / names["relationships"])
+        found += more
     if codes is not None and vocabulary is not None:
         codes, more = with_vocabulary(codes, vocabulary, path.parent / names["code_lists"])
         found += more
@@ -113,6 +117,18 @@ def read_trust_config(path: str | Path | None = None) -> Reading:
         safeguarding_lead=lead.lead() if lead is not None else None,
     )
     return Reading(config, found, data)
+
+
+def _missing_files(trust_file: Path, names: dict[str, str]) -> list[ConfigIssue]:
+    """A file ``[trust]`` names that is not there is a fault of the trust file's key, not of a
+    file nobody wrote; the name is then dropped so nothing tries to read it."""
+    missing = []
+    for key in ("directory", "code_lists", "relationships"):
+        if names[key] and not (trust_file.parent / names[key]).is_file():
+            reason = f"file not found: {shown(names[key], 80)}"
+            missing.append(ConfigIssue(str(trust_file), f"trust.{key}", reason))
+            names[key] = ""
+    return missing
 
 
 def _file_names(table: Any) -> dict[str, str]:

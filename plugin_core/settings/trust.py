@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -149,6 +149,8 @@ class ApiSection(Section):
         object,
         never("tokens must not be written in the file; name a variable in api.token_env"),
     ] = None
+    metrics: Literal["token", "loopback"] = "token"
+    """Who may read ``/metrics``: holders of the API token, or also any caller on loopback."""
 
 
 class PluginsSection(Section):

@@ -40,29 +40,8 @@ class Contacts(StoreBase):
         return self._save_contacts(items, at)
 
     def _save_contacts(self, items: Sequence[NewContact], at: datetime) -> list[SavedContact]:
-        results: list[SavedContact] = []
-        written: dict[str, SavedContact] = {}
-        digests: dict[str, str | None] = {}
         with self.transaction() as tx:
-            for item in items:
-                found = _stored_contact_for(tx, item, written, digests)
-                if found is not None:
-                    if found.conflict:
-                        _keep_conflict(tx, item, at)
-                    results.append(found)
-                    continue
-                with tx.batch():
-                    _insert_contact(tx, item, at)
-                saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
-                answer = replace(saved, new=False)
-                written[item.contact.id] = answer
-                if item.message_key is not None:
-                    written[f"key:{item.message_key}"] = answer
-                    digests[item.message_key] = item.message.digest if item.message else None
-                if item.reuse_key is not None:
-                    written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
-                results.append(saved)
-        return results
+            return save_in(tx, items, at)
 
     def get_contact(self, contact_id: str) -> StoredContact | None:
         with self.reading() as tx:
@@ -106,6 +85,46 @@ class Contacts(StoreBase):
             ConflictingResend(r[0], r[1], parse_ts(r[2]), parse_ts(r[3]), int(r[4]), r[5], r[6])
             for r in rows
         ]
+
+
+def encode(items: Sequence[NewContact]) -> list[tuple[str, str]]:
+    """Each item's contact and assessment as stored: done before a transaction, it keeps the
+    write lock for the SQL alone."""
+    return [(serialise.dumps(i.contact), serialise.dumps(i.assessment)) for i in items]
+
+
+def save_in(
+    tx: Tx,
+    items: Sequence[NewContact],
+    at: datetime,
+    encoded: Sequence[tuple[str, str]] | None = None,
+) -> list[SavedContact]:
+    """Record contacts inside the caller's transaction (see ``Contacts.save_contacts``);
+    ``encoded`` is :func:`encode` of the items, when done beforehand."""
+    texts = iter(encoded) if encoded is not None else None
+    results: list[SavedContact] = []
+    written: dict[str, SavedContact] = {}
+    digests: dict[str, str | None] = {}
+    for item in items:
+        text = next(texts) if texts is not None else None
+        found = _stored_contact_for(tx, item, written, digests)
+        if found is not None:
+            if found.conflict:
+                _keep_conflict(tx, item, at)
+            results.append(found)
+            continue
+        with tx.batch():
+            _insert_contact(tx, item, at, text)
+        saved = SavedContact(True, item.contact.id, item.assessment, item.relies_on)
+        answer = replace(saved, new=False)
+        written[item.contact.id] = answer
+        if item.message_key is not None:
+            written[f"key:{item.message_key}"] = answer
+            digests[item.message_key] = item.message.digest if item.message else None
+        if item.reuse_key is not None:
+            written[f"reuse:{item.reuse_key}"] = replace(answer, reused=True)
+        results.append(saved)
+    return results
 
 
 def _stored_contact_for(
@@ -157,7 +176,10 @@ def _state_of(item: NewContact) -> ContactState:
     return ContactState.OPEN
 
 
-def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
+def _insert_contact(
+    tx: Tx, item: NewContact, at: datetime, text: tuple[str, str] | None = None
+) -> None:
+    contact, assessment = text or (serialise.dumps(item.contact), serialise.dumps(item.assessment))
     prompts = item.assessment.prompts
     top = max(prompts, key=lambda p: p.severity.rank, default=None)
     state = _state_of(item)
@@ -173,8 +195,8 @@ def _insert_contact(tx: Tx, item: NewContact, at: datetime) -> None:
             state.value,
             top.severity.value if top else None,
             ",".join(p.code.value for p in prompts),
-            serialise.dumps(item.contact),
-            serialise.dumps(item.assessment),
+            contact,
+            assessment,
             item.relies_on if state is ContactState.SUPPRESSED else None,
             item.reuse_key if state is ContactState.OPEN else None,
             item.message.digest if item.message is not None else None,

@@ -178,4 +178,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """ WHERE c.referral LIKE '%%"action":"cancel"%%'"""
         """ AND c.referral LIKE '%%"amends":"' || referrals.id || '"%%')""",
     ),
+    (
+        # Households recorded by a professional, by adult so a later contact can find the
+        # latest; ``answer`` holds the children's details (patient data, kept like contacts).
+        """CREATE TABLE household_answers (
+            id TEXT PRIMARY KEY,
+            contact_id TEXT NOT NULL REFERENCES contacts (id),
+            patient_key TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            answer TEXT NOT NULL
+        )""",
+        "CREATE INDEX household_answers_patient ON household_answers (patient_key, recorded_at)",
+        "CREATE INDEX household_answers_contact ON household_answers (contact_id)",
+        # Phone calls made about referrals: who answered, the reference given, the advice.
+        """CREATE TABLE phone_calls (
+            id TEXT PRIMARY KEY,
+            referral_id TEXT NOT NULL REFERENCES referrals (id),
+            called_at TEXT NOT NULL,
+            call TEXT NOT NULL
+        )""",
+        "CREATE INDEX phone_calls_referral ON phone_calls (referral_id, called_at)",
+    ),
 )

@@ -61,7 +61,9 @@ def made(
         concerns_person_working_with_children=lado,
         lado_criteria=(LadoCriterion.HARMED_CHILD,) if lado else (),
     )
-    return {r.route: r for r in make_referrals(decision, authority_id=None, config=config, now=at)}
+    return {
+        r.route: r for r in make_referrals(decision, authority_id=None, rules=config.rules, now=at)
+    }
 
 
 # Working time -----------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def test_an_update_of_a_routine_referral_counts_working_hours_from_when_it_is_ma
         action=ReferralAction.UPDATE,
         amendment_id="u1",
         reasons="The children are now with their grandmother.",
-        config=config,
+        rules=config.rules,
         now=london(2026, 3, 6, 16),
     )
     assert update.due_by == london(2026, 3, 11, 16)

@@ -30,7 +30,9 @@ def _referral(engine: ThinkFamily, authority: str, *, level: int = 4, danger: bo
         what_shared="Admission.",
         authority_id=authority,
     )
-    return make_referrals(decision, authority_id=authority, config=engine.config, now=MONDAY_10)
+    return make_referrals(
+        decision, authority_id=authority, rules=engine.config.rules, now=MONDAY_10
+    )
 
 
 def test_call_prompt_gives_the_front_door_number_in_office_hours(engine: ThinkFamily) -> None:

@@ -119,13 +119,15 @@ def test_config_check_names_every_fault_with_file_key_and_reason(
     assert "s3cret-token" not in result.stdout + result.stderr
 
 
-def test_config_check_names_a_missing_file(thinkfamily_script: Path, tmp_path: Path) -> None:
+def test_config_check_names_a_missing_file_at_the_trust_key_that_names_it(
+    thinkfamily_script: Path, tmp_path: Path
+) -> None:
     trust = copy_example(tmp_path)
     (tmp_path / "codes.toml").unlink()
     result = run(thinkfamily_script, "config", "check", str(trust))
     assert result.returncode == 1
     assert error_lines(result.stderr) == [
-        f"error: {tmp_path / 'codes.toml'}: (file): file not found"
+        f"error: {trust}: trust.code_lists: file not found: 'codes.toml'"
     ]
 
 

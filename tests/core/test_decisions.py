@@ -255,14 +255,15 @@ def test_sharing_at_level_1_is_valid_for_immediate_danger() -> None:
 
 def test_not_sharing_makes_no_referral(config: TrustConfig) -> None:
     assert (
-        make_referrals(NOT_SHARING, authority_id="islington", config=config, now=DECIDED_AT) == ()
+        make_referrals(NOT_SHARING, authority_id="islington", rules=config.rules, now=DECIDED_AT)
+        == ()
     )
 
 
 def test_level_3_referral_is_routine_with_the_routine_acknowledgement_window(
     config: TrustConfig,
 ) -> None:
-    (referral,) = make_referrals(SHARING, authority_id=None, config=config, now=DECIDED_AT)
+    (referral,) = make_referrals(SHARING, authority_id=None, rules=config.rules, now=DECIDED_AT)
     assert referral.route is Route.FRONT_DOOR
     assert referral.urgent is False
     # 24 working hours from 10:30 on Monday 2 March, at 09:00-17:00: 10:30 on Thursday.
@@ -275,7 +276,7 @@ def test_level_4_referral_is_urgent_with_the_urgent_acknowledgement_window(
     config: TrustConfig,
 ) -> None:
     (referral,) = make_referrals(
-        replace(SHARING, level_of_need=4), authority_id=None, config=config, now=DECIDED_AT
+        replace(SHARING, level_of_need=4), authority_id=None, rules=config.rules, now=DECIDED_AT
     )
     assert referral.urgent is True
     assert referral.due_by == DECIDED_AT + timedelta(minutes=config.urgency.urgent_ack_minutes)
@@ -285,16 +286,16 @@ def test_authority_confirmed_in_the_decision_beats_the_assessment(config: TrustC
     (referral,) = make_referrals(
         replace(SHARING, authority_id="hackney"),
         authority_id="islington",
-        config=config,
+        rules=config.rules,
         now=DECIDED_AT,
     )
     assert referral.authority_id == "hackney"
 
 
 def test_referral_idempotency_key_is_stable_for_a_decision_and_route(config: TrustConfig) -> None:
-    first = make_referrals(SHARING, authority_id=None, config=config, now=DECIDED_AT)
+    first = make_referrals(SHARING, authority_id=None, rules=config.rules, now=DECIDED_AT)
     again = make_referrals(
-        SHARING, authority_id=None, config=config, now=DECIDED_AT + timedelta(minutes=5)
+        SHARING, authority_id=None, rules=config.rules, now=DECIDED_AT + timedelta(minutes=5)
     )
     assert [r.idempotency_key for r in first] == [r.idempotency_key for r in again]
     assert first[0].idempotency_key == idempotency_key("decision-1", Route.FRONT_DOOR)

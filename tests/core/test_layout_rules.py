@@ -15,6 +15,7 @@ import pytest
 from plugin_core.contract import ThinkFamilyError
 from plugin_core.model import ContactState, ReferralStatus
 
+from .builders import REPO
 from .source_scan import log_faults, python_files, store_reaches, string_parts, tree_of, where
 
 # The service is the only door to the store ----------------------------------------------------
@@ -112,12 +113,15 @@ def test_store_names_contact_and_referral_states_only_through_their_enums() -> N
 # One maker of idempotency keys --------------------------------------------------------------
 
 
+KEY_MAKER = REPO / "plugin_core" / "model" / "referrals.py"
+
+
 def test_only_the_model_spells_the_idempotency_key_prefix() -> None:
     found = [
         where(path, node)
         for path in python_files("plugin_core", "adapters", "hooks")
         for node, text in string_parts(tree_of(path))
-        if text.startswith("tf-") and path.name != "model.py"
+        if text.startswith("tf-") and path != KEY_MAKER
     ]
     assert found == [], "make keys with plugin_core.model.referral_key"
 

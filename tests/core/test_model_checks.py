@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hooks import hookimpl
-from plugin_core import model
+from plugin_core import model, model_reference
 from plugin_core.contract import HostChannel, PluginError
 from plugin_core.formats import serialise
 from plugin_core.host.engine import ThinkFamily
@@ -172,11 +172,17 @@ def test_a_plugin_building_a_member_wrongly_is_named_with_the_field(config: Trus
 def test_every_value_of_the_model_checks_its_fields_when_built() -> None:
     """A new dataclass in the model must call ``check_fields`` first in ``__post_init__``."""
     missing = []
-    for name, cls in vars(model).items():
-        if not (inspect.isclass(cls) and dataclasses.is_dataclass(cls)):
-            continue
-        if cls.__module__ != model.__name__:
-            continue
+    values = [
+        (name, cls)
+        for module in model_reference.model_modules()
+        for name, cls in vars(module).items()
+        if inspect.isclass(cls)
+        and dataclasses.is_dataclass(cls)
+        and cls.__module__ == module.__name__
+    ]
+    assert len(values) > 15, "the walk should find every value of the model"
+    for name, cls in values:
+        assert getattr(model, name) is cls, f"{name} is not importable from plugin_core.model"
         post = cls.__dict__.get("__post_init__")
         body = inspect.getsource(post).splitlines()[1:] if post else []
         if not body or body[0].strip() != "check_fields(self)":

@@ -135,7 +135,7 @@ def scene() -> Scene:
     contact = contact_from_dict(CONTACT, config.code_lists)
     assessment = ThinkFamily(config, entry_points=False).assess(contact, now=NOW, present=False)
     decision = decision_from_dict(DECISION, contact_id=contact.id, now=NOW)
-    (referral,) = make_referrals(decision, authority_id="islington", config=config, now=NOW)
+    (referral,) = make_referrals(decision, authority_id="islington", rules=config.rules, now=NOW)
     return Scene(config, contact, assessment, decision, referral)
 
 
@@ -335,7 +335,7 @@ def test_a_child_without_a_host_id_keeps_its_name_and_one_of_unknown_age_says_so
     decision = decision_from_dict(
         {**DECISION, "child_refs": ["member-2"]}, contact_id=contact.id, now=NOW
     )
-    (referral,) = make_referrals(decision, authority_id="islington", config=config, now=NOW)
+    (referral,) = make_referrals(decision, authority_id="islington", rules=config.rules, now=NOW)
     content = referral_content(referral, contact=contact, assessment=assessment, decision=decision)
     (child,) = content.children
     assert (child.name_text, child.born_text, child.lives_text) == (
@@ -375,7 +375,7 @@ def test_a_cancellation_email_carries_no_personal_data_and_no_document(scene: Sc
         action=ReferralAction.CANCEL,
         amendment_id="x1",
         reasons="Sent in error.",
-        config=scene.config,
+        rules=scene.config.rules,
         now=NOW,
     )
     message = email_message(scene, cancel)

@@ -26,7 +26,7 @@ def test_an_update_has_its_own_key_and_names_the_key_of_the_referral_it_changes(
         action=ReferralAction.UPDATE,
         amendment_id="a-1",
         reasons="The child has moved to another address.",
-        config=config,
+        rules=config.rules,
         now=utc(2026, 3, 3, 9, 0),
     )
     assert (

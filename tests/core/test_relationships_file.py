@@ -57,10 +57,14 @@ class TestTheTrustFindsTheRelationshipsFile:
         config = load_trust_config(trust)
         assert normalise_relationship("SONADOPT", config.code_lists) is Relationship.ADOPTED_CHILD
 
-    def test_missing_relationships_file_is_an_error_naming_the_file(self, tmp_path: Path) -> None:
+    def test_missing_relationships_file_is_an_error_at_the_trust_key_naming_the_file(
+        self, tmp_path: Path
+    ) -> None:
         trust = copy_example(tmp_path)
         (tmp_path / "relationships.toml").unlink()
-        assert errors(trust) == [("relationships.toml", "(file)", "file not found")]
+        assert errors(trust) == [
+            ("example-trust.toml", "trust.relationships", "file not found: 'relationships.toml'")
+        ]
 
 
 class TestBadEntriesAreNamedWithFileKeyAndReason:

@@ -248,7 +248,7 @@ def test_call_prompt_names_the_authority_and_its_numbers(
     (referral,) = make_referrals(
         replace(SHARING, level_of_need=4, authority_id="redbridge"),
         authority_id=None,
-        config=config,
+        rules=config.rules,
         now=utc(2026, 3, 2, 19),
     )
     prompt = engine.call_prompt(referral, at=utc(2026, 3, 2, 19))

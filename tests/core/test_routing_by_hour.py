@@ -106,7 +106,7 @@ def referrals(
     config: TrustConfig, level: int, authority: str, at: datetime, **kwargs: bool
 ) -> dict[Route, Referral]:
     made = make_referrals(
-        decision(level, authority, at, **kwargs), authority_id=None, config=config, now=at
+        decision(level, authority, at, **kwargs), authority_id=None, rules=config.rules, now=at
     )
     return {r.route: r for r in made}
 

@@ -107,7 +107,7 @@ def scene(contact: dict[str, Any] | None = None, decision: dict[str, Any] | None
     found = contact_from_dict(contact or CONTACT, config.code_lists)
     assessment = ThinkFamily(config, entry_points=False).assess(found, now=NOW, present=False)
     chosen = decision_from_dict(decision or DECISION, contact_id=found.id, now=NOW)
-    referral = make_referrals(chosen, authority_id="islington", config=config, now=NOW)[0]
+    referral = make_referrals(chosen, authority_id="islington", rules=config.rules, now=NOW)[0]
     return Scene(found, assessment, chosen, referral)
 
 

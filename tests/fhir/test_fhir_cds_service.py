@@ -241,6 +241,37 @@ def test_jti_replayed_to_another_instance_on_the_same_database_is_refused(
         second.stop()
 
 
+def test_a_token_spent_on_a_call_refused_for_its_body_cannot_be_used_again(
+    service: ServiceProcess, keys: Keys
+) -> None:
+    token = cds_token(keys.ehr, _url(service))
+    assert_outcome(call(service, b'{"hook": "patient-view",', token=token), 400)
+    assert_outcome(call(service, prefetched_call(), token=token), 401)
+
+
+def test_an_unauthenticated_call_with_a_body_of_the_wrong_type_gets_401(
+    service: ServiceProcess,
+) -> None:
+    response = requests.post(
+        _url(service), data=b"hook=patient-view", headers={"Content-Type": "text/plain"}, timeout=10
+    )
+    assert_outcome(response, 401)
+
+
+def test_cds_calls_are_timed_by_route_template_never_by_patient(service: ServiceProcess) -> None:
+    body = prefetched_call("M")
+    assert call(service, body).status_code == 200
+    scraped = requests.get(
+        f"{service.url}/metrics",
+        headers={"Authorization": f"Bearer {service.token}"},
+        timeout=10,
+    )
+    assert scraped.status_code == 200
+    assert 'route="/cds-services/{service_id}"' in scraped.text
+    assert body["context"]["patientId"] not in scraped.text
+    assert body["hookInstance"] not in scraped.text
+
+
 # Bad bodies ----------------------------------------------------------------------------------
 
 

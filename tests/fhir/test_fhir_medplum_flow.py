@@ -331,3 +331,109 @@ def test_static_bearer_token_comes_from_the_named_environment_variable(
         assert caught.value.status == 401
     finally:
         peer.stop()
+
+
+def test_a_recorded_household_is_written_back_as_related_persons_and_answers(
+    medplum: MedplumPeer, service: ServiceProcess, keys: Keys
+) -> None:
+    """``thinkfamily_record_household`` in the FHIR adapter, against the real server."""
+    patient, encounter = load_household(medplum, "Flow4")
+    hook_instance = str(uuid.uuid4())
+    response = hook_call(
+        service,
+        keys,
+        "thinkfamily-encounter-start",
+        {
+            "hook": "encounter-start",
+            "hookInstance": hook_instance,
+            "context": {
+                "userId": "Practitioner/prac-7",
+                "patientId": patient,
+                "encounterId": encounter,
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    contact_id = f"fhir:{patient}:{encounter}:{hook_instance}"
+    answer_id = f"h-{uuid.uuid4().hex}"
+    body = {
+        "id": answer_id,
+        "recorded_by": {"id": "prac-7", "role": "Staff nurse"},
+        "outcome": "children",
+        "pregnant": False,
+        "children": [
+            {
+                "name": "Rowan Flowfour",
+                "birth_date": "2016-05-04",
+                "relationship": "child",
+                "lives_with_patient": True,
+                "school": "Synthetic Primary",
+            },
+            {
+                "name": "Ash Flowfour",
+                "estimated_age": 2,
+                "relationship": "partners_child",
+                "lives_with_patient": False,
+            },
+        ],
+    }
+    recorded = service.api("POST", f"/api/contacts/{contact_id}/household", json=body)
+    assert recorded.status_code == 201, recorded.text
+    again = service.api("POST", f"/api/contacts/{contact_id}/household", json=body)
+    assert again.status_code == 200 and again.json()["repeat"] is True
+
+    first, second = (
+        medplum.search(
+            "RelatedPerson", identifier=f"{codes.TF_HOUSEHOLD_IDENTIFIER}|{answer_id}-{n}"
+        )
+        for n in (1, 2)
+    )
+    assert len(first) == 1 and len(second) == 1
+    assert first[0]["patient"]["reference"] == f"Patient/{patient}"
+    assert first[0]["birthDate"] == "2016-05-04"
+    assert first[0]["relationship"][0]["coding"][0]["code"] == "CHILD"
+    assert "birthDate" not in second[0]
+    assert second[0]["relationship"][1]["coding"][0]["code"] == "lives-elsewhere"
+    (answers,) = medplum.search(
+        "QuestionnaireResponse", identifier=f"{codes.TF_HOUSEHOLD_IDENTIFIER}|{answer_id}"
+    )
+    assert answers["encounter"]["reference"] == f"Encounter/{encounter}"
+    items = {i["linkId"]: i for i in answers["item"]}
+    assert items["household-outcome"]["answer"][0]["valueCoding"]["code"] == "children"
+    child_two = {i["linkId"]: i for i in items["child-2"]["item"]}
+    assert child_two["child-age-band"]["answer"][0]["valueString"] == "1 to 4"
+    assert child_two["child-person"]["answer"][0]["valueReference"]["reference"] == (
+        f"RelatedPerson/{second[0]['id']}"
+    )
+
+
+def test_a_declined_household_writes_answers_but_no_related_person(
+    medplum: MedplumPeer, service: ServiceProcess, keys: Keys
+) -> None:
+    patient, _ = load_household(medplum, "Flow5")
+    hook_instance = str(uuid.uuid4())
+    response = hook_call(
+        service,
+        keys,
+        "thinkfamily-patient-view",
+        {
+            "hook": "patient-view",
+            "hookInstance": hook_instance,
+            "context": {"userId": "Practitioner/prac-7", "patientId": patient},
+        },
+    )
+    assert response.status_code == 200, response.text
+    contact_id = f"fhir:{patient}:-:{hook_instance}"
+    answer_id = f"h-{uuid.uuid4().hex}"
+    body = {"id": answer_id, "recorded_by": {"id": "prac-7"}, "outcome": "declined"}
+    recorded = service.api("POST", f"/api/contacts/{contact_id}/household", json=body)
+    assert recorded.status_code == 201, recorded.text
+    (answers,) = medplum.search(
+        "QuestionnaireResponse", identifier=f"{codes.TF_HOUSEHOLD_IDENTIFIER}|{answer_id}"
+    )
+    (outcome,) = [i for i in answers["item"] if i["linkId"] == "household-outcome"]
+    assert outcome["answer"][0]["valueCoding"]["code"] == "declined"
+    assert (
+        medplum.search("RelatedPerson", identifier=f"{codes.TF_HOUSEHOLD_IDENTIFIER}|{answer_id}-1")
+        == []
+    )

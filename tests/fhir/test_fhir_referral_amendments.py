@@ -45,7 +45,7 @@ def _messages() -> dict[str, dict[str, Any]]:
     contact = contact_from_dict(CONTACT, config.code_lists)
     assessment = ThinkFamily(config, entry_points=False).assess(contact, now=NOW, present=False)
     decision = decision_from_dict(DECISION, contact_id=contact.id, now=NOW)
-    (original,) = make_referrals(decision, authority_id="redbridge", config=config, now=NOW)
+    (original,) = make_referrals(decision, authority_id="redbridge", rules=config.rules, now=NOW)
     destination = Destination(None, Route.FRONT_DOOR, Channel.FHIR, "https://la.example/fhir", True)
     out = {}
     for label, referral in (
@@ -57,7 +57,7 @@ def _messages() -> dict[str, dict[str, Any]]:
                 action=ReferralAction.UPDATE,
                 amendment_id="u1",
                 reasons="More detail.",
-                config=config,
+                rules=config.rules,
                 now=NOW,
             ),
         ),
@@ -68,7 +68,7 @@ def _messages() -> dict[str, dict[str, Any]]:
                 action=ReferralAction.CANCEL,
                 amendment_id="c1",
                 reasons="Sent in error.",
-                config=config,
+                rules=config.rules,
                 now=NOW,
             ),
         ),

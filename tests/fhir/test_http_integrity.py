@@ -16,7 +16,7 @@ import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import Route
 
-from adapters.fhir.cds.routes import MAX_FEEDBACK_ITEMS
+from adapters.fhir.cds.feedback import MAX_FEEDBACK_ITEMS
 from plugin_core.http import build_app
 from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config

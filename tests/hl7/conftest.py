@@ -23,6 +23,9 @@ from tests.peers.service import write_trust_config
 T = TypeVar("T")
 CORPUS = Path(__file__).parent / "corpus"
 
+# The listener tests here prove what comes back in the ACK after processing; acknowledging on
+# receipt (journal mode) has its own tests, with JOURNAL_TOML.
+
 # Synthetic identifying values in the corpus; the suite's log privacy scan looks for each.
 IDENTIFIERS = (
     "9990000018",
@@ -43,6 +46,7 @@ IDENTIFIERS = (
 
 HL7_TOML = """
 [hl7]
+acknowledge = "after-processing"
 max_message_bytes = 1048576
 sending_application = "THINKFAMILY"
 sending_facility = "TESTTRUST"

@@ -30,6 +30,7 @@ def test_a_trust_without_the_section_gets_working_defaults(tmp_path: Path) -> No
     settings = load_settings(load_trust_config(write_trust_config(tmp_path)))
     assert (settings.listen_host, settings.max_message_bytes) == ("127.0.0.1", 1_048_576)
     assert settings.children_in_household == ()
+    assert (settings.acknowledge, settings.journal_keep_days) == ("on-receipt", 7)
 
 
 def test_connection_settings_become_the_listener_policy(tmp_path: Path) -> None:
@@ -83,6 +84,8 @@ def test_without_connection_settings_every_sender_is_let_in_with_a_cap_each(
         ("[hl7]\nallowed_networks = []\n", "hl7.allowed_networks"),
         ("[hl7]\nmax_connections_per_peer = -1\n", "hl7.max_connections_per_peer"),
         ("[hl7]\nframe_deadline_seconds = 0\n", "hl7.frame_deadline_seconds"),
+        ('[hl7]\nacknowledge = "later"\n', "hl7.acknowledge"),
+        ("[hl7]\njournal_keep_days = 0\n", "hl7.journal_keep_days"),
     ],
 )
 def test_config_check_names_the_faulty_hl7_key(

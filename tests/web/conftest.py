@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from starlette.exceptions import StarletteDeprecationWarning
 
+from adapters.web.form_access import link_csrf
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.http import build_app
 from plugin_core.links import make_token
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
-from tests.peers.service import write_trust_config
+from tests.peers.oidc_provider import CLIENT_SECRET, CLIENT_SECRET_ENV, OidcPeer, signin_toml
+from tests.peers.service import ServiceProcess, write_trust_config
 from tests.service.conftest import TEST_AUTHORITIES, FakeClock
+from tests.web.browser_support import (
+    CHROMIUM_ARGS,
+    BrowserPages,
+    artefact_dir,
+    chromium_path,
+    open_pages,
+)
+from tests.web.signin_support import LOOPBACK_BASE, SECURE_BASE, SigninPages, make_service
 
 with warnings.catch_warnings():
     # Starlette would rather its test client ran on a successor of httpx; httpx is what the
@@ -108,6 +120,7 @@ def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]
     """A complete, valid sharing decision at level 3, as the browser would post it."""
     return {
         "t": token,
+        "csrf": csrf_for(token),
         "decision_id": decision_id,
         "share": "yes",
         "level_of_need": "3",
@@ -118,6 +131,11 @@ def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]
         "consent_not_sought_reason": "Asking would delay protecting the children.",
         "child_refs": ["k-1", "k-2"],
     } | changes
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token the form shows beside a link's token."""
+    return link_csrf(SECRET.encode(), token)
 
 
 def token_for(contact_id: str, professional: str = NURSE) -> str:
@@ -189,3 +207,113 @@ def make_pages(tmp_path: Path, form_secret: str) -> Callable[..., Pages]:
 @pytest.fixture
 def pages(make_pages: Callable[..., Pages]) -> Pages:
     return make_pages()
+
+
+# Sign-in through the OpenID provider peer ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oidc_peer() -> Iterator[OidcPeer]:
+    uris = [f"{SECURE_BASE}/signin/callback", f"{LOOPBACK_BASE}/signin/callback"]
+    with OidcPeer(uris) as peer:
+        yield peer
+
+
+@pytest.fixture
+def make_signin(
+    tmp_path: Path, oidc_peer: OidcPeer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., SigninPages]:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, CLIENT_SECRET)
+
+    def make(
+        *,
+        secure: bool = True,
+        extra: str = "",
+        folder: str = "config",
+        clock: FakeClock | None = None,
+        now: datetime = TUESDAY_MORNING,
+    ) -> SigninPages:
+        toml = web_toml() + signin_toml(oidc_peer.issuer, cookie_secure=secure, extra=extra)
+        service = make_service(tmp_path / folder, toml, clock or FakeClock(now))
+        base = SECURE_BASE if secure else LOOPBACK_BASE
+        return SigninPages(service, TestClient(build_app(service), base_url=base), oidc_peer)
+
+    return make
+
+
+# The pages served by ``thinkfamily serve``, in Debian's Chromium ------------------------------
+
+
+@dataclass
+class Served:
+    """A running service whose pages sign in at its own OpenID provider peer."""
+
+    service: ServiceProcess
+    peer: OidcPeer
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+
+@pytest.fixture
+def serve_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Served]]:
+    """Starts ``thinkfamily serve`` with ``[signin]`` pointing at a fresh provider peer (the
+    cookie without ``Secure``: plain http on loopback); ``extra_toml`` adds sections, say an
+    outbox. Everything started is stopped after the test."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    monkeypatch.setenv(CLIENT_SECRET_ENV, CLIENT_SECRET)
+    started: list[ServiceProcess | OidcPeer] = []
+
+    def start(extra_toml: str = "") -> Served:
+        folder = tmp_path / f"served-{len(started)}"
+        process = ServiceProcess(
+            folder / "config" / "trust.toml",
+            f"sqlite:///{folder / 'tf.db'}",
+            folder / "logs",
+            name="web",
+        )
+        peer = OidcPeer([f"{process.url}/signin/callback"]).start()
+        started.append(peer)
+        toml = web_toml() + signin_toml(peer.issuer, cookie_secure=False) + extra_toml
+        write_trust_config(folder / "config", extra_toml=toml, authorities=TEST_AUTHORITIES)
+        process.start()
+        started.append(process)
+        return Served(process, peer)
+
+    yield start
+    for thing in reversed(started):
+        thing.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, timeout=30_000
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browse(
+    chromium: Browser, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., BrowserPages]]:
+    """Opens a browser context on a service's pages: ``browse(url, phone=False)``. Each page
+    visited through it is screenshotted into ``test-artefacts/browser/<test>/`` and checked
+    with axe-core."""
+    artefacts = artefact_dir(request.node.name)
+    opened: list[BrowserPages] = []
+
+    def open_(base_url: str, *, phone: bool = False) -> BrowserPages:
+        pages = open_pages(chromium, base_url, artefacts, phone=phone)
+        opened.append(pages)
+        return pages
+
+    yield open_
+    for pages in opened:
+        pages.context.close()

@@ -6,8 +6,10 @@ validated as they are built (see ``adapters.fhir.outbound``).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -19,7 +21,7 @@ from adapters.fhir import codes
 from adapters.fhir.outbound import builds, concept, ref, wire
 from adapters.fhir.settings import FhirSettings
 from plugin_core.links import NoSecret, check_web_settings
-from plugin_core.model import Assessment, Prompt, PromptCode
+from plugin_core.model import Assessment, Prompt, PromptCode, Severity
 from plugin_core.rules.levels import Threshold
 from plugin_core.settings.config import TrustConfig
 
@@ -165,13 +167,46 @@ def suggested_task(prompt: Prompt, patient: Reference, encounter: Reference | No
     )
 
 
+_PATIENT = "Patient/{patient}"
+_ENCOUNTER = "Encounter/{encounter}"
+
+
+@functools.cache
+def _suggested_forms(urgent: bool, with_encounter: bool) -> tuple[str, str]:
+    """The suggested Flag and Task as JSON text, built and validated once per shape.
+
+    Only the references differ from one call to the next, and a reference is any string to
+    the models, so the resources are filled in from these forms instead of built each time.
+    """
+    patient = ref(_PATIENT)
+    encounter = ref(_ENCOUNTER) if with_encounter else None
+    severity = Severity.CRITICAL if urgent else Severity.INFO
+    prompt = Prompt(PromptCode.CONSIDER_CHILDREN, severity, "form")
+    flag = wire(suggested_flag(patient, encounter))
+    task = wire(suggested_task(prompt, patient, encounter))
+    return json.dumps(flag), json.dumps(task)
+
+
+_PLACES = re.compile(re.escape(_PATIENT) + "|" + re.escape(_ENCOUNTER))
+
+
+def _fill(form: str, patient_id: str, encounter_id: str | None) -> dict[str, Any]:
+    """The resource of ``form`` referring to this patient and encounter (in one pass, so an
+    id can never be read as a place to fill)."""
+    places = {
+        _PATIENT: json.dumps(f"Patient/{patient_id}")[1:-1],
+        _ENCOUNTER: json.dumps(f"Encounter/{encounter_id}")[1:-1],
+    }
+    filled: dict[str, Any] = json.loads(_PLACES.sub(lambda m: places[m.group(0)], form))
+    return filled
+
+
 def _suggestions(
     prompt: Prompt, hook_instance: str, patient_id: str, encounter_id: str | None
 ) -> list[dict[str, Any]]:
-    patient = ref(f"Patient/{patient_id}")
-    encounter = ref(f"Encounter/{encounter_id}") if encounter_id else None
-    flag = wire(suggested_flag(patient, encounter))
-    task = wire(suggested_task(prompt, patient, encounter))
+    flag_form, task_form = _suggested_forms(prompt.severity.rank >= 2, bool(encounter_id))
+    flag = _fill(flag_form, patient_id, encounter_id)
+    task = _fill(task_form, patient_id, encounter_id)
     return [
         {
             "label": "Record a safeguarding flag",

@@ -8,6 +8,8 @@ configured JWK Set URL, so a caller can never point the service at keys of its c
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -27,6 +29,7 @@ from plugin_core.contract import ServicePort
 LEEWAY = 30
 JWKS_TTL = 300.0
 JWKS_REFRESH_GAP = 30.0
+REPLAYED = "the token's jti was already used"
 
 
 class CdsAuthError(FhirError):
@@ -38,6 +41,35 @@ class Caller:
     iss: str
     sub: str
     jti: str
+    until: float = 0.0
+    """When the token's ``jti`` may be forgotten (its expiry plus leeway), as a Unix time."""
+
+    @property
+    def until_at(self) -> datetime:
+        return datetime.fromtimestamp(self.until, UTC)
+
+    @property
+    def once_key(self) -> str:
+        """The key that marks the token used, shared by every instance on the database."""
+        return f"jti:{self.iss}\x1f{self.jti}"
+
+
+def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims, unverified: only to choose the issuer's key, which the one full
+    decode then checks everything against. Cheaper than a library decode without the key."""
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError("not three parts")
+        header, claims = (
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in parts[:2]
+        )
+    except (ValueError, binascii.Error):  # JSONDecodeError and UnicodeDecodeError included
+        raise CdsAuthError("the token is not a JWT") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise CdsAuthError("the token is not a JWT")
+    return header, claims
 
 
 class _KeySet:
@@ -106,16 +138,20 @@ class CdsTokenVerifier:
         return [base, base + "/", base + path]
 
     def verify(self, authorization: str | None, path: str) -> Caller:
+        """Check the token and mark its ``jti`` used."""
+        caller = self.check(authorization, path)
+        self.spend(caller)
+        return caller
+
+    def check(self, authorization: str | None, path: str) -> Caller:
+        """Check the token without marking its ``jti`` used: the caller must then do so, with
+        :meth:`spend` or in the transaction that records the call."""
         if not self.configured:
             raise CdsAuthError("no trusted CDS Hooks issuers are configured")
         if not authorization or not authorization.startswith("Bearer "):
             raise CdsAuthError("a Bearer JWT is required")
         token = authorization[7:].strip()
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise CdsAuthError("the token is not a JWT") from None
+        header, unverified = _peek(token)
         alg = header.get("alg")
         if alg not in CDS_ALGORITHMS:
             raise CdsAuthError("the token's algorithm is not allowed")
@@ -159,20 +195,24 @@ class CdsTokenVerifier:
         sub = str(claims.get("sub", ""))
         if issuer.sub and sub != issuer.sub:
             raise CdsAuthError("the token's subject is not trusted")
-        jti = str(claims["jti"])
-        self._remember(f"{issuer.iss}\x1f{jti}", exp + LEEWAY, now)
-        return Caller(issuer.iss, sub, jti)
+        return Caller(issuer.iss, sub, str(claims["jti"]), exp + LEEWAY)
 
-    def _remember(self, jti: str, until: float, now: float) -> None:
+    def spend(self, caller: Caller) -> None:
+        """Mark the token's ``jti`` used; CdsAuthError if it already was."""
         service = self._shared()
         if service is not None:
             # Shared by every instance on the database, so a replay to another one is refused.
-            if not service.use_once(f"jti:{jti}", datetime.fromtimestamp(until, UTC)):
-                raise CdsAuthError("the token's jti was already used")
+            if not service.use_once(caller.once_key, caller.until_at):
+                raise CdsAuthError(REPLAYED)
             return
+        self.remember_here(caller)
+
+    def remember_here(self, caller: Caller) -> None:
+        """Mark the ``jti`` used in this process only (when no database is shared)."""
+        jti, until, now = caller.once_key, caller.until, time.time()
         with self._seen_lock:
             if jti in self._seen:
-                raise CdsAuthError("the token's jti was already used")
+                raise CdsAuthError(REPLAYED)
             if len(self._seen) > 10_000:
                 self._seen = {k: v for k, v in self._seen.items() if v > now}
             self._seen[jti] = until
