@@ -46,6 +46,8 @@ class Access:
 
     professional: str
     csrf: str
+    user: SignedIn | None = None
+    """The signed-in person, when the way in was a session: the page header names them."""
 
 
 def link_csrf(secret: bytes, token: str) -> str:
@@ -101,7 +103,7 @@ def session_access(user: SignedIn | None, request: Request, *, posting: bool) ->
                 "you do not have access to this page", "No access", about_link=False
             ),
         )
-    return Access(user.subject, user.csrf)
+    return Access(user.subject, user.csrf, user)
 
 
 def require_csrf(access: Access, submitted: str, contact_id: str) -> None:
