@@ -316,12 +316,12 @@ class Served:
 def serve_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Served]]:
     """Starts ``thinkfamily serve`` with ``[signin]`` pointing at a fresh provider peer (the
     cookie without ``Secure``: plain http on loopback); ``extra_toml`` adds sections, say an
-    outbox. Everything started is stopped after the test."""
+    outbox, and ``authorities`` replaces the test directory. Everything started is stopped after the test."""
     monkeypatch.setenv(SECRET_ENV, SECRET)
     monkeypatch.setenv(CLIENT_SECRET_ENV, CLIENT_SECRET)
     started: list[ServiceProcess | OidcPeer] = []
 
-    def start(extra_toml: str = "") -> Served:
+    def start(extra_toml: str = "", authorities: str = TEST_AUTHORITIES) -> Served:
         folder = tmp_path / f"served-{len(started)}"
         process = ServiceProcess(
             folder / "config" / "trust.toml",
@@ -332,7 +332,7 @@ def serve_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
         peer = OidcPeer([f"{process.url}/signin/callback"]).start()
         started.append(peer)
         toml = web_toml() + signin_toml(peer.issuer, cookie_secure=False) + extra_toml
-        write_trust_config(folder / "config", extra_toml=toml, authorities=TEST_AUTHORITIES)
+        write_trust_config(folder / "config", extra_toml=toml, authorities=authorities)
         process.start()
         started.append(process)
         return Served(process, peer)
