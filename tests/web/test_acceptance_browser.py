@@ -199,11 +199,29 @@ def test_a_ward_nurse_works_through_the_worklist_and_a_lead_reads_the_dashboard(
     assert not lead.csp_reports()
 
 
-def test_the_worklist_and_the_household_question_fit_a_phone(
+def test_the_worklist_household_call_and_dashboard_pages_fit_a_phone(
     serve_pages: Callable[..., Served], browse: Browse
 ) -> None:
     served = serve_pages()
     add_contact(served, "phone-hh", household=None)
+    add_contact(served, "phone-call")
+    decision = {
+        "id": "d-phone-call",
+        "decided_by": {"id": "Practitioner/nurse-42", "role": "staff nurse", "name": "Sam Nurse"},
+        "share": True,
+        "level_of_need": 4,
+        "immediate_danger": True,
+        "reasons": "Child at risk of immediate harm at home tonight.",
+        "what_shared": "The risk and the children's ages.",
+        "lawful_basis": "vital_interests",
+        "consent": "not_sought",
+        "consent_not_sought_reason": "Asking would put the children at risk.",
+        "child_refs": ["k-1"],
+    }
+    made = served.service.api("POST", "/api/contacts/phone-call/decision", json=decision)
+    assert made.status_code == 201, made.text
+    (police,) = [r for r in contact(served, "phone-call")["referrals"] if r["route"] == "police"]
+
     nurse = browse(served.url, phone=True)
     nurse.sign_in("ward", "/worklist")
     nurse.checked("worklist-phone")
@@ -213,3 +231,11 @@ def test_the_worklist_and_the_household_question_fit_a_phone(
     nurse.checked("household-phone-errors")
     assert nurse.page.get_by_role("heading", name="There is a problem").is_visible()
     assert fits_the_screen(nurse.page)
+    nurse.visit(f"/call/phone-call?referral={police['id']}", "call-phone")
+    assert nurse.page.locator("a.number").first.inner_text() == "999"
+    assert fits_the_screen(nurse.page)
+
+    lead = browse(served.url, phone=True)
+    lead.sign_in("lead", "/dashboard")
+    lead.checked("dashboard-phone")
+    assert fits_the_screen(lead.page)
