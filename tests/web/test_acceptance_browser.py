@@ -77,6 +77,12 @@ def referral_status(served: Served, contact_id: str) -> str:
     return str(referral["status"])
 
 
+def awaiting_calls(served: Served) -> set[str]:
+    """The contacts whose referrals wait on a phone call (the call prompt)."""
+    found = served.service.api("GET", "/api/escalations").json()["escalations"]
+    return {str(r["contact_id"]) for r in found}
+
+
 def share(page: Page, level: str) -> None:
     """Fill the decision form: share at ``level``, public task, consent not sought."""
     page.get_by_label("Yes, share").check()
@@ -164,6 +170,9 @@ def test_a_ward_nurse_works_through_the_worklist_and_a_lead_reads_the_dashboard(
     page.get_by_role("button", name="Record decision").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Decision recorded"
     nurse.checked("confirmation-level-4")
+    wait_for(
+        lambda: "acc-3" in awaiting_calls(served), timeout=20, what="the call prompt for acc-3"
+    )
     page.get_by_role("link", name="What to say, and record the call").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Phone the referral"
     assert page.locator("a.number").first.inner_text() == "020 0000 0102"
@@ -176,8 +185,7 @@ def test_a_ward_nurse_works_through_the_worklist_and_a_lead_reads_the_dashboard(
     assert "No call is needed for this referral now" in page.content()
     nurse.checked("call-recorded")
     assert referral_status(served, "acc-3") == "acknowledged"
-    waiting = served.service.api("GET", "/api/escalations").json()["escalations"]
-    assert not [r for r in waiting if r.get("contact_id") == "acc-3"]
+    assert "acc-3" not in awaiting_calls(served)
     nurse.visit("/worklist", "worklist-call-cleared")
     assert page.locator('a[href^="/call/acc-3"]').count() == 0
     assert not nurse.csp_reports()
