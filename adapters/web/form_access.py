@@ -100,7 +100,7 @@ def session_access(user: SignedIn | None, request: Request, *, posting: bool) ->
         raise Refusal(
             403,
             pages.refused_page(
-                "you do not have access to this page", "No access", about_link=False
+                "you do not have access to this page", "No access", about_link=False, user=user
             ),
         )
     return Access(user.subject, user.csrf, user)

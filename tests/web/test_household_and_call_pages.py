@@ -171,6 +171,16 @@ def test_the_household_page_refuses_a_link_for_another_contact(pages: Pages) -> 
     assert pages.service.household_answers(contact_id) == []
 
 
+def test_a_household_post_through_the_link_without_its_csrf_token_is_refused(
+    pages: Pages,
+) -> None:
+    contact_id = unknown(pages, "hh-9")
+    for csrf in ("", csrf_for(token_for("hh-other"))):
+        refused = post_household(pages, contact_id, {"csrf": csrf, "outcome": "no_children"})
+        assert refused.status_code == 403
+    assert pages.service.household_answers(contact_id) == []
+
+
 # The phone call -----------------------------------------------------------------------------
 
 
@@ -264,3 +274,21 @@ def test_the_call_page_refuses_a_referral_of_another_contact(
     other = pages.add_contact(contact_doc("call-other"))
     response = pages.client.get(f"{call_url(other)}?t={token_for(other)}&referral={referral_id}")
     assert response.status_code == 404
+
+
+def test_a_call_posted_through_the_link_without_its_csrf_token_is_refused(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages, contact_id, referral_id = level_4_at_night(make_pages)
+    data = {
+        "t": token_for(contact_id),
+        "referral": referral_id,
+        "call_id": "call-" + "1" * 32,
+        "number": "020 0000 0102",
+        "answered_by": "Jo Duty, emergency duty team",
+        "called_at": "2026-03-07T22:55",
+        "reference": "EDT-778",
+    }
+    refused = pages.client.post(call_url(contact_id), data=data, follow_redirects=False)
+    assert refused.status_code == 403
+    assert pages.service.phone_calls(referral_id) == []
