@@ -71,8 +71,10 @@ def confirmation_page(
     authority_names: Mapping[str, str],
     escalations: Sequence[DecisionEscalation] = (),
     call_link: str = "",
+    user: object = None,
 ) -> str:
-    """``call_link`` is the call page's address without the referral id, which is added."""
+    """``call_link`` is the call page's address without the referral id, which is added;
+    ``user`` the signed-in person, when there is one."""
     return render(
         "confirmation.html",
         who=who(contact),
@@ -89,6 +91,7 @@ def confirmation_page(
             )
             for s in sent
         ],
+        user=user,
     )
 
 

@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.web import charts
-from adapters.web.access import Caller, scope
+from adapters.web.access import scope
 from adapters.web.dashboard_csv import CONTACT_COLUMNS, ROUTE_NAMES, dashboard_csv
 from adapters.web.html import page
 from adapters.web.render import render
+from adapters.web.signin import SignedIn
 from plugin_core.links import WebSettings
 from plugin_core.service import Service
 from plugin_core.service.figures import ContactFigures, Dashboard
@@ -186,10 +187,10 @@ _RECENT: weakref.WeakKeyDictionary[Service, dict[Hashable, tuple[float, Dashboar
 _RECENT_LOCK = threading.Lock()
 
 
-async def _board(service: Service, caller: Caller, filters: Filters) -> Dashboard:
+async def _board(service: Service, user: SignedIn, filters: Filters) -> Dashboard:
     """The figures, counted at most once every ``FRESH_SECONDS`` for the same filters and
     scope: the page and its five charts ask for them together."""
-    allowed = scope(caller.role, caller.units)
+    allowed = scope(user)
     key: Hashable = (filters.weeks, filters.unit, allowed)
     now = time.monotonic()
     with _RECENT_LOCK:
@@ -208,11 +209,11 @@ async def _board(service: Service, caller: Caller, filters: Filters) -> Dashboar
 
 
 async def dashboard_page(
-    request: Request, caller: Caller, service: Service, settings: WebSettings
+    request: Request, user: SignedIn, service: Service, settings: WebSettings
 ) -> Response:
     filters = Filters.of(request)
-    board = await _board(service, caller, filters)
-    units = await run_in_threadpool(service.units, scope=scope(caller.role, caller.units))
+    board = await _board(service, user, filters)
+    units = await run_in_threadpool(service.units, scope=scope(user))
     views = tables(board)
     query = filters.query()
     html = render(
@@ -229,17 +230,18 @@ async def dashboard_page(
         csv=f"/dashboard.csv?{query}",
         start=board.first_day.isoformat(),
         end=board.last_day.isoformat(),
+        user=user,
     )
     return page(html, frame_ancestors=settings.frame_ancestors)
 
 
 async def chart_image(
-    request: Request, caller: Caller, service: Service, settings: WebSettings
+    request: Request, user: SignedIn, service: Service, settings: WebSettings
 ) -> Response:
     name = request.path_params["name"]
     if name not in CHARTS:
         return Response("No such chart.", 404, media_type="text/plain")
-    board = await _board(service, caller, Filters.of(request))
+    board = await _board(service, user, Filters.of(request))
     chart = CHARTS[name][1](board)
     return Response(
         chart.svg,
@@ -255,10 +257,10 @@ async def chart_image(
 
 
 async def dashboard_file(
-    request: Request, caller: Caller, service: Service, settings: WebSettings
+    request: Request, user: SignedIn, service: Service, settings: WebSettings
 ) -> Response:
     filters = Filters.of(request)
-    board = await _board(service, caller, filters)
+    board = await _board(service, user, filters)
     stamp = board.last_day.isoformat()
     return Response(
         dashboard_csv(board),

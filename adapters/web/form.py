@@ -79,6 +79,8 @@ class FormInput:
     """The contact's decision in force when the form was shown, which this one replaces."""
     csrf: str = ""
     """Proves the post came from a form this service showed (see ``form_access``)."""
+    user: object = None
+    """The signed-in person the form is shown to (never read from the post)."""
 
     def flag(self, name: str) -> bool:
         return self.values.get(name) == "yes"

@@ -46,6 +46,8 @@ class Access:
 
     professional: str
     csrf: str
+    user: SignedIn | None = None
+    """The signed-in person, when the way in was a session: the page header names them."""
 
 
 def link_csrf(secret: bytes, token: str) -> str:
@@ -98,10 +100,10 @@ def session_access(user: SignedIn | None, request: Request, *, posting: bool) ->
         raise Refusal(
             403,
             pages.refused_page(
-                "you do not have access to this page", "No access", about_link=False
+                "you do not have access to this page", "No access", about_link=False, user=user
             ),
         )
-    return Access(user.subject, user.csrf)
+    return Access(user.subject, user.csrf, user)
 
 
 def require_csrf(access: Access, submitted: str, contact_id: str) -> None:

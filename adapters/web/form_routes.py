@@ -123,7 +123,7 @@ class FormPages:
         stored = await self._contact(service, contact_id)
         recorded = request.query_params.get("recorded")
         if recorded:
-            return await self._confirmation(service, stored, recorded, token)
+            return await self._confirmation(service, stored, recorded, token, access)
         earlier = await run_in_threadpool(service.decisions, contact_id)
         current = await run_in_threadpool(service.current_decision, contact_id)
         form = FormInput(
@@ -132,6 +132,7 @@ class FormPages:
             supersedes=current or "",
             csrf=access.csrf,
         )
+        form.user = access.user
         return self._form(service, stored, form, {}, first_view=True, earlier=len(earlier))
 
     def _form(
@@ -158,12 +159,18 @@ class FormPages:
                 thresholds={
                     e.id: e.threshold for e in service.config.directory.authorities.values()
                 },
+                user=form.user,
             )
         )
         return self._page(html, status=status)
 
     async def _confirmation(
-        self, service: Service, stored: StoredContact, decision_id: str, token: str
+        self,
+        service: Service,
+        stored: StoredContact,
+        decision_id: str,
+        token: str,
+        access: Access,
     ) -> Response:
         decision, sent, escalations = await run_in_threadpool(
             load_confirmation, service, stored.id, decision_id
@@ -171,9 +178,12 @@ class FormPages:
         if decision is None:
             raise Refusal(404, pages.not_found_page())
         names = {e.id: e.name for e in service.config.directory.authorities.values()}
-        call_link = f"../call/{quote(stored.id, safe='')}?{urlencode({'t': token})}&referral="
+        query = urlencode({"t": token}) + "&" if token else ""
+        call_link = f"../call/{quote(stored.id, safe='')}?{query}referral="
         return self._page(
-            confirmation_page(stored.contact, decision, sent, names, escalations, call_link)
+            confirmation_page(
+                stored.contact, decision, sent, names, escalations, call_link, access.user
+            )
         )
 
     # POST ----------------------------------------------------------------------------------
@@ -194,6 +204,7 @@ class FormPages:
         form = read_form(body)
         access = await self._access(request, form.token, contact_id)
         require_csrf(access, form.csrf, contact_id)
+        form.user = access.user
         professional = access.professional
         stored = await self._contact(service, contact_id)
         if not is_decision_id(form.decision_id):

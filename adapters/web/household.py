@@ -1,6 +1,6 @@
 """``/household/{contact_id}``: the household question, asked before the decision.
 
-Behind the same signed link as the decision form. A saved answer goes to the service, which
+Opened like the decision form: its signed link, or a signed-in session (see ``signed``). A saved answer goes to the service, which
 assesses the contact again at once; the nurse is then taken to the decision form, which shows
 the prompts as they now stand.
 """
@@ -89,7 +89,7 @@ class HouseholdPages(SignedPages):
                 return await self._submit(request)
             return await self._show(request)
         except Refusal as refusal:
-            return self.page(refusal.html, status=refusal.status)
+            return self.refused(refusal)
 
     async def _contact(self, service: Service, contact_id: str) -> StoredContact:
         stored = await run_in_threadpool(service.contact, contact_id)
@@ -101,10 +101,10 @@ class HouseholdPages(SignedPages):
         service = self.service()
         contact_id = request.path_params["contact_id"]
         token = request.query_params.get("t", "")
-        self.professional(token, contact_id)
+        access = await self.access(request, token, contact_id)
         stored = await self._contact(service, contact_id)
-        form = HouseholdForm(token=token, answer_id=new_answer_id())
-        return self._form(stored, form, {})
+        form = HouseholdForm(token=token, csrf=access.csrf, answer_id=new_answer_id())
+        return self._form(stored, form, {}, user=access.user)
 
     def _form(
         self,
@@ -113,6 +113,7 @@ class HouseholdPages(SignedPages):
         problems: dict[str, list[str]],
         *,
         status: int = 200,
+        user: object = None,
     ) -> Response:
         contact, assessment = stored.contact, stored.assessment
         prompt = assessment.prompt(PromptCode.RECORD_HOUSEHOLD)
@@ -132,24 +133,27 @@ class HouseholdPages(SignedPages):
             pregnant_options=PREGNANT_OPTIONS,
             relationship_options=RELATIONSHIP_OPTIONS,
             form_link=self._form_link(contact.id, form.token),
+            user=user,
         )
         return self.page(html, status=status)
 
     def _form_link(self, contact_id: str, token: str) -> str:
-        return f"../form/{quote(contact_id, safe='')}?{urlencode({'t': token})}"
+        query = f"?{urlencode({'t': token})}" if token else ""
+        return f"../form/{quote(contact_id, safe='')}{query}"
 
     async def _submit(self, request: Request) -> Response:
         service = self.service()
         contact_id = request.path_params["contact_id"]
         form = read_household_form(await self.form_body(request, contact_id))
-        professional = self.professional(form.token, contact_id)
+        access = await self.posted(request, contact_id, form.token, form.csrf)
+        professional, user = access.professional, access.user
         stored = await self._contact(service, contact_id)
         if apply_action(form):
-            return self._form(stored, form, {})
+            return self._form(stored, form, {}, user=user)
         if not form.answer_id_ok:
             form.answer_id = new_answer_id()
             problems = {"id": ["the form was incomplete; check your answers and save again"]}
-            return self._form(stored, form, problems, status=422)
+            return self._form(stored, form, problems, status=422, user=user)
         compact(form)
         faults = form_faults(form)
         doc = household_doc(form, professional)
@@ -161,17 +165,17 @@ class HouseholdPages(SignedPages):
                 now=service.clock(),
             )
         except HouseholdInvalid as exc:
-            return self._form(stored, form, _grouped(faults, exc), status=422)
+            return self._form(stored, form, _grouped(faults, exc), status=422, user=user)
         if faults:
-            return self._form(stored, form, faults, status=422)
+            return self._form(stored, form, faults, status=422, user=user)
         try:
             await run_in_threadpool(service.record_household, answer)
         except HouseholdInvalid as exc:
-            return self._form(stored, form, _grouped({}, exc), status=422)
+            return self._form(stored, form, _grouped({}, exc), status=422, user=user)
         except UnknownContact:
             raise Refusal(404, pages.not_found_page()) from None
         except HouseholdClosed as exc:
-            return self._form(stored, form, {"id": [str(exc)]}, status=409)
+            return self._form(stored, form, {"id": [str(exc)]}, status=409, user=user)
         log.info(
             "form household recorded",
             extra={"contact_id": contact_id, "reason": answer.outcome.value},

@@ -2,7 +2,8 @@
 
 Without script, children are added one row at a time: "Add another child" posts the form and
 shows it again with one more empty row, keeping what was entered; "Remove" takes a row out.
-A row left entirely empty is ignored. The date of birth is three boxes (day, month, year).
+A row left entirely empty is ignored. The date of birth is three boxes (day, month, year),
+named as the date input component names them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from plugin_core.rules.household_entry import CHILD_RELATIONSHIPS
 MAX_ROWS = 30
 ROW_FIELDS = (
     "name",
-    "dob-day",
-    "dob-month",
-    "dob-year",
+    "birth_date.day",
+    "birth_date.month",
+    "birth_date.year",
     "estimated_age",
     "relationship",
     "lives_with_patient",
@@ -39,7 +40,7 @@ OUTCOME_OPTIONS = (
 )
 PREGNANT_OPTIONS = (("yes", "Yes", ""), ("no", "No", ""), ("unknown", "Not known", ""))
 _ANSWER_ID = re.compile(r"^h-[0-9a-f]{32}$")
-_ROW_FIELD = re.compile(r"^children\.(\d{1,2})\.([a-z_-]+)$")
+_ROW_FIELD = re.compile(r"^children\.(\d{1,2})\.([a-z_.]+)$")
 
 
 def new_answer_id() -> str:
@@ -53,6 +54,7 @@ class HouseholdForm:
     values: dict[str, str] = field(default_factory=dict)
     rows: list[dict[str, str]] = field(default_factory=lambda: [{}])
     token: str = ""
+    csrf: str = ""
     answer_id: str = ""
     action: str = "save"
     """``save``, ``add`` (another child) or ``remove-N``."""
@@ -78,6 +80,7 @@ def read_household_form(body: bytes) -> HouseholdForm:
         values={"outcome": one("outcome"), "pregnant": one("pregnant")},
         rows=ordered,
         token=one("t"),
+        csrf=one("csrf"),
         answer_id=one("answer_id"),
         action=one("action") or "save",
     )
@@ -110,7 +113,7 @@ def _filled(row: dict[str, str]) -> bool:
 
 
 def _birth_date(row: dict[str, str]) -> str | None:
-    parts = [row.get(k, "").strip() for k in ("dob-year", "dob-month", "dob-day")]
+    parts = [row.get(k, "").strip() for k in ("birth_date.year", "birth_date.month", "birth_date.day")]
     if not any(parts):
         return None
     year, month, day = parts

@@ -63,6 +63,8 @@ class FormPage:
     """The trust's safeguarding lead as the form names them: alerted when a referral is overridden."""
     thresholds: Mapping[str, Threshold] = field(default_factory=dict)
     """Each authority's own level-of-need wording, by authority id."""
+    user: object = None
+    """The signed-in person, when there is one: the header offers sign-out."""
 
 
 def level_options(threshold: Threshold) -> tuple[tuple[str, str, str], ...]:
@@ -92,7 +94,8 @@ def household_url(page: FormPage) -> str:
     """The household question, offered while the ``record-household`` prompt stands."""
     if not needs_household(page.assessment):
         return ""
-    return f"../household/{quote(page.contact.id, safe='')}?{urlencode({'t': page.form.token})}"
+    query = f"?{urlencode({'t': page.form.token})}" if page.form.token else ""
+    return f"../household/{quote(page.contact.id, safe='')}{query}"
 
 
 def form_page(page: FormPage) -> str:
@@ -131,6 +134,7 @@ def form_page(page: FormPage) -> str:
         directory=[(a.id, a.name) for a in page.directory],
         consent_basis_warning=CONSENT_BASIS_WARNING,
         override_hint=_override_hint(page.trust_lead),
+        user=page.user,
     )
 
 

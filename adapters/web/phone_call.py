@@ -1,7 +1,8 @@
 """``/call/{contact_id}?referral=ID``: the number to ring now, a script built from the referral,
 and the call recorded (who answered, when, the reference, the advice).
 
-Behind the signed link for the referral's contact. Recording the call delivers the referral
+Opened like the decision form: the signed link for the referral's contact, or a signed-in
+session (see ``signed``). Recording the call delivers the referral
 (acknowledges it when a reference was given) and clears its call prompt.
 """
 
@@ -56,6 +57,9 @@ class CallForm:
     values: dict[str, str] = field(default_factory=dict)
     token: str = ""
     call_id: str = ""
+    csrf: str = ""
+    user: object = None
+    """The signed-in person the page is shown to (never read from the post)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,7 @@ def read_call_form(body: bytes) -> tuple[CallForm, str]:
         return data.get(name, [""])[0]
 
     values = {name: one(name) for name in TEXT_FIELDS}
-    return CallForm(values, one("t"), one("call_id")), one("referral")
+    return CallForm(values, one("t"), one("call_id"), one("csrf")), one("referral")
 
 
 class PhoneCallPages(SignedPages):
@@ -86,7 +90,7 @@ class PhoneCallPages(SignedPages):
                 return await self._submit(request)
             return await self._show(request)
         except Refusal as refusal:
-            return self.page(refusal.html, status=refusal.status)
+            return self.refused(refusal)
 
     async def _sheet(self, service: Service, contact_id: str, referral_id: str) -> CallSheet:
         try:
@@ -101,7 +105,7 @@ class PhoneCallPages(SignedPages):
         service = self.service()
         contact_id = request.path_params["contact_id"]
         token = request.query_params.get("t", "")
-        self.professional(token, contact_id)
+        access = await self.access(request, token, contact_id)
         sheet = await self._sheet(service, contact_id, request.query_params.get("referral", ""))
         numbers = [c.number for c in sheet.calls if c.available_now]
         now = service.clock().astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
@@ -109,6 +113,8 @@ class PhoneCallPages(SignedPages):
             {"number": numbers[0] if numbers else "", "called_at": now},
             token,
             new_id("call"),
+            access.csrf,
+            access.user,
         )
         recorded = request.query_params.get("recorded")
         return await self._form(service, sheet, form, {}, recorded=recorded)
@@ -156,7 +162,8 @@ class PhoneCallPages(SignedPages):
             action=f"./{quote(referral.contact_id, safe='')}",
             referral_id=referral.id,
             form=form,
-            form_link=f"../form/{quote(referral.contact_id, safe='')}?{urlencode({'t': form.token})}",
+            form_link=_form_link(referral.contact_id, form.token),
+            user=form.user,
         )
         return self.page(html, status=status)
 
@@ -164,7 +171,8 @@ class PhoneCallPages(SignedPages):
         service = self.service()
         contact_id = request.path_params["contact_id"]
         form, referral_id = read_call_form(await self.form_body(request, contact_id))
-        professional = self.professional(form.token, contact_id)
+        access = await self.posted(request, contact_id, form.token, form.csrf)
+        professional, form.user = access.professional, access.user
         sheet = await self._sheet(service, contact_id, referral_id)
         if not form.call_id.startswith("call-") or len(form.call_id) > 64:
             form.call_id = new_id("call")
@@ -191,10 +199,18 @@ class PhoneCallPages(SignedPages):
         except ReferralConflict as exc:
             return await self._form(service, sheet, form, {"id": [str(exc)]}, status=409)
         log.info("form call recorded", extra={"referral_id": referral_id})
-        query = urlencode({"t": form.token, "referral": referral_id, "recorded": call.id})
+        query = urlencode(
+            ({"t": form.token} if form.token else {})
+            | {"referral": referral_id, "recorded": call.id}
+        )
         response = RedirectResponse(f"./{quote(contact_id, safe='')}?{query}", status_code=303)
         response.headers.update(security_headers(self.settings.frame_ancestors))
         return response
+
+
+def _form_link(contact_id: str, token: str) -> str:
+    query = f"?{urlencode({'t': token})}" if token else ""
+    return f"../form/{quote(contact_id, safe='')}{query}"
 
 
 def _number(number: str, label: str, when: datetime | None) -> Number:

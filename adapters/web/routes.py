@@ -10,10 +10,10 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from adapters.web.form_routes import FormPages
+from adapters.web.home_route import home_route
 from adapters.web.household import HouseholdPages
 from adapters.web.lead_routes import lead_routes
 from adapters.web.phone_call import PhoneCallPages
-from adapters.web.placeholder_routes import home_route, placeholder_routes
 from adapters.web.signin import Sessions
 from adapters.web.signin_routes import SigninPages
 from adapters.web.signin_settings import SigninSettings
@@ -29,8 +29,7 @@ def web_routes(context: PluginContext, web: WebSettings, signin: SigninSettings)
     routes += FormPages(context, web, sessions).routes()
     routes += SigninPages(sessions, web).routes()
     routes.append(home_route(sessions))
-    routes += HouseholdPages(context, web).routes()
-    routes += PhoneCallPages(context, web).routes()
-    routes += placeholder_routes(sessions)
-    routes += lead_routes(context, web)
+    routes += HouseholdPages(context, web, sessions).routes()
+    routes += PhoneCallPages(context, web, sessions).routes()
+    routes += lead_routes(context, web, sessions)
     return routes

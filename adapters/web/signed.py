@@ -1,45 +1,59 @@
-"""What the household and call pages share: the signed link checked first, the service, the
-same-origin rule for posts, and the body read within a limit.
+"""What the household and call pages share with the decision form: the same way in (the signed
+link for its one contact, or a signed-in clinician, unit member or lead), the CSRF token on
+every post, the same-origin rule and the body read within a limit.
 
-The signed link from the CDS card names one contact and the professional; it is checked on
-every request before anything about the contact is read, as on the decision form.
+The checks themselves are the form's (:mod:`adapters.web.form_access`); this base only binds
+them to a page family.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from adapters.web import pages
-from adapters.web.html import page
-from plugin_core.contract import PluginContext, ThinkFamilyError
-from plugin_core.links import LinkError, LinkTampered, NoSecret, WebSettings, check
+from adapters.web.form_access import (
+    Access,
+    Refusal,
+    link_access,
+    read_body,
+    require_csrf,
+    same_origin,
+    session_access,
+)
+from adapters.web.html import page, security_headers
+from adapters.web.signin import Sessions
+from plugin_core.contract import PluginContext
+from plugin_core.links import WebSettings
 from plugin_core.service import Service
 
 log = logging.getLogger("thinkfamily.web")
 
-MAX_BODY = 64_000
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal(ThinkFamilyError):
-    status: int
-    html: str
+__all__ = ["Access", "Refusal", "SignedPages"]
 
 
 class SignedPages:
-    """Base for pages behind the signed form link."""
+    """Base for pages opened like the decision form."""
 
-    def __init__(self, context: PluginContext, settings: WebSettings) -> None:
+    def __init__(
+        self, context: PluginContext, settings: WebSettings, sessions: Sessions | None = None
+    ) -> None:
         self.context = context
         self.settings = settings
+        self.sessions = sessions
 
     def page(self, html: str, *, status: int = 200) -> Response:
         return page(html, status=status, frame_ancestors=self.settings.frame_ancestors)
+
+    def refused(self, refusal: Refusal) -> Response:
+        """The page for a refusal, or the redirect to sign-in."""
+        if refusal.location:
+            response = RedirectResponse(refusal.location, status_code=303)
+            response.headers.update(security_headers(self.settings.frame_ancestors))
+            return response
+        return self.page(refusal.html, status=refusal.status)
 
     def service(self) -> Service:
         service = self.context.service
@@ -47,31 +61,22 @@ class SignedPages:
             raise Refusal(503, pages.unavailable_page("The service is not running"))
         return service
 
-    def professional(self, token: str, contact_id: str) -> str:
-        """Who the link was made for; refuses with 503 (no secret) or 403 (bad link)."""
-        try:
-            secret = self.settings.secret()
-        except NoSecret as exc:
-            log.warning("page refused: no form secret", extra={"reason": exc.env})
-            raise Refusal(
-                503,
-                pages.unavailable_page(
-                    f"The form is switched off: the {exc.env} environment variable is not set"
-                ),
-            ) from None
-        try:
-            if not token:
-                raise LinkTampered()
-            return check(token, contact_id, secret=secret)
-        except LinkError as exc:
-            log.info(
-                "form link refused", extra={"contact_id": contact_id, "reason": type(exc).__name__}
-            )
-            raise Refusal(403, pages.refused_page(str(exc))) from None
+    async def access(self, request: Request, token: str, contact_id: str) -> Access:
+        """The link's professional when there is a link, else the signed-in one."""
+        if token or self.sessions is None or not self.sessions.signin_on:
+            return link_access(self.settings, token, contact_id)
+        user = await self.sessions.current(request)
+        return session_access(user, request, posting=request.method == "POST")
+
+    async def posted(self, request: Request, contact_id: str, token: str, csrf: str) -> Access:
+        """Who posted, once the post is known to carry the page's CSRF token."""
+        access = await self.access(request, token, contact_id)
+        require_csrf(access, csrf, contact_id)
+        return access
 
     async def form_body(self, request: Request, contact_id: str) -> bytes:
         """The posted form, once it is known to come from these pages and be a form."""
-        if not self._same_origin(request):
+        if not same_origin(request, self.settings):
             log.info("form post from another origin refused", extra={"contact_id": contact_id})
             raise Refusal(403, pages.refused_page("the form was sent from another site"))
         kind = request.headers.get("content-type", "")
@@ -79,28 +84,4 @@ class SignedPages:
             raise Refusal(
                 415, pages.refused_page("the form was not sent as a form", "Not accepted")
             )
-        too_big = Refusal(413, pages.refused_page("the form was too long to accept", "Too long"))
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise too_big
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise too_big
-        return body
-
-    def _same_origin(self, request: Request) -> bool:
-        allowed = {_origin(str(request.base_url))}
-        if self.settings.base_url:
-            allowed.add(_origin(self.settings.base_url))
-        origin = request.headers.get("origin")
-        if origin is not None:
-            return origin.lower() in allowed
-        referer = request.headers.get("referer")
-        return not referer or _origin(referer) in allowed
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+        return await read_body(request)

@@ -49,6 +49,8 @@ class WorkItem:
     overdue: bool = False
     last_considered: datetime | None = None
     """For a review: when a decision was last recorded for the adult; None when never."""
+    referral_id: str | None = None
+    """For a referral: its id, so the page can link to its phone call."""
 
     def __repr__(self) -> str:
         return f"WorkItem({self.waiting.value!r}, contact_id={self.contact_id!r})"
@@ -115,6 +117,7 @@ def referral_items(referrals: Iterable[OpenReferral], now: datetime) -> list[Wor
                 route=referral.route.value,
                 due_by=referral.due_by,
                 overdue=referral.due_by <= now,
+                referral_id=referral.id,
             )
         )
     return items

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from playwright.sync_api import Browser, sync_playwright
 from starlette.exceptions import StarletteDeprecationWarning
 
 from adapters.web.form_access import link_csrf
+from adapters.web.signin import SignedIn
+from adapters.web.signin_settings import Role
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.http import build_app
 from plugin_core.links import make_token
@@ -209,6 +212,58 @@ def pages(make_pages: Callable[..., Pages]) -> Pages:
     return make_pages()
 
 
+# Signed-in pages with a session made directly in the service ---------------------------------
+
+
+@dataclass
+class Person:
+    """A browser signed in as one person: its client carries their session cookie."""
+
+    client: TestClient
+    csrf: str
+
+
+class SessionPages(Pages):
+    """An in-process service with sign-in on (at an issuer never reached): people are signed in
+    by sessions made directly in the service, with the roles and units a test names."""
+
+    def person(self, *roles: Role, units: tuple[str, ...] = (), subject: str = NURSE) -> Person:
+        cookie = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(16)
+        user = SignedIn(subject, "Una Test", frozenset(roles), units, csrf)
+        self.service.open_web_session(cookie, "session", user.to_json(), lasts=timedelta(hours=1))
+        client = TestClient(build_app(self.service), base_url=SECURE_BASE)
+        client.headers["cookie"] = f"__Host-thinkfamily={cookie}"
+        return Person(client, csrf)
+
+    def anonymous(self) -> TestClient:
+        return TestClient(build_app(self.service), base_url=SECURE_BASE)
+
+
+@pytest.fixture
+def make_session_pages(tmp_path: Path, form_secret: str) -> Callable[..., SessionPages]:
+    made: list[SessionPages] = []
+
+    def make(
+        *, authorities: str = TEST_AUTHORITIES, now: datetime = TUESDAY_MORNING
+    ) -> SessionPages:
+        folder = tmp_path / f"signed-{len(made)}"
+        toml = web_toml() + signin_toml("https://login.example.nhs.uk", cookie_secure=True)
+        config = load_trust_config(
+            write_trust_config(folder, extra_toml=toml, authorities=authorities)
+        )
+        service = Service(
+            config,
+            open_store(f"sqlite:///{folder / 'tf.db'}"),
+            entry_points=False,
+            clock=FakeClock(now),
+        )
+        made.append(SessionPages(service, TestClient(build_app(service), base_url=SECURE_BASE)))
+        return made[-1]
+
+    return make
+
+
 # Sign-in through the OpenID provider peer ---------------------------------------------------
 
 
@@ -261,12 +316,12 @@ class Served:
 def serve_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Served]]:
     """Starts ``thinkfamily serve`` with ``[signin]`` pointing at a fresh provider peer (the
     cookie without ``Secure``: plain http on loopback); ``extra_toml`` adds sections, say an
-    outbox. Everything started is stopped after the test."""
+    outbox, and ``authorities`` replaces the test directory. Everything started is stopped after the test."""
     monkeypatch.setenv(SECRET_ENV, SECRET)
     monkeypatch.setenv(CLIENT_SECRET_ENV, CLIENT_SECRET)
     started: list[ServiceProcess | OidcPeer] = []
 
-    def start(extra_toml: str = "") -> Served:
+    def start(extra_toml: str = "", authorities: str = TEST_AUTHORITIES) -> Served:
         folder = tmp_path / f"served-{len(started)}"
         process = ServiceProcess(
             folder / "config" / "trust.toml",
@@ -277,7 +332,7 @@ def serve_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
         peer = OidcPeer([f"{process.url}/signin/callback"]).start()
         started.append(peer)
         toml = web_toml() + signin_toml(peer.issuer, cookie_secure=False) + extra_toml
-        write_trust_config(folder / "config", extra_toml=toml, authorities=TEST_AUTHORITIES)
+        write_trust_config(folder / "config", extra_toml=toml, authorities=authorities)
         process.start()
         started.append(process)
         return Served(process, peer)

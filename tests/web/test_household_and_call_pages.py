@@ -1,5 +1,6 @@
 """The household question and the phone call pages over HTTP, in process, behind the signed
-link: what the nurse sees, what is recorded, what is refused."""
+link or a signed-in session, as the form: what the nurse sees, what is recorded, what is
+refused (another contact's link, a post without the CSRF token)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .conftest import (
     SATURDAY_NIGHT,
     Pages,
     contact_doc,
+    csrf_for,
     sharing_form,
     token_for,
 )
@@ -44,8 +46,10 @@ def answer_id_in(html: str) -> str:
 
 
 def post_household(pages: Pages, contact_id: str, data: dict[str, Any]) -> Any:
+    token = token_for(contact_id)
     base = {
-        "t": token_for(contact_id),
+        "t": token,
+        "csrf": csrf_for(token),
         "answer_id": answer_id_in(open_household(pages, contact_id)),
     }
     return pages.client.post(household_url(contact_id), data=base | data, follow_redirects=False)
@@ -53,9 +57,9 @@ def post_household(pages: Pages, contact_id: str, data: dict[str, Any]) -> Any:
 
 CHILD_ROWS = {
     "children.0.name": CHILD_NAME,
-    "children.0.dob-day": "12",
-    "children.0.dob-month": "4",
-    "children.0.dob-year": "2015",
+    "children.0.birth_date.day": "12",
+    "children.0.birth_date.month": "4",
+    "children.0.birth_date.year": "2015",
     "children.0.relationship": "child",
     "children.0.lives_with_patient": "yes",
     "children.0.school": "Hill Primary",
@@ -128,9 +132,9 @@ def test_errors_show_in_a_summary_linked_to_each_field(pages: Pages) -> None:
         "children.0.name": "",
         "children.0.relationship": "child",
         "children.0.lives_with_patient": "yes",
-        "children.0.dob-day": "31",
-        "children.0.dob-month": "2",
-        "children.0.dob-year": "2019",
+        "children.0.birth_date.day": "31",
+        "children.0.birth_date.month": "2",
+        "children.0.birth_date.year": "2019",
     }
     refused = post_household(pages, contact_id, {"outcome": "children"} | rows)
     assert refused.status_code == 422
@@ -160,10 +164,20 @@ def test_the_household_page_refuses_a_link_for_another_contact(pages: Pages) -> 
     assert response.status_code == 403 and CHILD_NAME not in response.text
     posted = pages.client.post(
         household_url(contact_id),
-        data={"t": other, "outcome": "no_children"},
+        data={"t": other, "csrf": csrf_for(other), "outcome": "no_children"},
         follow_redirects=False,
     )
     assert posted.status_code == 403
+    assert pages.service.household_answers(contact_id) == []
+
+
+def test_a_household_post_through_the_link_without_its_csrf_token_is_refused(
+    pages: Pages,
+) -> None:
+    contact_id = unknown(pages, "hh-9")
+    for csrf in ("", csrf_for(token_for("hh-other"))):
+        refused = post_household(pages, contact_id, {"csrf": csrf, "outcome": "no_children"})
+        assert refused.status_code == 403
     assert pages.service.household_answers(contact_id) == []
 
 
@@ -215,6 +229,7 @@ def test_recording_the_call_with_a_reference_acknowledges_and_clears_the_prompt(
     assert call_id
     data = {
         "t": token_for(contact_id),
+        "csrf": csrf_for(token_for(contact_id)),
         "referral": referral_id,
         "call_id": call_id.group(1),
         "number": "020 0000 0102",
@@ -239,6 +254,7 @@ def test_a_call_with_no_one_named_shows_the_errors_and_records_nothing(
     pages, contact_id, referral_id = level_4_at_night(make_pages)
     data = {
         "t": token_for(contact_id),
+        "csrf": csrf_for(token_for(contact_id)),
         "referral": referral_id,
         "call_id": "call-" + "0" * 32,
         "number": "",
@@ -258,3 +274,21 @@ def test_the_call_page_refuses_a_referral_of_another_contact(
     other = pages.add_contact(contact_doc("call-other"))
     response = pages.client.get(f"{call_url(other)}?t={token_for(other)}&referral={referral_id}")
     assert response.status_code == 404
+
+
+def test_a_call_posted_through_the_link_without_its_csrf_token_is_refused(
+    make_pages: Callable[..., Pages],
+) -> None:
+    pages, contact_id, referral_id = level_4_at_night(make_pages)
+    data = {
+        "t": token_for(contact_id),
+        "referral": referral_id,
+        "call_id": "call-" + "1" * 32,
+        "number": "020 0000 0102",
+        "answered_by": "Jo Duty, emergency duty team",
+        "called_at": "2026-03-07T22:55",
+        "reference": "EDT-778",
+    }
+    refused = pages.client.post(call_url(contact_id), data=data, follow_redirects=False)
+    assert refused.status_code == 403
+    assert pages.service.phone_calls(referral_id) == []

@@ -101,7 +101,7 @@ def test_a_lead_opens_the_dashboard_and_a_nurse_is_refused_the_worklist(
     lead = browse(served.url)
     lead.sign_in("lead", "/dashboard")
     lead.checked("dashboard-lead")
-    assert lead.page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+    assert lead.page.get_by_role("heading", level=1).inner_text() == "Think Family dashboard"
 
     nurse = browse(served.url)
     nurse.sign_in("nurse", "/worklist")
