@@ -29,18 +29,14 @@ from adapters.web.form import (
 from adapters.web.form_access import (
     Access,
     Refusal,
-    link_access,
     read_body,
     require_csrf,
     same_origin,
-    session_access,
 )
 from adapters.web.form_confirm import load_confirmation
-from adapters.web.html import page, security_headers
-from adapters.web.signin import Sessions
+from adapters.web.html import security_headers
+from adapters.web.signed import SignedPages
 from plugin_core.formats.decision_json import decision_from_dict
-from plugin_core.host.plugins import PluginContext
-from plugin_core.links import WebSettings
 from plugin_core.model import Authority
 from plugin_core.rules.decide import DecisionInvalid, FieldProblem
 from plugin_core.service import (
@@ -59,16 +55,9 @@ CHANGED_MEANWHILE = (
 )
 
 
-class FormPages:
+class FormPages(SignedPages):
     """``/form/{contact_id}``: GET shows the form (or, with ``recorded``, the confirmation);
     POST records the decision."""
-
-    def __init__(
-        self, context: PluginContext, settings: WebSettings, sessions: Sessions | None = None
-    ) -> None:
-        self.context = context
-        self.settings = settings
-        self.sessions = sessions
 
     def routes(self) -> list[Route]:
         return [Route("/form/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
@@ -79,29 +68,9 @@ class FormPages:
                 return await self._submit(request)
             return await self._show(request)
         except Refusal as refusal:
-            if refusal.location:
-                response = RedirectResponse(refusal.location, status_code=303)
-                response.headers.update(security_headers(self.settings.frame_ancestors))
-                return response
-            return self._page(refusal.html, status=refusal.status)
+            return self.refused(refusal)
 
     # Shared checks -------------------------------------------------------------------------
-
-    def _page(self, html: str, *, status: int = 200) -> Response:
-        return page(html, status=status, frame_ancestors=self.settings.frame_ancestors)
-
-    def _service(self) -> Service:
-        service = self.context.service
-        if not isinstance(service, Service):
-            raise Refusal(503, pages.unavailable_page("The service is not running"))
-        return service
-
-    async def _access(self, request: Request, token: str, contact_id: str) -> Access:
-        """The link's professional when there is a link, else the signed-in one."""
-        if token or self.sessions is None or not self.sessions.signin_on:
-            return link_access(self.settings, token, contact_id)
-        user = await self.sessions.current(request)
-        return session_access(user, request, posting=request.method == "POST")
 
     async def _contact(self, service: Service, contact_id: str) -> StoredContact:
         stored = await run_in_threadpool(service.contact, contact_id)
@@ -116,10 +85,10 @@ class FormPages:
     # GET -----------------------------------------------------------------------------------
 
     async def _show(self, request: Request) -> Response:
-        service = self._service()
+        service = self.service()
         contact_id = request.path_params["contact_id"]
         token = request.query_params.get("t", "")
-        access = await self._access(request, token, contact_id)
+        access = await self.access(request, token, contact_id)
         stored = await self._contact(service, contact_id)
         recorded = request.query_params.get("recorded")
         if recorded:
@@ -162,7 +131,7 @@ class FormPages:
                 user=form.user,
             )
         )
-        return self._page(html, status=status)
+        return self.page(html, status=status)
 
     async def _confirmation(
         self,
@@ -180,7 +149,7 @@ class FormPages:
         names = {e.id: e.name for e in service.config.directory.authorities.values()}
         query = urlencode({"t": token}) + "&" if token else ""
         call_link = f"../call/{quote(stored.id, safe='')}?{query}referral="
-        return self._page(
+        return self.page(
             confirmation_page(
                 stored.contact, decision, sent, names, escalations, call_link, access.user
             )
@@ -189,7 +158,7 @@ class FormPages:
     # POST ----------------------------------------------------------------------------------
 
     async def _submit(self, request: Request) -> Response:
-        service = self._service()
+        service = self.service()
         contact_id = request.path_params["contact_id"]
         if not same_origin(request, self.settings):
             log.info("form post from another origin refused", extra={"contact_id": contact_id})
@@ -202,7 +171,7 @@ class FormPages:
             )
         body = await read_body(request)
         form = read_form(body)
-        access = await self._access(request, form.token, contact_id)
+        access = await self.access(request, form.token, contact_id)
         require_csrf(access, form.csrf, contact_id)
         form.user = access.user
         professional = access.professional

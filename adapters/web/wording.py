@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from plugin_core.formats.referral_content import RELATIONSHIP_TEXT
+from plugin_core.formats.referral_text import INDICATOR_TEXT
 from plugin_core.model import (
     Consent,
     EscalationKind,
-    IndicatorKind,
     LadoCriterion,
     LawfulBasis,
     Route,
@@ -64,16 +64,7 @@ CONSENT = (
     (Consent.NOT_SOUGHT, "Not sought"),
 )
 
-INDICATORS = {
-    IndicatorKind.SUBSTANCE_MISUSE: "Substance misuse",
-    IndicatorKind.MENTAL_HEALTH: "Mental ill health",
-    IndicatorKind.DOMESTIC_ABUSE: "Domestic abuse",
-    IndicatorKind.CHILD_PROTECTION: "Child on a child protection plan",
-    IndicatorKind.PREGNANCY: "Pregnancy",
-    IndicatorKind.PREGNANCY_ENDED: "Pregnancy ended",
-    IndicatorKind.POSTNATAL: "Recent birth",
-    IndicatorKind.OTHER: "Other",
-}
+INDICATORS = INDICATOR_TEXT
 
 RELATIONSHIPS = RELATIONSHIP_TEXT
 """The same words the referral uses, so the form and the authority read alike."""

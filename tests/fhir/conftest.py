@@ -7,8 +7,6 @@ started on loopback with a bounded wait and stopped after. All data is synthetic
 from __future__ import annotations
 
 import json
-import os
-import selectors
 import subprocess
 import time
 import uuid
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from tests.peers.node_peer import start_node_peer
 from tests.peers.ports import free_port
 from tests.peers.service import ServiceProcess, write_trust_config
 
@@ -68,32 +67,9 @@ class MedplumPeer:
         return f"{self.root}/fhir/R4"
 
     def start(self, timeout: float = 30.0) -> MedplumPeer:
-        env = dict(os.environ, PEER_PORT="0", **self.env)
-        self.process = subprocess.Popen(
-            ["node", "server.mjs"],
-            cwd=PEER_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
+        self.process, self.port = start_node_peer(
+            PEER_DIR, dict(self.env), name="Medplum", timeout=timeout, stderr=subprocess.STDOUT
         )
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            chunk = os.read(self.process.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            line += chunk
-        selector.close()
-        try:
-            self.port = int(json.loads(line.splitlines()[0])["listening"])
-        except (ValueError, KeyError, IndexError):
-            self.stop()
-            raise RuntimeError(f"the Medplum peer did not start within {timeout}s") from None
         return self
 
     def stop(self) -> None:

@@ -6,11 +6,8 @@ stopped after. It also serves ``.well-known/smart-configuration`` for SMART laun
 from __future__ import annotations
 
 import json
-import os
 import re
-import selectors
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,8 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+
+from tests.peers.node_peer import start_node_peer
 
 PEER_DIR = Path(__file__).resolve().parent / "oidc"
 NODE_MODULES = PEER_DIR / "node_modules"
@@ -61,41 +60,15 @@ class OidcPeer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> OidcPeer:
-        env = dict(
-            os.environ,
-            PEER_PORT="0",
-            PEER_CLIENT_ID=CLIENT_ID,
-            PEER_CLIENT_SECRET=CLIENT_SECRET,
-            PEER_REDIRECT_URIS=",".join(self.redirect_uris),
-            PEER_SMART_CONTEXT=json.dumps(self.smart_context),
+        env = {
+            "PEER_CLIENT_ID": CLIENT_ID,
+            "PEER_CLIENT_SECRET": CLIENT_SECRET,
+            "PEER_REDIRECT_URIS": ",".join(self.redirect_uris),
+            "PEER_SMART_CONTEXT": json.dumps(self.smart_context),
+        }
+        self.process, self.port = start_node_peer(
+            PEER_DIR, env, name="OpenID provider", timeout=timeout, stderr=subprocess.DEVNULL
         )
-        self.process = subprocess.Popen(
-            ["node", "server.mjs"],
-            cwd=PEER_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        assert self.process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + timeout
-        line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            chunk = os.read(self.process.stdout.fileno(), 4096)
-            if not chunk:
-                break
-            line += chunk
-        selector.close()
-        try:
-            self.port = int(json.loads(line.splitlines()[0])["listening"])
-        except (ValueError, KeyError, IndexError):
-            self.stop()
-            raise RuntimeError(
-                f"the OpenID provider peer did not start within {timeout}s"
-            ) from None
         return self
 
     def stop(self) -> None:
