@@ -1,10 +1,9 @@
 """What a plugin author needs besides the hook specs: the context, the service port, the
 listener shape and the error root.
 
-A leaf module: it imports only the error root, the domain model and its own host-channel
-types (and the trust configuration for type checkers), so ``hooks.specs`` and every adapter
-can name these types without a circle. The host-channel types live in
-:mod:`plugin_core.contract_channels` and are named here.
+A leaf module: it imports only the error root, the model and the host-channel types of
+:mod:`plugin_core.contract_channels`, so ``hooks.specs`` and every adapter can name these
+types without a circle.
 """
 
 from __future__ import annotations
@@ -243,10 +242,8 @@ class ServicePort(Protocol):
         ...
 
     def use_once(self, key: str, until: datetime) -> bool:
-        """True the first time ``key`` is used before ``until``, on any instance; False after.
-
-        For replay protection (a JWT's ``jti``): keys are ids, never patient data.
-        """
+        """True the first time ``key`` is used before ``until``, on any instance; False after:
+        replay protection (a JWT's ``jti``). Keys are ids, never patient data."""
         ...
 
     def append_audit(self, kind: str, actor: str, subject: str, details: dict[str, Any]) -> None:

@@ -10,10 +10,8 @@ writes; a failed commit fails every request of its group, and none was acknowled
 
 A request that knows it will write (a unit, see :meth:`Writer.unit`) counts as on its way
 from its first read: a group waits for such requests as long as a commit takes, at most
-``MAX_GATHER``, so more share a flush.
-
-On PostgreSQL every group first locks the audit trail's head row, the one row every writer
-needs, so groups of several instances queue in one order and never deadlock on each other.
+``MAX_GATHER``, so more share a flush. On PostgreSQL every group first locks the audit trail's
+head row, which every writer needs, so several instances' groups never deadlock.
 """
 
 from __future__ import annotations
