@@ -29,7 +29,7 @@ writes wait for it. Enter and leave the block in one thread.
 from __future__ import annotations
 
 from plugin_core.store.backends import open_store
-from plugin_core.store.base import StoreError
+from plugin_core.store.errors import StoreError
 from plugin_core.store.store import Store
 
 __all__ = ["Store", "StoreError", "open_store"]

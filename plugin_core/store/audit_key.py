@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plugin_core.store.base import StoreError
+from plugin_core.store.errors import StoreError
 
 KEY_ENV = "THINKFAMILY_AUDIT_KEY"
 KEY_FILE_ENV = "THINKFAMILY_AUDIT_KEY_FILE"

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from plugin_core.store.audit_key import NO_KEYS, AuditKeys, keys_from_env
-from plugin_core.store.base import StoreError
+from plugin_core.store.errors import StoreError
 from plugin_core.store.store import Store
 from plugin_core.store.wal import Checkpointer
 

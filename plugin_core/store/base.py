@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from plugin_core.errors import ThinkFamilyError
 from plugin_core.store.schema import MIGRATIONS
 from plugin_core.store.writer import Unit, Writer
 
@@ -23,10 +22,6 @@ if TYPE_CHECKING:
 
 IDLE_READERS = 8
 """Read connections kept open between uses; more are opened while many threads read."""
-
-
-class StoreError(ThinkFamilyError, RuntimeError):
-    """The database could not do what was asked; the message carries no patient data."""
 
 
 def ts(value: datetime) -> str:

@@ -15,8 +15,9 @@ from plugin_core.formats import serialise
 from plugin_core.model import Decision, DecisionEscalation, Referral
 from plugin_core.rules.recheck import Basis, Facts
 from plugin_core.store.audit import AuditEntry
-from plugin_core.store.base import StoreBase, StoreError, Tx, parse_ts, ts
+from plugin_core.store.base import StoreBase, Tx, parse_ts, ts
 from plugin_core.store.decision_writes import SavedDecision, Succession, write_decision
+from plugin_core.store.errors import StoreError
 from plugin_core.store.records import CONTACT_COLUMNS, StoredContact, stored_contact
 
 __all__ = ["Decisions", "SavedDecision", "Succession", "current_decision", "standing"]

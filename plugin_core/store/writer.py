@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
+from plugin_core.store.errors import StoreError
 from plugin_core.store.writer_state import Group, Local, Unit
 
 if TYPE_CHECKING:
@@ -242,7 +243,6 @@ class Writer:
                 if self._group is group and (self.waiting() == 0 or time.monotonic() > deadline):
                     self._commit()
         if group.error is not None:
-            from plugin_core.store.base import StoreError
 
             raise StoreError("the database did not commit the write") from group.error
 
