@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
+from plugin_core.rules.clock import LONDON
 from tests.peers.oidc_provider import needs_oidc_peer
 from tests.peers.ports import wait_for
 from tests.peers.smtp import SmtpReceiver
@@ -30,16 +32,28 @@ Browse = Callable[..., BrowserPages]
 WARD = "ward-7"
 """A ward of the ``ward`` test user (a unit member of ward-7 and ward-9)."""
 
-# Night Borough's front door is open one minute a day, so its level 4 referrals go out of hours
-# to its emergency duty team, reached by phone only: the service's real clock cannot dodge it
-# (but for 00:00 to 00:01 on a weekday).
-AUTHORITIES = (
-    TEST_AUTHORITIES
-    + """
+
+def _far_from_now() -> tuple[str, str]:
+    """A one-minute window about twelve hours from now, London time, so that the test (a few
+    minutes long) never runs while Night Borough's front door is open."""
+    opens = (datetime.now(LONDON) + timedelta(hours=12)).time().replace(second=0, microsecond=0)
+    if opens >= time(23, 58):
+        opens = time(23, 0)
+    closes = (datetime.combine(date.min, opens) + timedelta(minutes=1)).time()
+    return opens.strftime("%H:%M"), closes.strftime("%H:%M")
+
+
+def _authorities() -> str:
+    """The test authorities and Night Borough, whose front door is open one minute a day far
+    from now: its level 4 referrals go out of hours, to its duty team, reached by phone only."""
+    opens, closes = _far_from_now()
+    return (
+        TEST_AUTHORITIES
+        + f"""
 [authorities.nightborough]
 name = "Night Borough"
 postcodes = ["ZZ9"]
-office_hours = { opens = "00:00", closes = "00:01" }
+office_hours = {{ opens = "{opens}", closes = "{closes}" }}
 
 [authorities.nightborough.routes.front_door]
 channel = "email"
@@ -50,7 +64,9 @@ phone = "020 0000 0101"
 channel = "phone"
 phone = "020 0000 0102"
 """
-)
+    )
+
+
 REASONS = "Parent admitted after an overdose; children at home with no other carer."
 
 
@@ -101,7 +117,7 @@ def fits_the_screen(page: Page) -> bool:
 def test_a_ward_nurse_works_through_the_worklist_and_a_lead_reads_the_dashboard(
     serve_pages: Callable[..., Served], browse: Browse, smtp: SmtpReceiver
 ) -> None:
-    served = serve_pages(outbox_toml(smtp.port), authorities=AUTHORITIES)
+    served = serve_pages(outbox_toml(smtp.port), authorities=_authorities())
     add_contact(served, "acc-1", household=None)
     add_contact(served, "acc-2", household=None)
     add_contact(served, "acc-3", patient=contact_doc()["patient"] | {"postcode": "ZZ9 1AA"})
