@@ -10,6 +10,7 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -55,46 +56,83 @@ def dumps(value: Any) -> str:
     return json.dumps(to_data(value), separators=(",", ":"), sort_keys=True)
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+Decoder = Callable[[Any], Any]
 
 
 def from_data(kind: Any, data: Any) -> Any:
     """Rebuild a value of type ``kind`` from :func:`to_data` output."""
-    if data is None:
-        return None
+    return _decoder(kind)(data)
+
+
+@cache
+def _decoder(kind: Any) -> Decoder:
+    """One function per type that rebuilds its values: the type hints are read once per type,
+    not once per value, since every stored contact is read back through here."""
     origin = typing.get_origin(kind)
     if origin in (Union, types.UnionType):
         options = [a for a in typing.get_args(kind) if a is not type(None)]
-        return from_data(options[0], data) if len(options) == 1 else data
+        return _each(options[0], None) if len(options) == 1 else _same
     if origin is tuple:
-        args = typing.get_args(kind)
-        return tuple(from_data(args[0], v) for v in data)
+        return _each(typing.get_args(kind)[0], tuple)
     if origin in (frozenset, set):
-        return origin(from_data(typing.get_args(kind)[0], v) for v in data)
+        return _each(typing.get_args(kind)[0], origin)
     if origin is list:
-        return [from_data(typing.get_args(kind)[0], v) for v in data]
+        return _each(typing.get_args(kind)[0], list)
     if origin is dict:
-        key_kind, value_kind = typing.get_args(kind)
-        return {from_data(key_kind, k): from_data(value_kind, v) for k, v in data.items()}
+        return _mapping(*typing.get_args(kind))
     if isinstance(kind, type):
         if dataclasses.is_dataclass(kind):
-            hints = _hints(kind)
-            return kind(
-                **{
-                    f.name: from_data(hints[f.name], data[f.name])
-                    for f in dataclasses.fields(kind)
-                    if f.name in data
-                }
-            )
+            return _dataclass(kind)
         if issubclass(kind, Enum):
-            return kind(data)
+            return lambda data: None if data is None else kind(data)
         if kind is datetime:
-            return datetime.fromisoformat(data)
+            return lambda data: None if data is None else datetime.fromisoformat(data)
         if kind is date:
-            return date.fromisoformat(data)
+            return lambda data: None if data is None else date.fromisoformat(data)
+    return _same
+
+
+def _same(data: Any) -> Any:
     return data
+
+
+def _each(kind: Any, container: Callable[[Any], Any] | None) -> Decoder:
+    """``container`` of ``kind`` values; None for a lone value of an optional type."""
+
+    def decode(data: Any) -> Any:
+        if data is None:
+            return None
+        inner = _decoder(kind)
+        return inner(data) if container is None else container(inner(v) for v in data)
+
+    return decode
+
+
+def _mapping(key_kind: Any, value_kind: Any) -> Decoder:
+    def decode(data: Any) -> Any:
+        if data is None:
+            return None
+        keys, values = _decoder(key_kind), _decoder(value_kind)
+        return {keys(k): values(v) for k, v in data.items()}
+
+    return decode
+
+
+def _dataclass(kind: type) -> Decoder:
+    # Looked up at first use, since a type may name itself; set whole, so a thread never sees
+    # part of the list.
+    known: list[tuple[tuple[str, Decoder], ...]] = []
+
+    def decode(data: Any) -> Any:
+        if data is None:
+            return None
+        if not known:
+            hints = typing.get_type_hints(kind)
+            fields = tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(kind))
+            known[:] = [fields]
+        return kind(**{name: field(data[name]) for name, field in known[0] if name in data})
+
+    return decode
 
 
 def loads(kind: type[T], text: str) -> T:
