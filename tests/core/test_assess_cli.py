@@ -157,3 +157,17 @@ def test_assess_unreadable_file_exits_2(thinkfamily_script: Path, tmp_path: Path
 def test_assess_naive_now_exits_2(thinkfamily_script: Path) -> None:
     result = run(thinkfamily_script, str(EXAMPLE), "--now", "2026-03-02T10:00:00")
     assert_refused_without_patient_values(result, "--now must include a UTC offset")
+
+
+def test_a_reader_that_stops_early_is_not_reported_as_a_failure(thinkfamily_script: Path) -> None:
+    """``thinkfamily assess … | head`` : the pipe closes before the output is written."""
+    process = subprocess.Popen(
+        [str(thinkfamily_script), "assess", str(EXAMPLE), "--now", NOW],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before anything is written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert "failed" not in stderr and "Traceback" not in stderr
