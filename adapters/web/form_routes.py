@@ -62,22 +62,6 @@ class FormPages(SignedPages):
     def routes(self) -> list[Route]:
         return [Route("/form/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
 
-    async def endpoint(self, request: Request) -> Response:
-        try:
-            if request.method == "POST":
-                return await self._submit(request)
-            return await self._show(request)
-        except Refusal as refusal:
-            return self.refused(refusal)
-
-    # Shared checks -------------------------------------------------------------------------
-
-    async def _contact(self, service: Service, contact_id: str) -> StoredContact:
-        stored = await run_in_threadpool(service.contact, contact_id)
-        if stored is None:
-            raise Refusal(404, pages.not_found_page())
-        return stored
-
     def _directory(self, service: Service) -> list[Authority]:
         entries = service.config.directory.authorities.values()
         return sorted((Authority(e.id, e.name) for e in entries), key=lambda a: a.name)

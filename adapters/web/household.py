@@ -38,7 +38,7 @@ from plugin_core.formats.household_json import household_from_dict
 from plugin_core.model import PromptCode
 from plugin_core.rules.children import contact_date
 from plugin_core.rules.household_entry import HouseholdInvalid
-from plugin_core.service import Service, StoredContact, UnknownContact
+from plugin_core.service import StoredContact, UnknownContact
 from plugin_core.service.household import HouseholdClosed
 
 log = logging.getLogger("thinkfamily.web")
@@ -82,20 +82,6 @@ def field_label(name: str) -> str:
 class HouseholdPages(SignedPages):
     def routes(self) -> list[Route]:
         return [Route("/household/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
-
-    async def endpoint(self, request: Request) -> Response:
-        try:
-            if request.method == "POST":
-                return await self._submit(request)
-            return await self._show(request)
-        except Refusal as refusal:
-            return self.refused(refusal)
-
-    async def _contact(self, service: Service, contact_id: str) -> StoredContact:
-        stored = await run_in_threadpool(service.contact, contact_id)
-        if stored is None:
-            raise Refusal(404, pages.not_found_page())
-        return stored
 
     async def _show(self, request: Request) -> Response:
         service = self.service()

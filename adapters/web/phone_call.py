@@ -84,14 +84,6 @@ class PhoneCallPages(SignedPages):
     def routes(self) -> list[Route]:
         return [Route("/call/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
 
-    async def endpoint(self, request: Request) -> Response:
-        try:
-            if request.method == "POST":
-                return await self._submit(request)
-            return await self._show(request)
-        except Refusal as refusal:
-            return self.refused(refusal)
-
     async def _sheet(self, service: Service, contact_id: str, referral_id: str) -> CallSheet:
         try:
             sheet = await run_in_threadpool(service.call_sheet, referral_id)

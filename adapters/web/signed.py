@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -27,7 +28,7 @@ from adapters.web.html import page, security_headers
 from adapters.web.signin import Sessions
 from plugin_core.contract import PluginContext
 from plugin_core.links import WebSettings
-from plugin_core.service import Service
+from plugin_core.service import Service, StoredContact
 
 log = logging.getLogger("thinkfamily.web")
 
@@ -54,6 +55,28 @@ class SignedPages:
             response.headers.update(security_headers(self.settings.frame_ancestors))
             return response
         return self.page(refusal.html, status=refusal.status)
+
+    async def endpoint(self, request: Request) -> Response:
+        """GET shows the page, POST takes its form; a refusal becomes its page or a redirect."""
+        try:
+            if request.method == "POST":
+                return await self._submit(request)
+            return await self._show(request)
+        except Refusal as refusal:
+            return self.refused(refusal)
+
+    async def _show(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    async def _submit(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    async def _contact(self, service: Service, contact_id: str) -> StoredContact:
+        """The stored contact, or a refusal with the not-found page."""
+        stored = await run_in_threadpool(service.contact, contact_id)
+        if stored is None:
+            raise Refusal(404, pages.not_found_page())
+        return stored
 
     def service(self) -> Service:
         service = self.context.service

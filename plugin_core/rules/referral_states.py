@@ -109,6 +109,13 @@ def allows(change: Change, status: ReferralStatus) -> bool:
     return status in CHANGES[change].allowed_in
 
 
+def after_call(status: ReferralStatus, *, acknowledged: bool) -> ReferralStatus:
+    """A call delivers a referral; with a reference given, it is acknowledged too."""
+    if acknowledged or status is S.ACKNOWLEDGED:
+        return S.ACKNOWLEDGED
+    return S.DELIVERED
+
+
 def already_done(change: Change, status: ReferralStatus) -> bool:
     """True when ``status`` shows ``change`` was made before (a repeat is not a new change)."""
     return CHANGES[change].done_in is status

@@ -17,18 +17,11 @@ from plugin_core.store.trail import append
 S = ReferralStatus
 
 
-def status_after_call(status: ReferralStatus, *, acknowledged: bool) -> ReferralStatus:
-    """A call delivers a referral; with a reference given, it is acknowledged too."""
-    if acknowledged or status is S.ACKNOWLEDGED:
-        return S.ACKNOWLEDGED
-    return S.DELIVERED
-
-
 class PhoneCalls(StoreBase):
     def record_call(
         self, call: PhoneCall, *, audit: Sequence[AuditEntry], at: datetime
     ) -> Changed | None:
-        """Record a call and move the referral as :func:`status_after_call` says, when its
+        """Record a call and move the referral as :func:`~plugin_core.rules.referral_states.after_call` says, when its
         state allows (``rules.referral_states``); a call id seen before writes nothing.
         None when the referral is not stored; BUSY while a worker is sending it."""
         with self.transaction() as tx:
@@ -46,7 +39,7 @@ class PhoneCalls(StoreBase):
                 return Changed(ChangeOutcome.REFUSED, status)
             if status in states.SENDABLE and row[1] is not None and parse_ts(row[1]) >= at:
                 return Changed(ChangeOutcome.BUSY, status)
-            after = status_after_call(status, acknowledged=call.acknowledged)
+            after = states.after_call(status, acknowledged=call.acknowledged)
             stamp = ts(at)
             tx.execute(
                 "UPDATE referrals SET status = ?, prompt = NULL, claimed_by = NULL,"

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from tests.peers.node_peer import start_node_peer
+from tests.peers.node_peer import start_node_peer, stop_node_peer
 from tests.peers.ports import free_port
 from tests.peers.service import ServiceProcess, write_trust_config
 
@@ -75,15 +75,7 @@ class MedplumPeer:
     def stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        stop_node_peer(self.process)
 
     # FHIR helpers ---------------------------------------------------------------------------
 

@@ -44,3 +44,16 @@ def start_node_peer(
         process.kill()
         process.wait(timeout=10)
         raise RuntimeError(f"the {name} peer did not start within {timeout}s") from None
+
+
+def stop_node_peer(process: subprocess.Popen[bytes]) -> None:
+    """End the peer (terminate, then kill if it lingers) and close its output."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if process.stdout is not None:
+        process.stdout.close()

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from tests.peers.node_peer import start_node_peer
+from tests.peers.node_peer import start_node_peer, stop_node_peer
 
 PEER_DIR = Path(__file__).resolve().parent / "oidc"
 NODE_MODULES = PEER_DIR / "node_modules"
@@ -74,15 +74,7 @@ class OidcPeer:
     def stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        stop_node_peer(self.process)
         self.process = None
 
     def __enter__(self) -> OidcPeer:
