@@ -45,7 +45,11 @@ class Contacts(ServiceBase):
         encounter_key: str | None = None,
         messages: Sequence[ReceivedMessage | None] | None = None,
     ) -> list[Accepted | Exception]:
-        return self._accept_with(items, encounter_key, messages, self._save)
+        # A unit from the first read: a group waiting to commit knows this write is coming.
+        # Only here: the journal's own save takes its file lock first, and a lock taken
+        # inside a unit could wait on a process that waits on this one.
+        with metrics.commit_timed("contacts"), self.store.unit():
+            return self._accept_with(items, encounter_key, messages, self._save)
 
     def _save(self, batch: list[NewContact], at: datetime) -> list[SavedContact]:
         return self.store.save_contacts(batch, at=at) if batch else []
@@ -88,44 +92,42 @@ class Contacts(ServiceBase):
         messages: Sequence[ReceivedMessage | None] | None,
         save: Callable[[list[NewContact], datetime], list[SavedContact]],
     ) -> list[Accepted | Exception]:
-        # A unit from the first read: a group waiting to commit knows this write is coming.
-        with metrics.commit_timed("contacts"), self.store.unit():
-            now = self.clock()
-            assessed: list[
-                tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
-            ] = []
-            copies = list(messages) if messages is not None else [None] * len(items)
-            items = self._with_recorded_households(items, now)
-            for (contact, key), message in zip(items, copies, strict=True):
-                try:
-                    assessment = self.engine.assess(contact, now=now, present=False)
-                    assessed.append((contact, key, assessment, message))
-                except Exception as exc:
-                    if isinstance(exc, PluginError):
-                        self.plugin_failed(exc, contact.id)
-                    assessed.append(exc)
-            patients = [
-                recheck.patient_key(self.config.trust_id, a[0].patient.id)
-                for a in assessed
-                if not isinstance(a, Exception)
-            ]
-            after = now - timedelta(days=self.config.recheck_days)
-            bases = self.store.latest_bases(patients, after=after) if patients else {}
-            batch: list[NewContact] = []
-            rechecks: list[recheck.Recheck | None] = []
-            for entry in assessed:
-                if isinstance(entry, Exception):
-                    continue
-                contact, key, assessment, message = entry
-                patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
-                facts = recheck.facts_of(contact, assessment)
-                found = recheck.judge(
-                    facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
-                )
-                rechecks.append(found)
-                item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
-                batch.append(replace(item, message=message) if message is not None else item)
-            saved = iter(save(batch, now))
+        now = self.clock()
+        assessed: list[
+            tuple[FirstContact, str | None, Assessment, ReceivedMessage | None] | Exception
+        ] = []
+        copies = list(messages) if messages is not None else [None] * len(items)
+        items = self._with_recorded_households(items, now)
+        for (contact, key), message in zip(items, copies, strict=True):
+            try:
+                assessment = self.engine.assess(contact, now=now, present=False)
+                assessed.append((contact, key, assessment, message))
+            except Exception as exc:
+                if isinstance(exc, PluginError):
+                    self.plugin_failed(exc, contact.id)
+                assessed.append(exc)
+        patients = [
+            recheck.patient_key(self.config.trust_id, a[0].patient.id)
+            for a in assessed
+            if not isinstance(a, Exception)
+        ]
+        after = now - timedelta(days=self.config.recheck_days)
+        bases = self.store.latest_bases(patients, after=after) if patients else {}
+        batch: list[NewContact] = []
+        rechecks: list[recheck.Recheck | None] = []
+        for entry in assessed:
+            if isinstance(entry, Exception):
+                continue
+            contact, key, assessment, message = entry
+            patient = recheck.patient_key(self.config.trust_id, contact.patient.id)
+            facts = recheck.facts_of(contact, assessment)
+            found = recheck.judge(
+                facts, bases.get(patient), now=now, recheck_days=self.config.recheck_days
+            )
+            rechecks.append(found)
+            item = self._new_contact(contact, key, assessment, facts, found, encounter_key)
+            batch.append(replace(item, message=message) if message is not None else item)
+        saved = iter(save(batch, now))
         duplicates = 0
         out: list[Accepted | Exception] = []
         pending = iter(zip(batch, rechecks, strict=True))
