@@ -7,16 +7,18 @@ since WAL readers never block the writer. On PostgreSQL both are plain transacti
 
 from __future__ import annotations
 
-import fcntl
-import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from plugin_core.store.base import StoreBase, Tx
+from plugin_core.store.process_lock import ProcessLock
+
+_OPENING = threading.Lock()
 
 
 class FileLocked(StoreBase):
-    _lock_file: int | None = None
+    _process_lock: ProcessLock | None = None
 
     @contextmanager
     def _reading(self) -> Iterator[Tx]:
@@ -28,16 +30,27 @@ class FileLocked(StoreBase):
         """A write through the store's writer, queued first on the file lock on SQLite. The
         lock is always taken before the writer and never inside it, so two processes cannot
         each hold what the other waits for."""
-        path = getattr(self.backend, "path", ":memory:")
-        if self.backend.name != "sqlite" or path == ":memory:":
+        lock = self._file_lock()
+        if lock is None:
             with self.transaction() as tx:
                 yield tx
             return
-        if self._lock_file is None:
-            self._lock_file = os.open(f"{path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-        try:
-            with self.transaction() as tx:
-                yield tx
-        finally:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        with lock.held(), self.transaction() as tx:
+            yield tx
+
+    def _file_lock(self) -> ProcessLock | None:
+        """The lock for this database, opened once however many threads ask at the same time."""
+        path = getattr(self.backend, "path", ":memory:")
+        if self.backend.name != "sqlite" or path == ":memory:":
+            return None
+        with _OPENING:
+            if self._process_lock is None:
+                self._process_lock = ProcessLock(f"{path}.writer-lock")
+            return self._process_lock
+
+    def close(self) -> None:
+        super().close()
+        with _OPENING:
+            lock, self._process_lock = self._process_lock, None
+        if lock is not None:
+            lock.close()

@@ -243,7 +243,6 @@ class Writer:
                 if self._group is group and (self.waiting() == 0 or time.monotonic() > deadline):
                     self._commit()
         if group.error is not None:
-
             raise StoreError("the database did not commit the write") from group.error
 
     def _commit(self) -> None:
