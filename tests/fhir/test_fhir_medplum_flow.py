@@ -79,6 +79,21 @@ def hook_call(
     )
 
 
+def open_contact(
+    service: ServiceProcess, keys: Keys, patient: str, encounter: str | None = None
+) -> str:
+    """Call encounter-start (or patient-view, with no encounter) and return the contact's id."""
+    hook_instance = str(uuid.uuid4())
+    hook = "encounter-start" if encounter else "patient-view"
+    context = {"userId": "Practitioner/prac-7", "patientId": patient}
+    if encounter:
+        context["encounterId"] = encounter
+    body = {"hook": hook, "hookInstance": hook_instance, "context": context}
+    response = hook_call(service, keys, f"thinkfamily-{hook}", body)
+    assert response.status_code == 200, response.text
+    return f"fhir:{patient}:{encounter or '-'}:{hook_instance}"
+
+
 def decision_body(share: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": f"dec-{uuid.uuid4().hex[:8]}",
@@ -131,23 +146,7 @@ def test_decision_is_written_back_and_the_referral_delivered_once(
     medplum: MedplumPeer, service: ServiceProcess, keys: Keys
 ) -> None:
     patient, encounter = load_household(medplum, "Flow2")
-    hook_instance = str(uuid.uuid4())
-    response = hook_call(
-        service,
-        keys,
-        "thinkfamily-encounter-start",
-        {
-            "hook": "encounter-start",
-            "hookInstance": hook_instance,
-            "context": {
-                "userId": "Practitioner/prac-7",
-                "patientId": patient,
-                "encounterId": encounter,
-            },
-        },
-    )
-    assert response.status_code == 200, response.text
-    contact_id = f"fhir:{patient}:{encounter}:{hook_instance}"
+    contact_id = open_contact(service, keys, patient, encounter)
     recorded = service.api(
         "POST", f"/api/contacts/{contact_id}/decision", json=decision_body(share=True)
     )
@@ -187,19 +186,7 @@ def test_not_sharing_writes_answers_and_provenance_without_a_flag(
     medplum: MedplumPeer, service: ServiceProcess, keys: Keys
 ) -> None:
     patient, _ = load_household(medplum, "Flow3")
-    hook_instance = str(uuid.uuid4())
-    response = hook_call(
-        service,
-        keys,
-        "thinkfamily-patient-view",
-        {
-            "hook": "patient-view",
-            "hookInstance": hook_instance,
-            "context": {"userId": "Practitioner/prac-7", "patientId": patient},
-        },
-    )
-    assert response.status_code == 200, response.text
-    contact_id = f"fhir:{patient}:-:{hook_instance}"
+    contact_id = open_contact(service, keys, patient)
     recorded = service.api(
         "POST", f"/api/contacts/{contact_id}/decision", json=decision_body(share=False)
     )
@@ -338,23 +325,7 @@ def test_a_recorded_household_is_written_back_as_related_persons_and_answers(
 ) -> None:
     """``thinkfamily_record_household`` in the FHIR adapter, against the real server."""
     patient, encounter = load_household(medplum, "Flow4")
-    hook_instance = str(uuid.uuid4())
-    response = hook_call(
-        service,
-        keys,
-        "thinkfamily-encounter-start",
-        {
-            "hook": "encounter-start",
-            "hookInstance": hook_instance,
-            "context": {
-                "userId": "Practitioner/prac-7",
-                "patientId": patient,
-                "encounterId": encounter,
-            },
-        },
-    )
-    assert response.status_code == 200, response.text
-    contact_id = f"fhir:{patient}:{encounter}:{hook_instance}"
+    contact_id = open_contact(service, keys, patient, encounter)
     answer_id = f"h-{uuid.uuid4().hex}"
     body = {
         "id": answer_id,
@@ -411,19 +382,7 @@ def test_a_declined_household_writes_answers_but_no_related_person(
     medplum: MedplumPeer, service: ServiceProcess, keys: Keys
 ) -> None:
     patient, _ = load_household(medplum, "Flow5")
-    hook_instance = str(uuid.uuid4())
-    response = hook_call(
-        service,
-        keys,
-        "thinkfamily-patient-view",
-        {
-            "hook": "patient-view",
-            "hookInstance": hook_instance,
-            "context": {"userId": "Practitioner/prac-7", "patientId": patient},
-        },
-    )
-    assert response.status_code == 200, response.text
-    contact_id = f"fhir:{patient}:-:{hook_instance}"
+    contact_id = open_contact(service, keys, patient)
     answer_id = f"h-{uuid.uuid4().hex}"
     body = {"id": answer_id, "recorded_by": {"id": "prac-7"}, "outcome": "declined"}
     recorded = service.api("POST", f"/api/contacts/{contact_id}/household", json=body)
