@@ -1,6 +1,7 @@
 """What the household and call pages share with the decision form: the same way in (the signed
-link for its one contact, or a signed-in clinician, unit member or lead), the CSRF token on
-every post, the same-origin rule and the body read within a limit.
+link for its one contact, or a signed-in clinician, unit member or lead; a unit member only
+for a contact of their own wards and teams), the CSRF token on every post, the same-origin rule
+and the body read within a limit.
 
 The checks themselves are the form's (:mod:`adapters.web.form_access`); this base only binds
 them to a page family.
@@ -9,12 +10,14 @@ them to a page family.
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from adapters.web import pages
+from adapters.web.access import contact_scope
 from adapters.web.form_access import (
     Access,
     Refusal,
@@ -29,14 +32,20 @@ from adapters.web.signin import Sessions
 from plugin_core.contract import PluginContext
 from plugin_core.links import WebSettings
 from plugin_core.service import Service, StoredContact
+from plugin_core.service.scope import Reach, audit_refusal, reach
 
 log = logging.getLogger("thinkfamily.web")
 
 __all__ = ["Access", "Refusal", "SignedPages"]
 
+NOT_YOURS = "you do not have access to this patient's record"
+
 
 class SignedPages:
     """Base for pages opened like the decision form."""
+
+    name = "page"
+    """The page family (``form``, ``household``, ``call``), for the audit of a refusal."""
 
     def __init__(
         self, context: PluginContext, settings: WebSettings, sessions: Sessions | None = None
@@ -61,9 +70,30 @@ class SignedPages:
         try:
             if request.method == "POST":
                 return await self._submit(request)
+            moved = self._canonical(request)
+            if moved is not None:
+                return moved
             return await self._show(request)
         except Refusal as refusal:
             return self.refused(refusal)
+
+    def _canonical(self, request: Request) -> Response | None:
+        """A redirect to the address with the contact id as one encoded segment, when a ``/``
+        in the id was typed as it is: the page's relative links count on one segment."""
+        contact_id = request.path_params.get("contact_id", "")
+        raw = request.scope.get("raw_path")
+        if "/" not in contact_id or not isinstance(raw, bytes):
+            return None
+        raw_path = raw.split(b"?", 1)[0]
+        literal = contact_id.count("/") - (request.scope["path"].count("/") - raw_path.count(b"/"))
+        if literal <= 0:
+            return None
+        query = f"?{request.url.query}" if request.url.query else ""
+        response = RedirectResponse(
+            "../" * literal + quote(contact_id, safe="") + query, status_code=308
+        )
+        response.headers.update(security_headers(self.settings.frame_ancestors))
+        return response
 
     async def _show(self, request: Request) -> Response:
         raise NotImplementedError
@@ -89,7 +119,26 @@ class SignedPages:
         if token or self.sessions is None or not self.sessions.signin_on:
             return link_access(self.settings, token, contact_id)
         user = await self.sessions.current(request)
-        return session_access(user, request, posting=request.method == "POST")
+        access = session_access(user, request, posting=request.method == "POST")
+        await self._in_scope(access, contact_id)
+        return access
+
+    async def _in_scope(self, access: Access, contact_id: str) -> None:
+        """Refuses a signed-in person a contact outside their wards and teams, before anything
+        of it is read for the page; the refusal is audited."""
+        user = access.user
+        if user is None:
+            return  # a signed link opens exactly its one contact
+        service = self.service()
+        found = await run_in_threadpool(reach, service, contact_id, contact_scope(user))
+        if found is not Reach.REFUSED:
+            return
+        await run_in_threadpool(audit_refusal, service, user.subject, contact_id, self.name)
+        log.info(
+            "page refused: contact outside the user's units",
+            extra={"contact_id": contact_id, "reason": self.name},
+        )
+        raise Refusal(403, pages.refused_page(NOT_YOURS, "No access", about_link=False, user=user))
 
     async def posted(self, request: Request, contact_id: str, token: str, csrf: str) -> Access:
         """Who posted, once the post is known to carry the page's CSRF token."""
