@@ -263,7 +263,8 @@ def thinkfamily_referral_update(
 ) -> None:
     """Learn that a referral changed state: delivered, acknowledged, failed or escalated.
 
-    Called after each state change is recorded.
+    Called after each state change is recorded; for an escalation raised while its route was
+    closed, once more when the route opens (``escalated`` again, with the prompt to ring now).
 
     :param referral: the referral.
     :param status: its new state.
