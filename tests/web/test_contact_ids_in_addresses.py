@@ -121,6 +121,19 @@ def test_an_address_typed_with_a_bare_slash_in_the_id_is_sent_to_its_encoded_for
     assert opened.status_code == 200
 
 
+@pytest.mark.parametrize("page", ["form", "household"])
+def test_sign_in_comes_back_to_the_encoded_address_of_the_page_asked_for(
+    lead_pages: tuple[SessionPages, Person], page: str
+) -> None:
+    pages, _ = lead_pages
+    contact_id = "hl7:NORTHGEN|MSG/001"
+    pages.add_contact(contact_doc(contact_id))
+    asked = f"/{page}/{quote(contact_id, safe='')}"
+    sent = pages.anonymous().get(asked, follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/signin?next={quote(asked, safe='')}"
+
+
 @pytest.mark.integration
 def test_a_served_service_opens_ids_holding_an_encoded_slash_or_percent(tmp_path: Path) -> None:
     config = write_trust_config(
