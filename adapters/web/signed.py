@@ -10,7 +10,6 @@ them to a page family.
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -70,30 +69,9 @@ class SignedPages:
         try:
             if request.method == "POST":
                 return await self._submit(request)
-            moved = self._canonical(request)
-            if moved is not None:
-                return moved
             return await self._show(request)
         except Refusal as refusal:
             return self.refused(refusal)
-
-    def _canonical(self, request: Request) -> Response | None:
-        """A redirect to the address with the contact id as one encoded segment, when a ``/``
-        in the id was typed as it is: the page's relative links count on one segment."""
-        contact_id = request.path_params.get("contact_id", "")
-        raw = request.scope.get("raw_path")
-        if "/" not in contact_id or not isinstance(raw, bytes):
-            return None
-        raw_path = raw.split(b"?", 1)[0]
-        literal = contact_id.count("/") - (request.scope["path"].count("/") - raw_path.count(b"/"))
-        if literal <= 0:
-            return None
-        query = f"?{request.url.query}" if request.url.query else ""
-        response = RedirectResponse(
-            "../" * literal + quote(contact_id, safe="") + query, status_code=308
-        )
-        response.headers.update(security_headers(self.settings.frame_ancestors))
-        return response
 
     async def _show(self, request: Request) -> Response:
         raise NotImplementedError

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import pytest
 
@@ -103,22 +103,6 @@ def test_every_route_opens_a_contact_whose_id_holds_slashes_bars_spaces_or_perce
     link = make_link("https://tf.example", contact_id, "nurse-1", secret_env=SECRET_ENV)
     assert link.startswith(f"https://tf.example/form/{one}?t=")
     assert client.get(link.removeprefix("https://tf.example")).status_code == 200
-
-
-def test_an_address_typed_with_a_bare_slash_in_the_id_is_sent_to_its_encoded_form(
-    lead_pages: tuple[SessionPages, Person],
-) -> None:
-    pages, lead = lead_pages
-    contact_id = "hl7:NORTHGEN|A/B/C"
-    pages.add_contact(contact_doc(contact_id))
-    typed = "/form/hl7:NORTHGEN%7CA/B/C?t=x"
-    moved = lead.client.get(typed, follow_redirects=False)
-    assert moved.status_code == 308
-    target = urljoin(f"https://testserver{typed}", moved.headers["location"])
-    assert target == f"https://testserver/form/{quote(contact_id, safe='')}?t=x"
-    # Its relative links now resolve beside it, not inside the id.
-    opened = lead.client.get(f"/form/{quote(contact_id, safe='')}")
-    assert opened.status_code == 200
 
 
 @pytest.mark.parametrize("page", ["form", "household"])
