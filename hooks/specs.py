@@ -263,7 +263,7 @@ def thinkfamily_referral_update(
 ) -> None:
     """Learn that a referral changed state: delivered, acknowledged, failed or escalated.
 
-    Called after each state change is recorded.
+    Called after each state change is recorded; again for an escalation when its route opens.
 
     :param referral: the referral.
     :param status: its new state.

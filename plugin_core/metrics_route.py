@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from time import perf_counter
 from typing import Any
 
@@ -26,6 +27,13 @@ log = logging.getLogger("thinkfamily.http")
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 MIN_TOKEN_LENGTH = 32
 UNMATCHED = "unmatched"
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+
+
+def label_of(template: str) -> str:
+    """A route template as a label, without its convertors: ``/form/{contact_id:path}`` is
+    counted as ``/form/{contact_id}``, so a route can change convertor under the same label."""
+    return _CONVERTOR.sub(r"{\1}", template)
 
 
 class Timed:
@@ -51,7 +59,7 @@ class Timed:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", None)
-            template = route if isinstance(route, str) and route else UNMATCHED
+            template = label_of(route) if isinstance(route, str) and route else UNMATCHED
             metrics.observe_request(scope["method"], template, status[0], perf_counter() - started)
 
 

@@ -1,4 +1,5 @@
-"""The outbox worker: delivers recorded referrals, retries with backoff, escalates when late.
+"""The outbox worker: delivers recorded referrals, retries with backoff, escalates when late,
+and tells an escalation again once the route it waited for opens.
 
 The worker owns the loop, the leases and the backoff; every claim, attempt and escalation is a
 state transition the service records.
@@ -21,6 +22,10 @@ from plugin_core.model import ReferralStatus
 from plugin_core.service import Claim, Service
 
 log = logging.getLogger("thinkfamily.outbox")
+
+REMIND_EVERY = timedelta(minutes=1)
+"""How often escalations waiting for a route to open are looked at: routes open on the clock,
+so a minute late is soon enough, and the look costs a read of the open escalations."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,7 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_cycle_at: datetime | None = None
+        self._remind_at: datetime | None = None
         self.last_error: str | None = None
         self.cycles = 0
 
@@ -110,6 +116,10 @@ class OutboxWorker:
             self._attempt(claim)
         self._retry_write_backs()
         service.escalate_overdue(self.name)
+        now = service.clock()
+        if self._remind_at is None or now >= self._remind_at:
+            service.remind_opened(self.name)
+            self._remind_at = now + REMIND_EVERY
         if self.cycles % 60 == 0:
             service.purge_once_keys()
         self.last_cycle_at = service.clock()

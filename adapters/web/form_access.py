@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from adapters.web import pages
 from adapters.web.form import MAX_BODY
-from adapters.web.signin import SignedIn
+from adapters.web.signin import SignedIn, here
 from adapters.web.signin_settings import Role
 from plugin_core.contract import ThinkFamilyError
 from plugin_core.links import LinkError, LinkTampered, NoSecret, WebSettings, check
@@ -94,8 +94,7 @@ def session_access(user: SignedIn | None, request: Request, *, posting: bool) ->
                     about_link=False,
                 ),
             )
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise Refusal(303, "", location=f"/signin?next={quote(target, safe='')}")
+        raise Refusal(303, "", location=f"/signin?next={quote(here(request), safe='')}")
     if not user.has(*DECIDING_ROLES):
         raise Refusal(
             403,

@@ -59,6 +59,8 @@ class FormPages(SignedPages):
     """``/form/{contact_id}``: GET shows the form (or, with ``recorded``, the confirmation);
     POST records the decision."""
 
+    name = "form"
+
     def routes(self) -> list[Route]:
         return [Route("/form/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
 

@@ -80,6 +80,8 @@ def field_label(name: str) -> str:
 
 
 class HouseholdPages(SignedPages):
+    name = "household"
+
     def routes(self) -> list[Route]:
         return [Route("/household/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
 

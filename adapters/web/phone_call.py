@@ -81,6 +81,8 @@ def read_call_form(body: bytes) -> tuple[CallForm, str]:
 
 
 class PhoneCallPages(SignedPages):
+    name = "call"
+
     def routes(self) -> list[Route]:
         return [Route("/call/{contact_id:path}", self.endpoint, methods=["GET", "POST"])]
 

@@ -1,6 +1,7 @@
 """What the household and call pages share with the decision form: the same way in (the signed
-link for its one contact, or a signed-in clinician, unit member or lead), the CSRF token on
-every post, the same-origin rule and the body read within a limit.
+link for its one contact, or a signed-in clinician, unit member or lead; a unit member only
+for a contact of their own wards and teams), the CSRF token on every post, the same-origin rule
+and the body read within a limit.
 
 The checks themselves are the form's (:mod:`adapters.web.form_access`); this base only binds
 them to a page family.
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from adapters.web import pages
+from adapters.web.access import contact_scope
 from adapters.web.form_access import (
     Access,
     Refusal,
@@ -29,14 +31,20 @@ from adapters.web.signin import Sessions
 from plugin_core.contract import PluginContext
 from plugin_core.links import WebSettings
 from plugin_core.service import Service, StoredContact
+from plugin_core.service.scope import Reach, audit_refusal, reach
 
 log = logging.getLogger("thinkfamily.web")
 
 __all__ = ["Access", "Refusal", "SignedPages"]
 
+NOT_YOURS = "you do not have access to this patient's record"
+
 
 class SignedPages:
     """Base for pages opened like the decision form."""
+
+    name = "page"
+    """The page family (``form``, ``household``, ``call``), for the audit of a refusal."""
 
     def __init__(
         self, context: PluginContext, settings: WebSettings, sessions: Sessions | None = None
@@ -89,7 +97,26 @@ class SignedPages:
         if token or self.sessions is None or not self.sessions.signin_on:
             return link_access(self.settings, token, contact_id)
         user = await self.sessions.current(request)
-        return session_access(user, request, posting=request.method == "POST")
+        access = session_access(user, request, posting=request.method == "POST")
+        await self._in_scope(access, contact_id)
+        return access
+
+    async def _in_scope(self, access: Access, contact_id: str) -> None:
+        """Refuses a signed-in person a contact outside their wards and teams, before anything
+        of it is read for the page; the refusal is audited."""
+        user = access.user
+        if user is None:
+            return  # a signed link opens exactly its one contact
+        service = self.service()
+        found = await run_in_threadpool(reach, service, contact_id, contact_scope(user))
+        if found is not Reach.REFUSED:
+            return
+        await run_in_threadpool(audit_refusal, service, user.subject, contact_id, self.name)
+        log.info(
+            "page refused: contact outside the user's units",
+            extra={"contact_id": contact_id, "reason": self.name},
+        )
+        raise Refusal(403, pages.refused_page(NOT_YOURS, "No access", about_link=False, user=user))
 
     async def posted(self, request: Request, contact_id: str, token: str, csrf: str) -> Access:
         """Who posted, once the post is known to carry the page's CSRF token."""

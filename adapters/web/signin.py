@@ -108,6 +108,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def here(request: Request) -> str:
+    """The page asked for, as the browser sent it: the path still percent-encoded, so an id
+    holding ``/`` or ``%`` comes back to the same page after sign-in."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path)
+    path = path.split("?", 1)[0]
+    return path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def local_path(target: str | None, default: str = "/") -> str:
     """``target`` when it is a path on this site, else ``default``: never an open redirect."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
@@ -264,8 +273,9 @@ class Sessions:
             response.headers["WWW-Authenticate"] = 'Cookie realm="thinkfamily"'
             response.headers["Cache-Control"] = "no-store"
             return response
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        response = RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+        response = RedirectResponse(
+            f"/signin?next={quote(here(request), safe='')}", status_code=303
+        )
         response.headers.update(security_headers(self.frame_ancestors))
         return response
 

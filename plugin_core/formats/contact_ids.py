@@ -21,17 +21,18 @@ def reserved_namespace(contact_id: str) -> str | None:
 
 
 def path_problem(contact_id: str) -> str | None:
-    """Why an id cannot be used as one segment of an address (``/api/contacts/{id}``), or None.
+    """Why a host's id is not safe as one segment of an address (``/api/contacts/{id}``), or
+    None.
 
-    A ``/`` or ``\\`` splits the segment (``%2F`` is decoded before routing, and proxies may
-    turn ``\\`` into ``/``); ``.`` and ``..`` are resolved away by clients; a control or
-    invisible character cannot be read back by a person. Such an id would be recorded but
-    could never be fetched again.
+    The routes take any id the service issues (an HL7 id may hold ``/``, sent as ``%2F``), but a
+    proxy between a host and the service may decode ``%2F``, squeeze ``//`` or turn ``\\`` into
+    ``/``; ``.`` and ``..`` are resolved away by clients; a control or invisible character
+    cannot be read back by a person. A host choosing its own ids is asked to avoid them.
     """
     if contact_id in (".", ".."):
         return 'must not be "." or ".."'
     if "/" in contact_id or "\\" in contact_id:
-        return "must not contain / or \\, which cannot be used in an address"
+        return "must not contain / or \\, which proxies may rewrite in an address"
     if not contact_id.isprintable():
         return "must not contain control or invisible characters"
     return None

@@ -14,7 +14,7 @@ then reports a bad value against its own field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plugin_core.formats.referral_entries import (
@@ -70,6 +70,7 @@ __all__ = [
     "ChildEntry",
     "IndicatorEntry",
     "ReferralContent",
+    "as_amended",
     "concerned",
     "day",
     "level_text",
@@ -115,6 +116,11 @@ class ReferralContent:
     """Where it goes at the time it is sent: out of hours, the emergency duty team."""
     threshold: Threshold = DEFAULT_THRESHOLD
     """The authority's level-of-need wording and front-door name."""
+    amended_at: datetime | None = None
+    """For a referral since updated: when the update standing now was made. The content is
+    then the update's: the decision as it now stands, not the one first sent."""
+    amendment_reference: str = ""
+    amendment_reasons: str = ""
 
     @property
     def level_text(self) -> str:
@@ -205,6 +211,25 @@ def referral_content(
         referrer=decision.decided_by if decision else None,
         lado_criteria=decision.lado_criteria if decision else (),
         threshold=(destination.threshold if destination else None) or DEFAULT_THRESHOLD,
+    )
+
+
+def as_amended(current: ReferralContent, original: Referral) -> ReferralContent:
+    """The update ``current`` told as the referral ``original`` now stands: the original's
+    reference and when it was made, the update's decision, level and children, and when and
+    why it was amended."""
+    return replace(
+        current,
+        referral_id=original.id,
+        reference=original.idempotency_key,
+        original_reference=original.original_key,
+        action=ReferralAction.NEW,
+        amends=None,
+        change_reasons="",
+        made_at=original.created_at,
+        amended_at=current.made_at,
+        amendment_reference=current.reference,
+        amendment_reasons=current.change_reasons,
     )
 
 

@@ -41,7 +41,8 @@ def title(content: ReferralContent) -> str:
         content.urgency_text, ""
     )
     kind = "update to a safeguarding referral" if content.amends else "safeguarding referral"
-    words = f"{prefix}{kind}"
+    amended = " (amended)" if content.amended_at else ""
+    words = f"{prefix}{kind}{amended}"
     return words[:1].upper() + words[1:]
 
 
@@ -65,6 +66,18 @@ def sections(content: ReferralContent) -> list[Section]:
                     ("This message", f"{verb} referral {content.amends}"),
                     ("Why", content.change_reasons or NOT_GIVEN),
                 ),
+            )
+        )
+    if content.amended_at is not None:
+        found.append(
+            Section(
+                "Amended",
+                rows=(
+                    ("Amended", f"{london(content.amended_at)} (London time)"),
+                    ("Why", content.amendment_reasons or NOT_GIVEN),
+                    ("Update reference", content.amendment_reference),
+                ),
+                text="This shows the referral as it now stands, with its latest update.",
             )
         )
     if content.action is not ReferralAction.CANCEL:

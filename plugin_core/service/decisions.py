@@ -9,10 +9,11 @@ from datetime import datetime
 
 from plugin_core import metrics
 from plugin_core.contract import PluginError, ReferralDetails
-from plugin_core.formats.referral_content import ReferralContent, referral_content
+from plugin_core.formats.referral_content import ReferralContent, as_amended, referral_content
 from plugin_core.host.faults import fault_fields
 from plugin_core.model import Decision, DecisionEscalation, Referral, ReferralStatus
 from plugin_core.rules import recheck, supersede
+from plugin_core.rules.amended import standing_update
 from plugin_core.rules.escalate import escalations_for
 from plugin_core.service.audit import decision_audit, escalation_audit, referral_audit
 from plugin_core.service.base import ServiceBase
@@ -165,24 +166,29 @@ class Decisions(ServiceBase):
         return ReferralDetails(stored.contact, stored.assessment, decision)
 
     def referral_content(self, referral_id: str) -> ReferralContent | None:
-        """A stored referral's dataset, routed as it was sent (or as it would be when made);
-        None when its contact or decision is not stored. Raises UnknownReferral."""
+        """A stored referral's dataset as it now stands (an update made since, say by a decision
+        that superseded its own, is shown as the amended referral), routed as it was sent (or
+        as it would be when made); None when its contact or decision is not stored. Raises
+        UnknownReferral."""
         stored = self.store.get_referral(referral_id)
         if stored is None:
             raise UnknownReferral(referral_id)
         referral = stored.referral
-        details = self.referral_details(referral)
+        held = self.store.list_referrals(contact_id=referral.contact_id)
+        update = standing_update(referral, ((r.referral, r.status) for r in held))
+        details = self.referral_details(update or referral)
         if details is None:
             return None
         where = self.engine.destination_for(referral, stored.delivered_at or referral.created_at)
-        return referral_content(
-            referral,
+        content = referral_content(
+            update or referral,
             contact=details.contact,
             assessment=details.assessment,
             decision=details.decision,
             destination=where,
             trust_name=self.config.trust_name,
         )
+        return as_amended(content, referral) if update is not None else content
 
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""

@@ -11,6 +11,7 @@ from plugin_core.service.hook_calls import HookCalls
 from plugin_core.service.household import Household
 from plugin_core.service.journal import Journal
 from plugin_core.service.referrals import Referrals
+from plugin_core.service.reminders import Reminders
 from plugin_core.service.reports import Reports
 from plugin_core.service.web_sessions import WebSessions
 
@@ -22,6 +23,7 @@ class Service(
     Decisions,
     Referrals,
     Delivery,
+    Reminders,
     Gauges,
     Reports,
     Household,

@@ -11,6 +11,7 @@ from plugin_core.store.household import HouseholdAnswers
 from plugin_core.store.journal import Journal
 from plugin_core.store.outbox import Outbox
 from plugin_core.store.referrals import Referrals
+from plugin_core.store.reminders import Reminders
 from plugin_core.store.reports import Reports
 from plugin_core.store.trail import AuditTrail
 from plugin_core.store.web_sessions import WebSessions
@@ -22,6 +23,7 @@ class Store(
     Decisions,
     Referrals,
     Outbox,
+    Reminders,
     HostTasks,
     Counters,
     AuditTrail,

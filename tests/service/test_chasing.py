@@ -377,3 +377,56 @@ def test_a_cancellation_is_chased_too_and_its_prompt_says_so(trust: Any) -> None
         "The cancellation of the referral has not been acknowledged."
     )
     assert cancellation.id in [r["id"] for r in t.escalations()]
+
+
+# Told again when the route opens -----------------------------------------------------------------
+
+
+def test_an_escalation_raised_at_closing_is_told_again_once_when_the_route_opens(
+    trust: Any,
+) -> None:
+    t: Trust = trust(london(2026, 3, 6, 17, 30))
+    referral_id = t.decide("c-remind")
+    t.worker.run_once()
+    t.at(london(2026, 3, 11, 17, 1))  # overdue just after the front door closed
+    later = t.stored(referral_id).prompt
+    assert later is not None and "from 09:00 on Thursday 12 March" in later.summary
+    t.at(london(2026, 3, 12, 8, 59))
+    assert t.service.audit_entries(kind="referral.reminded") == []
+    t.at(london(2026, 3, 12, 9, 1))
+    now = t.stored(referral_id).prompt
+    assert now is not None and now.summary == f"Phone Test Borough now: {FRONT_DOOR}."
+    assert now.severity is Severity.WARNING
+    assert t.host.updates[-1] == (referral_id, ReferralStatus.ESCALATED, now)
+    (entry,) = t.service.audit_entries(kind="referral.reminded")
+    assert json.loads(entry.details) == {"phones": [FRONT_DOOR], "route": "front_door"}
+    told = len(t.host.updates)
+    for when in (london(2026, 3, 12, 9, 30), london(2026, 3, 12, 17, 30), london(2026, 3, 13, 10)):
+        t.at(when)
+    assert len(t.service.audit_entries(kind="referral.reminded")) == 1  # told again once
+    assert len(t.host.updates) == told
+    assert len(t.smtp.mailbox.messages) == 1  # the authority is not sent the referral again
+
+
+def test_an_escalation_acknowledged_before_the_route_opens_is_not_told_again(
+    trust: Any,
+) -> None:
+    t: Trust = trust(london(2026, 3, 6, 17, 30))
+    referral_id = t.decide("c-remind-ack")
+    t.worker.run_once()
+    t.at(london(2026, 3, 11, 17, 1))
+    t.service.acknowledge_referral(referral_id, by="nurse-17", note="Duty desk rang back")
+    t.at(london(2026, 3, 12, 9, 30))
+    assert t.service.audit_entries(kind="referral.reminded") == []
+    assert t.host.updates[-1][1] is ReferralStatus.ACKNOWLEDGED
+
+
+def test_an_urgent_escalation_rung_at_once_is_not_told_again_when_the_front_door_opens(
+    trust: Any,
+) -> None:
+    t: Trust = trust(london(2026, 3, 7, 11))
+    t.decide("c-remind-urgent", level=4)
+    t.worker.run_once()
+    t.at(london(2026, 3, 7, 12, 1))  # the duty team is rung now
+    t.at(london(2026, 3, 9, 9, 30))
+    assert t.service.audit_entries(kind="referral.reminded") == []
