@@ -52,8 +52,35 @@ def to_data(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """One level of :func:`to_data` for the JSON encoder's ``default``: the encoder walks
+    lists, tuples and strings itself (a ``StrEnum`` is a string holding its value) and calls
+    back here for the rest, so the text is the same as encoding ``to_data(value)``."""
+    kind: type = type(value)
+    names = _field_names(kind)
+    if names is not None:
+        data = {name: getattr(value, name) for name in names}
+        for name, item in data.items():
+            if type(item) is dict:  # keys as to_data writes them (enums, numbers)
+                data[name] = to_data(item)
+        return data
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return list(value)
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_plain).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(to_data(value), separators=(",", ":"), sort_keys=True)
+    """The JSON text of ``value`` as stored: that of :func:`to_data`, with sorted keys."""
+    if isinstance(value, dict):
+        value = to_data(value)
+    return _ENCODE(value)
 
 
 Decoder = Callable[[Any], Any]

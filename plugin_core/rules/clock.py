@@ -33,8 +33,16 @@ def _bank_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("GB", subdiv="ENG", years=year)
 
 
+@lru_cache(maxsize=64)
+def _bank_holiday_dates(year: int) -> frozenset[date]:
+    """The year's bank holidays as plain dates: looked up several times per deadline."""
+    return frozenset(_bank_holidays(year))
+
+
 def is_bank_holiday(day: date) -> bool:
-    return day in _bank_holidays(day.year)
+    if isinstance(day, datetime):
+        day = day.date()
+    return day in _bank_holiday_dates(day.year)
 
 
 def london_text(at: datetime) -> str:
@@ -56,10 +64,12 @@ class OfficeHours:
 
     def is_open(self, at: datetime) -> bool:
         """True when ``at`` (any zone) falls in office hours on a working day in London."""
-        local = at.astimezone(LONDON)
+        return self._open_locally(at.astimezone(LONDON))
+
+    def _open_locally(self, local: datetime) -> bool:
         if not self.is_working_day(local.date()):
             return False
-        return self.opens <= local.time().replace(tzinfo=None) < self.closes
+        return self.opens <= local.time() < self.closes
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself when open, otherwise the next opening time; in London time.
@@ -67,13 +77,14 @@ class OfficeHours:
         Raises ValueError for hours that never open (no working weekday).
         """
         local = at.astimezone(LONDON)
-        if self.is_open(local):
+        if self._open_locally(local):
             return local
         day = local.date()
         for _ in range(_SEARCH_DAYS):
-            opening = datetime.combine(day, self.opens, LONDON)
-            if self.is_working_day(day) and opening >= local:
-                return opening
+            if self.is_working_day(day):
+                opening = _london(day, self.opens)
+                if opening >= local:  # one zone: compared as London wall-clock times
+                    return opening
             day += timedelta(days=1)
         raise ValueError("these office hours never open")
 
@@ -82,14 +93,27 @@ class OfficeHours:
 
         Time before opening, after closing, at weekends and on bank holidays does not count:
         24 working hours from 17:30 on a Friday, at 09:00–17:00, end at 17:00 on Wednesday.
+        Each working day counts from the opening (or ``start``) to its closing; the days'
+        times in UTC are worked out once and kept, since every referral asks for them.
         """
         remaining = span
         at = self.next_open(start).astimezone(UTC)
         while True:
-            local = at.astimezone(LONDON)
-            closing = datetime.combine(local.date(), self.closes, LONDON).astimezone(UTC)
+            closing = _utc(at.astimezone(LONDON).date(), self.closes)
             available = closing - at
             if remaining <= available:
                 return at + remaining
             remaining -= available
             at = self.next_open(closing).astimezone(UTC)
+
+
+@lru_cache(maxsize=4096)
+def _london(day: date, at: time) -> datetime:
+    """``at`` on ``day`` in London (as written on the clock there)."""
+    return datetime.combine(day, at, LONDON)
+
+
+@lru_cache(maxsize=4096)
+def _utc(day: date, at: time) -> datetime:
+    """The UTC instant of ``at`` on ``day`` in London."""
+    return _london(day, at).astimezone(UTC)

@@ -46,7 +46,10 @@ def contact_audit(
     )
 
 
-def decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditEntry:
+def decision_audit(
+    decision: Decision, referrals: Sequence[Referral], stored: str | None = None
+) -> AuditEntry:
+    """``stored``: the decision as ``serialise.dumps`` gives it, when already made."""
     return AuditEntry(
         kind="decision.recorded",
         actor=decision.decided_by.id,
@@ -71,7 +74,7 @@ def decision_audit(decision: Decision, referrals: Sequence[Referral]) -> AuditEn
             "override": decision.no_action_override_reason,
             "with_whom": [f"{r.authority_id or 'police'}:{r.route.value}" for r in referrals],
             "routes": [r.value for r in routes_for(decision)],
-            "record_sha256": record_digest(serialise.dumps(decision)),
+            "record_sha256": record_digest(stored or serialise.dumps(decision)),
         },
     )
 
@@ -82,7 +85,8 @@ def record_digest(stored: str) -> str:
     return hashlib.sha256(stored.encode("utf-8")).hexdigest()
 
 
-def referral_audit(decision: Decision, referral: Referral) -> AuditEntry:
+def referral_audit(decision: Decision, referral: Referral, stored: str | None = None) -> AuditEntry:
+    """``stored``: the referral as ``serialise.dumps`` gives it, when already made."""
     return AuditEntry(
         "referral.created",
         decision.decided_by.id,
@@ -92,7 +96,7 @@ def referral_audit(decision: Decision, referral: Referral) -> AuditEntry:
             "authority": referral.authority_id,
             "urgent": referral.urgent,
             "due_by": referral.due_by.isoformat(),
-            "record_sha256": record_digest(serialise.dumps(referral)),
+            "record_sha256": record_digest(stored or serialise.dumps(referral)),
         },
     )
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from plugin_core import metrics
 from plugin_core.contract import PluginError, ReferralDetails
+from plugin_core.formats import serialise
 from plugin_core.formats.referral_content import ReferralContent, as_amended, referral_content
 from plugin_core.host.faults import fault_fields
 from plugin_core.model import Decision, DecisionEscalation, Referral, ReferralStatus
@@ -61,8 +62,11 @@ class Decisions(ServiceBase):
             outcome = self.engine.decide(decision, stored.assessment, now=now)
             escalations = escalations_for(decision, lead=self.config.safeguarding_lead, now=now)
             succession = self._succession(decision, outcome.referrals, now)
-            entries = [decision_audit(decision, outcome.referrals)]
-            entries += [referral_audit(decision, r) for r in outcome.referrals]
+            # Each record serialised once: for its audit digest and for its row.
+            texts = {r.id: serialise.dumps(r) for r in outcome.referrals}
+            texts[""] = serialise.dumps(decision)
+            entries = [decision_audit(decision, outcome.referrals, texts[""])]
+            entries += [referral_audit(decision, r, texts[r.id]) for r in outcome.referrals]
             entries += [escalation_audit(e) for e in escalations]
             basis = recheck.Basis(
                 decision.id,
@@ -78,6 +82,7 @@ class Decisions(ServiceBase):
                 basis=(patient, basis),
                 escalations=escalations,
                 succession=[step for step, _ in succession],
+                texts=texts,
             )
         if saved.duplicate:
             raise DuplicateDecision(decision.id)

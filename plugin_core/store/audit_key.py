@@ -23,6 +23,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from plugin_core.store.errors import StoreError
@@ -49,15 +50,21 @@ class AuditKey:
     @property
     def id(self) -> str:
         """Names the key in entries and messages; the key cannot be recovered from it."""
-        return hmac.new(self.secret, b"thinkfamily audit key id", hashlib.sha256).hexdigest()[:12]
+        return _key_id(self.secret)
 
     def mac(self, domain: str, *parts: str) -> str:
         """HMAC-SHA-256 over length-prefixed parts, so no two lists of parts share a MAC."""
-        body = b"".join(
-            str(len(raw)).encode() + b":" + raw
-            for raw in (p.encode("utf-8") for p in (domain, *parts))
-        )
-        return hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+        chunks = []
+        for part in (domain, *parts):
+            raw = part.encode("utf-8")
+            chunks.append(b"%d:%s" % (len(raw), raw))
+        return hmac.digest(self.secret, b"".join(chunks), "sha256").hex()
+
+
+@lru_cache(maxsize=16)
+def _key_id(secret: bytes) -> str:
+    """A key's id, worked out once per key: every seal names its key."""
+    return hmac.new(secret, b"thinkfamily audit key id", hashlib.sha256).hexdigest()[:12]
 
 
 @dataclass(frozen=True, slots=True)

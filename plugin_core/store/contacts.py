@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from plugin_core.formats import serialise
+from plugin_core.formats.kept import dumps_kept
 from plugin_core.model import Assessment, ContactState
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import StoreBase, Tx, parse_ts, ts
@@ -90,7 +91,7 @@ class Contacts(StoreBase):
 def encode(items: Sequence[NewContact]) -> list[tuple[str, str]]:
     """Each item's contact and assessment as stored: done before a transaction, it keeps the
     write lock for the SQL alone."""
-    return [(serialise.dumps(i.contact), serialise.dumps(i.assessment)) for i in items]
+    return [(dumps_kept(i.contact), dumps_kept(i.assessment)) for i in items]
 
 
 def save_in(
@@ -179,7 +180,7 @@ def _state_of(item: NewContact) -> ContactState:
 def _insert_contact(
     tx: Tx, item: NewContact, at: datetime, text: tuple[str, str] | None = None
 ) -> None:
-    contact, assessment = text or (serialise.dumps(item.contact), serialise.dumps(item.assessment))
+    contact, assessment = text or (dumps_kept(item.contact), dumps_kept(item.assessment))
     prompts = item.assessment.prompts
     top = max(prompts, key=lambda p: p.severity.rank, default=None)
     state = _state_of(item)

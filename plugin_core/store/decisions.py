@@ -6,7 +6,7 @@ the schema's unique indexes keep it one line even when two instances record at o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -63,6 +63,7 @@ class Decisions(StoreBase):
         basis: tuple[str, Basis] | None = None,
         escalations: Sequence[DecisionEscalation] = (),
         succession: Sequence[Succession] = (),
+        texts: Mapping[str, str] | None = None,
     ) -> SavedDecision:
         """Record a decision, its referrals, its escalations and audit entries in one transaction.
 
@@ -75,10 +76,12 @@ class Decisions(StoreBase):
         :param succession: for each live referral of the superseded decision, what to do:
             withdraw it if unsent, else queue its update instead of the new referral it
             stands for (whose ``referral.created`` entry in ``audit`` is then left out).
+        :param texts: the decision (under "") and its referrals (by id) as
+            ``serialise.dumps`` gives them, when the caller has made them already.
         """
         try:
             return self._save_decision(
-                decision, referrals, audit, at, basis, escalations, succession
+                decision, referrals, audit, at, basis, escalations, succession, texts or {}
             )
         except Exception as exc:
             if not self.backend.is_unique_violation(exc):
@@ -101,10 +104,11 @@ class Decisions(StoreBase):
         basis: tuple[str, Basis] | None,
         escalations: Sequence[DecisionEscalation],
         succession: Sequence[Succession],
+        made: Mapping[str, str],
     ) -> SavedDecision:
         # Serialised before taking the writer, which other requests wait for.
-        texts = {r.id: serialise.dumps(r) for r in referrals}
-        texts[""] = serialise.dumps(decision)
+        texts = {r.id: made.get(r.id) or serialise.dumps(r) for r in referrals}
+        texts[""] = made.get("") or serialise.dumps(decision)
         facts = basis[1].facts.to_json() if basis is not None else ""
         with self.transaction() as tx:
             # Decisions on one contact queue here, one at a time (a lock on PostgreSQL; SQLite

@@ -8,6 +8,7 @@ from typing import Any
 
 from plugin_core.contract import ReceivedMessage
 from plugin_core.formats import serialise
+from plugin_core.formats.kept import loads_kept
 from plugin_core.model import (
     Assessment,
     ContactState,
@@ -131,8 +132,8 @@ def stored_contact(row: Any) -> StoredContact:
         state=ContactState(row[2]),
         top_severity=row[3],
         prompt_codes=tuple(c for c in row[4].split(",") if c),
-        contact=serialise.loads(FirstContact, row[5]),
-        assessment=serialise.loads(Assessment, row[6]),
+        contact=loads_kept(FirstContact, row[5]),
+        assessment=loads_kept(Assessment, row[6]),
         relies_on=row[7],
     )
 

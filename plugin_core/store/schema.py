@@ -200,4 +200,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX phone_calls_referral ON phone_calls (referral_id, called_at)",
     ),
+    (
+        # A contact's decisions found by its id, not by reading every decision: the decision
+        # in force is looked up each time one is recorded.
+        "CREATE INDEX decisions_contact ON decisions (contact_id, decided_at)",
+    ),
 )

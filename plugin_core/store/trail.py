@@ -60,22 +60,33 @@ def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
             extra={"reason": "set THINKFAMILY_AUDIT_KEY"},
         )
     stamp = ts(at)
-    with tx.batch():
-        for entry in entries:
-            seq += 1
-            details = canonical_details(entry.details)
-            fields = (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
-            digest = entry_hash(*fields) if key is None else entry_seal(key, *fields)
+    values: list[object] = []
+    for entry in entries:
+        seq += 1
+        details = canonical_details(entry.details)
+        fields = (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev)
+        digest = entry_hash(*fields) if key is None else entry_seal(key, *fields)
+        values += (*fields, digest)
+        prev = digest
+    seal = "" if key is None else head_seal(key, seq, prev)
+    width = _FIELDS * PER_STATEMENT
+    with tx.batch():  # entries in as few statements as the parameter limit allows, then the head
+        for first in range(0, len(values), width):
+            chunk = values[first : first + width]
             tx.execute(
                 "INSERT INTO audit (seq, at, kind, actor, subject, details, prev_hash, hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (seq, stamp, entry.kind, entry.actor, entry.subject, details, prev, digest),
+                f" VALUES {', '.join([_ROW] * (len(chunk) // _FIELDS))}",
+                chunk,
             )
-            prev = digest
-        seal = "" if key is None else head_seal(key, seq, prev)
         tx.execute(
             "UPDATE audit_head SET seq = ?, hash = ?, seal = ? WHERE id = 1", (seq, prev, seal)
         )
+
+
+_FIELDS = 8
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?)"
+PER_STATEMENT = 100
+"""Entries written by one statement at most (SQLite takes 999 parameters in older builds)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +365,17 @@ def test_a_decision_deleted_from_its_table_is_named(decided: Service, db_url: st
 
 def _key(text: str) -> AuditKey:
     return AuditKey(text.encode(), "test")
+
+
+def test_many_entries_appended_at_once_are_chained_in_order_and_verify(db_url: str) -> None:
+    store = open_store(db_url)
+    many = [AuditEntry("cds.feedback", f"ehr-{n}", f"card-{n}", {"n": n}) for n in range(250)]
+    store.append_audit(many, NOW)
+    store.append_audit([AuditEntry("cds.feedback", "ehr-last", "card-last", {})], NOW)
+    stored = store.audit_entries()
+    store.close()
+    assert [e.seq for e in stored] == list(range(1, 252))
+    assert [e.subject for e in stored] == [*(f"card-{n}" for n in range(250)), "card-last"]
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(stored))
+    result = _verify(db_url)
+    assert result.returncode == 0, result.stderr
