@@ -11,7 +11,7 @@ floor and the service; the medians of the rounds are reported with their ratios,
 service's peak resident memory (``VmHWM``) at the end.
 
     python benchmarks/cds_latency.py [--requests 2000] [--concurrency 20] [--rounds 3]
-        [--db sqlite|postgresql] [--profile cds.prof]
+        [--db sqlite|postgresql] [--signature-processes 1] [--profile cds.prof]
 
 ``--db postgresql`` runs the service on a local PostgreSQL server started for the run.
 The service's CPU and memory are read over its processes (the HL7 journal worker included).
@@ -142,6 +142,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--signature-processes",
+        type=int,
+        default=1,
+        help="the service's [fhir.cds] signature_processes (0: check tokens in-process)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as raw, contextlib.ExitStack() as stack:
@@ -154,7 +160,9 @@ def main() -> int:
         port = free_port()
         config = write_trust_config(
             directory / "trust",
-            extra_toml=fhir_toml(audience=f"http://{HOST}:{port}", keys=keys),
+            extra_toml=fhir_toml(audience=f"http://{HOST}:{port}", keys=keys).replace(
+                "[fhir.cds]\n", f"[fhir.cds]\nsignature_processes = {args.signature_processes}\n"
+            ),
         )
         executable = None
         if args.profile is not None:
@@ -259,7 +267,8 @@ def main() -> int:
     per_cpu = statistics.median(args.requests / c for c in cpu)
     print(
         f"service CPU: {statistics.median(c / args.requests for c in cpu) * 1000:.2f} ms a call,"
-        f" {per_cpu:,.0f} calls per CPU-second; database {args.db}"
+        f" {per_cpu:,.0f} calls per CPU-second; database {args.db};"
+        f" signature processes {args.signature_processes}"
     )
     shown = f"{commit:.1f} ms" if commit is not None else "not reported"
     print(f"mean hook-call transaction: {shown}; disk fdatasync median {disk:.2f} ms")
