@@ -130,7 +130,7 @@ def test_a_lost_worker_leaves_the_check_to_the_service(
     assert isinstance(_verdict(verifier, cds_token(ec, AUDIENCE + PATH)), Caller)
     conn, proc = lost._idle.get()
     proc.kill()
-    proc.join(timeout=10)
+    proc.wait(timeout=10)
     lost._idle.put((conn, proc))
     assert isinstance(_verdict(verifier, cds_token(ec, AUDIENCE + PATH)), Caller)
     forged = cds_token(ec_key("ec-1"), AUDIENCE + PATH)

@@ -15,8 +15,10 @@ import contextlib
 import functools
 import json
 import logging
-import multiprocessing
 import queue
+import socket
+import subprocess
+import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -38,7 +40,7 @@ def signature_verifies(jwk_text: str, signing_input: bytes, signature: bytes) ->
 
 
 def _serve(conn: Connection) -> None:
-    """A worker: answer checks until the service closes its end."""
+    """A worker: answer checks until the service closes its end (or ends, however it ends)."""
     with contextlib.suppress(EOFError, OSError, KeyboardInterrupt):
         while True:
             jwk_text, signing_input, signature = conn.recv()
@@ -54,19 +56,23 @@ class SignatureWorkers:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
-        self._idle: queue.SimpleQueue[tuple[Connection, Any]] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[tuple[Connection, subprocess.Popen[bytes]]] = (
+            queue.SimpleQueue()
+        )
         self._started = False
         self._live = 0
         self._lock = threading.Lock()
 
     def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")
         for _ in range(self.processes):
-            mine, theirs = context.Pipe()
-            proc = context.Process(target=_serve, args=(theirs,), daemon=True)
-            proc.start()
+            mine, theirs = socket.socketpair()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "adapters.fhir.cds.signatures", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
             theirs.close()
-            self._idle.put((mine, proc))
+            self._idle.put((Connection(mine.detach()), proc))
             self._live += 1
         log.info("CDS signature workers started", extra={"count": self.processes})
 
@@ -97,10 +103,19 @@ class SignatureWorkers:
         return bool(verdict)
 
     def close(self) -> None:
+        """Stop the idle workers (a worker in use stops when its pipe closes)."""
         while True:
             try:
                 conn, proc = self._idle.get_nowait()
             except queue.Empty:
                 return
             conn.close()
-            proc.join(timeout=5)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))
