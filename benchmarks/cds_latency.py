@@ -11,7 +11,7 @@ floor and the service; the medians of the rounds are reported with their ratios,
 service's peak resident memory (``VmHWM``) at the end.
 
     python benchmarks/cds_latency.py [--requests 2000] [--concurrency 20] [--rounds 3]
-        [--db sqlite|postgresql] [--signature-processes 1] [--profile cds.prof]
+        [--db sqlite|postgresql] [--signature-processes 0] [--profile cds.prof]
 
 ``--db postgresql`` runs the service on a local PostgreSQL server started for the run.
 The service's CPU and memory are read over its processes (the HL7 journal worker included).
@@ -145,7 +145,7 @@ def main() -> int:
     parser.add_argument(
         "--signature-processes",
         type=int,
-        default=1,
+        default=0,
         help="the service's [fhir.cds] signature_processes (0: check tokens in-process)",
     )
     args = parser.parse_args()
