@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
 import pytest
 
+from adapters.fhir.cds import signatures
 from adapters.fhir.cds.jwt_auth import Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.signatures import SignatureWorkers
 from adapters.fhir.settings import FhirSettings, TrustedIssuer
@@ -136,3 +139,21 @@ def test_a_lost_worker_leaves_the_check_to_the_service(
     forged = cds_token(ec_key("ec-1"), AUDIENCE + PATH)
     assert _verdict(verifier, forged) == "the token's signature does not verify"
     lost.close()
+
+
+def test_a_worker_that_does_not_answer_is_stopped_and_the_service_checks(
+    keys: tuple[KeyPair, KeyPair, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ec, _, jwks = keys
+    monkeypatch.setattr(signatures, "ANSWER_WITHIN", 0.5)
+    stuck = SignatureWorkers(1)
+    verifier = CdsTokenVerifier(_settings(jwks), workers=stuck)
+    assert isinstance(_verdict(verifier, cds_token(ec, AUDIENCE + PATH)), Caller)
+    conn, proc = stuck._idle.get()
+    os.kill(proc.pid, signal.SIGSTOP)
+    stuck._idle.put((conn, proc))
+    assert isinstance(_verdict(verifier, cds_token(ec, AUDIENCE + PATH)), Caller)
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+    forged = cds_token(ec_key("ec-1"), AUDIENCE + PATH)
+    assert _verdict(verifier, forged) == "the token's signature does not verify"
+    stuck.close()

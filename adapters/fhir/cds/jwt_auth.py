@@ -185,7 +185,7 @@ class CdsTokenVerifier:
         options: dict[str, Any] = {"require": ["iss", "aud", "exp", "iat", "jti"]}
         try:
             if self.workers is not None:
-                self._signed_elsewhere(token, alg, key, jwk)
+                _signed_elsewhere(self.workers, token, alg, key, jwk)
                 options |= CLAIMS_ONLY
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -215,18 +215,6 @@ class CdsTokenVerifier:
             raise CdsAuthError("the token's subject is not trusted")
         return Caller(issuer.iss, sub, str(claims["jti"]), exp + LEEWAY)
 
-    def _signed_elsewhere(self, token: str, alg: str, key: PyJWK, jwk: dict[str, Any]) -> None:
-        """The library's own steps before its signature check (the token's form, its header,
-        the key's algorithm), then the check itself in a worker process; raises as the
-        library would."""
-        assert self.workers is not None
-        decoded = _JWS.decode_complete(token, algorithms=[alg], options={"verify_signature": False})
-        if alg != key.algorithm_name:
-            raise jwt.InvalidAlgorithmError("the token's algorithm is not the key's")
-        signing_input = token.encode("utf-8").rsplit(b".", 1)[0]
-        if not self.workers.verifies(jwk, signing_input, decoded["signature"]):
-            raise jwt.InvalidSignatureError("Signature verification failed")
-
     def spend(self, caller: Caller) -> None:
         """Mark the token's ``jti`` used; CdsAuthError if it already was."""
         service = self._shared()
@@ -246,3 +234,16 @@ class CdsTokenVerifier:
             if len(self._seen) > 10_000:
                 self._seen = {k: v for k, v in self._seen.items() if v > now}
             self._seen[jti] = until
+
+
+def _signed_elsewhere(
+    workers: SignatureWorkers, token: str, alg: str, key: PyJWK, jwk: dict[str, Any]
+) -> None:
+    """The library's own steps before its signature check (the token's form, its header, the
+    key's algorithm), then the check itself in a worker process; raises as the library would."""
+    decoded = _JWS.decode_complete(token, algorithms=[alg], options={"verify_signature": False})
+    if alg != key.algorithm_name:
+        raise jwt.InvalidAlgorithmError("the token's algorithm is not the key's")
+    signing_input = token.encode("utf-8").rsplit(b".", 1)[0]
+    if not workers.verifies(jwk, signing_input, decoded["signature"]):
+        raise jwt.InvalidSignatureError("Signature verification failed")

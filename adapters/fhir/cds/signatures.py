@@ -27,6 +27,9 @@ from jwt import PyJWK
 
 log = logging.getLogger(__name__)
 
+ANSWER_WITHIN = 10.0
+"""Seconds a worker has to answer before it is stopped and the check is made in the service."""
+
 
 @functools.lru_cache(maxsize=64)
 def _key(jwk_text: str) -> PyJWK:
@@ -90,10 +93,13 @@ class SignatureWorkers:
             return signature_verifies(jwk_text, signing_input, signature)
         try:
             conn.send((jwk_text, signing_input, signature))
+            if not conn.poll(ANSWER_WITHIN):
+                raise TimeoutError
             verdict = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # TimeoutError included
             log.warning("CDS signature worker lost: checking in the service")
             conn.close()
+            proc.kill()
             with self._lock:
                 self._live -= 1
             return signature_verifies(jwk_text, signing_input, signature)
