@@ -52,7 +52,8 @@ def serve_floor(port: int) -> None:
 
 
 def profiled_serve(out: str, argv: Sequence[str]) -> None:
-    """Run the CLI with each thread profiled; write the merged profile before the process ends
+    """Run the CLI with each thread profiled by its own CPU time (so time spent waiting for a
+    lock, the disk or the interpreter lock is not counted); write the merged profile before the process ends
     (``serve`` ends by raising the signal it was stopped with, so that is where it is written)."""
     import cProfile
     import pstats
@@ -63,12 +64,12 @@ def profiled_serve(out: str, argv: Sequence[str]) -> None:
 
     def start(frame: object, event: str, arg: object) -> None:
         # Called once in each new thread (pool workers included): hands over to a profiler.
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)
         profiles.append(profile)
         profile.enable()
 
     threading.setprofile(start)
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     profiles.append(main)
     original_raise = signal.raise_signal
 

@@ -24,6 +24,7 @@ from plugin_core.contract import Listener
 from plugin_core.errors import ThinkFamilyError
 from plugin_core.formats.outcome import operation_outcome
 from plugin_core.host.plugins import fault_fields, plugin_infos
+from plugin_core.json_depth import text_deeper_than
 from plugin_core.metrics_route import Metrics, Timed
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Health, Service
@@ -134,7 +135,8 @@ def parse_json(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonRefused("body is not valid JSON", line=exc.lineno) from None
     except (ValueError, UnicodeDecodeError):  # a number of over 4,300 digits is a ValueError
         raise JsonRefused("body is not valid JSON") from None
-    if _deeper_than(doc, max_depth):
+    fast = text_deeper_than(body, max_depth) if isinstance(body, bytes) else None
+    if fast if fast is not None else _deeper_than(doc, max_depth):
         raise too_deep
     return doc
 

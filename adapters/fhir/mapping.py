@@ -20,7 +20,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.relatedperson import RelatedPerson
 from pydantic import ValidationError
 
-from adapters.fhir import codes
+from adapters.fhir import codes, light
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.people import encounter_of, household_member, person_of
 from plugin_core.model import (
@@ -82,7 +82,11 @@ def split_contact_id(contact_id: str) -> tuple[str, str | None] | None:
 
 
 def validated(resource: dict[str, Any], path: str) -> Any:
-    """The R4B model of ``resource``, or FhirBundleInvalid naming the path of the first fault."""
+    """The R4B model of ``resource`` (or, for a plain resource, a view equal to it: see
+    :mod:`adapters.fhir.light`), or FhirBundleInvalid naming the path of the first fault."""
+    view = light.read(resource)
+    if view is not None:
+        return view
     kind = resource.get("resourceType")
     model = MODELS.get(kind) if isinstance(kind, str) else None
     if model is None:

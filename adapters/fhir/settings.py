@@ -72,6 +72,7 @@ class FhirSettings:
     cds_issuers: tuple[TrustedIssuer, ...] = ()
     cds_max_body_bytes: int = 1_000_000
     cds_token_max_age: int = 300
+    cds_signature_processes: int = 0
     clinician_form_url: str = ""
     source_label: str = "ThinkFamily"
     organisation_ods: str = ""
@@ -127,6 +128,7 @@ class CdsTable(Section):
     issuers: list[IssuerTable] = Field(default_factory=list)
     max_body_bytes: Annotated[int, between(1024, 50_000_000)] = 1_000_000
     token_max_age: Annotated[int, between(10, 3600)] = 300
+    signature_processes: Annotated[int, between(0, 16)] = 0
 
     @classmethod
     def early_faults(cls, table: dict[str, Any]) -> Iterator[Fault]:
@@ -205,6 +207,7 @@ class FhirSection(Section):
             ),
             cds_max_body_bytes=self.cds.max_body_bytes,
             cds_token_max_age=self.cds.token_max_age,
+            cds_signature_processes=self.cds.signature_processes,
             clinician_form_url=self.clinician_form_url,
             source_label=self.source_label,
             organisation_ods=self.organisation_ods.strip(),

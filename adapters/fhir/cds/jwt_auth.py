@@ -20,8 +20,9 @@ from typing import Any
 
 import jwt
 import requests
-from jwt import PyJWK
+from jwt import PyJWK, PyJWS
 
+from adapters.fhir.cds.signatures import SignatureWorkers
 from adapters.fhir.errors import FhirError
 from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
 from plugin_core.contract import ServicePort
@@ -30,6 +31,12 @@ LEEWAY = 30
 JWKS_TTL = 300.0
 JWKS_REFRESH_GAP = 30.0
 REPLAYED = "the token's jti was already used"
+CLAIMS_ONLY = {
+    "verify_signature": False,
+    **{f"verify_{claim}": True for claim in ("exp", "nbf", "iat", "aud", "iss", "sub", "jti")},
+}
+"""Every check of the library's decode but the signature's, already made by a worker."""
+_JWS = PyJWS()
 
 
 class CdsAuthError(FhirError):
@@ -78,11 +85,12 @@ class _KeySet:
     def __init__(self, issuer: TrustedIssuer, timeout: tuple[float, float]) -> None:
         self.issuer = issuer
         self.timeout = timeout
-        self._keys: dict[str, PyJWK] = {}
+        self._keys: dict[str, tuple[PyJWK, dict[str, Any]]] = {}
         self._loaded = 0.0
         self._lock = threading.Lock()
 
-    def key(self, kid: str) -> PyJWK | None:
+    def key(self, kid: str) -> tuple[PyJWK, dict[str, Any]] | None:
+        """The key and the JWK it was read from."""
         with self._lock:
             now = time.monotonic()
             stale = now - self._loaded > JWKS_TTL
@@ -102,14 +110,14 @@ class _KeySet:
                 doc = response.json()
         except (OSError, ValueError, requests.RequestException):
             return  # keep the keys we had; an unknown kid is then refused
-        keys: dict[str, PyJWK] = {}
+        keys: dict[str, tuple[PyJWK, dict[str, Any]]] = {}
         for item in doc.get("keys", []) if isinstance(doc, dict) else []:
             if not isinstance(item, dict) or not item.get("kid"):
                 continue
             if item.get("kty") == "oct":
                 continue  # shared secrets are never accepted
             try:
-                keys[str(item["kid"])] = PyJWK(item)
+                keys[str(item["kid"])] = (PyJWK(item), item)
             except jwt.PyJWTError:
                 continue
         self._keys = keys
@@ -119,9 +127,14 @@ class CdsTokenVerifier:
     """Checks bearer JWTs of CDS Hooks calls against the trusted issuers."""
 
     def __init__(
-        self, settings: FhirSettings, shared: Callable[[], ServicePort | None] = lambda: None
+        self,
+        settings: FhirSettings,
+        shared: Callable[[], ServicePort | None] = lambda: None,
+        workers: SignatureWorkers | None = None,
     ) -> None:
+        """:param workers: where signatures are checked, when not in this process."""
         self.settings = settings
+        self.workers = workers
         self._shared = shared
         timeout = (settings.connect_timeout, settings.read_timeout)
         self._issuers = {i.iss: i for i in settings.cds_issuers}
@@ -165,10 +178,15 @@ class CdsTokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise CdsAuthError("the token has no kid")
-        key = self._keys[issuer.iss].key(kid)
-        if key is None:
+        found = self._keys[issuer.iss].key(kid)
+        if found is None:
             raise CdsAuthError("the token's key is not in the issuer's JWK Set")
+        key, jwk = found
+        options: dict[str, Any] = {"require": ["iss", "aud", "exp", "iat", "jti"]}
         try:
+            if self.workers is not None:
+                _signed_elsewhere(self.workers, token, alg, key, jwk)
+                options |= CLAIMS_ONLY
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key=key,
@@ -176,7 +194,7 @@ class CdsTokenVerifier:
                 audience=self.audiences(path),
                 issuer=issuer.iss,
                 leeway=LEEWAY,
-                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+                options=options,  # type: ignore[arg-type]
             )
         except jwt.ExpiredSignatureError:
             raise CdsAuthError("the token has expired") from None
@@ -216,3 +234,16 @@ class CdsTokenVerifier:
             if len(self._seen) > 10_000:
                 self._seen = {k: v for k, v in self._seen.items() if v > now}
             self._seen[jti] = until
+
+
+def _signed_elsewhere(
+    workers: SignatureWorkers, token: str, alg: str, key: PyJWK, jwk: dict[str, Any]
+) -> None:
+    """The library's own steps before its signature check (the token's form, its header, the
+    key's algorithm), then the check itself in a worker process; raises as the library would."""
+    decoded = _JWS.decode_complete(token, algorithms=[alg], options={"verify_signature": False})
+    if alg != key.algorithm_name:
+        raise jwt.InvalidAlgorithmError("the token's algorithm is not the key's")
+    signing_input = token.encode("utf-8").rsplit(b".", 1)[0]
+    if not workers.verifies(jwk, signing_input, decoded["signature"]):
+        raise jwt.InvalidSignatureError("Signature verification failed")

@@ -29,6 +29,7 @@ from adapters.fhir.cds.jwt_auth import REPLAYED, Caller, CdsAuthError, CdsTokenV
 from adapters.fhir.cds.problems import CdsProblem, refused
 from adapters.fhir.cds.request import HookCall, Received, hook_call, json_object, receive
 from adapters.fhir.cds.services import SERVICES, CdsService
+from adapters.fhir.cds.signatures import SignatureWorkers
 from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
@@ -69,7 +70,12 @@ class CdsHooksApp:
         # Calls do their CPU work a few at a time: twenty threads at once only contend for the
         # interpreter lock, and starve the thread holding the database's write lock of it.
         self._cpu = threading.BoundedSemaphore(os.cpu_count() or 2)
-        self.verifier = CdsTokenVerifier(self.settings, shared=lambda: self.context.service)
+        processes = self.settings.cds_signature_processes
+        self.verifier = CdsTokenVerifier(
+            self.settings,
+            shared=lambda: self.context.service,
+            workers=SignatureWorkers(processes) if processes else None,
+        )
         self.session = requests.Session()
         self._trust_client = (
             FhirClient(self.settings, session=self.session) if self.settings.base_url else None
