@@ -50,6 +50,18 @@ class Journaled:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalBacklog:
+    """How far the worker is behind, and whether messages are still coming in."""
+
+    waiting: int
+    """Rows due for reading now."""
+    oldest_seconds: float = 0.0
+    """How long the oldest of them has been due."""
+    quiet_seconds: float | None = None
+    """Since the last message was journaled; None when none ever was."""
+
+
+@dataclass(frozen=True, slots=True)
 class JournalRow:
     """A claimed row, to be read and settled."""
 
@@ -130,5 +142,7 @@ class JournalPort(ServicePort, Protocol):
     def journal_errors(self, *, limit: int = 100) -> list[JournalError]: ...
 
     def journal_depth(self) -> int: ...
+
+    def journal_backlog(self, source: str) -> JournalBacklog: ...
 
     def prune_journal(self, before: datetime) -> int: ...

@@ -4,6 +4,11 @@ Started and stopped by ``thinkfamily serve`` (through the MLLP listener). Each b
 read with the same reader as ``after-processing`` mode and settled in one transaction: the
 contacts recorded and the rows marked, together, so a row killed mid-batch is simply claimed
 again and never applied twice.
+
+Every message it reads was already acknowledged, so it reads while the listener is quiet: its
+commits would hold the database's write lock and the disk while senders wait for ACKs, and its
+reading would take a processor from the listener. While messages keep arriving it waits, up to
+``MAX_LAG_SECONDS`` or ``MAX_BACKLOG`` rows; past either it reads batch after batch anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from adapters.hl7.handling import SOURCE
 from adapters.hl7.ingest import Reader
 from adapters.hl7.settings import load_settings
 from plugin_core.journal import (
+    JournalBacklog,
     JournalClaimLost,
     JournalEntry,
     JournalOutcome,
@@ -33,8 +39,14 @@ log = logging.getLogger("adapters.hl7.journal")
 BATCH = 64
 """Rows read and settled together: enough to share a disk flush, few enough that the
 listener never waits long on the batch's commit."""
-POLL_SECONDS = 0.2
-"""Between batches when the journal is nearly empty: fewer, larger commits."""
+POLL_SECONDS = 0.1
+"""Between looks at the journal while there is nothing to read (or the listener is busy)."""
+QUIET_SECONDS = 0.2
+"""No message journaled for this long: the listener is quiet, read what is waiting."""
+MAX_LAG_SECONDS = 5.0
+"""Read anyway once a row has waited this long, however busy the listener."""
+MAX_BACKLOG = 4096
+"""Read anyway once this many rows are waiting."""
 PRUNE_SECONDS = 600.0
 RETRY_SECONDS = 1.0
 FAILED_ROW = "the message could not be recorded (an internal error); see the service log"
@@ -99,6 +111,14 @@ def settle(port: JournalPort, name: str, entries: list[JournalEntry]) -> None:
             port.settle_journal(name, [JournalEntry(entry.id, outcome=failed)])
 
 
+def time_to_read(backlog: JournalBacklog) -> bool:
+    """Whether to read now: the listener is quiet, or the worker is too far behind to wait."""
+    if backlog.waiting == 0:
+        return False
+    quiet = backlog.quiet_seconds is None or backlog.quiet_seconds >= QUIET_SECONDS
+    return quiet or backlog.waiting >= MAX_BACKLOG or backlog.oldest_seconds >= MAX_LAG_SECONDS
+
+
 def run(service: Service, should_stop: Callable[[], bool]) -> None:
     """Process the journal until told to stop (or the serving process is gone)."""
     port = cast(JournalPort, service)
@@ -115,7 +135,8 @@ def run(service: Service, should_stop: Callable[[], bool]) -> None:
             break
         rows: list[JournalRow] = []
         try:
-            rows = port.claim_journal(SOURCE, name, limit=BATCH)
+            if stop_by is not None or time_to_read(port.journal_backlog(SOURCE)):
+                rows = port.claim_journal(SOURCE, name, limit=BATCH)
             if rows:
                 settle(port, name, [entry_of(reader, r) for r in rows])
             if time.monotonic() >= next_prune:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from plugin_core.journal import (
+    JournalBacklog,
     Journaled,
     JournalEntry,
     JournalError,
@@ -51,6 +52,9 @@ class Journal(Contacts):
 
     def journal_depth(self) -> int:
         return self.store.journal_depth()
+
+    def journal_backlog(self, source: str) -> JournalBacklog:
+        return self.store.journal_backlog(source, self.clock())
 
     def prune_journal(self, before: datetime) -> int:
         return self.store.prune_journal(before)

@@ -18,6 +18,7 @@ from typing import Any
 
 from plugin_core.journal import (
     ERRORS,
+    JournalBacklog,
     JournalClaimLost,
     Journaled,
     JournalError,
@@ -209,6 +210,29 @@ class Journal(FileLocked):
         with self._reading() as tx:
             row = tx.one("SELECT COUNT(*) FROM journal WHERE state = ?", (PENDING,))
         return int(row[0])
+
+    def journal_backlog(self, source: str, now: datetime) -> JournalBacklog:
+        """Rows due now, how long the oldest has waited, and how long since the last arrived.
+
+        Cheap enough to ask every tenth of a second: the index on pending rows answers the
+        first two, the newest row by its key the last."""
+        stamp = ts(now)
+        due = " FROM journal WHERE state = ? AND source = ? AND next_attempt_at <= ?"
+        with self._reading() as tx:
+            first = tx.one(
+                f"SELECT next_attempt_at{due} ORDER BY next_attempt_at, id LIMIT 1",
+                (PENDING, source, stamp),
+            )
+            waiting = tx.one(f"SELECT COUNT(*){due}", (PENDING, source, stamp)) if first else None
+            last = tx.one(
+                "SELECT received_at FROM journal WHERE source = ? ORDER BY id DESC LIMIT 1",
+                (source,),
+            )
+        quiet = (now - parse_ts(last[0])).total_seconds() if last else None
+        if first is None or waiting is None:
+            return JournalBacklog(0, quiet_seconds=quiet)
+        oldest = (now - parse_ts(first[0])).total_seconds()
+        return JournalBacklog(int(waiting[0]), max(oldest, 0.0), quiet)
 
     def prune_journal(self, before: datetime) -> int:
         """Forget settled rows (not content errors) processed before ``before``."""

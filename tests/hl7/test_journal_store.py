@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -18,6 +19,7 @@ from plugin_core.journal import (
     JournalOutcome,
     JournalPort,
 )
+from plugin_core.rules.clock import utc_now
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
@@ -84,6 +86,24 @@ def test_the_same_message_is_journaled_once_and_a_recorded_one_not_at_all(
     first.settle_journal("a", [entry_of(reader, r) for r in rows])
     [late] = first.journal_messages("hl7", [item(reader, 1)])
     assert late.duplicate and first.journal_depth() == 0
+
+
+def test_the_backlog_tells_how_many_wait_how_long_and_how_long_since_the_last_came(
+    two: tuple[Service, Service, Reader],
+) -> None:
+    first, _, reader = two
+    empty = first.store.journal_backlog("hl7", utc_now())
+    assert (empty.waiting, empty.quiet_seconds) == (0, None)
+    first.journal_messages("hl7", [item(reader, n) for n in range(3)])
+    later = utc_now() + timedelta(seconds=30)
+    backlog = first.store.journal_backlog("hl7", later)
+    assert backlog.waiting == 3
+    assert 29 < backlog.oldest_seconds < 60 and backlog.quiet_seconds is not None
+    assert 29 < backlog.quiet_seconds < 60
+    rows = first.claim_journal("hl7", "a", limit=10)
+    first.settle_journal("a", [entry_of(reader, r) for r in rows])
+    settled = first.store.journal_backlog("hl7", later)
+    assert settled.waiting == 0 and settled.quiet_seconds == backlog.quiet_seconds
 
 
 def test_two_instances_on_postgresql_claim_different_rows(pg_url: str, tmp_path: Path) -> None:
