@@ -7,6 +7,7 @@ validated as they are built (see ``adapters.fhir.outbound``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -37,7 +38,22 @@ CONCERN_PROMPTS = (PromptCode.CONSIDER_CHILDREN, PromptCode.CONSIDER_UNBORN)
 
 
 def card_uuid(hook_instance: str, code: PromptCode) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{code.value}"))
+    return name_uuid(f"{hook_instance}|{code.value}")
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def name_uuid(name: str) -> str:
+    """``str(uuid.uuid5(uuid.NAMESPACE_URL, name))``, worked out without building a UUID
+    object: a call names several cards and suggestions, and the object costs more than the
+    hash (RFC 9562: SHA-1 of namespace and name, version 5, variant bits 10)."""
+    digest = hashlib.sha1(_URL_NAMESPACE + name.encode(), usedforsecurity=False).digest()
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def form_link(config: TrustConfig, contact_id: str, user_id: object) -> str | None:
@@ -210,18 +226,14 @@ def _suggestions(
     return [
         {
             "label": "Record a safeguarding flag",
-            "uuid": str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|flag")
-            ),
+            "uuid": name_uuid(f"{hook_instance}|{prompt.code.value}|flag"),
             "actions": [
                 {"type": "create", "description": "Add a safeguarding flag", "resource": flag}
             ],
         },
         {
             "label": "Create a task to record the decision",
-            "uuid": str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|task")
-            ),
+            "uuid": name_uuid(f"{hook_instance}|{prompt.code.value}|task"),
             "actions": [
                 {"type": "create", "description": "Add a Think Family task", "resource": task}
             ],
