@@ -170,11 +170,12 @@ def _stored_contact_for(
     return SavedContact(False, row[0], _assessment(row[1]), reused=True)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)
 def _assessment(text: str) -> Assessment:
     """A stored assessment, read back. An open contact is answered again each time its record
     is viewed, so the same text is decoded over and over; an assessment is immutable, so
-    the value decoded once is shared. Keyed by the whole text: a changed row decodes afresh."""
+    the value decoded once is shared. Keyed by the whole text: a changed row decodes afresh.
+    Sized for the open encounters of a busy site viewed in turn (a few kilobytes each)."""
     return serialise.loads(Assessment, text)
 
 
