@@ -1,8 +1,10 @@
 """Decision-support calls: the caller's one-time key, the contact and its audit entry written
-in one unit of work, so a call waits for the database once.
+in one transaction, so a call waits for the database once.
 
-The store's own methods run inside the unit (see :meth:`plugin_core.store.base.StoreBase.unit`),
-so what they write and how stays theirs; the writer commits them together at its end.
+The writes go through the statements the store's own methods use (``use_once_in``,
+``save_in``, ``append``, ``count``) on the one transaction, rather than through the methods
+themselves: inside a unit each method would open and release a savepoint of its own, four
+round trips that a call which is retried whole on any failure does not need.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from plugin_core.model import FirstContact
 from plugin_core.rules import recheck
 from plugin_core.service.contacts import Contacts, _accepted
 from plugin_core.store.audit import AuditEntry
+from plugin_core.store.contacts import save_in
+from plugin_core.store.counters import count, use_once_in
 from plugin_core.store.records import NewContact, SavedContact
+from plugin_core.store.trail import append
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -44,26 +49,26 @@ class HookCalls(Contacts):
         after = now - timedelta(days=self.config.recheck_days)
         for attempt in (1, 2):
             try:
-                with metrics.commit_timed("hook_call"), self.store.unit():
-                    joined = self.store
-                    if not joined.use_once(once_key, until=once_until, now=now):
+                with metrics.commit_timed("hook_call"), self.store.transaction() as tx:
+                    if not use_once_in(tx, once_key, until=once_until, now=now):
                         return None
-                    basis = joined.latest_bases([patient], after=after).get(patient)
+                    # Read on this transaction's own connection, so it sees what it writes.
+                    basis = self.store.latest_bases([patient], after=after).get(patient)
                     found = recheck.judge(
                         facts, basis, now=now, recheck_days=self.config.recheck_days
                     )
                     item = self._new_contact(
                         contact, message_key, assessment, facts, found, encounter_key
                     )
-                    stored = joined.save_contacts([item], at=now)[0]
+                    stored = save_in(tx, [item], now)[0]
                     accepted = _accepted(item, stored, found)
                     note = audit(accepted)
                     if note is not None:
                         entry = AuditEntry(note.kind, note.actor, accepted.contact_id, note.details)
-                        joined.append_audit([entry], now)
+                        append(tx, [entry], now)
                     counter = _counter(stored)
                     if counter is not None:
-                        joined.add_counter(counter)
+                        count(tx, counter, 1)
                 break
             except Exception as exc:
                 # Another instance recorded the same contact first: the retry answers with it.

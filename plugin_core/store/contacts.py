@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from plugin_core.formats import serialise
@@ -142,7 +143,7 @@ def _stored_contact_for(
         if row is not None:
             # The sender's own id for the contact, as before: a resend is answered in kind.
             saved = SavedContact(
-                False, item.contact.id, serialise.loads(Assessment, row[0]), row[1]
+                False, item.contact.id, _assessment(row[0]), row[1]
             )
             return _resent(saved, item, row[2])
     if item.contact.id in written:
@@ -152,7 +153,7 @@ def _stored_contact_for(
         (item.contact.id,),
     )
     if row is not None:
-        saved = SavedContact(False, item.contact.id, serialise.loads(Assessment, row[0]), row[1])
+        saved = SavedContact(False, item.contact.id, _assessment(row[0]), row[1])
         # A message's contact id held by a contact from elsewhere: not this message's copy.
         taken = item.message is not None and row[2] != item.message_key
         return replace(saved, conflict=True) if taken else saved
@@ -166,7 +167,16 @@ def _stored_contact_for(
     )
     if row is None:
         return None
-    return SavedContact(False, row[0], serialise.loads(Assessment, row[1]), reused=True)
+    return SavedContact(False, row[0], _assessment(row[1]), reused=True)
+
+
+@lru_cache(maxsize=512)
+def _assessment(text: str) -> Assessment:
+    """A stored assessment, read back. An open contact is answered again each time its record
+    is viewed, so the same text is decoded over and over; an assessment is immutable, so
+    the value decoded once is shared. Keyed by the whole text: a changed row decodes afresh.
+    Sized for the open encounters of a busy site viewed in turn (a few kilobytes each)."""
+    return serialise.loads(Assessment, text)
 
 
 def _state_of(item: NewContact) -> ContactState:

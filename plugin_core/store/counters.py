@@ -16,6 +16,17 @@ def count(tx: Tx, name: str, amount: int) -> None:
     )
 
 
+def use_once_in(tx: Tx, key: str, *, until: datetime, now: datetime) -> bool:
+    """``Counters.use_once`` inside the caller's transaction."""
+    tx.execute("DELETE FROM once_keys WHERE key = ? AND expires_at < ?", (key, ts(now)))
+    row = tx.one(
+        "INSERT INTO once_keys (key, expires_at) VALUES (?, ?)"
+        " ON CONFLICT (key) DO NOTHING RETURNING key",
+        (key, ts(until)),
+    )
+    return row is not None
+
+
 class Counters(StoreBase):
     def add_counter(self, name: str, amount: int = 1) -> None:
         with self.transaction() as tx:
@@ -29,13 +40,7 @@ class Counters(StoreBase):
     def use_once(self, key: str, *, until: datetime, now: datetime) -> bool:
         """True the first time ``key`` is used before it expires; False on every reuse."""
         with self.transaction() as tx:
-            tx.execute("DELETE FROM once_keys WHERE key = ? AND expires_at < ?", (key, ts(now)))
-            row = tx.one(
-                "INSERT INTO once_keys (key, expires_at) VALUES (?, ?)"
-                " ON CONFLICT (key) DO NOTHING RETURNING key",
-                (key, ts(until)),
-            )
-        return row is not None
+            return use_once_in(tx, key, until=until, now=now)
 
     def purge_once_keys(self, now: datetime) -> None:
         with self.transaction() as tx:

@@ -79,3 +79,19 @@ def test_without_the_secret_or_the_user_the_card_keeps_the_smart_link(
     assert form_link(config, CONTACT, None) is None
     (link,) = cards_for(config, None)[0]["links"]  # type: ignore[misc]
     assert link["type"] == "smart"
+
+
+def test_a_web_section_changed_after_a_link_was_made_is_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    config = trust(tmp_path, web_toml(base_url="https://tf.example.nhs.uk"))
+    first = form_link(config, CONTACT, NURSE)
+    assert first is not None and first.startswith("https://tf.example.nhs.uk/form/")
+    config.sections["web"]["base_url"] = "https://other.example.nhs.uk"
+    moved = form_link(config, CONTACT, NURSE)
+    assert moved is not None and moved.startswith("https://other.example.nhs.uk/form/")
+    config.sections["web"]["base_url"] = "not a url"
+    assert form_link(config, CONTACT, NURSE) is None
+    other = trust(tmp_path / "other", "")
+    assert form_link(other, CONTACT, NURSE) is None

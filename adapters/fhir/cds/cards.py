@@ -6,7 +6,9 @@ validated as they are built (see ``adapters.fhir.outbound``).
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -20,7 +22,7 @@ from fhir.resources.R4B.task import Task
 from adapters.fhir import codes
 from adapters.fhir.outbound import builds, concept, ref, wire
 from adapters.fhir.settings import FhirSettings
-from plugin_core.links import NoSecret, check_web_settings
+from plugin_core.links import NoSecret, WebSettings, check_web_settings
 from plugin_core.model import Assessment, Prompt, PromptCode, Severity
 from plugin_core.rules.levels import Threshold
 from plugin_core.settings.config import TrustConfig
@@ -37,14 +39,29 @@ CONCERN_PROMPTS = (PromptCode.CONSIDER_CHILDREN, PromptCode.CONSIDER_UNBORN)
 
 
 def card_uuid(hook_instance: str, code: PromptCode) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{code.value}"))
+    return name_uuid(f"{hook_instance}|{code.value}")
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def name_uuid(name: str) -> str:
+    """``str(uuid.uuid5(uuid.NAMESPACE_URL, name))``, worked out without building a UUID
+    object: a call names several cards and suggestions, and the object costs more than the
+    hash (RFC 9562: SHA-1 of namespace and name, version 5, variant bits 10)."""
+    digest = hashlib.sha1(_URL_NAMESPACE + name.encode(), usedforsecurity=False).digest()
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def form_link(config: TrustConfig, contact_id: str, user_id: object) -> str | None:
     """A signed link to ThinkFamily's own form for the user the EHR names, when ``[web]`` has
     a base URL and the secret is set; otherwise None, and cards keep ``clinician_form_url``."""
-    web, issues = check_web_settings(config.section("web"), config.path)
-    if issues or not web.base_url or not isinstance(user_id, str) or not user_id:
+    web = _web_settings(config)
+    if web is None or not web.base_url or not isinstance(user_id, str) or not user_id:
         return None
     try:
         return web.link(contact_id, user_id)
@@ -55,6 +72,24 @@ def form_link(config: TrustConfig, contact_id: str, user_id: object) -> str | No
     except ValueError:
         log.warning("cards link to clinician_form_url: the user id cannot be signed")
     return None
+
+
+_last_web: list[tuple[TrustConfig, dict[str, Any], WebSettings | None] | None] = [None]
+"""The ``[web]`` section last checked, as written then, and its settings (None: faulty)."""
+
+
+def _web_settings(config: TrustConfig) -> WebSettings | None:
+    """The checked ``[web]`` settings, None when the section has faults. Checked again only
+    when the configuration or the section differs from the last one checked: a call would
+    otherwise run the section through its model each time."""
+    data = config.section("web")
+    last = _last_web[0]
+    if last is not None and last[0] is config and last[1] == data:
+        return last[2]
+    web, issues = check_web_settings(data, config.path)
+    found = None if issues else web
+    _last_web[0] = (config, copy.deepcopy(data), found)
+    return found
 
 
 def build_cards(
@@ -210,18 +245,14 @@ def _suggestions(
     return [
         {
             "label": "Record a safeguarding flag",
-            "uuid": str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|flag")
-            ),
+            "uuid": name_uuid(f"{hook_instance}|{prompt.code.value}|flag"),
             "actions": [
                 {"type": "create", "description": "Add a safeguarding flag", "resource": flag}
             ],
         },
         {
             "label": "Create a task to record the decision",
-            "uuid": str(
-                uuid.uuid5(uuid.NAMESPACE_URL, f"{hook_instance}|{prompt.code.value}|task")
-            ),
+            "uuid": name_uuid(f"{hook_instance}|{prompt.code.value}|task"),
             "actions": [
                 {"type": "create", "description": "Add a Think Family task", "resource": task}
             ],

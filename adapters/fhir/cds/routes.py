@@ -198,8 +198,11 @@ class CdsHooksApp:
     def _answer(self, service: CdsService, call: HookCall, accepted: Accepted) -> Response:
         # A contact answered again keeps the cards it was first shown with, uuids included.
         first_instance = hook_instance_of(accepted.contact_id) or call.hook_instance
+        shown = accepted.assessment
+        if accepted.suppressed_by is not None:  # otherwise every prompt is shown as assessed
+            shown = replace(shown, prompts=accepted.prompts_to_show)
         cards = build_cards(
-            replace(accepted.assessment, prompts=accepted.prompts_to_show),
+            shown,
             self.settings,
             hook_instance=first_instance,
             patient_id=call.patient_id,
