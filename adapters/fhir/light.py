@@ -91,6 +91,23 @@ PRIMITIVES = {
     "instant": _datetime,
 }
 
+_RESOURCE = {"id": ("id", False), "meta": ("Meta", False)}
+_PERSON = {
+    "identifier": ("Identifier", True),
+    "active": ("boolean", False),
+    "name": ("HumanName", True),
+    "gender": ("code", False),
+    "birthDate": ("date", False),
+    "address": ("Address", True),
+}
+_ABOUT = {
+    "category": ("CodeableConcept", True),
+    "code": ("CodeableConcept", False),
+    "subject": ("Reference", False),
+    "encounter": ("Reference", False),
+}
+"""Elements several resource types share, each with the same type."""
+
 # Each type: JSON name -> (type, repeats). Only the elements listed here are read; a resource
 # holding any other is left to the models.
 TYPES: dict[str, dict[str, tuple[str, bool]]] = {
@@ -123,70 +140,34 @@ TYPES: dict[str, dict[str, tuple[str, bool]]] = {
     "Period": {"start": ("dateTime", False), "end": ("dateTime", False)},
     "Meta": {"versionId": ("id", False), "lastUpdated": ("instant", False)},
     "EncounterLocation": {"location": ("Reference", False)},
-    "Patient": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
-        "identifier": ("Identifier", True),
-        "active": ("boolean", False),
-        "name": ("HumanName", True),
-        "gender": ("code", False),
-        "birthDate": ("date", False),
-        "address": ("Address", True),
-    },
-    "RelatedPerson": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
-        "identifier": ("Identifier", True),
-        "active": ("boolean", False),
-        "patient": ("Reference", False),
-        "relationship": ("CodeableConcept", True),
-        "name": ("HumanName", True),
-        "gender": ("code", False),
-        "birthDate": ("date", False),
-        "address": ("Address", True),
-    },
-    "Encounter": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
+    "Patient": _RESOURCE | _PERSON,
+    "RelatedPerson": _RESOURCE
+    | {"patient": ("Reference", False), "relationship": ("CodeableConcept", True)}
+    | _PERSON,
+    "Encounter": _RESOURCE
+    | {
         "status": ("code", False),
         "class": ("Coding", False),
         "subject": ("Reference", False),
         "period": ("Period", False),
         "location": ("EncounterLocation", True),
     },
-    "Condition": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
+    "Condition": _RESOURCE
+    | {
         "clinicalStatus": ("CodeableConcept", False),
         "verificationStatus": ("CodeableConcept", False),
-        "category": ("CodeableConcept", True),
-        "code": ("CodeableConcept", False),
-        "subject": ("Reference", False),
-        "encounter": ("Reference", False),
-    },
-    "Observation": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
-        "status": ("code", False),
-        "category": ("CodeableConcept", True),
-        "code": ("CodeableConcept", False),
-        "subject": ("Reference", False),
+    }
+    | _ABOUT,
+    "Observation": _RESOURCE
+    | {"status": ("code", False)}
+    | _ABOUT
+    | {
         "focus": ("Reference", True),
-        "encounter": ("Reference", False),
         "effectiveDateTime": ("dateTime", False),
         "issued": ("instant", False),
         "valueCodeableConcept": ("CodeableConcept", False),
     },
-    "Flag": {
-        "id": ("id", False),
-        "meta": ("Meta", False),
-        "status": ("code", False),
-        "category": ("CodeableConcept", True),
-        "code": ("CodeableConcept", False),
-        "subject": ("Reference", False),
-        "period": ("Period", False),
-        "encounter": ("Reference", False),
-    },
+    "Flag": _RESOURCE | {"status": ("code", False)} | _ABOUT | {"period": ("Period", False)},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "Encounter": ("status", "class"),

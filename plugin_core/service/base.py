@@ -14,6 +14,7 @@ from plugin_core import metrics
 from plugin_core.contract import PluginContext, PluginError, ServeOptions, ServicePort
 from plugin_core.host.engine import ThinkFamily
 from plugin_core.host.faults import fault_fields
+from plugin_core.model import Prompt, Referral, ReferralStatus
 from plugin_core.rules.clock import utc_now
 from plugin_core.service.records import Records
 from plugin_core.settings.trust_config import TrustConfig
@@ -76,6 +77,18 @@ class ServiceBase(Records):
         if self.store.writer.defer(lambda: self._notify(hook, subject, call, *args)):
             return
         self._notify(hook, subject, call, *args)
+
+    def notify_escalated(self, referral: Referral, prompt: Prompt) -> None:
+        """Tell the host's plugins that a referral is escalated, with the prompt to ring."""
+        self.notify(
+            "referral_update",
+            referral.id,
+            self.engine.hooks.referral_update,
+            referral,
+            ReferralStatus.ESCALATED,
+            None,
+            prompt,
+        )
 
     def _notify(self, hook: str, subject: str, call: Callable[..., None], *args: Any) -> None:
         try:

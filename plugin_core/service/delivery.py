@@ -142,15 +142,7 @@ class Delivery(ServiceBase):
                 continue
             escalated += 1
             log.warning("referral escalated", extra={"referral_id": referral.id})
-            self.notify(
-                "referral_update",
-                referral.id,
-                self.engine.hooks.referral_update,
-                referral,
-                ReferralStatus.ESCALATED,
-                None,
-                prompt,
-            )
+            self.notify_escalated(referral, prompt)
         return escalated
 
     def calls_awaited(self) -> list[AwaitedCall]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from plugin_core.model import ReferralStatus
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
 
@@ -49,13 +48,5 @@ class Reminders(ServiceBase):
                 continue
             told += 1
             log.warning("escalation told again: route open", extra={"referral_id": referral.id})
-            self.notify(
-                "referral_update",
-                referral.id,
-                self.engine.hooks.referral_update,
-                referral,
-                ReferralStatus.ESCALATED,
-                None,
-                prompt,
-            )
+            self.notify_escalated(referral, prompt)
         return told

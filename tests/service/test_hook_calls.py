@@ -1,5 +1,7 @@
 """A decision-support call writes its one-time key, its contact and its audit entry in one
-transaction, on both backends; a replayed key writes nothing."""
+transaction, on both backends; a replayed key writes nothing; a call that loses a race to
+another instance (a unique key taken while it wrote) is undone whole and tried again, so what
+it writes is written once, never half."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import pytest
 
 from plugin_core.contract import Accepted, AuditNote
 from plugin_core.formats.contact_json import contact_from_dict
-from plugin_core.service import Service
+from plugin_core.service import Service, hook_calls
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
+from plugin_core.store.base import Tx, ts
+from plugin_core.store.records import NewContact, SavedContact
 
 from .conftest import FakeClock, PresentSpy, contact_doc
 
@@ -84,3 +88,36 @@ def test_a_hook_call_sent_again_is_counted_a_duplicate_in_the_same_transaction(
     assert again is not None and again.duplicate
     assert _commits(service) - before == 1
     assert service.store.counters().get("contacts.duplicate") == 1
+
+
+def test_a_hook_call_that_loses_a_race_is_retried_whole_and_writes_once(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = hook_calls.save_in
+    tries: list[int] = []
+
+    def racing(tx: Tx, items: list[NewContact], at: datetime) -> list[SavedContact]:
+        saved = real(tx, items, at)
+        tries.append(1)
+        if len(tries) == 1:  # a key another instance has just taken: a real unique violation
+            tx.execute(
+                "INSERT INTO once_keys (key, expires_at) VALUES (?, ?)",
+                ("jti:race-1", ts(NOW + timedelta(hours=1))),
+            )
+        return saved
+
+    monkeypatch.setattr(hook_calls, "save_in", racing)
+    accepted = service.accept_hook_call(
+        contact_from_dict(contact_doc("c-race-1"), service.config.code_lists),
+        once_key="jti:race-1",
+        once_until=NOW + timedelta(hours=1),
+        message_key="cds:h-race-1",
+        encounter_key="e-1",
+        audit=_note,
+    )
+    assert len(tries) == 2
+    assert accepted is not None and not accepted.duplicate
+    kinds = [e.kind for e in service.audit_entries() if e.subject == "c-race-1"]
+    assert kinds == ["contact.accepted", "cds.cards"]
+    assert service.verify_audit().intact
+    assert service.use_once("jti:race-1", NOW + timedelta(hours=1)) is False
