@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from plugin_core.formats import serialise
-from plugin_core.formats.kept import dumps_kept
+from plugin_core.formats.kept import dumps_kept, loads_kept
 from plugin_core.model import Assessment, ContactState
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import StoreBase, Tx, parse_ts, ts
@@ -142,9 +140,7 @@ def _stored_contact_for(
         )
         if row is not None:
             # The sender's own id for the contact, as before: a resend is answered in kind.
-            saved = SavedContact(
-                False, item.contact.id, _assessment(row[0]), row[1]
-            )
+            saved = SavedContact(False, item.contact.id, loads_kept(Assessment, row[0]), row[1])
             return _resent(saved, item, row[2])
     if item.contact.id in written:
         return written[item.contact.id]
@@ -153,7 +149,7 @@ def _stored_contact_for(
         (item.contact.id,),
     )
     if row is not None:
-        saved = SavedContact(False, item.contact.id, _assessment(row[0]), row[1])
+        saved = SavedContact(False, item.contact.id, loads_kept(Assessment, row[0]), row[1])
         # A message's contact id held by a contact from elsewhere: not this message's copy.
         taken = item.message is not None and row[2] != item.message_key
         return replace(saved, conflict=True) if taken else saved
@@ -167,16 +163,7 @@ def _stored_contact_for(
     )
     if row is None:
         return None
-    return SavedContact(False, row[0], _assessment(row[1]), reused=True)
-
-
-@lru_cache(maxsize=512)
-def _assessment(text: str) -> Assessment:
-    """A stored assessment, read back. An open contact is answered again each time its record
-    is viewed, so the same text is decoded over and over; an assessment is immutable, so
-    the value decoded once is shared. Keyed by the whole text: a changed row decodes afresh.
-    Sized for the open encounters of a busy site viewed in turn (a few kilobytes each)."""
-    return serialise.loads(Assessment, text)
+    return SavedContact(False, row[0], loads_kept(Assessment, row[1]), reused=True)
 
 
 def _state_of(item: NewContact) -> ContactState:

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from plugin_core.contract import Accepted, AuditNote
+from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import contact_from_dict
-from plugin_core.formats.kept import dumps_kept
+from plugin_core.formats.kept import loads_kept
+from plugin_core.model import Assessment
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import open_store
-from plugin_core.store.contacts import _assessment
 
 from .conftest import FakeClock, PresentSpy, contact_doc
 
@@ -79,17 +80,18 @@ def test_a_stored_assessment_reads_back_equal_and_is_decoded_once_per_text(
     service: Service,
 ) -> None:
     written = _call(service, "c-reuse-4", "h-reuse-4").assessment
-    text = dumps_kept(written)
-    read = _assessment(text)
+    text = serialise.dumps(written)  # not kept when written: the first read decodes it
+    read = loads_kept(Assessment, text)
     assert read == written
-    assert _assessment(text) is read
+    assert loads_kept(Assessment, text) is read
     later = dataclasses.replace(written, assessed_at=NOW + timedelta(days=1))
-    other = _assessment(dumps_kept(later))
+    other = loads_kept(Assessment, serialise.dumps(later))
     assert other == later and other != read
 
 
 def test_a_shared_assessment_cannot_be_changed_in_place(service: Service) -> None:
-    read = _assessment(dumps_kept(_call(service, "c-reuse-5", "h-reuse-5").assessment))
+    assessment = _call(service, "c-reuse-5", "h-reuse-5").assessment
+    read = loads_kept(Assessment, serialise.dumps(assessment))
     assert isinstance(read.prompts, tuple) and isinstance(read.children, tuple)
     with pytest.raises(dataclasses.FrozenInstanceError):
         read.prompts = ()  # type: ignore[misc]
