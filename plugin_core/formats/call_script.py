@@ -75,9 +75,23 @@ def _need(content: ReferralContent) -> str:
     )
 
 
+def _stop(content: ReferralContent) -> list[ScriptLine]:
+    if content.withdrawn:
+        return [ScriptLine("Do not call", "This referral was withdrawn. Do not make this call.")]
+    if content.cancelled_at is not None:
+        when = london(content.cancelled_at)
+        return [
+            ScriptLine(
+                "Do not call", f"This referral was cancelled on {when}. Do not make this call."
+            )
+        ]
+    return []
+
+
 def call_script(content: ReferralContent) -> tuple[ScriptLine, ...]:
-    """The lines to read out, in order."""
+    """The lines to read out, in order; a referral called off starts by saying not to call."""
     lines = [
+        *_stop(content),
         ScriptLine("Who you are", _caller(content)),
         ScriptLine("Why you are calling", _why(content)),
         ScriptLine("The adult", _adult(content)),

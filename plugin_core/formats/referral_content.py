@@ -71,6 +71,7 @@ __all__ = [
     "IndicatorEntry",
     "ReferralContent",
     "as_amended",
+    "as_cancelled",
     "concerned",
     "day",
     "level_text",
@@ -121,6 +122,17 @@ class ReferralContent:
     then the update's: the decision as it now stands, not the one first sent."""
     amendment_reference: str = ""
     amendment_reasons: str = ""
+    cancelled_at: datetime | None = None
+    """For a referral since cancelled: when the cancellation sent to the authority was made."""
+    cancellation_reference: str = ""
+    cancellation_reasons: str = ""
+    withdrawn: bool = False
+    """Cancelled before it was sent: the authority never received it."""
+
+    @property
+    def called_off(self) -> bool:
+        """Cancelled or withdrawn: nobody should act on this referral now."""
+        return self.withdrawn or self.cancelled_at is not None
 
     @property
     def level_text(self) -> str:
@@ -230,6 +242,17 @@ def as_amended(current: ReferralContent, original: Referral) -> ReferralContent:
         amended_at=current.made_at,
         amendment_reference=current.reference,
         amendment_reasons=current.change_reasons,
+    )
+
+
+def as_cancelled(current: ReferralContent, cancellation: Referral) -> ReferralContent:
+    """``current`` marked as called off by ``cancellation``: when, why and under what
+    reference the authority was told."""
+    return replace(
+        current,
+        cancelled_at=cancellation.created_at,
+        cancellation_reference=cancellation.idempotency_key,
+        cancellation_reasons=cancellation.reasons,
     )
 
 

@@ -43,6 +43,10 @@ def title(content: ReferralContent) -> str:
     kind = "update to a safeguarding referral" if content.amends else "safeguarding referral"
     amended = " (amended)" if content.amended_at else ""
     words = f"{prefix}{kind}{amended}"
+    if content.withdrawn:
+        return f"WITHDRAWN, never sent: {words}"
+    if content.cancelled_at is not None:
+        return f"CANCELLED: {words}"
     return words[:1].upper() + words[1:]
 
 
@@ -56,7 +60,7 @@ def sections(content: ReferralContent) -> list[Section]:
             ("Acknowledge by", f"{london(content.due_by)} (London time)"),
         ),
     )
-    found = [head]
+    found = [head, *_called_off(content)]
     if content.amends:
         verb = "cancels" if content.action is ReferralAction.CANCEL else "updates"
         found.append(
@@ -89,6 +93,31 @@ def sections(content: ReferralContent) -> list[Section]:
         ]
     found += [_referrer(content), _reference(content)]
     return found
+
+
+def _called_off(content: ReferralContent) -> list[Section]:
+    """First after the headline, so nobody acts on a referral that no longer stands."""
+    if content.withdrawn:
+        return [
+            Section(
+                "Withdrawn",
+                text="This referral was withdrawn before it was sent. The authority never"
+                " received it. The audit trail records who withdrew it and why.",
+            )
+        ]
+    if content.cancelled_at is None:
+        return []
+    return [
+        Section(
+            "Cancelled",
+            rows=(
+                ("Cancelled", f"{london(content.cancelled_at)} (London time)"),
+                ("Why", content.cancellation_reasons or NOT_GIVEN),
+                ("Cancellation reference", content.cancellation_reference),
+            ),
+            text="The authority was told this referral is cancelled. Do not act on it.",
+        )
+    ]
 
 
 def _children(content: ReferralContent) -> Section:

@@ -4,17 +4,28 @@ transaction, then written back to the host, with a retry queued for a plugin tha
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from plugin_core import metrics
 from plugin_core.contract import PluginError, ReferralDetails
 from plugin_core.formats import serialise
-from plugin_core.formats.referral_content import ReferralContent, as_amended, referral_content
+from plugin_core.formats.referral_content import (
+    ReferralContent,
+    as_amended,
+    as_cancelled,
+    referral_content,
+)
 from plugin_core.host.faults import fault_fields
-from plugin_core.model import Decision, DecisionEscalation, Referral, ReferralStatus
+from plugin_core.model import (
+    Decision,
+    DecisionEscalation,
+    Referral,
+    ReferralAction,
+    ReferralStatus,
+)
 from plugin_core.rules import recheck, supersede
-from plugin_core.rules.amended import standing_update
+from plugin_core.rules.amended import cancellation_of, standing_update
 from plugin_core.rules.escalate import escalations_for
 from plugin_core.service.audit import decision_audit, escalation_audit, referral_audit
 from plugin_core.service.base import ServiceBase
@@ -172,15 +183,18 @@ class Decisions(ServiceBase):
 
     def referral_content(self, referral_id: str) -> ReferralContent | None:
         """A stored referral's dataset as it now stands (an update made since, say by a decision
-        that superseded its own, is shown as the amended referral), routed as it was sent (or
-        as it would be when made); None when its contact or decision is not stored. Raises
-        UnknownReferral."""
+        that superseded its own, is shown as the amended referral; a cancellation or a
+        withdrawal is marked), routed as it was sent (or as it would be when made); None when
+        its contact or decision is not stored. Raises UnknownReferral."""
         stored = self.store.get_referral(referral_id)
         if stored is None:
             raise UnknownReferral(referral_id)
         referral = stored.referral
-        held = self.store.list_referrals(contact_id=referral.contact_id)
-        update = standing_update(referral, ((r.referral, r.status) for r in held))
+        held = [
+            (r.referral, r.status)
+            for r in self.store.list_referrals(contact_id=referral.contact_id)
+        ]
+        update = standing_update(referral, held)
         details = self.referral_details(update or referral)
         if details is None:
             return None
@@ -193,7 +207,16 @@ class Decisions(ServiceBase):
             destination=where,
             trust_name=self.config.trust_name,
         )
-        return as_amended(content, referral) if update is not None else content
+        content = as_amended(content, referral) if update is not None else content
+        cancellation = cancellation_of(referral, held)
+        if cancellation is not None:
+            return as_cancelled(content, cancellation)
+        if (
+            stored.status is ReferralStatus.CANCELLED
+            and referral.action is not ReferralAction.CANCEL
+        ):
+            return replace(content, withdrawn=True)
+        return content
 
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
         """Queue a retry for the one plugin that could not write the decision back."""
