@@ -1,18 +1,22 @@
-"""Telling again, once the route opens, an escalation raised while it was closed.
+"""Telling again, once the route opens, a call prompt raised while it was closed.
 
 A routine referral's deadline counts working hours, so it usually passes as the route closes:
 the escalation then says to ring from when it opens, and the professional who hears it may be
-off shift by then. When the route has opened, the escalation's prompt becomes the one to ring
-now and plugins are told again (``escalated``, with that prompt), once, with an audit entry.
-Nothing is sent to the authority again: it already has the referral.
+off shift by then. A referral that can only go by phone, made out of hours, says the same. When
+the route has opened, the prompt becomes the one to ring now and plugins are told again (with
+that prompt: ``escalated`` for an escalation, ``call_required`` otherwise), once, with an audit
+entry. Nothing is sent to the authority again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+from plugin_core.model import Prompt, ReferralStatus
 from plugin_core.service.base import ServiceBase
 from plugin_core.store.audit import AuditEntry
+from plugin_core.store.reminders import StandingCall
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -21,15 +25,15 @@ REMINDED_KIND = "referral.reminded"
 
 class Reminders(ServiceBase):
     def remind_opened(self, worker: str) -> int:
-        """Tell again each escalation whose route was closed when it was raised and is open
+        """Tell again each call prompt whose route was closed when it was raised and is open
         now; returns how many this worker told."""
         now = self.clock()
         told = 0
-        for held in self.store.open_escalations():
-            referral = held.referral
-            then = self.engine.destination_for(referral, held.escalated_at)
-            if then.opens_at is None or then.opens_at > now:
+        for held in self.store.standing_calls():
+            opened = self._opened_at(held)
+            if opened is None or opened > now:
                 continue  # rung now when raised, or the route has not opened yet
+            referral = held.referral
             where = self.engine.destination_for(referral, now)
             if where.opens_at is not None:
                 continue  # closed again: the prompt already says from when
@@ -47,6 +51,26 @@ class Reminders(ServiceBase):
             ):
                 continue
             told += 1
-            log.warning("escalation told again: route open", extra={"referral_id": referral.id})
-            self.notify_escalated(referral, prompt)
+            log.warning("call prompt told again: route open", extra={"referral_id": referral.id})
+            self._tell(held, prompt)
         return told
+
+    def _opened_at(self, held: StandingCall) -> datetime | None:
+        """When the route was due to open as the prompt was raised; None when it was open."""
+        if held.escalated_at is not None:
+            return self.engine.destination_for(held.referral, held.escalated_at).opens_at
+        return held.receipt.opens_at if held.receipt is not None else None
+
+    def _tell(self, held: StandingCall, prompt: Prompt) -> None:
+        if held.escalated_at is not None:
+            self.notify_escalated(held.referral, prompt)
+            return
+        self.notify(
+            "referral_update",
+            held.referral.id,
+            self.engine.hooks.referral_update,
+            held.referral,
+            ReferralStatus.CALL_REQUIRED,
+            held.receipt,
+            prompt,
+        )
