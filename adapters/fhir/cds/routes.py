@@ -27,6 +27,7 @@ from adapters.fhir.cds.feedback import feedback_entries
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
 from adapters.fhir.cds.jwt_auth import REPLAYED, Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.problems import CdsProblem, refused
+from adapters.fhir.cds.repeat import RepeatContacts
 from adapters.fhir.cds.request import HookCall, Received, hook_call, json_object, receive
 from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.cds.signatures import SignatureWorkers
@@ -77,6 +78,7 @@ class CdsHooksApp:
             workers=SignatureWorkers(processes) if processes else None,
         )
         self.session = requests.Session()
+        self._repeat = RepeatContacts()
         self._trust_client = (
             FhirClient(self.settings, session=self.session) if self.settings.base_url else None
         )
@@ -140,9 +142,12 @@ class CdsHooksApp:
             return _refused(exc)
         try:
             service = _service(received.service_id)
+            raw = received.body
+            if isinstance(raw, CdsProblem):  # too large, or not JSON by its media type
+                raise raw
             with self._cpu:
-                call = hook_call(json_object(received.body), service)
-            contact = self._contact(service, call)
+                call = hook_call(json_object(raw), service)
+            contact = self._contact(service, call, raw)
         except CdsProblem as problem:
             try:  # the token is spent by a refused call too, and a replay is still a 401
                 self.verifier.spend(caller)
@@ -172,18 +177,22 @@ class CdsHooksApp:
         with self._cpu:
             return self._answer(service, call, accepted)
 
-    def _contact(self, service: CdsService, call: HookCall) -> FirstContact:
+    def _contact(self, service: CdsService, call: HookCall, raw: bytes) -> FirstContact:
         try:
             record = gather(  # may read from the FHIR server
                 call.prefetch, call.patient_id, call.encounter_id, self._client_for(call.body)
             )
+            code_lists = self.context.config.code_lists
+            contact_id = contact_id_for(call.patient_id, call.encounter_id, call.hook_instance)
             with self._cpu:
-                return to_contact(
+                return self._repeat.contact(
+                    raw,
+                    call.hook_instance,
+                    call.prefetch,
                     record,
-                    self.context.config.code_lists,
-                    contact_id=contact_id_for(
-                        call.patient_id, call.encounter_id, call.hook_instance
-                    ),
+                    code_lists,
+                    contact_id,
+                    lambda: to_contact(record, code_lists, contact_id=contact_id),
                 )
         except BadPrefetch as exc:
             raise CdsProblem(400, "invalid", str(exc)) from None
