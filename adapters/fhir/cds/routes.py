@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from starlette.routing import Route
 from adapters.fhir.cds.cards import build_cards, card_uuid, form_link
 from adapters.fhir.cds.feedback import feedback_entries
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
+from adapters.fhir.cds.handoff import in_thread
 from adapters.fhir.cds.jwt_auth import REPLAYED, Caller, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.problems import CdsProblem, refused
 from adapters.fhir.cds.repeat import RepeatContacts
@@ -97,7 +97,7 @@ class CdsHooksApp:
     def _endpoint(self, work: Callable[[Received], Response]) -> Any:
         async def endpoint(request: Request) -> Response:
             received = await receive(request, self.settings.cds_max_body_bytes)
-            response = await run_in_threadpool(work, received)
+            response = await in_thread(work, received)
             response.headers["Cache-Control"] = "no-store"  # cards and errors name a patient
             return response
 
