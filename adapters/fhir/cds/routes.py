@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.fhir.cds.answers import RepeatAnswers
 from adapters.fhir.cds.cards import build_cards, card_uuid, form_link
 from adapters.fhir.cds.feedback import feedback_entries
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
@@ -79,6 +80,7 @@ class CdsHooksApp:
         )
         self.session = requests.Session()
         self._repeat = RepeatContacts()
+        self._answers = RepeatAnswers()
         self._trust_client = (
             FhirClient(self.settings, session=self.session) if self.settings.base_url else None
         )
@@ -210,16 +212,21 @@ class CdsHooksApp:
         shown = accepted.assessment
         if accepted.suppressed_by is not None:  # otherwise every prompt is shown as assessed
             shown = replace(shown, prompts=accepted.prompts_to_show)
-        cards = build_cards(
+        link = form_link(self.context.config, accepted.contact_id, call.context.get("userId"))
+        threshold = self._threshold(accepted.assessment)
+        answer = self._answers.answer(
             shown,
-            self.settings,
-            hook_instance=first_instance,
-            patient_id=call.patient_id,
-            encounter_id=call.encounter_id,
-            signed_form_link=form_link(
-                self.context.config, accepted.contact_id, call.context.get("userId")
+            threshold,
+            (first_instance, call.patient_id, call.encounter_id, link),
+            lambda: build_cards(
+                shown,
+                self.settings,
+                hook_instance=first_instance,
+                patient_id=call.patient_id,
+                encounter_id=call.encounter_id,
+                signed_form_link=link,
+                threshold=threshold,
             ),
-            threshold=self._threshold(accepted.assessment),
         )
         if accepted.suppressed_by is not None:
             log.info(
@@ -227,8 +234,8 @@ class CdsHooksApp:
                 extra={"hook": service.id, "decision_id": accepted.suppressed_by},
             )
         else:
-            log.info("CDS Hooks answered", extra={"hook": service.id, "count": len(cards)})
-        return JSONResponse({"cards": cards})
+            log.info("CDS Hooks answered", extra={"hook": service.id, "count": answer.cards})
+        return Response(answer.body, media_type="application/json")
 
     def _threshold(self, assessment: Assessment) -> Threshold | None:
         """The matched authority's level-of-need wording, when the directory holds it."""

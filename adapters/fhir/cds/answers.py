@@ -1,0 +1,82 @@
+"""The answer to a call repeated for a contact already answered, kept as sent.
+
+A chart reopened within the same encounter is answered with the contact already recorded, so
+its cards are those of the last answer: same assessment, same hook instance (card uuids are
+named from the first), same patient, encounter, form link and level-of-need wording. Building
+them and encoding the JSON again came to a tenth of a call's own work. The answer is kept by
+what names it and reused only when the assessment shown and the wording are equal to those it
+was built from; anything else is built afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from plugin_core.model import Assessment
+
+KEEP = 512
+"""Answers kept; the one used longest ago is forgotten first."""
+
+
+def encode(content: Any) -> bytes:
+    """JSON as Starlette's ``JSONResponse`` renders it."""
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: bytes
+    cards: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    shown: Assessment
+    threshold: object
+    answer: Answer
+
+
+class RepeatAnswers:
+    """The last few answers, by what names their cards; safe to share between threads."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._kept: OrderedDict[tuple[str, str, str | None, str | None], _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def answer(
+        self,
+        shown: Assessment,
+        threshold: object,
+        name: tuple[str, str, str | None, str | None],
+        cards: Callable[[], list[dict[str, Any]]],
+    ) -> Answer:
+        """The ``{"cards": ...}`` body for ``cards()``, kept or built.
+
+        :param name: the hook instance the cards are named from, the patient, the encounter
+            and the signed form link: with ``shown`` and ``threshold``, all the cards depend
+            on besides the service's settings.
+        """
+        with self._lock:
+            kept = self._kept.get(name)
+            if kept is not None:
+                self._kept.move_to_end(name)
+        if kept is not None and kept.threshold == threshold and kept.shown == shown:
+            return kept.answer
+        built = cards()
+        answer = Answer(encode({"cards": built}), len(built))
+        with self._lock:
+            self._kept[name] = _Kept(shown, threshold, answer)
+            while len(self._kept) > self.keep:
+                self._kept.popitem(last=False)
+        return answer
+
+    def __len__(self) -> int:
+        return len(self._kept)
