@@ -184,3 +184,35 @@ def test_only_the_most_recent_calls_are_remembered() -> None:
     through(repeat, {**docs[0], "hookInstance": str(uuid.uuid4())}, mapped)  # forgotten
     through(repeat, {**docs[2], "hookInstance": str(uuid.uuid4())}, mapped)  # remembered
     assert mapped.count == 4
+
+
+def test_a_hook_instance_written_escaped_never_stands_for_a_string_in_the_prefetch() -> None:
+    """The hook instance's plain text found once, but inside the prefetch: the top-level
+    ``hookInstance`` is written with an escape, so a body whose prefetch differs there has
+    a hook instance of its own text and is mapped afresh."""
+    repeat, mapped = RepeatContacts(), Mapped()
+    seen = []
+    base = body("E", {}, encounter="started")
+    for family in ("Testone", "Testtwo", "Testone"):
+        doc = copy.deepcopy(base)
+        doc["hookInstance"] = family
+        doc["prefetch"]["patient"]["name"][0]["family"] = family
+        raw = json.dumps(doc).encode().replace(f'"hookInstance": "{family}"'.encode(),
+                                               b'"hookInstance": "\\u0054' + family[1:].encode() + b'"')  # fmt: skip
+        parsed = json.loads(raw)
+        assert parsed["hookInstance"] == family and raw.count(f'"{family}"'.encode()) == 1
+        context = parsed["context"]
+        record = gather(parsed["prefetch"], context["patientId"], context.get("encounterId"), None)
+        contact_id = contact_id_for(context["patientId"], context.get("encounterId"), family)
+
+        def mapping(record: Any = record, contact_id: str = contact_id) -> FirstContact:
+            mapped.count += 1
+            return to_contact(record, CODE_LISTS, contact_id=contact_id)
+
+        found = repeat.contact(
+            raw, family, parsed["prefetch"], record, CODE_LISTS, contact_id, mapping
+        )
+        assert found == fresh(parsed)
+        seen.append(found.patient.name)
+    assert seen[0] != seen[1] and seen[0] == seen[2]
+    assert mapped.count == 2  # the third body is the first again, byte for byte

@@ -19,7 +19,7 @@ from typing import Any
 
 from plugin_core.model import Assessment
 
-KEEP = 512
+KEEP = 256
 """Answers kept; the one used longest ago is forgotten first."""
 
 

@@ -11,6 +11,7 @@ the server's answer may change.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -22,15 +23,14 @@ from typing import Any
 from adapters.fhir.mapping import PatientRecord
 from plugin_core.model import FirstContact
 
-KEEP = 512
+KEEP = 256
 """Calls remembered; the one used longest ago is forgotten first."""
 _HOLE = b"\x00"
-"""Stands for the hook instance in a remembered body: a byte no JSON text holds unescaped."""
+"""Stands for the hook instance in a remembered body: a byte no UTF-8 JSON text holds."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
-    prefetch: dict[str, Any]
     code_lists: object
     contact: FirstContact
     timed_by_call: bool
@@ -43,6 +43,7 @@ class RepeatContacts:
     def __init__(self, keep: int = KEEP) -> None:
         self.keep = keep
         self._seen: OrderedDict[bytes, _Seen] = OrderedDict()
+        """By the digest of the body with its hook instance cut out."""
         self._lock = threading.Lock()
 
     def contact(
@@ -68,13 +69,10 @@ class RepeatContacts:
             seen = self._seen.get(key)
             if seen is not None:
                 self._seen.move_to_end(key)
-        # Bodies equal but for one string: equal prefetches unless the string is in them.
-        if seen is None or seen.code_lists is not code_lists or seen.prefetch != prefetch:
+        if seen is None or seen.code_lists is not code_lists:
             contact = mapped()
             with self._lock:
-                self._seen[key] = _Seen(
-                    prefetch, code_lists, contact, _timed_by_call(record.encounter)
-                )
+                self._seen[key] = _Seen(code_lists, contact, _timed_by_call(record.encounter))
                 while len(self._seen) > self.keep:
                     self._seen.popitem(last=False)
             return contact
@@ -88,8 +86,15 @@ class RepeatContacts:
 def _key(
     raw: bytes, hook_instance: str, prefetch: dict[str, Any], record: PatientRecord
 ) -> bytes | None:
-    """The body with its hook instance cut out, or None when the hook instance is not written
-    once as plain JSON text, or the record holds a resource not read from the prefetch."""
+    """The digest of the body with its hook instance cut out, or None when the hook instance
+    is not written once as plain JSON text, or the record holds a resource not read from the
+    prefetch.
+
+    Two bodies with one key are equal but for that one string, at one place in the same
+    structure. Either that place is the top-level ``hookInstance``, and the prefetches are
+    the same text; or it is not, and then ``hookInstance`` is written elsewhere, the same in
+    both, so the two hook instances, and the bodies, are the same.
+    """
     if record.patient is not prefetch.get("patient"):
         return None
     if record.encounter is not None and record.encounter is not prefetch.get("encounter"):
@@ -99,9 +104,9 @@ def _key(
             if id(resource) not in record.paths:  # read from the server
                 return None
     written = json.dumps(hook_instance, ensure_ascii=False).encode()
-    if raw.count(written) != 1:
+    if _HOLE in raw or raw.count(written) != 1:  # UTF-16 or UTF-32 text holds NUL bytes
         return None
-    return raw.replace(written, _HOLE)
+    return hashlib.blake2b(raw.replace(written, _HOLE), digest_size=32).digest()
 
 
 def _timed_by_call(encounter: dict[str, Any] | None) -> bool:
