@@ -5,7 +5,8 @@ its cards are those of the last answer: same assessment, same hook instance (car
 named from the first), same patient, encounter, form link and level-of-need wording. Building
 them and encoding the JSON again came to a tenth of a call's own work. The answer is kept by
 what names it and reused only when the assessment shown and the wording are equal to those it
-was built from; anything else is built afresh.
+was built from; anything else is built afresh. The ``cds.cards`` audit entry naming the cards
+of an answer is made here too, for every call.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.fhir.cds.cards import card_uuid
+from adapters.fhir.cds.jwt_auth import Caller
+from adapters.fhir.cds.services import CdsService
+from adapters.fhir.mapping import hook_instance_of
+from plugin_core.contract import Accepted, AuditNote
 from plugin_core.model import Assessment
 
 KEEP = 256
@@ -80,3 +86,24 @@ class RepeatAnswers:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def cards_note(
+    accepted: Accepted, caller: Caller, service: CdsService, hook_instance: str
+) -> AuditNote | None:
+    """The ``cds.cards`` entry for the cards this call is answered with, if any: one card per
+    prompt shown, named as :func:`~adapters.fhir.cds.cards.build_cards` names it."""
+    prompts = accepted.prompts_to_show
+    if not prompts:
+        return None
+    first_instance = hook_instance_of(accepted.contact_id) or hook_instance
+    return AuditNote(
+        "cds.cards",
+        f"{caller.iss}|{caller.sub}",
+        {
+            "service": service.id,
+            "cards": [card_uuid(first_instance, p.code) for p in prompts],
+            "prompts": [p.code.value for p in prompts],
+            "reused": accepted.reused,
+        },
+    )

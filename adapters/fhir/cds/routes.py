@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.fhir.cds.answers import RepeatAnswers
-from adapters.fhir.cds.cards import build_cards, card_uuid, form_link
+from adapters.fhir.cds.answers import RepeatAnswers, cards_note
+from adapters.fhir.cds.cards import build_cards, form_link
 from adapters.fhir.cds.feedback import feedback_entries
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
 from adapters.fhir.cds.handoff import in_thread
-from adapters.fhir.cds.jwt_auth import REPLAYED, Caller, CdsAuthError, CdsTokenVerifier
+from adapters.fhir.cds.jwt_auth import REPLAYED, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.problems import CdsProblem, refused
 from adapters.fhir.cds.repeat import RepeatContacts
 from adapters.fhir.cds.request import HookCall, Received, hook_call, json_object, receive
@@ -36,7 +36,7 @@ from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.settings import FhirSettings
-from plugin_core.contract import Accepted, AuditNote, ContactInvalid
+from plugin_core.contract import Accepted, ContactInvalid
 from plugin_core.host.plugins import PluginContext
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules.clock import LONDON
@@ -171,7 +171,7 @@ class CdsHooksApp:
                 once_until=caller.until_at,
                 message_key=f"cds:{call.hook_instance}",
                 encounter_key=key,
-                audit=lambda a: _cards_note(a, caller, service, call.hook_instance),
+                audit=lambda a: cards_note(a, caller, service, call.hook_instance),
             )
             if found is None:
                 return _refused(CdsAuthError(REPLAYED))
@@ -269,27 +269,6 @@ def _service(service_id: str) -> CdsService:
 def _refused(exc: CdsAuthError) -> Response:
     log.info("CDS Hooks call refused", extra={"reason": str(exc)})
     return refused(exc)
-
-
-def _cards_note(
-    accepted: Accepted, caller: Caller, service: CdsService, hook_instance: str
-) -> AuditNote | None:
-    """The ``cds.cards`` entry for the cards this call is answered with, if any: one card per
-    prompt shown, named as :func:`~adapters.fhir.cds.cards.build_cards` names it."""
-    prompts = accepted.prompts_to_show
-    if not prompts:
-        return None
-    first_instance = hook_instance_of(accepted.contact_id) or hook_instance
-    return AuditNote(
-        "cds.cards",
-        f"{caller.iss}|{caller.sub}",
-        {
-            "service": service.id,
-            "cards": [card_uuid(first_instance, p.code) for p in prompts],
-            "prompts": [p.code.value for p in prompts],
-            "reused": accepted.reused,
-        },
-    )
 
 
 def encounter_key(contact: FirstContact, encounter_id: str | None) -> str:
