@@ -27,6 +27,7 @@ from plugin_core.host.plugins import fault_fields, plugin_infos
 from plugin_core.json_depth import text_deeper_than
 from plugin_core.metrics_route import Metrics, Timed
 from plugin_core.outbox import OutboxWorker
+from plugin_core.route_index import IndexedRouter
 from plugin_core.service import Health, Service
 
 log = logging.getLogger("thinkfamily.http")
@@ -79,12 +80,14 @@ def build_app(service: Service, worker: OutboxWorker | None = None) -> Starlette
         Route("/metrics", Metrics(service).endpoint, methods=["GET"]),
     ]
     routes += service.engine.hooks.http_routes(service.context)
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(Timed)],
         exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error},
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)  # as Starlette makes its own
+    return app
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

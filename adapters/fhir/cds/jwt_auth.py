@@ -22,6 +22,7 @@ import jwt
 import requests
 from jwt import PyJWK, PyJWS
 
+from adapters.fhir.cds.plain_token import plain_claims
 from adapters.fhir.cds.signatures import SignatureWorkers
 from adapters.fhir.errors import FhirError
 from adapters.fhir.settings import CDS_ALGORITHMS, FhirSettings, TrustedIssuer
@@ -141,6 +142,8 @@ class CdsTokenVerifier:
         self._keys = {i.iss: _KeySet(i, timeout) for i in settings.cds_issuers}
         self._seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
+        self.plain = True
+        """Check plainly formed tokens directly (:mod:`adapters.fhir.cds.plain_token`)."""
 
     @property
     def configured(self) -> bool:
@@ -183,19 +186,34 @@ class CdsTokenVerifier:
             raise CdsAuthError("the token's key is not in the issuer's JWK Set")
         key, jwk = found
         options: dict[str, Any] = {"require": ["iss", "aud", "exp", "iat", "jti"]}
+        audiences = self.audiences(path)
         try:
-            if self.workers is not None:
-                _signed_elsewhere(self.workers, token, alg, key, jwk)
-                options |= CLAIMS_ONLY
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key=key,
-                algorithms=[alg],
-                audience=self.audiences(path),
-                issuer=issuer.iss,
-                leeway=LEEWAY,
-                options=options,  # type: ignore[arg-type]
-            )
+            found_claims = None
+            if self.workers is None and self.plain:
+                found_claims = plain_claims(
+                    token,
+                    key,
+                    alg,
+                    audiences=audiences,
+                    issuer=issuer.iss,
+                    leeway=LEEWAY,
+                    now=time.time(),
+                )
+            if found_claims is not None:
+                claims: dict[str, Any] = found_claims
+            else:
+                if self.workers is not None:
+                    _signed_elsewhere(self.workers, token, alg, key, jwk)
+                    options |= CLAIMS_ONLY
+                claims = jwt.decode(
+                    token,
+                    key=key,
+                    algorithms=[alg],
+                    audience=audiences,
+                    issuer=issuer.iss,
+                    leeway=LEEWAY,
+                    options=options,  # type: ignore[arg-type]
+                )
         except jwt.ExpiredSignatureError:
             raise CdsAuthError("the token has expired") from None
         except jwt.InvalidAudienceError:

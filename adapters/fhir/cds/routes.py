@@ -17,16 +17,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.fhir.cds.cards import build_cards, card_uuid, form_link
+from adapters.fhir.cds.answers import RepeatAnswers, cards_note
+from adapters.fhir.cds.cards import build_cards, form_link
 from adapters.fhir.cds.feedback import feedback_entries
 from adapters.fhir.cds.gather import BadPrefetch, DataUnavailable, gather
-from adapters.fhir.cds.jwt_auth import REPLAYED, Caller, CdsAuthError, CdsTokenVerifier
+from adapters.fhir.cds.handoff import in_thread
+from adapters.fhir.cds.jwt_auth import REPLAYED, CdsAuthError, CdsTokenVerifier
 from adapters.fhir.cds.problems import CdsProblem, refused
+from adapters.fhir.cds.repeat import RepeatContacts
 from adapters.fhir.cds.request import HookCall, Received, hook_call, json_object, receive
 from adapters.fhir.cds.services import SERVICES, CdsService
 from adapters.fhir.cds.signatures import SignatureWorkers
@@ -34,7 +36,7 @@ from adapters.fhir.client import FhirClient
 from adapters.fhir.errors import FhirBundleInvalid
 from adapters.fhir.mapping import contact_id_for, hook_instance_of, to_contact
 from adapters.fhir.settings import FhirSettings
-from plugin_core.contract import Accepted, AuditNote, ContactInvalid
+from plugin_core.contract import Accepted, ContactInvalid
 from plugin_core.host.plugins import PluginContext
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.rules.clock import LONDON
@@ -77,6 +79,8 @@ class CdsHooksApp:
             workers=SignatureWorkers(processes) if processes else None,
         )
         self.session = requests.Session()
+        self._repeat = RepeatContacts()
+        self._answers = RepeatAnswers()
         self._trust_client = (
             FhirClient(self.settings, session=self.session) if self.settings.base_url else None
         )
@@ -95,7 +99,7 @@ class CdsHooksApp:
     def _endpoint(self, work: Callable[[Received], Response]) -> Any:
         async def endpoint(request: Request) -> Response:
             received = await receive(request, self.settings.cds_max_body_bytes)
-            response = await run_in_threadpool(work, received)
+            response = await in_thread(work, received)
             response.headers["Cache-Control"] = "no-store"  # cards and errors name a patient
             return response
 
@@ -140,9 +144,12 @@ class CdsHooksApp:
             return _refused(exc)
         try:
             service = _service(received.service_id)
+            raw = received.body
+            if isinstance(raw, CdsProblem):  # too large, or not JSON by its media type
+                raise raw
             with self._cpu:
-                call = hook_call(json_object(received.body), service)
-            contact = self._contact(service, call)
+                call = hook_call(json_object(raw), service)
+            contact = self._contact(service, call, raw)
         except CdsProblem as problem:
             try:  # the token is spent by a refused call too, and a replay is still a 401
                 self.verifier.spend(caller)
@@ -164,7 +171,7 @@ class CdsHooksApp:
                 once_until=caller.until_at,
                 message_key=f"cds:{call.hook_instance}",
                 encounter_key=key,
-                audit=lambda a: _cards_note(a, caller, service, call.hook_instance),
+                audit=lambda a: cards_note(a, caller, service, call.hook_instance),
             )
             if found is None:
                 return _refused(CdsAuthError(REPLAYED))
@@ -172,18 +179,22 @@ class CdsHooksApp:
         with self._cpu:
             return self._answer(service, call, accepted)
 
-    def _contact(self, service: CdsService, call: HookCall) -> FirstContact:
+    def _contact(self, service: CdsService, call: HookCall, raw: bytes) -> FirstContact:
         try:
             record = gather(  # may read from the FHIR server
                 call.prefetch, call.patient_id, call.encounter_id, self._client_for(call.body)
             )
+            code_lists = self.context.config.code_lists
+            contact_id = contact_id_for(call.patient_id, call.encounter_id, call.hook_instance)
             with self._cpu:
-                return to_contact(
+                return self._repeat.contact(
+                    raw,
+                    call.hook_instance,
+                    call.prefetch,
                     record,
-                    self.context.config.code_lists,
-                    contact_id=contact_id_for(
-                        call.patient_id, call.encounter_id, call.hook_instance
-                    ),
+                    code_lists,
+                    contact_id,
+                    lambda: to_contact(record, code_lists, contact_id=contact_id),
                 )
         except BadPrefetch as exc:
             raise CdsProblem(400, "invalid", str(exc)) from None
@@ -201,16 +212,21 @@ class CdsHooksApp:
         shown = accepted.assessment
         if accepted.suppressed_by is not None:  # otherwise every prompt is shown as assessed
             shown = replace(shown, prompts=accepted.prompts_to_show)
-        cards = build_cards(
+        link = form_link(self.context.config, accepted.contact_id, call.context.get("userId"))
+        threshold = self._threshold(accepted.assessment)
+        answer = self._answers.answer(
             shown,
-            self.settings,
-            hook_instance=first_instance,
-            patient_id=call.patient_id,
-            encounter_id=call.encounter_id,
-            signed_form_link=form_link(
-                self.context.config, accepted.contact_id, call.context.get("userId")
+            threshold,
+            (first_instance, call.patient_id, call.encounter_id, link),
+            lambda: build_cards(
+                shown,
+                self.settings,
+                hook_instance=first_instance,
+                patient_id=call.patient_id,
+                encounter_id=call.encounter_id,
+                signed_form_link=link,
+                threshold=threshold,
             ),
-            threshold=self._threshold(accepted.assessment),
         )
         if accepted.suppressed_by is not None:
             log.info(
@@ -218,8 +234,8 @@ class CdsHooksApp:
                 extra={"hook": service.id, "decision_id": accepted.suppressed_by},
             )
         else:
-            log.info("CDS Hooks answered", extra={"hook": service.id, "count": len(cards)})
-        return JSONResponse({"cards": cards})
+            log.info("CDS Hooks answered", extra={"hook": service.id, "count": answer.cards})
+        return Response(answer.body, media_type="application/json")
 
     def _threshold(self, assessment: Assessment) -> Threshold | None:
         """The matched authority's level-of-need wording, when the directory holds it."""
@@ -253,27 +269,6 @@ def _service(service_id: str) -> CdsService:
 def _refused(exc: CdsAuthError) -> Response:
     log.info("CDS Hooks call refused", extra={"reason": str(exc)})
     return refused(exc)
-
-
-def _cards_note(
-    accepted: Accepted, caller: Caller, service: CdsService, hook_instance: str
-) -> AuditNote | None:
-    """The ``cds.cards`` entry for the cards this call is answered with, if any: one card per
-    prompt shown, named as :func:`~adapters.fhir.cds.cards.build_cards` names it."""
-    prompts = accepted.prompts_to_show
-    if not prompts:
-        return None
-    first_instance = hook_instance_of(accepted.contact_id) or hook_instance
-    return AuditNote(
-        "cds.cards",
-        f"{caller.iss}|{caller.sub}",
-        {
-            "service": service.id,
-            "cards": [card_uuid(first_instance, p.code) for p in prompts],
-            "prompts": [p.code.value for p in prompts],
-            "reused": accepted.reused,
-        },
-    )
 
 
 def encounter_key(contact: FirstContact, encounter_id: str | None) -> str:
