@@ -118,7 +118,8 @@ class Decisions(StoreBase):
                 return SavedDecision(False, duplicate=True)
             if current != decision.supersedes:
                 return SavedDecision(False, current=current)
-            with tx.batch():  # the writes below: sent together, not one by one
+            # The writes below touch different rows: on PostgreSQL, one statement.
+            with tx.batch(independent=True):
                 return write_decision(
                     tx,
                     decision,

@@ -23,10 +23,11 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from plugin_core.store.errors import StoreError
+from plugin_core.store.tx import Tx
 from plugin_core.store.writer_state import Group, Local, Unit
 
 if TYPE_CHECKING:
-    from plugin_core.store.base import Backend, Tx
+    from plugin_core.store.base import Backend
 
 __all__ = ["Unit", "Writer"]
 
@@ -42,9 +43,8 @@ MAX_GATHER = 0.005
 class Writer:
     """One connection for every write; see the module's description."""
 
-    def __init__(self, backend: Backend, make_tx: Callable[[Any], Tx]) -> None:
+    def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._make_tx = make_tx
         self._lock = threading.Lock()
         self._asking = 0
         self._asking_lock = threading.Lock()
@@ -128,7 +128,7 @@ class Writer:
             if self._group is not None or self._conn is None or self.waiting():
                 yield None
             else:
-                yield self._make_tx(self._conn)
+                yield Tx(self._conn, self._backend)
         finally:
             self._lock.release()
 
@@ -174,14 +174,16 @@ class Writer:
             if self._conn is None:
                 self._conn = self._backend.connect()
                 self._backend.prepare_writer(self._conn)
-            tx = self._make_tx(self._conn)
             if self._group is None:
-                self._backend.begin(self._conn)
-                if self.lead_sql:
-                    tx.one(self.lead_sql)
+                # Sent with the group's first statement (on PostgreSQL, in its round trip).
                 self._group = Group()
+                tx = Tx(self._conn, self._backend, self._group.ahead)
+                tx.ahead(self._backend.begin_sql)
+                if self.lead_sql:
+                    tx.ahead(self.lead_sql)
                 self._local.first = True
             else:
+                tx = Tx(self._conn, self._backend, self._group.ahead)
                 tx.mark("tf_request")
                 self._local.first = False
         except BaseException as exc:
