@@ -112,7 +112,9 @@ def service(pg_url: str, make_config: Any) -> Iterator[Service]:
 def _contacts(service: Service, count: int) -> list[str]:
     ids = [f"c-trips-{i}" for i in range(count)]
     for contact_id in ids:
-        service.accept_contact(contact_from_dict(contact_doc(contact_id), service.config.code_lists))
+        service.accept_contact(
+            contact_from_dict(contact_doc(contact_id), service.config.code_lists)
+        )
     return ids
 
 
@@ -159,8 +161,7 @@ def test_a_refused_decision_writes_nothing_and_costs_one_read(
     (contact_id,) = _contacts(service, 1)
     decision = decision_from_dict(decision_doc(), contact_id=contact_id, now=NOW)
     service.record_decision(decision)
-    with traced(service.store, tmp_path, monkeypatch) as trips:
-        with pytest.raises(DuplicateDecision):
-            service.record_decision(decision)
+    with traced(service.store, tmp_path, monkeypatch) as trips, pytest.raises(DuplicateDecision):
+        service.record_decision(decision)
     assert trips.round_trips("reader") == 1
     assert trips.round_trips("writer") == 0
