@@ -112,8 +112,12 @@ class Decisions(StoreBase):
         facts = basis[1].facts.to_json() if basis is not None else ""
         with self.transaction() as tx:
             # Decisions on one contact queue here, one at a time (a lock on PostgreSQL; SQLite
-            # has one writer).
-            repeat, current = standing(tx, decision.id, decision.contact_id)
+            # has one writer): checked by the read that held the contact, or here.
+            held = tx.checked.pop("decision", None)
+            if held is not None and held[:2] == (decision.id, decision.contact_id):
+                repeat, current = held[2], held[3]
+            else:
+                repeat, current = standing(tx, decision.id, decision.contact_id)
             if repeat:
                 return SavedDecision(False, duplicate=True)
             if current != decision.supersedes:
@@ -134,24 +138,38 @@ class Decisions(StoreBase):
                 )
 
     def before_decision(
-        self, decision_id: str, contact_id: str
+        self, decision_id: str, contact_id: str, *, hold: bool = False
     ) -> tuple[StoredContact | None, bool, str | None]:
         """What recording a decision checks first, in one read: the contact, whether the
         decision is already recorded, and the contact's decision in force. (None, False, None)
-        when the contact is not stored."""
-        with self.reading() as tx:
+        when the contact is not stored.
+
+        :param hold: read in this thread's write transaction (see ``Writer.holding``), the
+            contact locked until the decision is saved, which then checks nothing again.
+        """
+        sql = (
+            f"SELECT {CONTACT_COLUMNS}, (SELECT 1 FROM decisions WHERE id = ?),"
+            " (SELECT d.id FROM decisions d WHERE d.contact_id = contacts.id AND NOT EXISTS"
+            " (SELECT 1 FROM decisions s WHERE s.supersedes = d.id)"
+            " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
+        )
+        if not hold:
+            with self.reading() as tx:
+                row = tx.one(f"{sql} FROM contacts WHERE id = ?", (decision_id, contact_id))
+            return _before(row)
+        with self.writer.holding() as tx:
             row = tx.one(
-                f"SELECT {CONTACT_COLUMNS}, (SELECT 1 FROM decisions WHERE id = ?),"
-                " (SELECT d.id FROM decisions d WHERE d.contact_id = contacts.id AND NOT EXISTS"
-                " (SELECT 1 FROM decisions s WHERE s.supersedes = d.id)"
-                " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
-                " FROM contacts WHERE id = ?",
+                f"{sql}, (SELECT seq FROM audit_head WHERE id = 1),"
+                " (SELECT hash FROM audit_head WHERE id = 1)"
+                f" FROM contacts WHERE id = ?{self.backend.for_update}",
                 (decision_id, contact_id),
             )
-        if row is None:
-            return None, False, None
-        current = str(row[-1]) if row[-1] is not None else None
-        return stored_contact(row[:-2]), row[-2] is not None, current
+            if row is None:
+                return None, False, None
+            tx.audit_head = (int(row[-2]), str(row[-1]))
+            found = _before(row[:-2])
+            tx.checked["decision"] = (decision_id, contact_id, found[1], found[2])
+        return found
 
     def current_decision(self, contact_id: str) -> str | None:
         """The id of the contact's decision in force: the one no other supersedes."""
@@ -199,6 +217,13 @@ class Decisions(StoreBase):
         with self.reading() as tx:
             rows = tx.all(sql, (*params, limit))
         return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
+
+
+def _before(row: Any) -> tuple[StoredContact | None, bool, str | None]:
+    if row is None:
+        return None, False, None
+    current = str(row[-1]) if row[-1] is not None else None
+    return stored_contact(row[:-2]), row[-2] is not None, current
 
 
 def _decision(row: Any) -> Decision:

@@ -38,6 +38,9 @@ class Tx:
         self.audit_head: tuple[int, str] | None = None
         """The audit trail's head (count, last seal) as read and locked earlier in this
         transaction, for the next append to use instead of a round trip of its own."""
+        self.checked: dict[str, tuple[Any, ...]] = {}
+        """What a read under lock found earlier in this transaction, by what it is about, for
+        the write it was made for to use instead of reading again."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self._joined is None:
@@ -102,6 +105,7 @@ class Tx:
     def undo(self, name: str) -> None:
         """Undo what was done since savepoint ``name``."""
         self.audit_head = None
+        self.checked.clear()
         if self._joined:
             self._joined.clear()
         if self._forget(name):

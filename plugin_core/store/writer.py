@@ -90,6 +90,21 @@ class Writer:
         self._finish(ok=True)
 
     @contextmanager
+    def holding(self) -> Iterator[Tx]:
+        """This thread's write transaction, for reads whose rows must stay as read until its
+        writes (read ``FOR UPDATE``). In a unit it is started here if need be, and without a
+        savepoint: a read leaves nothing to undo, and its error fails the unit."""
+        local = self._local
+        if local.tx is None and local.unit is not None:
+            self._start()
+            local.unit.started = True
+        if local.tx is not None:
+            yield local.tx
+            return
+        with self.transaction() as tx:
+            yield tx
+
+    @contextmanager
     def unit(self) -> Iterator[Unit]:
         """Every transaction this thread opens inside the block joins one, committed at the end.
 
