@@ -110,14 +110,8 @@ class Decisions(StoreBase):
         texts = {r.id: made.get(r.id) or serialise.dumps(r) for r in referrals}
         texts[""] = made.get("") or serialise.dumps(decision)
         facts = basis[1].facts.to_json() if basis is not None else ""
-        with self.transaction() as tx:
-            # Decisions on one contact queue here, one at a time (a lock on PostgreSQL; SQLite
-            # has one writer): checked by the read that held the contact, or here.
-            held = tx.checked.pop("decision", None)
-            if held is not None and held[:2] == (decision.id, decision.contact_id):
-                repeat, current = held[2], held[3]
-            else:
-                repeat, current = standing(tx, decision.id, decision.contact_id)
+
+        def write(tx: Tx, repeat: bool, current: str | None) -> SavedDecision:
             if repeat:
                 return SavedDecision(False, duplicate=True)
             if current != decision.supersedes:
@@ -136,6 +130,31 @@ class Decisions(StoreBase):
                     texts=texts,
                     facts=facts,
                 )
+
+        held = self._held(decision)
+        if held is None:
+            with self.transaction() as tx:
+                # Decisions on one contact queue here, one at a time (a lock on PostgreSQL;
+                # SQLite has one writer).
+                return write(tx, *standing(tx, decision.id, decision.contact_id))
+        # Checked by the read that holds the contact in this transaction: written into it
+        # without a savepoint of its own. A clash here cannot be a race: it fails the request.
+        with self.writer.holding() as tx:
+            try:
+                return write(tx, *held)
+            except Exception as exc:
+                if self.backend.is_unique_violation(exc):
+                    raise StoreError("the decision clashed with a record already stored") from exc
+                raise
+
+    def _held(self, decision: Decision) -> tuple[bool, str | None] | None:
+        """What the read holding the contact found for ``decision`` (already recorded, the
+        decision in force), when this thread's open transaction made it; else None."""
+        tx = self.writer.current()
+        found = tx.checked.pop("decision", None) if tx is not None else None
+        if found is None or found[:2] != (decision.id, decision.contact_id):
+            return None
+        return bool(found[2]), found[3]
 
     def before_decision(
         self, decision_id: str, contact_id: str, *, hold: bool = False

@@ -6,11 +6,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from plugin_core.store import Store, open_store
+from plugin_core.formats.contact_json import contact_from_dict
+from plugin_core.formats.decision_json import decision_from_dict
+from plugin_core.service import Service
+from plugin_core.settings.load import load_trust_config
+from plugin_core.store import Store, StoreError, open_store
 from plugin_core.store.tx import joined
+
+from .conftest import contact_doc, decision_doc
+
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -131,3 +141,30 @@ def test_a_request_joining_a_group_whose_first_wrote_nothing_writes_inside_the_g
         assert store.counters() == {"before": 1, "joined": 1}
     finally:
         store.shutdown()
+
+
+def test_a_clash_after_the_held_read_fails_the_whole_decision(
+    db_url: str, make_config: Any
+) -> None:
+    """A decision checked by the read that holds its contact is written without a savepoint:
+    a clash there (a referral already stored) fails the request, and none of it is kept."""
+    service = Service(load_trust_config(make_config(2525)), open_store(db_url), entry_points=False)
+    try:
+        config = service.config
+        service.accept_contact(contact_from_dict(contact_doc("c-held"), config.code_lists))
+        first = decision_from_dict(decision_doc(decision_id="d-held"), contact_id="c-held", now=NOW)
+        clash = service.record_decision(first).referrals[0]
+        second = decision_from_dict(
+            decision_doc(decision_id="d-held2") | {"supersedes": "d-held"},
+            contact_id="c-held",
+            now=NOW,
+        )
+        with pytest.raises(StoreError, match="clashed"), service.store.unit():
+            held = service.store.before_decision(second.id, second.contact_id, hold=True)
+            assert held[1:] == (False, "d-held")
+            service.store.save_decision(second, [clash], audit=[], at=NOW)
+        assert [d.id for d in service.store.get_decisions("c-held")] == ["d-held"]
+        service.record_decision(second)  # the writer goes on
+        assert [d.id for d in service.store.get_decisions("c-held")] == ["d-held", "d-held2"]
+    finally:
+        service.store.shutdown()
