@@ -139,7 +139,7 @@ class Decisions(StoreBase):
                 return write(tx, *standing(tx, decision.id, decision.contact_id))
         # Checked by the read that holds the contact in this transaction: written into it
         # without a savepoint of its own. A clash here cannot be a race: it fails the request.
-        with self.writer.holding() as tx:
+        with self.writer.transaction(hold=True) as tx:
             try:
                 return write(tx, *held)
             except Exception as exc:
@@ -163,7 +163,7 @@ class Decisions(StoreBase):
         decision is already recorded, and the contact's decision in force. (None, False, None)
         when the contact is not stored.
 
-        :param hold: read in this thread's write transaction (see ``Writer.holding``), the
+        :param hold: read in this thread's write transaction (see ``Writer.transaction``), the
             contact locked until the decision is saved, which then checks nothing again.
         """
         sql = (
@@ -176,7 +176,7 @@ class Decisions(StoreBase):
             with self.reading() as tx:
                 row = tx.one(f"{sql} FROM contacts WHERE id = ?", (decision_id, contact_id))
             return _before(row)
-        with self.writer.holding() as tx:
+        with self.writer.transaction(hold=True) as tx:
             row = tx.one(
                 f"{sql}, (SELECT seq FROM audit_head WHERE id = 1),"
                 " (SELECT hash FROM audit_head WHERE id = 1)"

@@ -10,7 +10,7 @@ SQLite runs in the process: each statement is executed as it comes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class Tx:
         self._pipelined = backend.name == "postgresql"
         self._in_batch = False
         self._joined: list[tuple[str, Sequence[Any]]] | None = None
+        self._depth = 0
         self.audit_head: tuple[int, str] | None = None
         """The audit trail's head (count, last seal) as read and locked earlier in this
         transaction, for the next append to use instead of a round trip of its own."""
@@ -92,6 +93,23 @@ class Tx:
         self._send(*joined(writes))
 
     # Savepoints ------------------------------------------------------------------------------
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Tx]:
+        """The block's work, undone alone when it fails."""
+        self._depth += 1
+        name = f"tf_nested_{self._depth}"
+        self.mark(name)
+        try:
+            yield self
+        except BaseException:
+            with suppress(Exception):  # a broken connection fails the whole request anyway
+                self.undo(name)
+            raise
+        else:
+            self.release(name)
+        finally:
+            self._depth -= 1
 
     def mark(self, name: str) -> None:
         """Start savepoint ``name``."""

@@ -66,11 +66,13 @@ class Writer:
         return self._local.tx
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, hold: bool = False) -> Iterator[Tx]:
         """One request's writes, committed (with its group) before the block is left.
 
         Inside another transaction or an open unit of this thread, it is a savepoint of that
-        one instead, committed when the outer one is.
+        one instead, committed when the outer one is. With ``hold``, that one itself, with no
+        savepoint: for reads whose rows must stay as read until its writes (``FOR UPDATE``),
+        which leave nothing to undo; an error there fails the outer one.
         """
         local = self._local
         unit = local.unit
@@ -78,7 +80,10 @@ class Writer:
             self._start()
             unit.started = True
         if local.tx is not None:
-            with self._savepoint(local.tx) as tx:
+            if hold:
+                yield local.tx
+                return
+            with local.tx.savepoint() as tx:
                 yield tx
             return
         tx = self._start()
@@ -88,21 +93,6 @@ class Writer:
             self._finish(ok=False)
             raise
         self._finish(ok=True)
-
-    @contextmanager
-    def holding(self) -> Iterator[Tx]:
-        """This thread's write transaction, for reads whose rows must stay as read until its
-        writes (read ``FOR UPDATE``). In a unit it is started here if need be, and without a
-        savepoint: a read leaves nothing to undo, and its error fails the unit."""
-        local = self._local
-        if local.tx is None and local.unit is not None:
-            self._start()
-            local.unit.started = True
-        if local.tx is not None:
-            yield local.tx
-            return
-        with self.transaction() as tx:
-            yield tx
 
     @contextmanager
     def unit(self) -> Iterator[Unit]:
@@ -159,23 +149,6 @@ class Writer:
             return False
         unit.after.append(call)
         return True
-
-    @contextmanager
-    def _savepoint(self, tx: Tx) -> Iterator[Tx]:
-        local = self._local
-        local.depth += 1
-        name = f"tf_nested_{local.depth}"
-        tx.mark(name)
-        try:
-            yield tx
-        except BaseException:
-            with suppress(Exception):  # a broken connection fails the whole request anyway
-                tx.undo(name)
-            raise
-        else:
-            tx.release(name)
-        finally:
-            local.depth -= 1
 
     # Taking and handing on the writer --------------------------------------------------------
 

@@ -35,10 +35,9 @@ class Unit:
 
 
 class Local(threading.local):
-    """What one thread holds of the writer: its transaction, savepoint depth, open unit."""
+    """What one thread holds of the writer: its transaction, open unit."""
 
     def __init__(self) -> None:
         self.tx: Tx | None = None
-        self.depth = 0
         self.first = False
         self.unit: Unit | None = None
