@@ -69,10 +69,6 @@ class Tx:
         else:
             self.cursor.execute(sql)
 
-    def holds(self, sql: str) -> bool:
-        """Whether ``sql``, given to :meth:`ahead`, is still waiting to be sent."""
-        return sql in self._ahead
-
     def _send(self, sql: str, params: Sequence[Any]) -> None:
         if not self._ahead:
             self.cursor.execute(self.backend.sql(sql), tuple(params))
