@@ -28,6 +28,7 @@ class SqliteBackend:
     skip_locked = ""
     for_update = ""
     migration_lock = ""
+    begin_sql = "BEGIN IMMEDIATE"  # the write lock up front: two writers never deadlock on upgrade
     group_lock = ""  # SQLite has one writer: a group holds the database's write lock
 
     def __init__(self, url: str, path: str, audit_keys: AuditKeys = NO_KEYS) -> None:
@@ -72,10 +73,6 @@ class SqliteBackend:
             # Another process still reads the database: its last close will fold the log in.
             log.warning("database log not folded in: the database is in use elsewhere")
 
-    def begin(self, conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers never deadlock on upgrade.
-        conn.execute("BEGIN IMMEDIATE")
-
     def begin_read(self, conn: Any) -> None:
         conn.execute("BEGIN")
 
@@ -93,6 +90,7 @@ class PostgresBackend:
     skip_locked = " FOR UPDATE SKIP LOCKED"
     for_update = " FOR UPDATE"
     migration_lock = "SELECT pg_advisory_xact_lock(7354201)"
+    begin_sql = "BEGIN"
     group_lock = f"SELECT 1 FROM audit_head WHERE id = 1{for_update}"
 
     def __init__(self, url: str, audit_keys: AuditKeys = NO_KEYS) -> None:
@@ -110,7 +108,9 @@ class PostgresBackend:
             ) from None
 
     def prepare_writer(self, conn: Any) -> None:
-        return None
+        # The writer begins its transactions itself (``begin_sql``), so the BEGIN goes in the
+        # round trip of the first statement rather than in one of its own.
+        conn.autocommit = True
 
     def prepare_reader(self, conn: Any) -> None:
         # One round trip per read, not three: no BEGIN and ROLLBACK around it.
@@ -121,10 +121,6 @@ class PostgresBackend:
 
     def shutdown(self) -> None:
         """Nothing to fold in: PostgreSQL keeps its own log."""
-        return None
-
-    def begin(self, conn: Any) -> None:
-        # psycopg opens a transaction on the first statement.
         return None
 
     def begin_read(self, conn: Any) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from plugin_core.store.schema import MIGRATIONS
+from plugin_core.store.tx import Tx as Tx
 from plugin_core.store.writer import Unit, Writer
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class Backend(Protocol):
     skip_locked: str
     for_update: str
     migration_lock: str
+    begin_sql: str
+    """Starts the writer's transaction (SQLite: with the write lock)."""
     group_lock: str
     """Run first in every group of writes, once migrated (see :mod:`plugin_core.store.writer`)."""
     audit_keys: AuditKeys
@@ -60,87 +63,9 @@ class Backend(Protocol):
     def prepare_reader(self, conn: Any) -> None: ...
     def checkpointer(self) -> Checkpointer | None: ...
     def shutdown(self) -> None: ...
-    def begin(self, conn: Any) -> None: ...
     def begin_read(self, conn: Any) -> None: ...
     def sql(self, text: str) -> str: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
-
-
-class Tx:
-    """A transaction's cursor with the backend's placeholder style applied."""
-
-    def __init__(self, conn: Any, backend: Backend) -> None:
-        self.cursor = conn.cursor()
-        self.backend = backend
-        self._marks: list[str] = []
-        self._pipelined = backend.name == "postgresql"
-        self._in_batch = False
-        self.audit_head: tuple[int, str] | None = None
-        """The audit trail's head (count, last seal) as read and locked earlier in this
-        transaction, for the next append to use instead of a round trip of its own."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._send(sql, params)
-
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        self._send(sql, params)
-        return self.cursor.fetchone()
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        self._send(sql, params)
-        return list(self.cursor.fetchall())
-
-    def _send(self, sql: str, params: Sequence[Any]) -> None:
-        if not self._marks:
-            self.cursor.execute(self.backend.sql(sql), tuple(params))
-            return
-        marks, self._marks = self._marks, []
-        with self.cursor.connection.pipeline():
-            for name in marks:
-                self.cursor.execute(f"SAVEPOINT {name}")
-            self.cursor.execute(self.backend.sql(sql), tuple(params))
-
-    # Savepoints: on PostgreSQL each is a round trip of its own, so one is sent with the
-    # statement after it, and one that succeeded is left to end with the transaction.
-
-    def mark(self, name: str) -> None:
-        """Start savepoint ``name``."""
-        if self._pipelined:
-            self._marks.append(name)
-        else:
-            self.cursor.execute(f"SAVEPOINT {name}")
-
-    def release(self, name: str) -> None:
-        """Keep what was done since savepoint ``name``."""
-        if name in self._marks:
-            del self._marks[self._marks.index(name) :]
-        elif not self._pipelined:
-            self.cursor.execute(f"RELEASE SAVEPOINT {name}")
-
-    def undo(self, name: str) -> None:
-        """Undo what was done since savepoint ``name``."""
-        self.audit_head = None
-        if name in self._marks:
-            del self._marks[self._marks.index(name) :]
-            return
-        self.cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-        if not self._pipelined:
-            self.cursor.execute(f"RELEASE SAVEPOINT {name}")
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Send the statements of the block together where the backend can (PostgreSQL's
-        pipeline: one round trip, not one each). Reading a result inside sends what is
-        queued so far; an error surfaces at the latest when the block ends."""
-        if not self._pipelined or self._in_batch:
-            yield
-            return
-        self._in_batch = True
-        try:
-            with self.cursor.connection.pipeline():
-                yield
-        finally:
-            self._in_batch = False
 
 
 class StoreBase:
@@ -151,7 +76,7 @@ class StoreBase:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.writer = Writer(backend, lambda conn: Tx(conn, backend))
+        self.writer = Writer(backend)
         self._readers: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.wal = backend.checkpointer()
         if self.wal is not None:

@@ -1,8 +1,8 @@
 """A decision's writes, once its checks passed: the decision, its referrals or the updates
 of those it supersedes, its re-check basis, escalations, the contact's state, audit entries.
 
-Sent together (one round trip on PostgreSQL); what can be serialised before the writer is
-taken comes in ready.
+Sent together (on PostgreSQL as one statement, see ``Tx.batch``); what can be serialised
+before the writer is taken comes in ready.
 """
 
 from __future__ import annotations

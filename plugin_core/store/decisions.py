@@ -110,15 +110,14 @@ class Decisions(StoreBase):
         texts = {r.id: made.get(r.id) or serialise.dumps(r) for r in referrals}
         texts[""] = made.get("") or serialise.dumps(decision)
         facts = basis[1].facts.to_json() if basis is not None else ""
-        with self.transaction() as tx:
-            # Decisions on one contact queue here, one at a time (a lock on PostgreSQL; SQLite
-            # has one writer).
-            repeat, current = standing(tx, decision.id, decision.contact_id)
+
+        def write(tx: Tx, repeat: bool, current: str | None) -> SavedDecision:
             if repeat:
                 return SavedDecision(False, duplicate=True)
             if current != decision.supersedes:
                 return SavedDecision(False, current=current)
-            with tx.batch():  # the writes below: sent together, not one by one
+            # The writes below touch different rows: on PostgreSQL, one statement.
+            with tx.batch(independent=True):
                 return write_decision(
                     tx,
                     decision,
@@ -132,25 +131,64 @@ class Decisions(StoreBase):
                     facts=facts,
                 )
 
+        held = self._held(decision)
+        if held is None:
+            with self.transaction() as tx:
+                # Decisions on one contact queue here, one at a time (a lock on PostgreSQL;
+                # SQLite has one writer).
+                return write(tx, *standing(tx, decision.id, decision.contact_id))
+        # Checked by the read that holds the contact in this transaction: written into it
+        # without a savepoint of its own. A clash here cannot be a race: it fails the request.
+        with self.writer.transaction(hold=True) as tx:
+            try:
+                return write(tx, *held)
+            except Exception as exc:
+                if self.backend.is_unique_violation(exc):
+                    raise StoreError("the decision clashed with a record already stored") from exc
+                raise
+
+    def _held(self, decision: Decision) -> tuple[bool, str | None] | None:
+        """What the read holding the contact found for ``decision`` (already recorded, the
+        decision in force), when this thread's open transaction made it; else None."""
+        tx = self.writer.current()
+        found = tx.checked.pop("decision", None) if tx is not None else None
+        if found is None or found[:2] != (decision.id, decision.contact_id):
+            return None
+        return bool(found[2]), found[3]
+
     def before_decision(
-        self, decision_id: str, contact_id: str
+        self, decision_id: str, contact_id: str, *, hold: bool = False
     ) -> tuple[StoredContact | None, bool, str | None]:
         """What recording a decision checks first, in one read: the contact, whether the
         decision is already recorded, and the contact's decision in force. (None, False, None)
-        when the contact is not stored."""
-        with self.reading() as tx:
+        when the contact is not stored.
+
+        :param hold: read in this thread's write transaction (see ``Writer.transaction``), the
+            contact locked until the decision is saved, which then checks nothing again.
+        """
+        sql = (
+            f"SELECT {CONTACT_COLUMNS}, (SELECT 1 FROM decisions WHERE id = ?),"
+            " (SELECT d.id FROM decisions d WHERE d.contact_id = contacts.id AND NOT EXISTS"
+            " (SELECT 1 FROM decisions s WHERE s.supersedes = d.id)"
+            " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
+        )
+        if not hold:
+            with self.reading() as tx:
+                row = tx.one(f"{sql} FROM contacts WHERE id = ?", (decision_id, contact_id))
+            return _before(row)
+        with self.writer.transaction(hold=True) as tx:
             row = tx.one(
-                f"SELECT {CONTACT_COLUMNS}, (SELECT 1 FROM decisions WHERE id = ?),"
-                " (SELECT d.id FROM decisions d WHERE d.contact_id = contacts.id AND NOT EXISTS"
-                " (SELECT 1 FROM decisions s WHERE s.supersedes = d.id)"
-                " ORDER BY d.decided_at DESC, d.id DESC LIMIT 1)"
-                " FROM contacts WHERE id = ?",
+                f"{sql}, (SELECT seq FROM audit_head WHERE id = 1),"
+                " (SELECT hash FROM audit_head WHERE id = 1)"
+                f" FROM contacts WHERE id = ?{self.backend.for_update}",
                 (decision_id, contact_id),
             )
-        if row is None:
-            return None, False, None
-        current = str(row[-1]) if row[-1] is not None else None
-        return stored_contact(row[:-2]), row[-2] is not None, current
+            if row is None:
+                return None, False, None
+            tx.audit_head = (int(row[-2]), str(row[-1]))
+            found = _before(row[:-2])
+            tx.checked["decision"] = (decision_id, contact_id, found[1], found[2])
+        return found
 
     def current_decision(self, contact_id: str) -> str | None:
         """The id of the contact's decision in force: the one no other supersedes."""
@@ -198,6 +236,13 @@ class Decisions(StoreBase):
         with self.reading() as tx:
             rows = tx.all(sql, (*params, limit))
         return [serialise.loads(DecisionEscalation, r[0]) for r in rows]
+
+
+def _before(row: Any) -> tuple[StoredContact | None, bool, str | None]:
+    if row is None:
+        return None, False, None
+    current = str(row[-1]) if row[-1] is not None else None
+    return stored_contact(row[:-2]), row[-2] is not None, current
 
 
 def _decision(row: Any) -> Decision:

@@ -70,7 +70,9 @@ def append(tx: Tx, entries: Sequence[AuditEntry], at: datetime) -> None:
         prev = digest
     seal = "" if key is None else head_seal(key, seq, prev)
     width = _FIELDS * PER_STATEMENT
-    with tx.batch():  # entries in as few statements as the parameter limit allows, then the head
+    # Entries in as few statements as the parameter limit allows, then the head: different
+    # rows, so on PostgreSQL they go as one statement.
+    with tx.batch(independent=True):
         for first in range(0, len(values), width):
             chunk = values[first : first + width]
             tx.execute(

@@ -23,10 +23,11 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from plugin_core.store.errors import StoreError
+from plugin_core.store.tx import Tx
 from plugin_core.store.writer_state import Group, Local, Unit
 
 if TYPE_CHECKING:
-    from plugin_core.store.base import Backend, Tx
+    from plugin_core.store.base import Backend
 
 __all__ = ["Unit", "Writer"]
 
@@ -42,9 +43,8 @@ MAX_GATHER = 0.005
 class Writer:
     """One connection for every write; see the module's description."""
 
-    def __init__(self, backend: Backend, make_tx: Callable[[Any], Tx]) -> None:
+    def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._make_tx = make_tx
         self._lock = threading.Lock()
         self._asking = 0
         self._asking_lock = threading.Lock()
@@ -66,11 +66,13 @@ class Writer:
         return self._local.tx
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, *, hold: bool = False) -> Iterator[Tx]:
         """One request's writes, committed (with its group) before the block is left.
 
         Inside another transaction or an open unit of this thread, it is a savepoint of that
-        one instead, committed when the outer one is.
+        one instead, committed when the outer one is. With ``hold``, that one itself, with no
+        savepoint: for reads whose rows must stay as read until its writes (``FOR UPDATE``),
+        which leave nothing to undo; an error there fails the outer one.
         """
         local = self._local
         unit = local.unit
@@ -78,7 +80,10 @@ class Writer:
             self._start()
             unit.started = True
         if local.tx is not None:
-            with self._savepoint(local.tx) as tx:
+            if hold:
+                yield local.tx
+                return
+            with local.tx.savepoint() as tx:
                 yield tx
             return
         tx = self._start()
@@ -128,7 +133,7 @@ class Writer:
             if self._group is not None or self._conn is None or self.waiting():
                 yield None
             else:
-                yield self._make_tx(self._conn)
+                yield Tx(self._conn, self._backend)
         finally:
             self._lock.release()
 
@@ -145,23 +150,6 @@ class Writer:
         unit.after.append(call)
         return True
 
-    @contextmanager
-    def _savepoint(self, tx: Tx) -> Iterator[Tx]:
-        local = self._local
-        local.depth += 1
-        name = f"tf_nested_{local.depth}"
-        tx.mark(name)
-        try:
-            yield tx
-        except BaseException:
-            with suppress(Exception):  # a broken connection fails the whole request anyway
-                tx.undo(name)
-            raise
-        else:
-            tx.release(name)
-        finally:
-            local.depth -= 1
-
     # Taking and handing on the writer --------------------------------------------------------
 
     def _start(self) -> Tx:
@@ -174,14 +162,16 @@ class Writer:
             if self._conn is None:
                 self._conn = self._backend.connect()
                 self._backend.prepare_writer(self._conn)
-            tx = self._make_tx(self._conn)
             if self._group is None:
-                self._backend.begin(self._conn)
-                if self.lead_sql:
-                    tx.one(self.lead_sql)
+                # Sent with the group's first statement (on PostgreSQL, in its round trip).
                 self._group = Group()
+                tx = Tx(self._conn, self._backend, self._group.ahead)
+                tx.ahead(self._backend.begin_sql)
+                if self.lead_sql:
+                    tx.ahead(self.lead_sql)
                 self._local.first = True
             else:
+                tx = Tx(self._conn, self._backend, self._group.ahead)
                 tx.mark("tf_request")
                 self._local.first = False
         except BaseException as exc:

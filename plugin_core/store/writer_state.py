@@ -13,12 +13,15 @@ if TYPE_CHECKING:
 class Group:
     """Requests whose writes sit in the open transaction, waiting for its commit."""
 
-    __slots__ = ("done", "error", "members")
+    __slots__ = ("ahead", "done", "error", "members")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.members = 0
+        self.ahead: list[str] = []
+        """Statements to send before the group's next one: its start, until a request of the
+        group writes, and savepoints not sent yet."""
 
 
 class Unit:
@@ -32,10 +35,9 @@ class Unit:
 
 
 class Local(threading.local):
-    """What one thread holds of the writer: its transaction, savepoint depth, open unit."""
+    """What one thread holds of the writer: its transaction, open unit."""
 
     def __init__(self) -> None:
         self.tx: Tx | None = None
-        self.depth = 0
         self.first = False
         self.unit: Unit | None = None
