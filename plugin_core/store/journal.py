@@ -29,7 +29,7 @@ from plugin_core.journal import (
 from plugin_core.store.base import Tx, parse_ts, placeholders, ts
 from plugin_core.store.contacts import encode, save_in
 from plugin_core.store.counters import count
-from plugin_core.store.file_lock import FileLocked
+from plugin_core.store.journal_received import JournalReceived
 from plugin_core.store.journal_schema import statements
 from plugin_core.store.records import NewContact, SavedContact
 
@@ -40,8 +40,9 @@ SETTLED = "settled"
 Settle = Callable[[list[SavedContact]], Sequence[JournalOutcome]]
 
 
-class Journal(FileLocked):
-    """The journal's reads and writes (see :class:`FileLocked` for how they share SQLite)."""
+class Journal(JournalReceived):
+    """The journal's reads and writes (see :class:`FileLocked` for how they share SQLite, and
+    :class:`JournalReceived` for the listener's files)."""
 
     def migrate(self) -> int:
         version = super().migrate()
@@ -55,8 +56,11 @@ class Journal(FileLocked):
     def journal_messages(
         self, source: str, items: Sequence[JournalItem], *, at: datetime
     ) -> list[Journaled]:
-        """Commit messages as received, in one transaction (one disk flush for the lot)."""
+        """Commit messages as received, in one transaction (one disk flush for the lot); into
+        the listener's files when it opened them."""
         stamp = ts(at)
+        if self._journal_file is not None:
+            return self._received(source, items, stamp)
         out: list[Journaled] = []
         with self._writing() as tx:
             for item in items:
@@ -209,7 +213,7 @@ class Journal(FileLocked):
         """Rows waiting to be processed."""
         with self._reading() as tx:
             row = tx.one("SELECT COUNT(*) FROM journal WHERE state = ?", (PENDING,))
-        return int(row[0])
+        return int(row[0]) + self.journal_file_waiting
 
     def journal_backlog(self, source: str, now: datetime) -> JournalBacklog:
         """Rows due now, how long the oldest has waited, and how long since the last arrived.
