@@ -45,12 +45,12 @@ class JournalReceived(FileLocked):
             left = [r for r in read_segments(path) if r.id > moved]
             for start in range(0, len(left), RECOVERY_BATCH):
                 self._move_records(left[start : start + RECOVERY_BATCH])
-            for old in segments(path):
-                old.unlink()
             with self._reading() as tx:
                 top = tx.one("SELECT MAX(id) FROM journal")[0] or 0
             last = max(int(top), moved, left[-1].id if left else 0)
             journal_file = JournalFile(path, self._known, self._move_records, last + 1)
+            for old in segments(path):  # new files are numbered after these
+                old.unlink()
             journal_file.start()
         except BaseException:
             owner.release()

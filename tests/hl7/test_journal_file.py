@@ -1,0 +1,165 @@
+"""The listener's journal files on SQLite: a message acknowledged is in a flushed record, and
+every record reaches the journal table exactly once, under the id it was given on receipt,
+whatever a crash left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.hl7.ingest import Reader
+from adapters.hl7.journal_worker import entry_of
+from adapters.hl7.settings import load_settings
+from plugin_core.journal import JournalItem
+from plugin_core.service import Service
+from plugin_core.settings.load import load_trust_config
+from plugin_core.store import journal_file, open_store
+from plugin_core.store.journal_file import Record, decode, encode, segments
+from tests.hl7.conftest import HL7_TOML, corpus_bytes
+from tests.peers.service import write_trust_config
+
+BASIC = corpus_bytes("a01_v2_3_basic").decode()
+
+
+def item(reader: Reader, n: int, *, ward: str = "") -> JournalItem:
+    text = BASIC.replace("C23-0001", f"F-{n}")
+    if ward:
+        text = text.replace("|I|", f"|I|{ward}", 1)
+    outcome = reader.receive(text.encode())
+    assert outcome.message is not None
+    return JournalItem(outcome.header.message_key, outcome.message.digest, outcome.message.text)
+
+
+class Opened:
+    """Services on one SQLite file, opened one after another as restarts of the listener."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = tmp_path / "tf.db"
+        self.config = load_trust_config(write_trust_config(tmp_path / "trust", extra_toml=HL7_TOML))
+        self.reader = Reader(load_settings(self.config), self.config.code_lists)
+        self.services: list[Service] = []
+
+    def service(self) -> Service:
+        svc = Service(self.config, open_store(f"sqlite:///{self.db}"), entry_points=False)
+        self.services.append(svc)
+        return svc
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[Opened]:
+    found = Opened(tmp_path)
+    yield found
+    for svc in found.services:
+        svc.store.close()
+
+
+def crash(svc: Service) -> None:
+    """Leave the files as a killed process leaves them: nothing more moved, the lock let go."""
+    store = svc.store
+    files, owner = store._journal_file, store._journal_owner
+    assert files is not None and owner is not None
+    with files._lock:  # the moving thread ends without moving anything more
+        files._stopping = True
+        files._wake.notify_all()
+    store._journal_file = store._journal_owner = None
+    for segment in [*files._segments, *([files._spare] if files._spare else [])]:
+        segment.close()
+    owner.release()
+
+
+@pytest.fixture
+def no_moving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The moving thread waits, as it does while messages keep coming."""
+    monkeypatch.setattr(journal_file, "MOVE_QUIET", 3600.0)
+    monkeypatch.setattr(journal_file, "MOVE_AFTER", 3600.0)
+
+
+def test_a_record_torn_by_a_crash_ends_the_file_and_the_records_before_it_are_kept() -> None:
+    records = [
+        Record(n, "hl7", f"F|{n}", "d" * 64, "2026-03-01T10:00:00Z", "utf-8", BASIC)
+        for n in range(1, 4)
+    ]
+    data = b"".join(encode(r) for r in records)
+    last = len(encode(records[-1]))
+    assert decode(data + bytes(4096)) == records
+    assert decode(data[:-10]) == records[:2]  # the last write stopped part way
+    flipped = bytearray(data)
+    flipped[-last // 2] ^= 0x01  # a block of the last record never reached the disk
+    assert decode(bytes(flipped)) == records[:2]
+    assert decode(bytes(4096)) == []
+
+
+def test_a_message_is_in_its_flushed_file_before_the_journal_call_returns(
+    opened: Opened, no_moving: None
+) -> None:
+    svc = opened.service()
+    assert svc.open_journal_file()
+    [receipt] = svc.journal_messages("hl7", [item(opened.reader, 1)])
+    [found] = [r for path in segments(str(opened.db)) for r in decode(path.read_bytes())]
+    assert (found.id, found.message_key) == (receipt.id, "NORTHGEN|F-1")
+    assert svc.journal_depth() == 1  # counted while it waits in the file
+
+
+def test_records_left_by_a_crash_reach_the_table_once_under_their_ids_after_a_restart(
+    opened: Opened, no_moving: None
+) -> None:
+    first = opened.service()
+    assert first.open_journal_file()
+    receipts = first.journal_messages("hl7", [item(opened.reader, n) for n in range(3)])
+    copies = {p: p.read_bytes() for p in segments(str(opened.db))}
+    crash(first)
+
+    second = opened.service()
+    assert second.open_journal_file()  # moves what the crash left before anything else
+    rows = second.claim_journal("hl7", "w", limit=10)
+    assert [r.id for r in rows] == [r.id for r in receipts]
+    second.settle_journal("w", [entry_of(opened.reader, r) for r in rows])
+    assert segments(str(opened.db)) == [p for p in segments(str(opened.db)) if p not in copies]
+    second.close_journal_file()
+
+    for path, data in copies.items():  # a deletion the crash kept from reaching the disk
+        path.write_bytes(data)
+    third = opened.service()
+    assert third.open_journal_file()
+    assert third.journal_depth() == 0 and third.claim_journal("hl7", "w", limit=10) == []
+    [later] = third.journal_messages("hl7", [item(opened.reader, 9)])
+    assert later.id is not None and later.id > max(r.id or 0 for r in receipts)
+    accepted = [e for e in third.store.audit_entries() if e.kind == "contact.accepted"]
+    assert len(accepted) == 3
+
+
+def test_a_resend_is_journaled_once_whether_it_waits_in_the_file_or_the_table(
+    opened: Opened, no_moving: None
+) -> None:
+    svc = opened.service()
+    assert svc.open_journal_file()
+    once, again = svc.journal_messages("hl7", [item(opened.reader, 1), item(opened.reader, 1)])
+    assert once.id is not None and again.duplicate and again.id is None
+    [waiting] = svc.journal_messages("hl7", [item(opened.reader, 1)])
+    assert waiting.duplicate
+    svc.close_journal_file()  # moved to the table
+    assert svc.open_journal_file()
+    [moved] = svc.journal_messages("hl7", [item(opened.reader, 1)])
+    assert moved.duplicate
+    rows = svc.claim_journal("hl7", "w", limit=10)
+    svc.settle_journal("w", [entry_of(opened.reader, r) for r in rows])
+    [recorded] = svc.journal_messages("hl7", [item(opened.reader, 1)])
+    assert recorded.duplicate
+    [other] = svc.journal_messages("hl7", [item(opened.reader, 1, ward="X")])
+    assert other.conflict and other.id is not None  # kept for review, answered AE
+
+
+def test_many_messages_fill_file_after_file_and_each_file_goes_once_moved(
+    opened: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_file, "SEGMENT_BYTES", 16384)
+    svc = opened.service()
+    assert svc.open_journal_file()
+    receipts = [svc.journal_messages("hl7", [item(opened.reader, n)])[0] for n in range(40)]
+    assert len({r.id for r in receipts}) == 40
+    svc.close_journal_file()
+    assert segments(str(opened.db)) == []
+    rows = svc.claim_journal("hl7", "w", limit=100)
+    assert [r.id for r in rows] == [r.id for r in receipts]
