@@ -7,7 +7,9 @@ journals to the table directly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from plugin_core.journal import Journaled, JournalItem
 from plugin_core.store.file_lock import FileLocked
@@ -23,11 +25,16 @@ PENDING = "waiting"
 RECOVERY_BATCH = 512
 """Records moved per transaction when a start finds records a crash left behind."""
 _MOVED = "received"
+_KNOWN = (
+    "SELECT (SELECT coalesce(message_hash, '') FROM contacts WHERE message_key = ?),"
+    " EXISTS (SELECT 1 FROM journal WHERE source = ? AND message_key = ? AND digest = ?)"
+)
 
 
 class JournalReceived(FileLocked):
     _journal_file: JournalFile | None = None
     _journal_owner: OwnerLock | None = None
+    _journal_reader: Any = None
 
     def open_journal_file(self) -> bool:
         """Journal messages received into files of this process from now on (SQLite files
@@ -66,6 +73,10 @@ class JournalReceived(FileLocked):
             if journal_file is not None:
                 journal_file.close()
         finally:
+            reader, self._journal_reader = self._journal_reader, None
+            if reader is not None:
+                with contextlib.suppress(Exception):
+                    reader.close()
             if owner is not None:
                 owner.release()
 
@@ -86,13 +97,13 @@ class JournalReceived(FileLocked):
         return journal_file.waiting if journal_file is not None else 0
 
     def _known(self, source: str, key: str, digest: str) -> tuple[str | None, bool]:
-        with self._reading() as tx:
-            row = tx.one(
-                "SELECT (SELECT coalesce(message_hash, '') FROM contacts WHERE message_key = ?),"
-                " EXISTS (SELECT 1 FROM journal WHERE source = ? AND message_key = ?"
-                " AND digest = ?)",
-                (key, source, key, digest),
-            )
+        """Called with the files' lock held, so one at a time: on a connection of its own,
+        which spares a pooled reader's hand-overs on every message."""
+        conn = self._journal_reader
+        if conn is None:
+            conn = self._journal_reader = self.backend.connect()
+            self.backend.prepare_reader(conn)
+        row = conn.execute(_KNOWN, (key, source, key, digest)).fetchone()
         return row[0], bool(row[1])
 
     def _move_records(self, records: list[Record]) -> None:

@@ -4,6 +4,7 @@ whatever a crash left behind."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,12 +103,18 @@ def test_a_message_is_in_its_flushed_file_before_the_journal_call_returns(
     assert svc.journal_depth() == 1  # counted while it waits in the file
 
 
+@pytest.mark.parametrize("direct", [True, False], ids=["direct-writes", "flushed-writes"])
 def test_records_left_by_a_crash_reach_the_table_once_under_their_ids_after_a_restart(
-    opened: Opened, no_moving: None
+    opened: Opened, no_moving: None, direct: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not direct:  # a file system without direct writes: each write flushed on its own
+        monkeypatch.delattr(os, "O_DIRECT", raising=False)
     first = opened.service()
     assert first.open_journal_file()
-    receipts = first.journal_messages("hl7", [item(opened.reader, n) for n in range(3)])
+    assert first.store._journal_file is not None
+    assert first.store._journal_file._segments[-1].direct is direct
+    receipts = first.journal_messages("hl7", [item(opened.reader, n) for n in range(2)])
+    receipts += first.journal_messages("hl7", [item(opened.reader, 2)])  # a write of its own
     copies = {p: p.read_bytes() for p in segments(str(opened.db))}
     crash(first)
 
