@@ -75,6 +75,7 @@ class JournalMode:
             "worker_running": bool(worker is not None and worker.alive),
             "worker_starts": worker.starts if worker is not None else 0,
             "awaiting_application_ack": self.acks.waiting,
+            "journal_files": self.files,
         }
 
     def _run(self) -> None:
