@@ -29,6 +29,7 @@ from plugin_core.journal import (
 from plugin_core.store.base import Tx, parse_ts, placeholders, ts
 from plugin_core.store.contacts import encode, save_in
 from plugin_core.store.counters import count
+from plugin_core.store.journal_file import last_written
 from plugin_core.store.journal_received import JournalReceived
 from plugin_core.store.journal_schema import statements
 from plugin_core.store.records import NewContact, SavedContact
@@ -219,7 +220,7 @@ class Journal(JournalReceived):
         """Rows due now, how long the oldest has waited, and how long since the last arrived.
 
         Cheap enough to ask every tenth of a second: the index on pending rows answers the
-        first two, the newest row by its key the last."""
+        first two, the newest row by its key (or the listener's newest file) the last."""
         stamp = ts(now)
         due = " FROM journal WHERE state = ? AND source = ? AND next_attempt_at <= ?"
         with self._reading() as tx:
@@ -233,6 +234,12 @@ class Journal(JournalReceived):
                 (source,),
             )
         quiet = (now - parse_ts(last[0])).total_seconds() if last else None
+        path = getattr(self.backend, "path", ":memory:")
+        sqlite_file = self.backend.name == "sqlite" and path != ":memory:"
+        written = last_written(path) if sqlite_file else None
+        if written is not None:  # messages still in the listener's files came later
+            since = max(now.timestamp() - written, 0.0)
+            quiet = since if quiet is None else min(quiet, since)
         if first is None or waiting is None:
             return JournalBacklog(0, quiet_seconds=quiet)
         oldest = (now - parse_ts(first[0])).total_seconds()

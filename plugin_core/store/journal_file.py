@@ -142,6 +142,16 @@ def read_segments(db_path: str) -> list[Record]:
     return sorted(found, key=lambda r: r.id)
 
 
+def last_written(db_path: str) -> float | None:
+    """When a journal file beside the database was last written (seconds since the epoch), for
+    a worker in another process to tell whether the listener is quiet; None without files."""
+    times: list[float] = []
+    for path in segments(db_path):
+        with contextlib.suppress(FileNotFoundError):
+            times.append(path.stat().st_mtime)
+    return max(times, default=None)
+
+
 Known = Callable[[str, str, str], tuple[str | None, bool]]
 """(source, key, digest) to (the digest of a contact holding the key: "" when it has none,
 None when there is no such contact; whether the journal table holds the message)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from adapters.hl7.ingest import Reader
 from adapters.hl7.journal_worker import entry_of
 from adapters.hl7.settings import load_settings
 from plugin_core.journal import JournalItem
+from plugin_core.rules.clock import utc_now
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import journal_file, open_store
@@ -170,3 +172,22 @@ def test_many_messages_fill_file_after_file_and_each_file_goes_once_moved(
     assert segments(str(opened.db)) == []
     rows = svc.claim_journal("hl7", "w", limit=100)
     assert [r.id for r in rows] == [r.id for r in receipts]
+
+
+def test_the_worker_sees_the_listener_busy_while_new_messages_wait_in_its_files(
+    opened: Opened, no_moving: None
+) -> None:
+    listener, worker = opened.service(), opened.service()
+    now = utc_now()
+    listener.clock = lambda: now - timedelta(seconds=30)  # as if received long ago
+    assert listener.open_journal_file()
+    listener.journal_messages("hl7", [item(opened.reader, 1)])
+    listener.close_journal_file()  # in the table now
+    assert listener.open_journal_file()
+    listener.journal_messages("hl7", [item(opened.reader, 2)])  # waits in the file
+    backlog = worker.store.journal_backlog("hl7", now)
+    assert backlog.waiting == 1 and backlog.quiet_seconds is not None
+    assert backlog.quiet_seconds < 5  # the file was written just now: not quiet
+    listener.close_journal_file()
+    moved = worker.store.journal_backlog("hl7", now)
+    assert moved.quiet_seconds is not None and moved.quiet_seconds > 25  # by the table alone
