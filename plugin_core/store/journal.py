@@ -211,10 +211,10 @@ class Journal(JournalReceived):
         ]
 
     def journal_depth(self) -> int:
-        """Rows waiting to be processed."""
+        """Messages waiting to be processed: rows, and messages in the listener's files."""
         with self._reading() as tx:
             row = tx.one("SELECT COUNT(*) FROM journal WHERE state = ?", (PENDING,))
-        return int(row[0]) + self.journal_file_waiting
+        return int(row[0]) + self.journal_files_waiting()
 
     def journal_backlog(self, source: str, now: datetime) -> JournalBacklog:
         """Rows due now, how long the oldest has waited, and how long since the last arrived.

@@ -91,10 +91,17 @@ class JournalReceived(FileLocked):
         assert journal_file is not None
         return journal_file.append(source, items, stamp)
 
-    @property
-    def journal_file_waiting(self) -> int:
+    def journal_files_waiting(self) -> int:
+        """Messages in the listener's files not yet moved to the table; read from the files
+        themselves in any process but the listener's."""
         journal_file = self._journal_file
-        return journal_file.waiting if journal_file is not None else 0
+        if journal_file is not None:
+            return journal_file.waiting
+        path = getattr(self.backend, "path", ":memory:")
+        if self.backend.name != "sqlite" or path == ":memory:" or not segments(path):
+            return 0
+        moved = self.journal_moved_through()
+        return sum(1 for r in read_segments(path) if r.id > moved)
 
     def _known(self, source: str, key: str, digest: str) -> tuple[str | None, bool]:
         """Called with the files' lock held, so one at a time: on a connection of its own,

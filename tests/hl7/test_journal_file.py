@@ -103,6 +103,7 @@ def test_a_message_is_in_its_flushed_file_before_the_journal_call_returns(
     [found] = [r for path in segments(str(opened.db)) for r in decode(path.read_bytes())]
     assert (found.id, found.message_key) == (receipt.id, "NORTHGEN|F-1")
     assert svc.journal_depth() == 1  # counted while it waits in the file
+    assert opened.service().journal_depth() == 1  # by another process too
 
 
 @pytest.mark.parametrize("direct", [True, False], ids=["direct-writes", "flushed-writes"])
