@@ -55,7 +55,7 @@ from plugin_core.rules.clock import utc_now  # noqa: E402
 from plugin_core.service import Service  # noqa: E402
 from plugin_core.settings.load import load_trust_config  # noqa: E402
 from plugin_core.store import open_store  # noqa: E402
-from plugin_core.store.journal_file import read_segments  # noqa: E402
+from plugin_core.store.journal_records import read_segments  # noqa: E402
 from tests.peers.service import ServiceProcess, write_trust_config  # noqa: E402
 
 SEGMENTS = [

@@ -29,8 +29,8 @@ from plugin_core.journal import (
 from plugin_core.store.base import Tx, parse_ts, placeholders, ts
 from plugin_core.store.contacts import encode, save_in
 from plugin_core.store.counters import count
-from plugin_core.store.journal_file import last_written
 from plugin_core.store.journal_received import JournalReceived
+from plugin_core.store.journal_records import last_written
 from plugin_core.store.journal_schema import statements
 from plugin_core.store.records import NewContact, SavedContact
 

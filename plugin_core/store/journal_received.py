@@ -13,13 +13,8 @@ from typing import Any
 
 from plugin_core.journal import Journaled, JournalItem
 from plugin_core.store.file_lock import FileLocked
-from plugin_core.store.journal_file import (
-    JournalFile,
-    OwnerLock,
-    Record,
-    read_segments,
-    segments,
-)
+from plugin_core.store.journal_file import JournalFile
+from plugin_core.store.journal_records import OwnerLock, Record, read_segments, segments
 
 PENDING = "waiting"
 RECOVERY_BATCH = 512

@@ -19,7 +19,7 @@ from plugin_core.rules.clock import utc_now
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import journal_file, open_store
-from plugin_core.store.journal_file import Record, decode, encode, segments
+from plugin_core.store.journal_records import Record, decode, encode, segments
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.peers.service import write_trust_config
 
