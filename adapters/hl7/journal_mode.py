@@ -47,7 +47,10 @@ class JournalMode:
         trust_file, database = found
         opener = getattr(self.service(), "open_journal_file", None)
         if opener is not None:  # before the worker starts: what a crash left is moved first
-            self.files = bool(opener())
+            try:
+                self.files = bool(opener())
+            except Exception as exc:  # journal to the table instead; the files stay for later
+                log.error("hl7: journal files not opened", extra={"error": type(exc).__name__})
         self.worker = WorkerProcess(TARGET, trust_file, database, "hl7-journal")
         self.worker.start()
         self._stopping.clear()

@@ -192,3 +192,18 @@ def test_the_worker_sees_the_listener_busy_while_new_messages_wait_in_its_files(
     listener.close_journal_file()
     moved = worker.store.journal_backlog("hl7", now)
     assert moved.quiet_seconds is not None and moved.quiet_seconds > 25  # by the table alone
+
+
+def test_a_second_listener_on_the_same_file_journals_to_the_table_under_new_ids(
+    opened: Opened, no_moving: None
+) -> None:
+    first, second = opened.service(), opened.service()
+    assert first.open_journal_file()
+    assert not second.open_journal_file()  # the files have one owner
+    [waiting] = first.journal_messages("hl7", [item(opened.reader, 1)])
+    [direct] = second.journal_messages("hl7", [item(opened.reader, 2)])
+    assert direct.id is not None and direct.id == waiting.id  # the table gave the same number
+    first.close_journal_file()
+    rows = second.claim_journal("hl7", "w", limit=10)
+    assert sorted(r.message_key for r in rows) == ["NORTHGEN|F-1", "NORTHGEN|F-2"]
+    assert len({r.id for r in rows}) == 2  # the moved one took a number of its own
