@@ -85,6 +85,7 @@ class JournalFile:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._move_lock = threading.Lock()
+        self._numbering = threading.Lock()
         self._buffer = mmap.mmap(-1, BLOCK)
 
     @property
@@ -178,9 +179,11 @@ class JournalFile:
 
     def _prepare(self, size: int) -> Segment:
         """A new file of ``size`` zeros, flushed, its name flushed into the directory."""
-        size = -(-size // 4096) * 4096
-        self._number += 1
-        path = Path(f"{self._db}.received-{self._number:08d}")
+        size = -(-size // BLOCK) * BLOCK
+        with self._numbering:  # the moving thread makes spares while a write may need a file
+            self._number += 1
+            number = self._number
+        path = Path(f"{self._db}.received-{number:08d}")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             left = size
