@@ -18,7 +18,7 @@ from plugin_core.journal import JournalItem
 from plugin_core.rules.clock import utc_now
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
-from plugin_core.store import journal_file, open_store
+from plugin_core.store import StoreError, journal_file, open_store
 from plugin_core.store.journal_records import Record, decode, encode, segments
 from tests.hl7.conftest import HL7_TOML, corpus_bytes
 from tests.peers.service import write_trust_config
@@ -207,3 +207,28 @@ def test_a_second_listener_on_the_same_file_journals_to_the_table_under_new_ids(
     rows = second.claim_journal("hl7", "w", limit=10)
     assert sorted(r.message_key for r in rows) == ["NORTHGEN|F-1", "NORTHGEN|F-2"]
     assert len({r.id for r in rows}) == 2  # the moved one took a number of its own
+
+
+def test_a_write_the_disk_refuses_is_not_acknowledged_and_the_next_goes_to_a_new_file(
+    opened: Opened, no_moving: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = opened.service()
+    assert svc.open_journal_file()
+    real = os.pwritev
+    failing = iter([True])
+
+    def pwritev(fd: int, buffers: list[memoryview], offset: int) -> int:
+        if next(failing, False):
+            raise OSError(5, "Input/output error")
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", pwritev)
+    before = segments(str(opened.db))
+    with pytest.raises(StoreError):
+        svc.journal_messages("hl7", [item(opened.reader, 1)])
+    [again] = svc.journal_messages("hl7", [item(opened.reader, 1)])  # the sender sends again
+    assert again.id is not None and not again.duplicate
+    assert len(segments(str(opened.db))) == len(before) + 1
+    svc.close_journal_file()
+    rows = svc.claim_journal("hl7", "w", limit=10)
+    assert [(r.id, r.message_key) for r in rows] == [(again.id, "NORTHGEN|F-1")]
