@@ -5,6 +5,7 @@ whatever a crash left behind."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from adapters.hl7.ingest import Reader
 from adapters.hl7.journal_worker import entry_of
 from adapters.hl7.settings import load_settings
-from plugin_core.journal import JournalItem
+from plugin_core.journal import Journaled, JournalItem
 from plugin_core.rules.clock import utc_now
 from plugin_core.service import Service
 from plugin_core.settings.load import load_trust_config
@@ -232,3 +233,35 @@ def test_a_write_the_disk_refuses_is_not_acknowledged_and_the_next_goes_to_a_new
     svc.close_journal_file()
     rows = svc.claim_journal("hl7", "w", limit=10)
     assert [(r.id, r.message_key) for r in rows] == [(again.id, "NORTHGEN|F-1")]
+
+
+def test_messages_from_many_connections_while_files_fill_and_move_each_reach_the_table_once(
+    opened: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_file, "SEGMENT_BYTES", 32768)
+    monkeypatch.setattr(journal_file, "MOVE_AT", 5)
+    svc = opened.service()
+    assert svc.open_journal_file()
+    items = {n: item(opened.reader, n) for n in range(120)}
+    receipts: dict[int, Journaled] = {}
+    failures: list[BaseException] = []
+
+    def connection(first: int) -> None:
+        try:
+            for n in range(first, 120, 4):
+                [receipts[n]] = svc.journal_messages("hl7", [items[n]])
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=connection, args=(c,)) for c in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not failures and len(receipts) == 120
+    svc.close_journal_file()
+    assert segments(str(opened.db)) == []
+    rows = svc.claim_journal("hl7", "w", limit=500)
+    assert sorted((r.id, r.message_key) for r in rows) == sorted(
+        (r.id, f"NORTHGEN|F-{n}") for n, r in receipts.items()
+    )
