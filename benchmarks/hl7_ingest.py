@@ -55,6 +55,7 @@ from plugin_core.rules.clock import utc_now  # noqa: E402
 from plugin_core.service import Service  # noqa: E402
 from plugin_core.settings.load import load_trust_config  # noqa: E402
 from plugin_core.store import open_store  # noqa: E402
+from plugin_core.store.journal_records import read_segments  # noqa: E402
 from tests.peers.service import ServiceProcess, write_trust_config  # noqa: E402
 
 SEGMENTS = [
@@ -152,14 +153,16 @@ def drive(port: int, messages: list[hl7.Message], window: int) -> float:
 
 
 def wait_for_journal(db: Path, timeout: float = 120.0) -> float:
-    """Seconds until no journal row waits to be read (the worker has caught up)."""
+    """Seconds until no message waits to be read (the worker has caught up): none in the
+    listener's journal files that is not yet in the table, and no row waiting there."""
     started = time.perf_counter()
     with sqlite3.connect(db, timeout=30) as conn:
         while time.perf_counter() - started < timeout:
             (waiting,) = conn.execute(
                 "SELECT COUNT(*) FROM journal WHERE state = 'waiting'"
             ).fetchone()
-            if not waiting:
+            moved = conn.execute("SELECT MAX(last_id) FROM journal_moved").fetchone()[0] or 0
+            if not waiting and all(r.id <= moved for r in read_segments(str(db))):
                 break
             time.sleep(0.1)
     conn.close()

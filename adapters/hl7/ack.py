@@ -6,6 +6,7 @@ prove it writes the same ER7 as hl7apy for every version and outcome.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import time
@@ -51,12 +52,27 @@ _CODE_TEXT = {
 }
 
 
+_last_stamp: tuple[datetime | None, str] = (None, "")
+
+
+def _stamp(at: datetime) -> str:
+    """MSH-7 for ``at``: the same text for every ACK in one second, so written once."""
+    global _last_stamp
+    second = at.replace(microsecond=0)
+    seen, text = _last_stamp
+    if seen != second or seen is None or seen.tzinfo is not second.tzinfo:
+        text = at.strftime("%Y%m%d%H%M%S%z")
+        _last_stamp = (second, text)
+    return text
+
+
 def _segment(seps: Separators, name: str, fields: list[str]) -> str:
     while fields and not fields[-1]:
         fields.pop()
     return seps.field.join([name, *fields])
 
 
+@functools.lru_cache(maxsize=256)
 def _version_at_least(version: str, floor: tuple[int, ...]) -> bool:
     try:
         parts = tuple(int(p) for p in version.split("."))
@@ -96,7 +112,7 @@ def build_ack(
             header.receiving_facility,
             header.sending_application,
             header.sending_facility,
-            at.strftime("%Y%m%d%H%M%S%z"),
+            _stamp(at),
             "",
             message_type,
             control_id or next_control_id(),

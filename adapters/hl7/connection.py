@@ -51,7 +51,8 @@ class Connection(Slot):
         while True:
             started = self.frame_started
             if started is None:
-                sock.settimeout(None)
+                if sock.gettimeout() is not None:  # a system call each time otherwise
+                    sock.settimeout(None)
             else:
                 left = started + frame_deadline - time.monotonic()
                 if left <= 0:

@@ -8,6 +8,7 @@ subcomponents, escaped text) — the corpus test proves it message by message.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -110,11 +111,17 @@ def separators_of(first_segment: str) -> Separators:
     """The separators declared by an MSH, BHS or FHS segment's first two fields."""
     if len(first_segment) < 8 or first_segment[:3] not in ("MSH", "BHS", "FHS"):
         raise Er7Error(f"{first_segment[:3] or 'message'}: does not start with MSH")
-    field = first_segment[3]
+    end = first_segment.find(first_segment[3], 4)
+    return _declared(first_segment[3:end] if end >= 0 else first_segment[3:])
+
+
+@functools.lru_cache(maxsize=64)
+def _declared(declared: str) -> Separators:
+    """MSH-1 and MSH-2 as written to their separators; senders keep to one or two such, so
+    each is worked out once (an error is raised each time, never remembered)."""
+    field, chars = declared[0], declared[1:]
     if field.isalnum() or field in " \r\n":
         raise Er7Error("MSH-1: field separator must be a punctuation character")
-    end = first_segment.find(field, 4)
-    chars = first_segment[4:end] if end >= 0 else first_segment[4:]
     if len(chars) not in (4, 5) or len(set(chars + field)) != len(chars) + 1:
         raise Er7Error("MSH-2: encoding characters must be four (or five) distinct characters")
     if any(c.isalnum() or c in " \r\n" for c in chars):

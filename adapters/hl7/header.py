@@ -49,17 +49,33 @@ class Header:
 def read_header(message: Er7Message) -> Header:
     msh = message.msh
     seps = message.seps
+    fields = msh.fields
+    count = len(fields)
+    unescape = seps.unescape
+
+    def first(number: int, component: int = 1) -> str:
+        """``msh.raw(number, 1, component)`` for a field after MSH-2, without splitting the
+        whole field (a test proves the two equal on the corpus)."""
+        raw = fields[number] if number < count else ""
+        if not raw:
+            return ""
+        parts = raw.split(seps.repetition, 1)[0].split(seps.component, component)
+        text = parts[component - 1] if component <= len(parts) else ""
+        if seps.subcomponent in text:
+            return text.split(seps.subcomponent, 1)[0]
+        return text
+
     return Header(
         seps=seps,
         sending_application=msh.field(3),
         sending_facility=msh.field(4),
         receiving_application=msh.field(5),
         receiving_facility=msh.field(6),
-        message_type=seps.unescape(msh.raw(9, 1, 1)).strip().upper(),
-        trigger=seps.unescape(msh.raw(9, 1, 2)).strip().upper(),
-        control_id=seps.unescape(msh.raw(10)).strip(),
-        processing_id=msh.raw(11),
-        version=seps.unescape(msh.raw(12)).strip(),
-        accept_ack=seps.unescape(msh.raw(15)).strip().upper(),
-        application_ack=seps.unescape(msh.raw(16)).strip().upper(),
+        message_type=unescape(first(9, 1)).strip().upper(),
+        trigger=unescape(first(9, 2)).strip().upper(),
+        control_id=unescape(first(10)).strip(),
+        processing_id=first(11),
+        version=unescape(first(12)).strip(),
+        accept_ack=unescape(first(15)).strip().upper(),
+        application_ack=unescape(first(16)).strip().upper(),
     )

@@ -34,6 +34,8 @@ class JournalMode:
         self.worker: Any = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.files = False
+        """Messages are journaled into the listener's files (SQLite), then moved to the table."""
 
     def start(self) -> bool:
         """Start the worker; False when the service cannot run one (a database in memory)."""
@@ -43,6 +45,12 @@ class JournalMode:
             self.worker = None
             return False
         trust_file, database = found
+        opener = getattr(self.service(), "open_journal_file", None)
+        if opener is not None:  # before the worker starts: what a crash left is moved first
+            try:
+                self.files = bool(opener())
+            except Exception as exc:  # journal to the table instead; the files stay for later
+                log.error("hl7: journal files not opened", extra={"error": type(exc).__name__})
         self.worker = WorkerProcess(TARGET, trust_file, database, "hl7-journal")
         self.worker.start()
         self._stopping.clear()
@@ -54,6 +62,12 @@ class JournalMode:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        closer = getattr(self.service(), "close_journal_file", None)
+        if self.files and closer is not None:
+            try:  # moved to the table for the worker to read before it stops
+                closer()
+            except Exception as exc:  # the files are read again on the next start
+                log.error("hl7: journal files not moved", extra={"error": type(exc).__name__})
         if self.worker is not None:
             self.worker.stop()
         self.acks.poll()  # the last rows settled before the worker stopped
@@ -64,6 +78,7 @@ class JournalMode:
             "worker_running": bool(worker is not None and worker.alive),
             "worker_starts": worker.starts if worker is not None else 0,
             "awaiting_application_ack": self.acks.waiting,
+            "journal_files": self.files,
         }
 
     def _run(self) -> None:

@@ -39,6 +39,13 @@ class Journal(Contacts):
     def journal_messages(self, source: str, items: Sequence[JournalItem]) -> list[Journaled]:
         return self.store.journal_messages(source, items, at=self.clock())
 
+    def open_journal_file(self) -> bool:
+        """Journal into files of this process from now on (a listener on a SQLite file)."""
+        return self.store.open_journal_file()
+
+    def close_journal_file(self) -> None:
+        self.store.close_journal_file()
+
     def claim_journal(self, source: str, worker: str, *, limit: int) -> list[JournalRow]:
         return self.store.claim_journal(
             source, worker, self.clock(), lease_seconds=LEASE_SECONDS, limit=limit

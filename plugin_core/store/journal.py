@@ -29,7 +29,8 @@ from plugin_core.journal import (
 from plugin_core.store.base import Tx, parse_ts, placeholders, ts
 from plugin_core.store.contacts import encode, save_in
 from plugin_core.store.counters import count
-from plugin_core.store.file_lock import FileLocked
+from plugin_core.store.journal_received import JournalReceived
+from plugin_core.store.journal_records import last_written
 from plugin_core.store.journal_schema import statements
 from plugin_core.store.records import NewContact, SavedContact
 
@@ -40,8 +41,9 @@ SETTLED = "settled"
 Settle = Callable[[list[SavedContact]], Sequence[JournalOutcome]]
 
 
-class Journal(FileLocked):
-    """The journal's reads and writes (see :class:`FileLocked` for how they share SQLite)."""
+class Journal(JournalReceived):
+    """The journal's reads and writes (see :class:`FileLocked` for how they share SQLite, and
+    :class:`JournalReceived` for the listener's files)."""
 
     def migrate(self) -> int:
         version = super().migrate()
@@ -55,8 +57,11 @@ class Journal(FileLocked):
     def journal_messages(
         self, source: str, items: Sequence[JournalItem], *, at: datetime
     ) -> list[Journaled]:
-        """Commit messages as received, in one transaction (one disk flush for the lot)."""
+        """Commit messages as received, in one transaction (one disk flush for the lot); into
+        the listener's files when it opened them."""
         stamp = ts(at)
+        if self._journal_file is not None:
+            return self._received(source, items, stamp)
         out: list[Journaled] = []
         with self._writing() as tx:
             for item in items:
@@ -206,16 +211,16 @@ class Journal(FileLocked):
         ]
 
     def journal_depth(self) -> int:
-        """Rows waiting to be processed."""
+        """Messages waiting to be processed: rows, and messages in the listener's files."""
         with self._reading() as tx:
             row = tx.one("SELECT COUNT(*) FROM journal WHERE state = ?", (PENDING,))
-        return int(row[0])
+        return int(row[0]) + self.journal_files_waiting()
 
     def journal_backlog(self, source: str, now: datetime) -> JournalBacklog:
         """Rows due now, how long the oldest has waited, and how long since the last arrived.
 
         Cheap enough to ask every tenth of a second: the index on pending rows answers the
-        first two, the newest row by its key the last."""
+        first two, the newest row by its key (or the listener's newest file) the last."""
         stamp = ts(now)
         due = " FROM journal WHERE state = ? AND source = ? AND next_attempt_at <= ?"
         with self._reading() as tx:
@@ -229,6 +234,12 @@ class Journal(FileLocked):
                 (source,),
             )
         quiet = (now - parse_ts(last[0])).total_seconds() if last else None
+        path = getattr(self.backend, "path", ":memory:")
+        sqlite_file = self.backend.name == "sqlite" and path != ":memory:"
+        written = last_written(path) if sqlite_file else None
+        if written is not None:  # messages still in the listener's files came later
+            since = max(now.timestamp() - written, 0.0)
+            quiet = since if quiet is None else min(quiet, since)
         if first is None or waiting is None:
             return JournalBacklog(0, quiet_seconds=quiet)
         oldest = (now - parse_ts(first[0])).total_seconds()

@@ -34,6 +34,8 @@ SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS journal_pending ON journal (state, source, next_attempt_at, id)",
     "CREATE INDEX IF NOT EXISTS journal_settled ON journal (outcome, processed_at)",
+    # The last id moved to the table from the listener's files (SQLite only; see journal_file).
+    "CREATE TABLE IF NOT EXISTS journal_moved (name TEXT PRIMARY KEY, last_id BIGINT NOT NULL)",
 )
 
 

@@ -50,6 +50,7 @@ def test_a_content_error_after_the_aa_is_listed_by_the_api_and_the_command(
         health = served.api("GET", "/healthz").json()
         assert health["listeners"]["MllpListener"]["acknowledge"] == "on-receipt"
         assert health["listeners"]["MllpListener"]["worker_running"] is True
+        assert health["listeners"]["MllpListener"]["journal_files"] is True  # SQLite file
         assert health["counters"]["journal.content_errors"] == 1
     finally:
         served.stop()
