@@ -174,16 +174,19 @@ class Journal(JournalReceived):
         return saved
 
     def journal_outcomes(self, ids: Sequence[int]) -> dict[int, JournalOutcome]:
-        """The settled rows among ``ids``."""
+        """The settled rows among ``ids`` (ids given on receipt), by those ids."""
         if not ids:
             return {}
+        rows_of = self.journal_row_ids(ids)
+        asked = sorted(set(rows_of.values()))
         with self._reading() as tx:
             rows = tx.all(
                 f"SELECT id, outcome, ack_code, error_code, reason, segment, field, contact_id"
-                f" FROM journal WHERE id IN ({placeholders(ids)}) AND state = ?",
-                (*ids, SETTLED),
+                f" FROM journal WHERE id IN ({placeholders(asked)}) AND state = ?",
+                (*asked, SETTLED),
             )
-        return {int(r[0]): _outcome(r) for r in rows}
+        settled = {int(r[0]): _outcome(r) for r in rows}
+        return {i: settled[row] for i, row in rows_of.items() if row in settled}
 
     def journal_errors(self, *, limit: int = 100) -> list[JournalError]:
         """Content errors found after acknowledging, newest first."""

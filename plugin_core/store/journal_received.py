@@ -8,6 +8,7 @@ journals to the table directly.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ PENDING = "waiting"
 RECOVERY_BATCH = 512
 """Records moved per transaction when a start finds records a crash left behind."""
 _MOVED = "received"
+RENAMED_KEPT = 100_000
+"""Other names kept at most; the oldest, long answered, go first."""
 _KNOWN = (
     "SELECT (SELECT coalesce(message_hash, '') FROM contacts WHERE message_key = ?),"
     " EXISTS (SELECT 1 FROM journal WHERE source = ? AND message_key = ? AND digest = ?)"
@@ -30,6 +33,10 @@ class JournalReceived(FileLocked):
     _journal_file: JournalFile | None = None
     _journal_owner: OwnerLock | None = None
     _journal_reader: Any = None
+    _journal_renamed: dict[int, int] | None = None
+    """Ids given on receipt whose rows were written under others; only in a listener's
+    process, and only when another process journaled to the same table."""
+    _renaming = threading.Lock()
 
     def open_journal_file(self) -> bool:
         """Journal messages received into files of this process from now on (SQLite files
@@ -112,9 +119,12 @@ class JournalReceived(FileLocked):
         """Rows for the records, keeping their ids, and the last id moved: one transaction.
 
         A record already in the table is left alone. One whose id another process took (a
-        second listener writing to the table) is given a new id."""
+        second listener writing to the table) is given a new id, and one that process journaled
+        too is left to its row; either way the id given on receipt is kept as another name for
+        the row, so an application ACK still answers with this message's outcome."""
         if not records:
             return
+        renamed: dict[int, int] = {}
         columns = (
             "source, message_key, digest, received_at, encoding, message, state, next_attempt_at"
         )
@@ -137,16 +147,36 @@ class JournalReceived(FileLocked):
                 )
                 if new is not None:
                     continue
-                tx.execute(
-                    f"INSERT INTO journal ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT DO NOTHING",
-                    values,
+                held = tx.one(
+                    "SELECT id FROM journal WHERE source = ? AND message_key = ? AND digest = ?",
+                    (r.source, r.message_key, r.digest),
                 )
+                if held is None:  # the id was taken by another message
+                    held = tx.one(
+                        f"INSERT INTO journal ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
+                        values,
+                    )
+                if int(held[0]) != r.id:
+                    renamed[r.id] = int(held[0])
             tx.execute(
                 "INSERT INTO journal_moved (name, last_id) VALUES (?, ?) ON CONFLICT (name)"
                 " DO UPDATE SET last_id = MAX(journal_moved.last_id, excluded.last_id)",
                 (_MOVED, records[-1].id),
             )
+        if renamed:
+            with self._renaming:
+                kept = self._journal_renamed = self._journal_renamed or {}
+                kept.update(renamed)
+                while len(kept) > RENAMED_KEPT:
+                    del kept[next(iter(kept))]
+
+    def journal_row_ids(self, ids: Sequence[int]) -> dict[int, int]:
+        """For ids given on receipt: the row each now names (the same id but for a record
+        moved under another, see :meth:`_move_records`)."""
+        with self._renaming:
+            kept = self._journal_renamed or {}
+            return {i: kept.get(i, i) for i in ids}
 
     def close(self) -> None:
         self.close_journal_file()

@@ -208,6 +208,30 @@ def test_a_second_listener_on_the_same_file_journals_to_the_table_under_new_ids(
     rows = second.claim_journal("hl7", "w", limit=10)
     assert sorted(r.message_key for r in rows) == ["NORTHGEN|F-1", "NORTHGEN|F-2"]
     assert len({r.id for r in rows}) == 2  # the moved one took a number of its own
+    second.settle_journal("w", [entry_of(opened.reader, r) for r in rows])
+    # Each listener's application ACK reads its own message's outcome under its receipt id.
+    by_key = {r.message_key: r.id for r in rows}
+    (mine,) = first.journal_outcomes([waiting.id]).values()
+    assert mine.id == by_key["NORTHGEN|F-1"] != waiting.id
+    (theirs,) = second.journal_outcomes([direct.id]).values()
+    assert theirs.id == by_key["NORTHGEN|F-2"] == direct.id
+
+
+def test_a_message_both_listeners_journaled_is_answered_from_its_one_row(
+    opened: Opened, no_moving: None
+) -> None:
+    first, second = opened.service(), opened.service()
+    assert first.open_journal_file()
+    second.journal_messages("hl7", [item(opened.reader, 0)])  # the other takes the first id
+    [waiting] = first.journal_messages("hl7", [item(opened.reader, 1)])
+    [direct] = second.journal_messages("hl7", [item(opened.reader, 1)])  # sent to both
+    assert waiting.id is not None and direct.id is not None
+    first.close_journal_file()
+    rows = second.claim_journal("hl7", "w", limit=10)
+    assert sorted(r.message_key for r in rows) == ["NORTHGEN|F-0", "NORTHGEN|F-1"]  # once
+    second.settle_journal("w", [entry_of(opened.reader, r) for r in rows])
+    (answer,) = first.journal_outcomes([waiting.id]).values()
+    assert answer.id == direct.id == {r.message_key: r.id for r in rows}["NORTHGEN|F-1"]
 
 
 def test_a_write_the_disk_refuses_is_not_acknowledged_and_the_next_goes_to_a_new_file(
