@@ -9,6 +9,7 @@ what is shared and on what basis, who referred and how to reach them, the refere
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from plugin_core.formats.referral_content import (
     LADO_TEXT,
@@ -74,14 +75,12 @@ def sections(content: ReferralContent) -> list[Section]:
         )
     if content.amended_at is not None:
         found.append(
-            Section(
+            _changed(
                 "Amended",
-                rows=(
-                    ("Amended", f"{london(content.amended_at)} (London time)"),
-                    ("Why", content.amendment_reasons or NOT_GIVEN),
-                    ("Update reference", content.amendment_reference),
-                ),
-                text="This shows the referral as it now stands, with its latest update.",
+                content.amended_at,
+                content.amendment_reasons,
+                ("Update reference", content.amendment_reference),
+                "This shows the referral as it now stands, with its latest update.",
             )
         )
     if content.action is not ReferralAction.CANCEL:
@@ -108,16 +107,20 @@ def _called_off(content: ReferralContent) -> list[Section]:
     if content.cancelled_at is None:
         return []
     return [
-        Section(
+        _changed(
             "Cancelled",
-            rows=(
-                ("Cancelled", f"{london(content.cancelled_at)} (London time)"),
-                ("Why", content.cancellation_reasons or NOT_GIVEN),
-                ("Cancellation reference", content.cancellation_reference),
-            ),
-            text="The authority was told this referral is cancelled. Do not act on it.",
+            content.cancelled_at,
+            content.cancellation_reasons,
+            ("Cancellation reference", content.cancellation_reference),
+            "The authority was told this referral is cancelled. Do not act on it.",
         )
     ]
+
+
+def _changed(what: str, at: datetime, why: str, reference: tuple[str, str], text: str) -> Section:
+    """When, why and under what reference a referral was changed since it was made."""
+    rows = ((what, f"{london(at)} (London time)"), ("Why", why or NOT_GIVEN), reference)
+    return Section(what, rows=rows, text=text)
 
 
 def _children(content: ReferralContent) -> Section:

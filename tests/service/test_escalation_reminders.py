@@ -5,15 +5,13 @@ share the database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from hooks import hookimpl
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
-from plugin_core.model import Prompt, Receipt, Referral, ReferralStatus
+from plugin_core.model import ReferralStatus
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config
@@ -21,7 +19,7 @@ from plugin_core.store import open_store
 from tests.peers.smtp import SmtpReceiver
 
 from .conftest import TEST_AUTHORITIES, FakeClock, contact_doc, decision_doc
-from .test_chasing import FRONT_DOOR, london
+from .test_chasing import FRONT_DOOR, HostSpy, london
 
 
 @pytest.fixture
@@ -63,26 +61,11 @@ PHONE_ONLY = TEST_AUTHORITIES.replace(
 )
 
 
-@dataclass(eq=False)  # pluggy keeps plugins in sets
-class CallSpy:
-    told: list[tuple[ReferralStatus, str]] = field(default_factory=list)
-
-    @hookimpl
-    def thinkfamily_referral_update(
-        self,
-        referral: Referral,
-        status: ReferralStatus,
-        receipt: Receipt | None,
-        prompt: Prompt | None,
-    ) -> None:
-        self.told.append((status, prompt.summary if prompt else ""))
-
-
 def test_a_phone_only_referral_made_out_of_hours_is_told_again_once_when_the_route_opens(
     db_url: str, make_config: Any
 ) -> None:
     assert 'channel = "phone"\nphone = "020 0000 0001"' in PHONE_ONLY
-    spy = CallSpy()
+    spy = HostSpy()
     with SmtpReceiver() as smtp:
         config = load_trust_config(make_config(smtp.port, authorities=PHONE_ONLY))
         clock = FakeClock(london(2026, 3, 6, 17, 30))  # a Friday, after the front door shut
@@ -112,8 +95,10 @@ def test_a_phone_only_referral_made_out_of_hours_is_told_again_once_when_the_rou
             (stored,) = service.referrals(contact_id="c-phone-only")
             now = f"Phone Test Borough now: {FRONT_DOOR}."
             assert stored.prompt is not None and stored.prompt.summary == now
-            assert spy.told[-1] == (ReferralStatus.CALL_REQUIRED, now)
-            told = len(spy.told)
+            (last_id, last_status, last_prompt) = spy.updates[-1]
+            assert last_id == stored.referral.id and last_status is ReferralStatus.CALL_REQUIRED
+            assert last_prompt is not None and last_prompt.summary == now
+            told = len(spy.updates)
             for when in (
                 london(2026, 3, 9, 10),
                 london(2026, 3, 9, 17, 30),
@@ -122,6 +107,6 @@ def test_a_phone_only_referral_made_out_of_hours_is_told_again_once_when_the_rou
                 clock.now = when
                 worker.run_once()
             assert len(service.audit_entries(kind="referral.reminded")) == 1  # once
-            assert len(spy.told) == told and smtp.mailbox.messages == []
+            assert len(spy.updates) == told and smtp.mailbox.messages == []
         finally:
             service.close()
