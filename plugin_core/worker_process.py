@@ -71,6 +71,9 @@ class WorkerProcess:
             log.warning("worker process did not stop in time", extra={"worker": self.name})
             process.terminate()
             process.join(5)
+        # Let go of the stop event with the process, so its semaphores are removed now and not
+        # reported as leaked when the service exits.
+        self._stop = self._process = None
 
 
 def _child(target: str, config_path: str, db_url: str, parent: int, stop: Event) -> None:
