@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,11 @@ import pytest
 
 from hooks import hookimpl
 from plugin_core.model import Assessment, FirstContact
+from plugin_core.service import Service
+from plugin_core.settings.trust_config import load_trust_config
+from plugin_core.store import open_store
 from tests.peers.service import write_trust_config
+from tests.peers.smtp import SmtpReceiver
 
 # Synthetic identifying values used by these tests; the log privacy scan looks for each.
 PATIENT_NAME = "Morwenna Testcase"
@@ -147,6 +152,26 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+REFERRAL_NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+"""A Tuesday morning: the front door is open."""
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def referral_service(tmp_path: Path, make_config: Any, smtp: SmtpReceiver) -> Iterator[Service]:
+    """A service on SQLite referring by email to ``smtp``, its clock at ``REFERRAL_NOW``."""
+    config = load_trust_config(make_config(smtp.port))
+    store = open_store(f"sqlite:///{tmp_path / 'tf.db'}")
+    made = Service(config, store, entry_points=False, clock=FakeClock(REFERRAL_NOW))
+    yield made
+    made.close()
 
 
 class PresentSpy:

@@ -5,9 +5,7 @@ referral was amended; the update's own document is still the update."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +17,9 @@ from plugin_core.http import build_app
 from plugin_core.model import ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import open_store
-from tests.peers.smtp import SmtpReceiver
 
 from .conftest import FakeClock, decision_doc
-from .test_referral_document import NOW, REFERRER, pdf_text, refer_one_of_two_children
+from .test_referral_document import REFERRER, pdf_text, refer_one_of_two_children
 
 TOKEN = "amended-document-token-0123456789abcdef"
 FIRST_REASONS = "Parent admitted in crisis; child at home with no other carer."
@@ -32,13 +27,8 @@ REVISED = "The child was found alone at home overnight; the other parent cannot 
 
 
 @pytest.fixture
-def service(tmp_path: Path, make_config: Any) -> Iterator[Service]:
-    with SmtpReceiver() as smtp:
-        config = load_trust_config(make_config(smtp.port))
-        store = open_store(f"sqlite:///{tmp_path / 'tf.db'}")
-        made = Service(config, store, entry_points=False, clock=FakeClock(NOW))
-        yield made
-        made.close()
+def service(referral_service: Service) -> Service:
+    return referral_service
 
 
 def revise(service: Service, referral_id: str, **doc: Any) -> str:

@@ -5,10 +5,7 @@ script starts by saying not to call. One still standing says neither."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning  # type: ignore[attr-defined]
@@ -18,32 +15,28 @@ from plugin_core.http import build_app
 from plugin_core.model import ReferralAction
 from plugin_core.outbox import OutboxWorker
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import open_store
-from tests.peers.smtp import SmtpReceiver
 
 from .conftest import FakeClock
-from .test_referral_document import NOW, pdf_text, refer_one_of_two_children
+from .test_referral_document import pdf_text, refer_one_of_two_children
 
 TOKEN = "cancelled-document-token-0123456789abcdef"
 WHY = "The child is staying with grandparents; the family is known to the team already."
 
 
 @pytest.fixture
-def service(tmp_path: Path, make_config: Any) -> Iterator[Service]:
-    with SmtpReceiver() as smtp:
-        config = load_trust_config(make_config(smtp.port))
-        store = open_store(f"sqlite:///{tmp_path / 'tf.db'}")
-        made = Service(config, store, entry_points=False, clock=FakeClock(NOW))
-        yield made
-        made.close()
+def service(referral_service: Service) -> Service:
+    return referral_service
 
 
 def cancel_later(service: Service, referral_id: str) -> None:
     clock: FakeClock = service.clock  # type: ignore[assignment]
     clock.now += timedelta(hours=2)
     service.amend_referral(
-        referral_id, action=ReferralAction.CANCEL, amendment_id="cancel-1", by="nurse-1", reasons=WHY
+        referral_id,
+        action=ReferralAction.CANCEL,
+        amendment_id="cancel-1",
+        by="nurse-1",
+        reasons=WHY,
     )
 
 

@@ -13,7 +13,6 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.integration
 
 THINKFAMILY = str(Path(sys.executable).with_name("thinkfamily"))
 NO_KEY = {"THINKFAMILY_AUDIT_KEY": ""}
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
 
 
 def _verify(db_url: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

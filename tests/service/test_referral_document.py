@@ -7,11 +7,8 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import Message
-from pathlib import Path
-from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -25,8 +22,6 @@ from plugin_core.model import Professional
 from plugin_core.outbox import OutboxWorker
 from plugin_core.rules.decide import DecisionInvalid
 from plugin_core.service import Service
-from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import open_store
 from tests.peers.smtp import SmtpReceiver
 
 from .conftest import (
@@ -35,12 +30,12 @@ from .conftest import (
     IDENTIFIERS,
     OTHER_CHILD_DOB,
     OTHER_CHILD_NAME,
-    FakeClock,
+    REFERRAL_NOW,
     contact_doc,
     decision_doc,
 )
 
-NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # a Tuesday morning: the front door is open
+NOW = REFERRAL_NOW
 PRODUCT_LOGGERS = ("thinkfamily", "plugin_core", "adapters", "hooks")
 REFERRER = {
     "id": "nurse-17",
@@ -53,22 +48,8 @@ REFERRER = {
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def service(tmp_path: Path, make_config: Any, smtp: SmtpReceiver) -> Iterator[Service]:
-    config = load_trust_config(make_config(smtp.port))
-    made = Service(
-        config,
-        open_store(f"sqlite:///{tmp_path / 'tf.db'}"),
-        entry_points=False,
-        clock=FakeClock(NOW),
-    )
-    yield made
-    made.store.close()
+def service(referral_service: Service) -> Service:
+    return referral_service
 
 
 def refer_one_of_two_children(service: Service) -> str:

@@ -26,12 +26,6 @@ from .conftest import FakeClock, contact_doc, decision_doc
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
 @dataclass
 class Referred:
     service: Service

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
 def processes() -> Iterator[list[ServiceProcess]]:
     started: list[ServiceProcess] = []
     yield started

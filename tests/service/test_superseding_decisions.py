@@ -38,12 +38,6 @@ NOT_SHARING = {
 }
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
 @dataclass
 class Ward:
     service: Service
