@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from hooks import hookimpl
 from plugin_core.model import Assessment, FirstContact
 from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import open_store
+from plugin_core.store import Store, open_store
+from tests.peers.ports import wait_for
 from tests.peers.service import write_trust_config
 from tests.peers.smtp import SmtpReceiver
 
@@ -152,6 +153,19 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def until(check: Callable[[], bool], what: str) -> None:
+    """Poll ``check`` briskly (for threads meeting in the store's writer); fail after 10 s."""
+    wait_for(check, timeout=10, interval=0.002, what=what)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """The store alone, once on SQLite and once on PostgreSQL."""
+    opened = open_store(db_url)
+    yield opened
+    opened.shutdown()
 
 
 REFERRAL_NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)

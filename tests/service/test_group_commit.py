@@ -4,7 +4,6 @@ readers see only what is committed, and a unit of work commits a request's write
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,24 +16,10 @@ from plugin_core.settings.load import load_trust_config
 from plugin_core.store import Store, StoreError, open_store
 from plugin_core.store.audit import AuditEntry
 
-from .conftest import FakeClock, PresentSpy, contact_doc, decision_doc
+from .conftest import FakeClock, PresentSpy, contact_doc, decision_doc, until
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 UNTIL = NOW + timedelta(minutes=5)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = open_store(db_url)
-    yield opened
-    opened.shutdown()
-
-
-def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.002)
 
 
 def _grouped(store: Store, calls: list[Callable[[], object]]) -> list[object]:
@@ -55,11 +40,11 @@ def _grouped(store: Store, calls: list[Callable[[], object]]) -> list[object]:
 
     first = threading.Thread(target=holder)
     first.start()
-    _until(lambda: store.writer.current() is None and store.writer._group is not None, "holder")
+    until(lambda: store.writer.current() is None and store.writer._group is not None, "holder")
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in threads:
         t.start()
-    _until(lambda: store.writer.waiting() == len(calls), "the requests to queue")
+    until(lambda: store.writer.waiting() == len(calls), "the requests to queue")
     release.set()
     first.join(10)
     for t in threads:
@@ -254,7 +239,7 @@ def test_sqlite_log_is_folded_in_by_its_own_thread_not_on_a_commit(tmp_path) -> 
         with store.transaction() as tx:
             assert tx.one("PRAGMA wal_autocheckpoint")[0] == 0
         assert store.wal is not None
-        _until(lambda: store.wal is not None and store.wal.runs >= 1, "the log to be folded in")
+        until(lambda: store.wal is not None and store.wal.runs >= 1, "the log to be folded in")
     finally:
         store.shutdown()
     assert not (tmp_path / "wal.db-wal").exists() or (tmp_path / "wal.db-wal").stat().st_size == 0

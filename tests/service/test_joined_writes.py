@@ -4,8 +4,6 @@ keep the meaning they have when sent one by one, on both backends."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,23 +16,9 @@ from plugin_core.settings.load import load_trust_config
 from plugin_core.store import Store, StoreError, open_store
 from plugin_core.store.tx import joined
 
-from .conftest import contact_doc, decision_doc
+from .conftest import contact_doc, decision_doc, until
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = open_store(db_url)
-    yield opened
-    opened.shutdown()
-
-
-def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.002)
 
 
 INSERT = "INSERT INTO counters (name, value) VALUES (?, ?)"
@@ -129,10 +113,10 @@ def test_a_request_joining_a_group_whose_first_wrote_nothing_writes_inside_the_g
 
     first = threading.Thread(target=idle_first)
     first.start()
-    _until(lambda: store.writer.current() is None and store.writer._group is not None, "first")
+    until(lambda: store.writer.current() is None and store.writer._group is not None, "first")
     follower = threading.Thread(target=second)
     follower.start()
-    _until(lambda: store.writer.waiting() == 1, "the second request to queue")
+    until(lambda: store.writer.waiting() == 1, "the second request to queue")
     release.set()
     first.join(10)
     follower.join(10)
