@@ -128,6 +128,16 @@ class ReferralContent:
     cancellation_reasons: str = ""
     withdrawn: bool = False
     """Cancelled before it was sent: the authority never received it."""
+    withdrawn_at: datetime | None = None
+    """For a referral withdrawn: when. None when not kept (withdrawn before the store kept
+    withdrawals: the audit trail has who and why)."""
+    withdrawn_by: str = ""
+    """The professional's id, as the audit trail names them."""
+    withdrawal_reasons: str = ""
+    """Why it was withdrawn; when a later decision replaced the one that made it, that
+    decision's reasons."""
+    replaced_by_decision: str | None = None
+    """The later decision whose recording withdrew it, when one did."""
 
     @property
     def called_off(self) -> bool:

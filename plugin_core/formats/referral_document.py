@@ -97,13 +97,7 @@ def sections(content: ReferralContent) -> list[Section]:
 def _called_off(content: ReferralContent) -> list[Section]:
     """First after the headline, so nobody acts on a referral that no longer stands."""
     if content.withdrawn:
-        return [
-            Section(
-                "Withdrawn",
-                text="This referral was withdrawn before it was sent. The authority never"
-                " received it. The audit trail records who withdrew it and why.",
-            )
-        ]
+        return [_withdrawn(content)]
     if content.cancelled_at is None:
         return []
     return [
@@ -117,10 +111,50 @@ def _called_off(content: ReferralContent) -> list[Section]:
     ]
 
 
-def _changed(what: str, at: datetime, why: str, reference: tuple[str, str], text: str) -> Section:
-    """When, why and under what reference a referral was changed since it was made."""
-    rows = ((what, f"{london(at)} (London time)"), ("Why", why or NOT_GIVEN), reference)
-    return Section(what, rows=rows, text=text)
+def _changed(
+    what: str,
+    at: datetime,
+    why: str,
+    reference: tuple[str, str] | None,
+    text: str,
+    *,
+    by: str = "",
+) -> Section:
+    """When, by whom (when known), why and under what reference a referral was changed since
+    it was made."""
+    rows = [(what, f"{london(at)} (London time)")]
+    rows += [("By", by)] if by else []
+    rows += [("Why", why or NOT_GIVEN)]
+    rows += [reference] if reference is not None else []
+    return Section(what, rows=tuple(rows), text=text)
+
+
+def _withdrawn(content: ReferralContent) -> Section:
+    """When, by whom and why; a referral withdrawn before these were kept points to the audit
+    trail, which has them."""
+    if content.withdrawn_at is None:
+        return Section(
+            "Withdrawn",
+            text="This referral was withdrawn before it was sent. The authority never"
+            " received it. The audit trail records who withdrew it and why.",
+        )
+    return _changed(
+        "Withdrawn",
+        content.withdrawn_at,
+        _withdrawal_why(content),
+        None,
+        "This referral was withdrawn before it was sent. The authority never received it."
+        " Do not act on it.",
+        by=content.withdrawn_by or NOT_RECORDED,
+    )
+
+
+def _withdrawal_why(content: ReferralContent) -> str:
+    """The reasons given; for a referral withdrawn by a later decision, that decision too."""
+    if content.replaced_by_decision is None:
+        return content.withdrawal_reasons
+    reasons = content.withdrawal_reasons or NOT_GIVEN
+    return f"Replaced by a later decision ({content.replaced_by_decision}): {reasons}"
 
 
 def _children(content: ReferralContent) -> Section:

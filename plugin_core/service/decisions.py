@@ -37,6 +37,7 @@ from plugin_core.service.errors import (
 )
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.decisions import Succession
+from plugin_core.store.withdrawals import Withdrawal
 
 log = logging.getLogger("thinkfamily.service")
 
@@ -218,7 +219,7 @@ class Decisions(ServiceBase):
             stored.status is ReferralStatus.CANCELLED
             and referral.action is not ReferralAction.CANCEL
         ):
-            return replace(content, withdrawn=True)
+            return as_withdrawn(content, self.store.get_withdrawal(referral.id))
         return content
 
     def _write_back_failed(self, failure: PluginError, decision_id: str) -> None:
@@ -234,3 +235,18 @@ class Decisions(ServiceBase):
             at=self.clock(),
             audit=[entry],
         )
+
+
+def as_withdrawn(content: ReferralContent, withdrawal: Withdrawal | None) -> ReferralContent:
+    """``content`` marked as withdrawn before it was sent, with when, by whom and why when
+    they were kept (a withdrawal from before then has only the audit trail's)."""
+    if withdrawal is None:
+        return replace(content, withdrawn=True)
+    return replace(
+        content,
+        withdrawn=True,
+        withdrawn_at=withdrawal.withdrawn_at,
+        withdrawn_by=withdrawal.withdrawn_by,
+        withdrawal_reasons=withdrawal.reasons,
+        replaced_by_decision=withdrawal.superseded_by,
+    )

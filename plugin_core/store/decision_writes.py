@@ -19,6 +19,7 @@ from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import Tx, ts
 from plugin_core.store.referrals import insert_referral, withdraw_unsent
 from plugin_core.store.trail import append
+from plugin_core.store.withdrawals import withdrawal_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def write_decision(
         if row is None:
             continue
         status = ReferralStatus(row[0])
-        if withdraw_unsent(tx, step.referral_id, at):
+        if withdraw_unsent(tx, step.referral_id, at, withdrawal_of(step.withdrawn, at)):
             withdrawn.append(step.referral_id)
             later.append(step.withdrawn)
         elif states.allows(states.Change.UPDATE, status):

@@ -21,6 +21,12 @@ from plugin_core.store.audit import AuditEntry
 from plugin_core.store.base import StoreBase, Tx, placeholders, ts
 from plugin_core.store.records import REFERRAL_COLUMNS, StoredReferral, stored_referral
 from plugin_core.store.trail import append
+from plugin_core.store.withdrawals import (
+    Withdrawal,
+    insert_withdrawal,
+    read_withdrawal,
+    withdrawal_of,
+)
 
 _DELIVERED = (ReferralStatus.DELIVERED, ReferralStatus.ACKNOWLEDGED)
 
@@ -68,8 +74,9 @@ def insert_referral(tx: Tx, referral: Referral, text: str | None = None) -> None
     )
 
 
-def withdraw_unsent(tx: Tx, referral_id: str, at: datetime) -> bool:
-    """Cancel, inside the caller's transaction, a referral not sent and not being sent now.
+def withdraw_unsent(tx: Tx, referral_id: str, at: datetime, withdrawal: Withdrawal | None) -> bool:
+    """Cancel, inside the caller's transaction, a referral not sent and not being sent now,
+    and record ``withdrawal`` (when, by whom, why) for its document to read.
 
     False when it was delivered, is claimed by a worker, or is not waiting.
     """
@@ -79,6 +86,8 @@ def withdraw_unsent(tx: Tx, referral_id: str, at: datetime) -> bool:
         " RETURNING id",
         (ReferralStatus.CANCELLED.value, referral_id, *states.values(SENDABLE), ts(at)),
     )
+    if moved is not None and withdrawal is not None:
+        insert_withdrawal(tx, withdrawal)
     return moved is not None
 
 
@@ -101,6 +110,12 @@ def _cancellation_of(tx: Tx, referral_id: str, contact_id: str) -> Referral | No
         if found.action is ReferralAction.CANCEL and found.amends == referral_id:
             return found
     return None
+
+
+def _withdrawal(entries: Sequence[AuditEntry], referral_id: str, at: datetime) -> Withdrawal | None:
+    """The withdrawal the referral's own audit entry records."""
+    found = next((e for e in entries if e.subject == referral_id), None)
+    return withdrawal_of(found, at) if found is not None else None
 
 
 class Referrals(StoreBase):
@@ -160,7 +175,9 @@ class Referrals(StoreBase):
             if not states.allows(states.Change.CANCEL, status):
                 return Changed(ChangeOutcome.REFUSED, status)
             if status in SENDABLE and row[1] is None:
-                if not withdraw_unsent(tx, referral_id, at):
+                if not withdraw_unsent(
+                    tx, referral_id, at, _withdrawal(withdrawn, referral_id, at)
+                ):
                     return Changed(ChangeOutcome.BUSY, status)  # a worker holds it now
                 append(tx, withdrawn, at)
                 return Changed(ChangeOutcome.DONE, ReferralStatus.CANCELLED)
@@ -203,6 +220,12 @@ class Referrals(StoreBase):
         with self.reading() as tx:
             row = tx.one(f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = ?", (referral_id,))
         return stored_referral(row) if row else None
+
+    def get_withdrawal(self, referral_id: str) -> Withdrawal | None:
+        """When, by whom and why the referral was withdrawn before it was sent; None when it
+        was not, or was withdrawn before these were kept."""
+        with self.reading() as tx:
+            return read_withdrawal(tx, referral_id)
 
     def list_referrals(self, *, contact_id: str | None = None) -> list[StoredReferral]:
         sql = f"SELECT {REFERRAL_COLUMNS} FROM referrals"

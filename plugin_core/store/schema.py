@@ -205,4 +205,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # in force is looked up each time one is recorded.
         "CREATE INDEX decisions_contact ON decisions (contact_id, decided_at)",
     ),
+    (
+        # Referrals withdrawn before they were sent: when, by whom and why, by referral, for
+        # the referral's document (the audit trail has no index by subject). Written only on
+        # a withdrawal; those made before this have none. ``superseded_by`` is the later
+        # decision that withdrew it, when one did.
+        """CREATE TABLE referral_withdrawals (
+            referral_id TEXT PRIMARY KEY REFERENCES referrals (id),
+            withdrawn_at TEXT NOT NULL,
+            withdrawn_by TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            superseded_by TEXT
+        )""",
+    ),
 )

@@ -188,6 +188,17 @@ def referral_service(tmp_path: Path, make_config: Any, smtp: SmtpReceiver) -> It
     made.close()
 
 
+@pytest.fixture
+def referral_service_on_each(
+    db_url: str, make_config: Any, smtp: SmtpReceiver
+) -> Iterator[Service]:
+    """As ``referral_service``, once on SQLite and once on PostgreSQL."""
+    config = load_trust_config(make_config(smtp.port))
+    made = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(REFERRAL_NOW))
+    yield made
+    made.close()
+
+
 class PresentSpy:
     """A host that records which contacts it was asked to show prompts for."""
 
