@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from plugin_core.model import Assessment, FirstContact
 from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config
 from plugin_core.store import Store, open_store
+from plugin_core.store import base as store_base
+from plugin_core.store.schema import MIGRATIONS
 from tests.peers.ports import wait_for
 from tests.peers.service import write_trust_config
 from tests.peers.smtp import SmtpReceiver
@@ -208,3 +211,15 @@ class PresentSpy:
     @hookimpl
     def thinkfamily_present(self, contact: FirstContact, assessment: Assessment) -> None:
         self.shown.append(contact.id)
+
+
+@contextmanager
+def schema_before(monkeypatch: pytest.MonkeyPatch, marker: str) -> Iterator[None]:
+    """Inside the block, stores are opened with the schema as it was before the first migration
+    naming ``marker``: a database from before that change, for the tests of its upgrade."""
+    upto = next(i for i, m in enumerate(MIGRATIONS) if any(marker in s for s in m))
+    monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS[:upto])
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS)

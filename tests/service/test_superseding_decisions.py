@@ -21,14 +21,12 @@ from plugin_core.outbox import OutboxWorker
 from plugin_core.rules.decide import amendment, make_referrals
 from plugin_core.service import DecisionConflict, RecordedDecision, Service
 from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import base as store_base
 from plugin_core.store import decisions as store_decisions
 from plugin_core.store import open_store
 from plugin_core.store.referrals import insert_referral
-from plugin_core.store.schema import MIGRATIONS
 from tests.peers.smtp import SmtpReceiver
 
-from .conftest import FakeClock, contact_doc, decision_doc
+from .conftest import FakeClock, contact_doc, decision_doc, schema_before
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 NOT_SHARING = {
@@ -201,41 +199,39 @@ def test_the_migration_chains_earlier_decisions_and_closes_referrals_cancelled_b
     # A database as it was before decisions named what they supersede: two decisions on one
     # contact, a delivered referral already cancelled by a message, and one still delivered.
     config = load_trust_config(make_config(smtp.port))
-    chained = next(i for i, m in enumerate(MIGRATIONS) if any("decisions_first" in s for s in m))
-    monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS[:chained])
-    old = open_store(db_url)
-    Service(config, old, entry_points=False, clock=FakeClock(NOW)).accept_contact(
-        contact_from_dict(contact_doc("c-old"), config.code_lists)
-    )
-    originals = []
-    with old.transaction() as tx:
-        for n, at in ((1, "2026-03-03T09:00:00.000000Z"), (2, "2026-03-03T09:30:00.000000Z")):
-            decision = decision_from_dict(
-                decision_doc(decision_id=f"d-old-{n}"), contact_id="c-old", now=NOW
-            )
-            tx.execute(
-                "INSERT INTO decisions (id, contact_id, decided_at, share, decision)"
-                " VALUES (?, ?, ?, 1, ?)",
-                (decision.id, "c-old", at, serialise.dumps(decision)),
-            )
-            (original,) = make_referrals(
-                decision, authority_id="testborough", rules=config.rules, now=NOW
-            )
-            insert_referral(tx, original)
-            tx.execute("UPDATE referrals SET status = 'delivered' WHERE id = ?", (original.id,))
-            originals.append(original)
-        cancelled = amendment(
-            originals[0],
-            action=ReferralAction.CANCEL,
-            amendment_id="x-old",
-            reasons="Sent in error.",
-            rules=config.rules,
-            now=NOW,
+    with schema_before(monkeypatch, "decisions_first"):
+        old = open_store(db_url)
+        Service(config, old, entry_points=False, clock=FakeClock(NOW)).accept_contact(
+            contact_from_dict(contact_doc("c-old"), config.code_lists)
         )
-        insert_referral(tx, cancelled)
+        originals = []
+        with old.transaction() as tx:
+            for n, at in ((1, "2026-03-03T09:00:00.000000Z"), (2, "2026-03-03T09:30:00.000000Z")):
+                decision = decision_from_dict(
+                    decision_doc(decision_id=f"d-old-{n}"), contact_id="c-old", now=NOW
+                )
+                tx.execute(
+                    "INSERT INTO decisions (id, contact_id, decided_at, share, decision)"
+                    " VALUES (?, ?, ?, 1, ?)",
+                    (decision.id, "c-old", at, serialise.dumps(decision)),
+                )
+                (original,) = make_referrals(
+                    decision, authority_id="testborough", rules=config.rules, now=NOW
+                )
+                insert_referral(tx, original)
+                tx.execute("UPDATE referrals SET status = 'delivered' WHERE id = ?", (original.id,))
+                originals.append(original)
+            cancelled = amendment(
+                originals[0],
+                action=ReferralAction.CANCEL,
+                amendment_id="x-old",
+                reasons="Sent in error.",
+                rules=config.rules,
+                now=NOW,
+            )
+            insert_referral(tx, cancelled)
     old.close()
 
-    monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS)
     service = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(NOW))
     assert service.current_decision("c-old") == "d-old-2"
     assert [d.supersedes for d in service.decisions("c-old")] == [None, "d-old-1"]

@@ -14,15 +14,13 @@ from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.referral_document import referral_text, sections, title
 from plugin_core.service import Service
 from plugin_core.settings.trust_config import load_trust_config
-from plugin_core.store import base as store_base
 from plugin_core.store import open_store
 from plugin_core.store.audit import AuditEntry
 from plugin_core.store.referrals import withdraw_unsent
-from plugin_core.store.schema import MIGRATIONS
 from plugin_core.store.trail import append
 from tests.peers.smtp import SmtpReceiver
 
-from .conftest import REFERRAL_NOW, FakeClock, decision_doc
+from .conftest import REFERRAL_NOW, FakeClock, decision_doc, schema_before
 from .test_cancelled_referral_document import WHY, cancel_later, served_document
 from .test_referral_document import refer_one_of_two_children
 
@@ -101,17 +99,15 @@ def test_a_referral_withdrawn_before_withdrawals_were_kept_still_reads_as_withdr
 ) -> None:
     # A database as it was before: the referral withdrawn, who and why only in the audit trail.
     config = load_trust_config(make_config(smtp.port))
-    kept = next(i for i, m in enumerate(MIGRATIONS) if any("referral_withdrawals" in s for s in m))
-    monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS[:kept])
-    old = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(REFERRAL_NOW))
-    referral_id = refer_one_of_two_children(old)
-    with old.store.transaction() as tx:
-        assert withdraw_unsent(tx, referral_id, REFERRAL_NOW, None)
-        entry = AuditEntry("referral.withdrawn", "nurse-1", referral_id, {"reasons": WHY})
-        append(tx, [entry], REFERRAL_NOW)
-    old.close()
+    with schema_before(monkeypatch, "referral_withdrawals"):
+        old = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(REFERRAL_NOW))
+        referral_id = refer_one_of_two_children(old)
+        with old.store.transaction() as tx:
+            assert withdraw_unsent(tx, referral_id, REFERRAL_NOW, None)
+            entry = AuditEntry("referral.withdrawn", "nurse-1", referral_id, {"reasons": WHY})
+            append(tx, [entry], REFERRAL_NOW)
+        old.close()
 
-    monkeypatch.setattr(store_base, "MIGRATIONS", MIGRATIONS)
     service = Service(config, open_store(db_url), entry_points=False, clock=FakeClock(REFERRAL_NOW))
     try:
         content = service.referral_content(referral_id)
