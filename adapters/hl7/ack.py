@@ -10,7 +10,7 @@ import functools
 import itertools
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from adapters.hl7.er7 import Separators
@@ -93,6 +93,49 @@ def build_ack(
 
     ``code`` is an application code (AA, AE, AR) or an accept code (CA, CE, CR).
     """
+    if error is None and control_id is None and header.control_id:
+        return _from_template(header, code, _stamp(at))
+    return _build(header, code, _stamp(at), control_id or next_control_id(), error)
+
+
+_STAMP, _OURS, _THEIRS = "\x00S\x00", "\x00O\x00", "\x00T\x00"
+"""Places in a template for MSH-7, our control id and theirs (no header field holds NUL)."""
+_templates: dict[tuple[object, ...], tuple[str, str, str]] = {}
+
+
+def _from_template(header: Header, code: str, stamp: str) -> str:
+    """An ACK without an error, from the text ``_build`` writes for the same sender, version
+    and code: only the time and the two control ids differ from one message to the next."""
+    key = (
+        header.seps,
+        header.sending_application,
+        header.sending_facility,
+        header.receiving_application,
+        header.receiving_facility,
+        header.trigger,
+        header.processing_id,
+        header.version,
+        header.accept_ack,
+        header.application_ack,
+        code,
+    )
+    parts = _templates.get(key)
+    if parts is None:
+        seps = header.seps
+        if any("\x00" in str(value) for value in (*key[1:], seps.field, seps.encoding_characters)):
+            return _build(header, code, stamp, next_control_id(), None)
+        if len(_templates) >= 256:
+            _templates.clear()
+        text = _build(replace(header, control_id=_THEIRS), code, _STAMP, _OURS, None)
+        head, _, rest = text.partition(_STAMP)
+        middle, _, tail = rest.partition(_OURS)
+        parts = _templates[key] = (head, middle, tail.replace(_THEIRS, "\x00"))
+    head, middle, tail = parts
+    theirs = header.seps.escape_text(header.control_id)
+    return head + stamp + middle + next_control_id() + tail.replace("\x00", theirs)
+
+
+def _build(header: Header, code: str, stamp: str, control_id: str, error: AckError | None) -> str:
     seps = header.seps
     c = seps.component
     version = header.version if _version_at_least(header.version, (2, 3)) else _FALLBACK_VERSION
@@ -112,10 +155,10 @@ def build_ack(
             header.receiving_facility,
             header.sending_application,
             header.sending_facility,
-            _stamp(at),
+            stamp,
             "",
             message_type,
-            control_id or next_control_id(),
+            control_id,
             header.processing_id or "P",
             version,
             "",

@@ -151,7 +151,7 @@ class OnReceipt(AfterProcessing):
                 log.info("hl7: message already recorded", extra={"message_id": _id(outcome)})
                 out.append(replace(outcome, to_journal=False))
             else:
-                out.append(replace(outcome, journal_id=receipt.id))
+                out.append(outcome.journaled(receipt.id))
         return out
 
 

@@ -36,6 +36,10 @@ from plugin_core.store.records import NewContact, SavedContact
 
 PENDING = "waiting"
 SETTLED = "settled"
+NEWEST = "SELECT received_at FROM journal WHERE source || '' = ? ORDER BY id DESC LIMIT 1"
+"""When the newest message came. ``source || ''`` keeps the key's index out of it: through
+that index every row of the source would be sorted by id on each look (every tenth of a second
+from the worker), where the table read from its newest row back stops at the first match."""
 
 
 Settle = Callable[[list[SavedContact]], Sequence[JournalOutcome]]
@@ -232,10 +236,7 @@ class Journal(JournalReceived):
                 (PENDING, source, stamp),
             )
             waiting = tx.one(f"SELECT COUNT(*){due}", (PENDING, source, stamp)) if first else None
-            last = tx.one(
-                "SELECT received_at FROM journal WHERE source = ? ORDER BY id DESC LIMIT 1",
-                (source,),
-            )
+            last = tx.one(NEWEST, (source,))
         quiet = (now - parse_ts(last[0])).total_seconds() if last else None
         path = getattr(self.backend, "path", ":memory:")
         sqlite_file = self.backend.name == "sqlite" and path != ":memory:"

@@ -47,6 +47,7 @@ SEGMENT_BYTES = 8 << 20
 """Size of one file, filled with zeros before use (about 2,000 typical ADT messages, one a
 block)."""
 _ZEROS = bytes(256 << 10)
+_PADDING = memoryview(bytes(BLOCK))
 MOVE_QUIET = 0.05
 """Seconds without a new record after which what waits is moved to the table."""
 MOVE_AT = 1024
@@ -87,6 +88,7 @@ class JournalFile:
         self._move_lock = threading.Lock()
         self._numbering = threading.Lock()
         self._buffer = mmap.mmap(-1, BLOCK)
+        self._view = memoryview(self._buffer)
 
     @property
     def waiting(self) -> int:
@@ -145,19 +147,21 @@ class JournalFile:
         return out
 
     def _write(self, records: list[Record]) -> None:
-        data = b"".join(encode(r) for r in records)
-        padded = -(-len(data) // BLOCK) * BLOCK
+        data = encode(records[0]) if len(records) == 1 else b"".join(encode(r) for r in records)
+        size = len(data)
+        padded = -(-size // BLOCK) * BLOCK
         segment = self._segments[-1]
         if segment.full or segment.end + padded > segment.size:
             segment.full = True
             segment = self._next_segment(padded)
         if len(self._buffer) < padded:
             self._buffer = mmap.mmap(-1, padded)  # aligned to a page, as direct writes need
-        buffer = self._buffer
-        buffer[: len(data)] = data
-        buffer[len(data) : padded] = bytes(padded - len(data))
+            self._view = memoryview(self._buffer)
+        view = self._view
+        view[:size] = data
+        view[size:padded] = _PADDING[: padded - size]  # less than a block
         try:
-            written = os.pwritev(segment.fd, [memoryview(buffer)[:padded]], segment.end)
+            written = os.pwritev(segment.fd, [view[:padded]], segment.end)
             if written != padded:
                 raise OSError("short write")
             if not segment.direct:

@@ -44,18 +44,16 @@ class Record:
 
 
 def encode(record: Record) -> bytes:
-    parts = [
-        p.encode("utf-8", "surrogatepass")
-        for p in (
-            record.source,
-            record.message_key,
-            record.digest,
-            record.received_at,
-            record.encoding,
-            record.text,
-        )
-    ]
-    body = _LENGTHS.pack(*(len(p) for p in parts)) + b"".join(parts)
+    source = record.source.encode("utf-8", "surrogatepass")
+    key = record.message_key.encode("utf-8", "surrogatepass")
+    digest = record.digest.encode("utf-8", "surrogatepass")
+    received = record.received_at.encode("utf-8", "surrogatepass")
+    encoding = record.encoding.encode("utf-8", "surrogatepass")
+    text = record.text.encode("utf-8", "surrogatepass")
+    lengths = _LENGTHS.pack(
+        len(source), len(key), len(digest), len(received), len(encoding), len(text)
+    )
+    body = b"".join((lengths, source, key, digest, received, encoding, text))
     crc = zlib.crc32(body, zlib.crc32(record.id.to_bytes(8, "little")))
     return _HEAD.pack(MAGIC, len(body), record.id, crc) + body
 
