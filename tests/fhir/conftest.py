@@ -427,6 +427,25 @@ def load_household(peer: MedplumPeer, tag: str, **options: Any) -> tuple[str, st
     return patient, encounter
 
 
+def prefetch_searches(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A patient-view prefetch's four searches, each a searchset Bundle of ``resources``'
+    resources of its type."""
+    searches = (
+        ("relatedPersons", "RelatedPerson"),
+        ("conditions", "Condition"),
+        ("observations", "Observation"),
+        ("flags", "Flag"),
+    )
+    return {
+        key: {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources if r["resourceType"] == kind],
+        }
+        for key, kind in searches
+    }
+
+
 def as_collection(bundle: dict[str, Any]) -> dict[str, Any]:
     """The same resources as a collection Bundle with ids, as an EHR would export them."""
     ids = {

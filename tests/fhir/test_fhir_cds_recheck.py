@@ -28,6 +28,7 @@ from tests.fhir.conftest import (
     fhir_service,
     household_bundle,
     needs_node_peer,
+    prefetch_searches,
 )
 from tests.peers.service import ServiceProcess
 
@@ -77,22 +78,8 @@ class Chart:
         return Chart(self.patient, self.encounter, self.resources + json.loads(text))
 
     def call(self, *, in_encounter: bool = True) -> dict[str, Any]:
-        def searchset(kind: str) -> dict[str, Any]:
-            found = [r for r in self.resources if r["resourceType"] == kind]
-            return {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": r} for r in found],
-            }
-
         context: dict[str, Any] = {"userId": "Practitioner/prac-7", "patientId": self.patient_id}
-        prefetch: dict[str, Any] = {
-            "patient": self.patient,
-            "relatedPersons": searchset("RelatedPerson"),
-            "conditions": searchset("Condition"),
-            "observations": searchset("Observation"),
-            "flags": searchset("Flag"),
-        }
+        prefetch: dict[str, Any] = {"patient": self.patient, **prefetch_searches(self.resources)}
         if in_encounter:
             context["encounterId"] = self.encounter["id"]
             prefetch["encounter"] = self.encounter

@@ -21,7 +21,7 @@ from adapters.fhir.mapping import contact_id_for, to_contact
 from plugin_core.formats.serialise import dumps
 from plugin_core.model import FirstContact
 from plugin_core.settings.load import load_trust_config
-from tests.fhir.conftest import as_collection, household_bundle
+from tests.fhir.conftest import as_collection, household_bundle, prefetch_searches
 
 CODE_LISTS = load_trust_config().code_lists
 OPTIONS: list[dict[str, Any]] = [
@@ -36,14 +36,6 @@ def body(tag: str, option: dict[str, Any], *, encounter: str | None) -> dict[str
     """A patient-view call with a full prefetch, with or without an encounter that has a
     start (without one, the contact's time is the time of the call)."""
     resources = [e["resource"] for e in as_collection(household_bundle(tag, **option))["entry"]]
-
-    def searchset(kind: str) -> dict[str, Any]:
-        found = [r for r in resources if r["resourceType"] == kind]
-        return {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": r} for r in found],
-        }
 
     patient = resources[0]
     context = {"userId": "Practitioner/p-1", "patientId": patient["id"]}
@@ -60,9 +52,7 @@ def body(tag: str, option: dict[str, Any], *, encounter: str | None) -> dict[str
         }
         context["encounterId"] = found["id"]
         prefetch["encounter"] = found
-    for key, kind in (("relatedPersons", "RelatedPerson"), ("conditions", "Condition"),
-                      ("observations", "Observation"), ("flags", "Flag")):  # fmt: skip
-        prefetch[key] = searchset(kind)
+    prefetch.update(prefetch_searches(resources))
     return {"hook": "patient-view", "hookInstance": str(uuid.uuid4()), "context": context,
             "prefetch": prefetch}  # fmt: skip
 

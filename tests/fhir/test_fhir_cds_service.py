@@ -35,6 +35,7 @@ from tests.fhir.conftest import (
     household_bundle,
     load_household,
     needs_node_peer,
+    prefetch_searches,
     rsa_key,
 )
 from tests.peers.service import ServiceProcess
@@ -57,26 +58,11 @@ def prefetched_call(tag: str = "P") -> dict[str, Any]:
     doc = as_collection(household_bundle(tag))
     resources = [e["resource"] for e in doc["entry"]]
     patient = resources[0]
-
-    def searchset(kind: str) -> dict[str, Any]:
-        found = [r for r in resources if r["resourceType"] == kind]
-        return {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": r} for r in found],
-        }
-
     return {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid4()),
         "context": {"userId": "Practitioner/prac-7", "patientId": patient["id"]},
-        "prefetch": {
-            "patient": patient,
-            "relatedPersons": searchset("RelatedPerson"),
-            "conditions": searchset("Condition"),
-            "observations": searchset("Observation"),
-            "flags": searchset("Flag"),
-        },
+        "prefetch": {"patient": patient, **prefetch_searches(resources)},
     }
 
 
