@@ -15,6 +15,7 @@ from plugin_core.contract import ReferralDetails
 from plugin_core.formats.referral_content import ReferralContent, referral_content
 from plugin_core.formats.referral_document import referral_pdf, referral_text
 from plugin_core.model import Destination, Referral, ReferralAction
+from plugin_core.rules.escalate import SafeguardingLead
 
 
 def content_for(
@@ -23,6 +24,7 @@ def content_for(
     details: ReferralDetails | None,
     *,
     trust_name: str = "",
+    safeguarding: SafeguardingLead | None = None,
 ) -> ReferralContent:
     """The referral's dataset from what the service holds; parts it lacks are left empty."""
     return referral_content(
@@ -32,6 +34,7 @@ def content_for(
         decision=details.decision if details else None,
         destination=destination,
         trust_name=trust_name,
+        safeguarding=safeguarding,
     )
 
 
@@ -42,6 +45,7 @@ def build_message(
     *,
     sender: str,
     trust_name: str = "",
+    safeguarding: SafeguardingLead | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     urgency = "URGENT " if referral.urgent else ""
@@ -56,7 +60,9 @@ def build_message(
     message["Date"] = format_datetime(referral.created_at)
     message["Message-ID"] = f"<{referral.idempotency_key}@thinkfamily>"
     message["X-ThinkFamily-Idempotency-Key"] = referral.idempotency_key
-    content = content_for(referral, destination, details, trust_name=trust_name)
+    content = content_for(
+        referral, destination, details, trust_name=trust_name, safeguarding=safeguarding
+    )
     attach = details is not None and referral.action is not ReferralAction.CANCEL
     closing = ["Please acknowledge by replying, quoting the referral number."]
     if attach:

@@ -70,6 +70,7 @@ class EmailTransport:
             details,
             sender=self.sender,
             trust_name=self.context.config.trust_name,
+            safeguarding=self.context.config.safeguarding_lead,
         )
         try:
             with self._connect() as smtp:

@@ -154,6 +154,7 @@ class FhirPlugin:
                 sender_name=config.trust_name,
                 source_endpoint=self.settings.base_url or f"urn:thinkfamily:{config.trust_id}",
                 now=datetime.now(UTC),
+                safeguarding=config.safeguarding_lead,
             )
         except FhirResourceInvalid as exc:
             # Sending again would build the same message: the professional phones instead.

@@ -52,6 +52,7 @@ from plugin_core.model import (
     Professional,
     Referral,
 )
+from plugin_core.rules.escalate import SafeguardingLead
 
 __all__ = [
     "Links",
@@ -147,6 +148,7 @@ def referral_message_bundle(
     source_endpoint: str,
     now: datetime,
     reason: str | None = None,
+    safeguarding: SafeguardingLead | None = None,
 ) -> Bundle:
     """The message Bundle for one referral; ``reason`` (default: the referral's action) is new,
     update or cancel. The ServiceRequest keeps the original referral's identifier."""
@@ -160,6 +162,7 @@ def referral_message_bundle(
         decision=decision,
         destination=destination,
         trust_name=sender_name,
+        safeguarding=safeguarding,
     )
     related = _related_people(key, content, links.patient)
     header = message_header(
@@ -184,7 +187,7 @@ def referral_message_bundle(
         *_encounter_entries(contact, links),
         (links.practitioner, practitioner(referrer)),
         *role_and_team[:1],
-        (links.sender, sender(sender_id, sender_name)),
+        (links.sender, sender(sender_id, sender_name, safeguarding)),
         (links.receiver, receiver(destination)),
         *role_and_team[1:],  # the team last, after the trust it is part of
     ]
@@ -209,6 +212,7 @@ def referral_message(
     source_endpoint: str,
     now: datetime,
     reason: str | None = None,
+    safeguarding: SafeguardingLead | None = None,
 ) -> dict[str, Any]:
     """The message Bundle as sent: :func:`referral_message_bundle` serialised."""
     return wire(
@@ -223,5 +227,6 @@ def referral_message(
             source_endpoint=source_endpoint,
             now=now,
             reason=reason,
+            safeguarding=safeguarding,
         )
     )

@@ -16,7 +16,7 @@ from fhir.resources.R4B.contactpoint import ContactPoint
 from fhir.resources.R4B.encounter import Encounter as FhirEncounter
 from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.identifier import Identifier
-from fhir.resources.R4B.organization import Organization
+from fhir.resources.R4B.organization import Organization, OrganizationContact
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole
@@ -35,6 +35,7 @@ from plugin_core.model import (
     Referral,
     Relationship,
 )
+from plugin_core.rules.escalate import SafeguardingLead
 
 ROLE_CODES = {
     Relationship.CHILD: "CHILD",
@@ -52,6 +53,8 @@ ROLE_TEXTS = {
     Relationship.PARTNERS_CHILD: "partner's child",
     Relationship.UNKNOWN: "relationship not known",
 }
+SAFEGUARDING_CONTACT = "If the referrer cannot be reached"
+"""The purpose of the sending trust's contact: its safeguarding lead or team."""
 CLASS_CODES = {v: k for k, v in reversed(codes.ENCOUNTER_KINDS.items())}
 GENDERS = frozenset({"male", "female", "other", "unknown"})
 
@@ -141,7 +144,7 @@ def consent(
     )
 
 
-def _telecom(who: Professional) -> list[ContactPoint] | None:
+def _telecom(who: Professional | SafeguardingLead) -> list[ContactPoint] | None:
     found = [
         ContactPoint(system=system, value=value, use="work")
         for system, value in (("phone", who.phone), ("email", who.email))
@@ -189,9 +192,25 @@ def team(name: str, sender_url: str) -> Organization:
 
 
 @builds("Organization")
-def sender(sender_id: str, sender_name: str) -> Organization:
-    """The trust sending the referral."""
-    return Organization(id=fhir_id(sender_id), name=sender_name or None)
+def sender(
+    sender_id: str, sender_name: str, safeguarding: SafeguardingLead | None = None
+) -> Organization:
+    """The trust sending the referral, with its safeguarding team as the contact for when the
+    referrer cannot be reached."""
+    contact = None
+    if safeguarding is not None:
+        contact = [
+            OrganizationContact(
+                purpose=text_concept(
+                    f"{SAFEGUARDING_CONTACT}: {safeguarding.role}"
+                    if safeguarding.role
+                    else SAFEGUARDING_CONTACT
+                ),
+                name=HumanName(text=safeguarding.name),
+                telecom=_telecom(safeguarding),
+            )
+        ]
+    return Organization(id=fhir_id(sender_id), name=sender_name or None, contact=contact)
 
 
 @builds("Organization")

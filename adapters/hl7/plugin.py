@@ -115,6 +115,7 @@ class Hl7Plugin:
                 facts,
                 trust_name=self.context.config.trust_name,
                 at=utc_now(),
+                safeguarding=self.context.config.safeguarding_lead,
             )
         except ReferralBuildError as exc:
             return _failed(str(exc), retryable=False)

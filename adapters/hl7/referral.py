@@ -42,6 +42,7 @@ from plugin_core.model import (
     Referral,
     ReferralAction,
 )
+from plugin_core.rules.escalate import SafeguardingLead
 
 EVENTS = {  # patient referral (I12), modify (I13), cancel (I14): all in the REF_I12 structure
     ReferralAction.NEW: "I12",
@@ -90,6 +91,7 @@ def build_ref_i12(
     *,
     trust_name: str,
     at: datetime,
+    safeguarding: SafeguardingLead | None = None,
 ) -> str:
     """The ER7 text of a REF^I12 for one referral, validated by hl7apy at strict level."""
     version = settings.referral_version
@@ -113,6 +115,7 @@ def build_ref_i12(
         decision=facts.decision,
         destination=destination,
         trust_name=trust_name,
+        safeguarding=safeguarding,
     )
     rf1 = message.rf1
     rf1.rf1_1 = "P^Pending^HL70283"
@@ -132,8 +135,13 @@ def build_ref_i12(
     sending = _provider(
         message, "RP", "Referring Provider", trust_name, settings.sending_facility, esc
     )
+    reaches = []
     if content.referrer is not None:
         _referrer(sending, content.referrer, esc)
+        reaches.append(_reach(content.referrer, esc))
+    if content.safeguarding is not None:
+        _safeguarding(sending, content.safeguarding, esc)
+        reaches.append(_reach(content.safeguarding, esc))
     name = destination.authority.name if destination.authority else destination.label
     _provider(message, "RT", "Referred to Provider", name, recipient, esc)
 
@@ -145,9 +153,8 @@ def build_ref_i12(
     try:
         Validator.validate(message)
         text: str = message.to_er7()
-        reach = _reach(content.referrer, esc)
-        if reach:
-            text = _with_reach(text, reach)
+        if any(reaches):
+            text = _with_reach(text, reaches)
             Validator.validate(parse_message(text, validation_level=VALIDATION_LEVEL.STRICT))
     except Exception as exc:
         # hl7apy names the element for a missing child; other messages may quote a value.
@@ -157,15 +164,13 @@ def build_ref_i12(
     return text + "\r"
 
 
-def _reach(who: Professional | None, esc: Escape) -> str:
-    """CTD-5: the referrer's direct phone and email as XTN repetitions.
+def _reach(who: Professional | SafeguardingLead, esc: Escape) -> str:
+    """CTD-5: a contact's direct phone and email as XTN repetitions.
 
     Written as text: hl7apy (1.3) leaves the withdrawn XTN-1 out of its 2.6+ structures and so
     shifts every component one place left when it writes an XTN; the message with this field
     in is parsed back and validated as a whole instead.
     """
-    if who is None:
-        return ""
     found = []
     if who.phone:  # a work number (WPN), a telephone (PH), written as given (XTN-12)
         found.append("^WPN^PH" + "^" * 9 + esc(who.phone))
@@ -174,10 +179,15 @@ def _reach(who: Professional | None, esc: Escape) -> str:
     return "~".join(found)
 
 
-def _with_reach(text: str, reach: str) -> str:
+def _with_reach(text: str, reaches: list[str]) -> str:
+    """Each CTD's phone and email, in the order the CTD segments were written."""
     segments = text.split("\r")
+    found = iter(reaches)
     for index, segment in enumerate(segments):
         if segment.startswith("CTD|"):
+            reach = next(found, "")
+            if not reach:
+                continue
             fields = segment.split("|")
             fields += [""] * (6 - len(fields))
             fields[5] = reach
@@ -194,6 +204,16 @@ def _provider(message: Message, role: str, label: str, name: str, ident: str, es
     if ident:
         prd.prd_7 = f"{esc(ident)}^L"  # PLN-2: a local identifier (table 0338)
     return group
+
+
+def _safeguarding(group: Any, lead: SafeguardingLead, esc: Escape) -> None:
+    """A second CTD: the trust's safeguarding lead or team, for when the referrer cannot be
+    reached. CTD-1 is the local code ``SG`` whose text is their role; their phone and email
+    (CTD-5) are added as the referrer's are."""
+    ctd = group.add_segment("CTD")
+    ctd.ctd_1 = f"SG^{esc(lead.role or 'Trust safeguarding team')}^L"
+    if lead.name:
+        ctd.ctd_2 = xpn(lead.name, esc)
 
 
 def _referrer(group: Any, who: Professional, esc: Escape) -> None:

@@ -53,6 +53,9 @@ FLAG_FIELDS = (
     "concerns_person_working_with_children",
     "consent_basis_confirmed",
 )
+UNREACHABLE = "give your direct phone or email, so children's services can call you back"
+"""A referral goes with how to reach the professional who made it: the front door calls back
+with questions, and a referral it cannot ask about waits."""
 _LONDON = ZoneInfo("Europe/London")
 _CRITERIA = frozenset(c.value for c in LadoCriterion)
 _DECISION_ID = re.compile(r"^d-[0-9a-f]{32}$")
@@ -165,7 +168,8 @@ def form_problems(
     known_authority: str | None,
     directory: list[str],
 ) -> list[FieldProblem]:
-    """Faults the form finds itself: an unanswered yes/no, overlong text.
+    """Faults the form finds itself: an unanswered yes/no, overlong text, a referral without a
+    phone or email to reach the professional by.
 
     When share is unanswered the service cannot check the rest, so the checks common to both
     answers (reasons, level of need) run here too: the nurse sees every fault at once.
@@ -182,6 +186,20 @@ def form_problems(
                 "advice_sought.sought_at", "enter the date and time, like 03/03/2026 09:45"
             )
         )
+    if form.values.get("share") == "yes" and not any(
+        form.values.get(name, "").strip() for name in ("decided_by.phone", "decided_by.email")
+    ):
+        problems.append(FieldProblem("decided_by.phone", UNREACHABLE))
+        # The rules' own faults too, so the nurse sees every fault at once.
+        doc = decision_doc(form, professional_id) | {"advice_sought": None}
+        try:
+            validate(
+                decision_from_dict(doc, contact_id="-", now=now),
+                known_authority=known_authority,
+                directory=directory,
+            )
+        except DecisionInvalid as exc:
+            problems += exc.problems
     if form.values.get("share") not in ("yes", "no"):
         problems.append(FieldProblem("share", "choose yes or no"))
         doc = decision_doc(form, professional_id) | {"share": False, "advice_sought": None}

@@ -88,6 +88,25 @@ def _stop(content: ReferralContent) -> list[ScriptLine]:
     return []
 
 
+def _reach(content: ReferralContent) -> str:
+    """The referrer's own phone or email, then the trust's safeguarding team for when they
+    cannot be reached."""
+    own = ", ".join(content.referrer_reach)
+    lead = content.safeguarding
+    team = ""
+    if lead is not None and lead.phone:
+        team = f"call our safeguarding team on {lead.phone}."
+    elif lead is not None and lead.email:
+        team = f"email our safeguarding team at {lead.email}."
+    if own and team:
+        return f"You can reach me on {own}. If I am not there, {team}"
+    if own:
+        return f"You can reach me on {own}."
+    if team:
+        return f"To reach us, {team}"
+    return ""
+
+
 def call_script(content: ReferralContent) -> tuple[ScriptLine, ...]:
     """The lines to read out, in order; a referral called off starts by saying not to call."""
     lines = [
@@ -100,10 +119,9 @@ def call_script(content: ReferralContent) -> tuple[ScriptLine, ...]:
         ScriptLine("The level", f"{content.level_text}. {content.urgency_text}."),
         ScriptLine("What you need", _need(content)),
     ]
-    referrer = content.referrer
-    reach = ", ".join(p for p in (referrer.phone, referrer.email) if p) if referrer else ""
+    reach = _reach(content)
     if reach:
-        lines.append(ScriptLine("How to reach you", f"You can reach me on {reach}."))
+        lines.append(ScriptLine("How to reach you", reach))
     lines.append(
         ScriptLine("Our reference", f"Our reference for this referral is {content.reference}.")
     )

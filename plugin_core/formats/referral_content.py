@@ -5,8 +5,9 @@ REF^I12, email, the PDF document), so they are settled here once, from the conta
 assessment, the decision and the referral, and the channels only lay them out. The shape
 follows the multi-agency referral forms local authorities use: the children concerned (only
 those the professional chose), the adult, the concern with its level of need and the risk
-indicators a referral may carry, what is shared and on what basis, the urgency, and the
-referrer with how to reach them.
+indicators a referral may carry, what is shared and on what basis, the urgency, the referrer
+with how to reach them, and the trust's safeguarding team for when the referrer cannot be
+reached (off shift when the authority calls back, or no phone or email given).
 
 Values are copied as they are, not reformatted: a channel that validates (the FHIR models)
 then reports a bad value against its own field.
@@ -53,6 +54,7 @@ from plugin_core.model import (
     ReferralAction,
     Route,
 )
+from plugin_core.rules.escalate import SafeguardingLead
 from plugin_core.rules.indicators import for_referral
 from plugin_core.rules.levels import DEFAULT_THRESHOLD, Threshold
 
@@ -112,6 +114,9 @@ class ReferralContent:
     consent: Consent | None
     consent_not_sought_reason: str
     referrer: Professional | None
+    safeguarding: SafeguardingLead | None = None
+    """The trust's safeguarding lead or team: who the authority reaches when the referrer
+    cannot be reached."""
     lado_criteria: tuple[LadoCriterion, ...] = ()
     sent_route: Route | None = None
     """Where it goes at the time it is sent: out of hours, the emergency duty team."""
@@ -147,6 +152,18 @@ class ReferralContent:
     @property
     def level_text(self) -> str:
         return level_text(self.level_of_need, self.threshold)
+
+    @property
+    def referrer_reach(self) -> tuple[str, ...]:
+        """The referrer's direct phone and email, those given."""
+        who = self.referrer
+        return tuple(p for p in (who.phone, who.email) if p) if who else ()
+
+    @property
+    def safeguarding_reach(self) -> tuple[str, ...]:
+        """The trust safeguarding team's phone and email, those configured."""
+        lead = self.safeguarding
+        return tuple(p for p in (lead.phone, lead.email) if p) if lead else ()
 
     @property
     def urgency_text(self) -> str:
@@ -200,6 +217,7 @@ def referral_content(
     decision: Decision | None = None,
     destination: Destination | None = None,
     trust_name: str = "",
+    safeguarding: SafeguardingLead | None = None,
 ) -> ReferralContent:
     """The dataset of one referral; parts whose source is not known are left empty."""
     adult = contact.patient if contact is not None else None
@@ -231,6 +249,7 @@ def referral_content(
         consent=decision.consent if decision else None,
         consent_not_sought_reason=decision.consent_not_sought_reason if decision else "",
         referrer=decision.decided_by if decision else None,
+        safeguarding=safeguarding,
         lado_criteria=decision.lado_criteria if decision else (),
         threshold=(destination.threshold if destination else None) or DEFAULT_THRESHOLD,
     )

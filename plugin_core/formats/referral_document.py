@@ -90,7 +90,7 @@ def sections(content: ReferralContent) -> list[Section]:
             _concern(content),
             _sharing(content),
         ]
-    found += [_referrer(content), _reference(content)]
+    found += [_referrer(content), *_safeguarding(content), _reference(content)]
     return found
 
 
@@ -213,6 +213,11 @@ def _referrer(content: ReferralContent) -> Section:
     who = content.referrer
     if who is None:
         return Section("Referrer", rows=(("Organisation", content.trust_name or NOT_RECORDED),))
+    unreachable = (
+        "No direct phone or email was given: call the trust's safeguarding team (below)."
+        if not content.referrer_reach and content.safeguarding is not None
+        else ""
+    )
     return Section(
         "Referrer: how to reach them",
         rows=(
@@ -224,7 +229,26 @@ def _referrer(content: ReferralContent) -> Section:
             ("Email", who.email or NOT_GIVEN),
             ("Staff id", who.id or NOT_GIVEN),
         ),
+        text=unreachable,
     )
+
+
+def _safeguarding(content: ReferralContent) -> list[Section]:
+    """Who answers for the referral when the referrer cannot: off shift when the authority
+    calls back, or no phone or email given."""
+    lead = content.safeguarding
+    if lead is None:
+        return []
+    rows = [("Name", lead.name), ("Role", lead.role or NOT_GIVEN)]
+    rows += [("Phone", lead.phone)] if lead.phone else []
+    rows += [("Email", lead.email)] if lead.email else []
+    return [
+        Section(
+            "If the referrer cannot be reached",
+            rows=tuple(rows),
+            text=f"Contact the safeguarding team at {content.trust_name or 'the trust'}.",
+        )
+    ]
 
 
 def _reference(content: ReferralContent) -> Section:

@@ -210,6 +210,7 @@ class Decisions(ServiceBase):
             decision=details.decision,
             destination=where,
             trust_name=self.config.trust_name,
+            safeguarding=self.config.safeguarding_lead,
         )
         content = as_amended(content, referral) if update is not None else content
         cancellation = cancellation_of(referral, held)

@@ -25,6 +25,7 @@ from adapters.hl7.referral import ReferralFacts, build_ref_i12
 from adapters.hl7.settings import load_settings
 from plugin_core.contract import ReferralDetails
 from plugin_core.formats import referral_pdf as pdf_module
+from plugin_core.formats.call_script import call_script
 from plugin_core.formats.contact_json import contact_from_dict
 from plugin_core.formats.decision_json import decision_from_dict
 from plugin_core.formats.referral_content import referral_content
@@ -37,6 +38,7 @@ from plugin_core.model import (
     Decision,
     Destination,
     FirstContact,
+    Professional,
     Referral,
     ReferralAction,
     Route,
@@ -111,6 +113,10 @@ DECISION: dict[str, Any] = {
     "child_refs": ["member-1"],
 }
 ISLINGTON = Authority("islington", "Islington")
+LEAD_NAME = "Example Named Nurse"
+LEAD_PHONE = "020 7000 0000"
+LEAD_EMAIL = "safeguarding@example-trust.nhs.uk"
+"""The example trust's safeguarding lead, as its configuration names them."""
 
 
 @dataclass(frozen=True)
@@ -139,44 +145,52 @@ def scene() -> Scene:
     return Scene(config, contact, assessment, decision, referral)
 
 
-def fhir_message(s: Scene) -> tuple[Bundle, str]:
+def fhir_message(s: Scene, decision: Decision | None = None) -> tuple[Bundle, str]:
     built = referral_message_bundle(
         s.referral,
         s.destination(Channel.FHIR, "https://la.example.test/fhir"),
         s.contact,
-        s.decision,
+        decision or s.decision,
         s.assessment,
         sender_id="trust-1",
         sender_name="Synthetic Trust",
         source_endpoint="urn:thinkfamily:trust-1",
         now=NOW,
+        safeguarding=s.config.safeguarding_lead,
     )
     wire = built.model_dump_json()
     return Bundle.model_validate_json(wire), wire
 
 
-def hl7_message(s: Scene, version: str = "2.7") -> tuple[Any, str]:
+def hl7_message(
+    s: Scene, version: str = "2.7", decision: Decision | None = None
+) -> tuple[Any, str]:
     settings = replace(load_settings(s.config), referral_version=version)
     text = build_ref_i12(
         s.referral,
         s.destination(Channel.HL7, "127.0.0.1:2575"),
         settings,
-        ReferralFacts(s.contact, s.assessment, s.decision),
+        ReferralFacts(s.contact, s.assessment, decision or s.decision),
         trust_name="Synthetic Trust",
         at=NOW,
+        safeguarding=s.config.safeguarding_lead,
     )
     message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT)
     assert Validator.validate(message)
     return message, text
 
 
-def email_message(s: Scene, referral: Referral | None = None) -> EmailMessage:
+def email_message(
+    s: Scene, referral: Referral | None = None, decision: Decision | None = None
+) -> EmailMessage:
+    details = ReferralDetails(s.contact, s.assessment, decision) if decision else s.details
     return build_message(
         referral or s.referral,
         s.destination(Channel.EMAIL, "front-door@islington.example"),
-        s.details,
+        details,
         sender="thinkfamily@trust.example",
         trust_name="Synthetic Trust",
+        safeguarding=s.config.safeguarding_lead,
     )
 
 
@@ -226,6 +240,10 @@ READABLE_FACTS = (
     REFERRER["team"],
     REFERRER["phone"],
     REFERRER["email"],
+    "If the referrer cannot be reached",
+    LEAD_NAME,
+    LEAD_PHONE,
+    LEAD_EMAIL,
 )
 
 
@@ -267,6 +285,14 @@ def test_one_referral_says_the_same_facts_in_fhir_hl7_email_and_its_document(
     assert role.code[0].text == REFERRER["role"]
     team = next(o for o in found["Organization"] if o.name == REFERRER["team"])
     assert team.type[0].coding[0].code == "team"
+    trust = next(o for o in found["Organization"] if o.name == "Synthetic Trust")
+    (fallback,) = trust.contact
+    assert fallback.purpose.text.startswith("If the referrer cannot be reached")
+    assert fallback.name.text == LEAD_NAME
+    assert {(t.system, t.value) for t in fallback.telecom} == {
+        ("phone", LEAD_PHONE),
+        ("email", LEAD_EMAIL),
+    }
 
     message, _ = hl7_message(scene)
     assert message.msh.msh_10.to_er7() == reference
@@ -288,11 +314,16 @@ def test_one_referral_says_the_same_facts_in_fhir_hl7_email_and_its_document(
     assert notes_by_type["CONSENT"] == "Not sought"
     assert notes_by_type["NOTSOUGHT"] == NOT_SOUGHT_WHY
     ctd = message.ref_i12_provider_contact[0].ctd
-    assert ctd.ctd_1.to_er7() == "RP^Staff nurse^L"
-    assert ctd.ctd_2.to_er7() == "Referrer^Jo"
-    assert ctd.ctd_4.to_er7().endswith(REFERRER["team"])
-    reach = [f.to_er7() for f in ctd.ctd_5]
+    referrer_ctd, team_ctd = ctd
+    assert referrer_ctd.ctd_1.to_er7() == "RP^Staff nurse^L"
+    assert referrer_ctd.ctd_2.to_er7() == "Referrer^Jo"
+    assert referrer_ctd.ctd_4.to_er7().endswith(REFERRER["team"])
+    reach = [f.to_er7() for f in referrer_ctd.ctd_5]
     assert reach == [f"^WPN^PH^^^^^^^^^{REFERRER['phone']}", f"^NET^Internet^{REFERRER['email']}"]
+    assert team_ctd.ctd_1.to_er7() == "SG^Named nurse for safeguarding children^L"
+    assert team_ctd.ctd_2.to_er7() == "Nurse^Example Named"
+    team_reach = [f.to_er7() for f in team_ctd.ctd_5]
+    assert team_reach == [f"^WPN^PH^^^^^^^^^{LEAD_PHONE}", f"^NET^Internet^{LEAD_EMAIL}"]
 
     body, filename, document = email_parts(email_message(scene))
     flat_body = " ".join(body.split())
@@ -432,3 +463,53 @@ def test_out_of_hours_the_document_names_the_duty_team_and_the_message_keeps_the
     )
     (request,) = by_type(bundle)["ServiceRequest"]
     assert request.category[0].coding[0].code == "route-front_door"
+
+
+def test_a_referrer_without_phone_or_email_leaves_every_channel_the_trusts_safeguarding_team(
+    scene: Scene,
+) -> None:
+    unreachable = replace(
+        scene.decision, decided_by=Professional("nurse-17", role="Staff nurse", name="Jo Referrer")
+    )
+    bundle, _ = fhir_message(scene, unreachable)
+    found = by_type(bundle)
+    (practitioner,) = found["Practitioner"]
+    assert practitioner.telecom is None
+    trust = next(o for o in found["Organization"] if o.name == "Synthetic Trust")
+    assert {t.value for t in trust.contact[0].telecom} == {LEAD_PHONE, LEAD_EMAIL}
+
+    message, _ = hl7_message(scene, decision=unreachable)
+    referrer_ctd, team_ctd = message.ref_i12_provider_contact[0].ctd
+    assert referrer_ctd.ctd_5.to_er7() == ""
+    assert [f.to_er7() for f in team_ctd.ctd_5] == [
+        f"^WPN^PH^^^^^^^^^{LEAD_PHONE}",
+        f"^NET^Internet^{LEAD_EMAIL}",
+    ]
+
+    body, _, document = email_parts(email_message(scene, decision=unreachable))
+    told = "No direct phone or email was given: call the trust's safeguarding team (below)."
+    for text in (" ".join(body.split()), document):
+        assert told in text
+        assert LEAD_PHONE in text and LEAD_EMAIL in text
+
+
+def test_the_call_script_gives_the_safeguarding_team_for_when_the_referrer_cannot_be_reached(
+    scene: Scene,
+) -> None:
+    def reach(decision: Decision) -> str:
+        content = referral_content(
+            scene.referral,
+            contact=scene.contact,
+            assessment=scene.assessment,
+            decision=decision,
+            trust_name="Synthetic Trust",
+            safeguarding=scene.config.safeguarding_lead,
+        )
+        return {line.step: line.words for line in call_script(content)}["How to reach you"]
+
+    assert reach(scene.decision) == (
+        f"You can reach me on {REFERRER['phone']}, {REFERRER['email']}."
+        f" If I am not there, call our safeguarding team on {LEAD_PHONE}."
+    )
+    unreachable = replace(scene.decision, decided_by=Professional("nurse-17"))
+    assert reach(unreachable) == f"To reach us, call our safeguarding team on {LEAD_PHONE}."

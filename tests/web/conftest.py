@@ -133,6 +133,7 @@ def sharing_form(token: str, decision_id: str, **changes: Any) -> dict[str, Any]
         "consent": "not_sought",
         "consent_not_sought_reason": "Asking would delay protecting the children.",
         "child_refs": ["k-1", "k-2"],
+        "decided_by.phone": "020 7946 0123",
     } | changes
 
 

@@ -105,6 +105,7 @@ def share(page: Page, level: str) -> None:
     page.get_by_label(re.compile(rf"^{level} – ")).check()
     page.get_by_label("Reasons for your decision").fill(REASONS)
     page.get_by_label("What is shared").fill("Reason for admission and the children's ages.")
+    page.get_by_label("Your direct phone").fill("020 7946 0123")
     page.get_by_role("radio", name="Public task").check()
     page.get_by_role("radio", name="Not sought").check()
     page.get_by_label("Why consent was not sought").fill("Asking would delay protecting them.")

@@ -97,11 +97,15 @@ def test_a_nurse_records_a_decision_in_the_browser_and_it_is_recorded_once(
         page.get_by_role("button", name="Record decision").click()
         assert page.locator("#err-reasons").inner_text().startswith("Error: \nRecord the reasons")
         assert page.get_by_label("3 – Complex needs").is_checked()
+        # A referral goes nowhere without a way to call the nurse back.
+        reach = page.locator("[id='err-decided_by.phone']").inner_text()
+        assert "Give your direct phone or email" in reach
 
         page.get_by_label("Reasons for your decision").fill(
             "Parent admitted after an overdose; children at home with no other carer."
         )
         page.get_by_label("What is shared").fill("Reason for admission and the children's ages.")
+        page.get_by_label("Your direct phone").fill("020 7946 0123")
         page.get_by_role("radio", name="Public task").check()
         page.get_by_role("radio", name="Not sought").check()
         page.get_by_label("Why consent was not sought").fill(

@@ -60,17 +60,35 @@ def test_the_referrers_contact_is_recorded_and_who_decided_still_comes_from_the_
     )
 
 
-def test_a_form_left_without_the_referrers_contact_still_records_the_decision(
-    pages: Pages,
-) -> None:
+def test_a_referral_without_a_phone_or_email_to_call_back_is_asked_for_one(pages: Pages) -> None:
     contact_id = pages.add_contact(contact_doc("referrer-2"))
     html = pages.client.get(pages.form_url(contact_id)).text
-    assert (
-        pages.post(contact_id, sharing_form(token_for(contact_id), _decision_id(html))).status_code
-        == 303
-    )
+    form = sharing_form(token_for(contact_id), _decision_id(html), **{"decided_by.phone": " "})
+    again = pages.post(contact_id, form)
+    assert again.status_code == 422
+    assert "give your direct phone or email" in again.text
+    assert 'id="err-decided_by.phone"' in again.text
+    assert pages.service.store.get_decisions(contact_id) == []
+
+    form["decided_by.email"] = "jo.referrer@trust.example"
+    assert pages.post(contact_id, form).status_code == 303
     (decision,) = pages.service.store.get_decisions(contact_id)
-    assert decision.decided_by == Professional(id=NURSE)
+    assert decision.decided_by == Professional(id=NURSE, email="jo.referrer@trust.example")
+
+
+def test_a_decision_not_to_share_is_recorded_without_a_phone_or_email(pages: Pages) -> None:
+    contact_id = pages.add_contact(contact_doc("referrer-3"))
+    html = pages.client.get(pages.form_url(contact_id)).text
+    form = sharing_form(
+        token_for(contact_id),
+        _decision_id(html),
+        share="no",
+        level_of_need="2",
+        **{"decided_by.phone": ""},
+    )
+    assert pages.post(contact_id, form).status_code == 303
+    (decision,) = pages.service.store.get_decisions(contact_id)
+    assert decision.share is False and decision.decided_by == Professional(id=NURSE)
 
 
 def test_children_sent_without_host_ids_are_named_on_the_form_not_numbered(pages: Pages) -> None:

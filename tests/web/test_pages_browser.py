@@ -53,6 +53,7 @@ def test_a_nurse_signs_in_from_a_guarded_page_and_records_a_decision(
     page.get_by_label("3 – Complex needs").check()
     page.get_by_label("Reasons for your decision").fill(REASONS)
     page.get_by_label("What is shared").fill("Reason for admission and the children's ages.")
+    page.get_by_label("Your direct phone").fill("020 7946 0123")
     page.get_by_role("radio", name="Public task").check()
     page.get_by_role("radio", name="Not sought").check()
     page.get_by_label("Why consent was not sought").fill("Asking would delay protecting them.")
