@@ -8,7 +8,7 @@ from typing import Any
 from plugin_core.contract import Accepted
 from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import assessment_to_dict
-from plugin_core.model import Call, DecisionEscalation, Referral
+from plugin_core.model import Call, DecisionEscalation, Referral, ReferralAction
 from plugin_core.service import (
     AwaitedCall,
     ContactRecord,
@@ -91,7 +91,23 @@ def recorded(found: RecordedDecision) -> dict[str, Any]:
         ],
         "withdrawn": list(found.withdrawn),
         "escalations": [escalation(e) for e in found.escalations],
+        "warnings": _warnings(found),
     }
+
+
+UNREACHABLE = (
+    "no phone or email for the referrer: the referral asks the authority to call the trust's"
+    " safeguarding lead instead"
+)
+
+
+def _warnings(found: RecordedDecision) -> list[dict[str, str]]:
+    """What the host should mend next time, though the decision is recorded as sent."""
+    who = found.decision.decided_by
+    sent = any(r.action is not ReferralAction.CANCEL for r in found.referrals)
+    if sent and not (who.phone.strip() or who.email.strip()):
+        return [{"field": "decided_by.phone", "reason": UNREACHABLE}]
+    return []
 
 
 def amended(change: Referral) -> dict[str, Any]:

@@ -77,6 +77,27 @@ def change(api: Api, referral_id: str, what: str, **body: Any) -> Any:
 # Referrals and decisions ----------------------------------------------------------------------
 
 
+def test_a_referral_sent_without_the_referrers_phone_or_email_is_recorded_with_a_warning(
+    api: Api,
+) -> None:
+    assert api.call("POST", "/api/contacts", json=contact_doc("reach-1")).status_code == 201
+    bare = api.call(
+        "POST", "/api/contacts/reach-1/decision", json=decision_doc(decision_id="d-reach-1")
+    )
+    assert bare.status_code == 201, bare.text
+    assert bare.json()["referrals"]
+    (warning,) = bare.json()["warnings"]
+    assert warning["field"] == "decided_by.phone"
+    assert "trust's safeguarding lead" in warning["reason"]
+
+    assert api.call("POST", "/api/contacts", json=contact_doc("reach-2")).status_code == 201
+    reachable = decision_doc(decision_id="d-reach-2")
+    reachable["decided_by"] |= {"email": "nurse.17@trust.example"}
+    told = api.call("POST", "/api/contacts/reach-2/decision", json=reachable)
+    assert told.status_code == 201 and told.json()["referrals"]
+    assert told.json()["warnings"] == []
+
+
 def test_acknowledging_or_updating_a_cancelled_referral_is_409_naming_the_state(api: Api) -> None:
     referral_id = api.referred("c-409")
     assert change(api, referral_id, "cancel").status_code == 200
