@@ -186,36 +186,33 @@ def form_problems(
                 "advice_sought.sought_at", "enter the date and time, like 03/03/2026 09:45"
             )
         )
+    def rule_problems(**changes: object) -> list[FieldProblem]:
+        """What the rules find in the form as posted, with ``changes``; the nurse then sees
+        every fault at once rather than one round at a time."""
+        doc = decision_doc(form, professional_id) | {"advice_sought": None, **changes}
+        try:
+            validate(
+                decision_from_dict(doc, contact_id="-", now=now),
+                known_authority=known_authority,
+                directory=directory,
+            )
+        except DecisionInvalid as exc:
+            return exc.problems
+        return []
+
     if form.values.get("share") == "yes" and not any(
         form.values.get(name, "").strip() for name in ("decided_by.phone", "decided_by.email")
     ):
         problems.append(FieldProblem("decided_by.phone", UNREACHABLE))
-        # The rules' own faults too, so the nurse sees every fault at once.
-        doc = decision_doc(form, professional_id) | {"advice_sought": None}
-        try:
-            validate(
-                decision_from_dict(doc, contact_id="-", now=now),
-                known_authority=known_authority,
-                directory=directory,
-            )
-        except DecisionInvalid as exc:
-            problems += exc.problems
+        problems += rule_problems()
     if form.values.get("share") not in ("yes", "no"):
         problems.append(FieldProblem("share", "choose yes or no"))
-        doc = decision_doc(form, professional_id) | {"share": False, "advice_sought": None}
-        try:
-            validate(
-                decision_from_dict(doc, contact_id="-", now=now),
-                known_authority=known_authority,
-                directory=directory,
-            )
-        except DecisionInvalid as exc:
-            # Only what holds whichever way share is answered: the fuller reason asked of a
-            # decision not to share would mislead a nurse who meant to share.
-            common = (
-                ("reasons", "level_of_need")
-                if not form.values.get("reasons", "").strip()
-                else ("level_of_need",)
-            )
-            problems += [p for p in exc.problems if p.field in common]
+        # Only what holds whichever way share is answered: the fuller reason asked of a
+        # decision not to share would mislead a nurse who meant to share.
+        common = (
+            ("reasons", "level_of_need")
+            if not form.values.get("reasons", "").strip()
+            else ("level_of_need",)
+        )
+        problems += [p for p in rule_problems(share=False) if p.field in common]
     return problems
