@@ -558,7 +558,11 @@ class Soak:
         level = rng.choice((2, 3, 3, 3, 4))
         body: dict[str, Any] = {
             "id": f"{self.tag}-d-{index:06d}",
-            "decided_by": {"id": f"nurse-{rng.randint(1, 40)}", "role": "staff nurse"},
+            "decided_by": {
+                "id": f"nurse-{rng.randint(1, 40)}",
+                "role": "staff nurse",
+                "phone": f"020 7946 0{rng.randint(0, 999):03d}",
+            },
             "share": True,
             "level_of_need": level,
             "reasons": "Parent admitted; children at home need a check on who is caring for them.",

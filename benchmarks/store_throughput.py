@@ -48,6 +48,8 @@ from tests.peers.smtp import SmtpReceiver
 from tests.service.conftest import TEST_AUTHORITIES, contact_doc, decision_doc, outbox_toml
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+REACHABLE = {"decided_by": {"id": "nurse-17", "role": "staff nurse", "phone": "020 7946 0017"}}
+"""As a referral is meant to be made: with the referrer's phone for the authority to call."""
 
 
 def median_rate(rounds: int, n: int, step: Callable[[int], float]) -> float:
@@ -89,7 +91,9 @@ def bench_decisions(
         def work(_: int, share: range) -> None:
             for i in share:
                 service.record_decision(
-                    decision_from_dict(decision_doc(), contact_id=contacts[i].id, now=NOW)
+                    decision_from_dict(
+                        decision_doc() | REACHABLE, contact_id=contacts[i].id, now=NOW
+                    )
                 )
 
         elapsed = _in_threads(callers, count, work)
@@ -143,7 +147,7 @@ def bench_delivery(
                 )
                 service.accept_contact(contact)
                 service.record_decision(
-                    decision_from_dict(decision_doc(), contact_id=contact.id, now=NOW)
+                    decision_from_dict(decision_doc() | REACHABLE, contact_id=contact.id, now=NOW)
                 )
             worker = OutboxWorker(service)
             worker.batch = 50  # one cycle claims many; the trust's own setting is smaller

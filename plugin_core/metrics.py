@@ -55,6 +55,7 @@ EVENTS = frozenset(
         "contacts.reprompted_on_change",
         "decisions.escalated.not_shared",
         "decisions.escalated.override",
+        "referrals.referrer_unreachable",
         "fhir.writeback",
         "fhir.writeback_failed",
         "hl7.errors",

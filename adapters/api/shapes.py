@@ -8,7 +8,7 @@ from typing import Any
 from plugin_core.contract import Accepted
 from plugin_core.formats import serialise
 from plugin_core.formats.contact_json import assessment_to_dict
-from plugin_core.model import Call, DecisionEscalation, Referral, ReferralAction
+from plugin_core.model import Call, DecisionEscalation, Referral
 from plugin_core.service import (
     AwaitedCall,
     ContactRecord,
@@ -103,9 +103,7 @@ UNREACHABLE = (
 
 def _warnings(found: RecordedDecision) -> list[dict[str, str]]:
     """What the host should mend next time, though the decision is recorded as sent."""
-    who = found.decision.decided_by
-    sent = any(r.action is not ReferralAction.CANCEL for r in found.referrals)
-    if sent and not (who.phone.strip() or who.email.strip()):
+    if found.referrer_unreachable:
         return [{"field": "decided_by.phone", "reason": UNREACHABLE}]
     return []
 

@@ -69,6 +69,11 @@ class Professional:
     def __repr__(self) -> str:
         return f"Professional(id={self.id!r})"
 
+    @property
+    def reachable(self) -> bool:
+        """A direct phone or an email is given: the authority can call back about a referral."""
+        return bool(self.phone.strip() or self.email.strip())
+
 
 @dataclass(frozen=True, slots=True)
 class Lead:

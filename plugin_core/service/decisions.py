@@ -51,6 +51,12 @@ class RecordedDecision:
     withdrawn: tuple[str, ...] = ()
     """Referrals of the decision superseded, withdrawn before they were sent."""
 
+    @property
+    def referrer_unreachable(self) -> bool:
+        """A referral goes to an authority with no phone or email for the referrer."""
+        sent = any(r.action is not ReferralAction.CANCEL for r in self.referrals)
+        return sent and not self.decision.decided_by.reachable
+
 
 class Decisions(ServiceBase):
     def record_decision(self, decision: Decision) -> RecordedDecision:
@@ -135,7 +141,15 @@ class Decisions(ServiceBase):
             )
         for failure in self.engine.recorded(outcome, stored.assessment):
             self._write_back_failed(failure, decision.id)
-        return RecordedDecision(decision, saved.referrals, escalations, saved.withdrawn)
+        recorded = RecordedDecision(decision, saved.referrals, escalations, saved.withdrawn)
+        if recorded.referrer_unreachable:
+            # For the safeguarding lead's review: referrals the authority must call the trust's
+            # lead about, since nobody gave the referrer's phone or email.
+            log.warning(
+                "referral without the referrer's phone or email", extra={"decision_id": decision.id}
+            )
+            self.count("referrals.referrer_unreachable")
+        return recorded
 
     def _succession(
         self, decision: Decision, made: tuple[Referral, ...], now: datetime

@@ -96,6 +96,10 @@ def test_a_referral_sent_without_the_referrers_phone_or_email_is_recorded_with_a
     told = api.call("POST", "/api/contacts/reach-2/decision", json=reachable)
     assert told.status_code == 201 and told.json()["referrals"]
     assert told.json()["warnings"] == []
+    # Counted for the safeguarding lead's review, once: the second referral had an email.
+    assert api.service.store.counters()["referrals.referrer_unreachable"] == 1
+    health = api.call("GET", "/healthz").json()
+    assert health["counters"]["referrals.referrer_unreachable"] == 1
 
 
 def test_acknowledging_or_updating_a_cancelled_referral_is_409_naming_the_state(api: Api) -> None:
