@@ -17,7 +17,8 @@ from plugin_core.service import DuplicateDecision, Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import Store, open_store
 
-from .conftest import FakeClock, contact_doc, decision_doc
+from .conftest import FakeClock, contact_doc
+from .conftest import decision_doc as bare_decision_doc
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 WARM = 6
@@ -27,6 +28,14 @@ NOT_SHARING = {
     "level_of_need": 2,
     "reasons": "The other parent has taken the children home and their needs are met there.",
 }
+
+
+def decision_doc() -> dict[str, Any]:
+    """A decision as a referral is meant to be made, with the referrer's phone: one without
+    it is also counted for the safeguarding lead, a write after the commit."""
+    return bare_decision_doc() | {
+        "decided_by": {"id": "nurse-17", "role": "staff nurse", "phone": "020 7946 0017"}
+    }
 
 
 class Traced:
