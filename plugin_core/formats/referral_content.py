@@ -160,12 +160,6 @@ class ReferralContent:
         return tuple(p for p in (who.phone, who.email) if p) if who else ()
 
     @property
-    def safeguarding_reach(self) -> tuple[str, ...]:
-        """The trust safeguarding team's phone and email, those configured."""
-        lead = self.safeguarding
-        return tuple(p for p in (lead.phone, lead.email) if p) if lead else ()
-
-    @property
     def urgency_text(self) -> str:
         if self.immediate_danger:
             return "Immediate danger"

@@ -215,7 +215,7 @@ def _referrer(content: ReferralContent) -> Section:
         return Section("Referrer", rows=(("Organisation", content.trust_name or NOT_RECORDED),))
     unreachable = (
         "No direct phone or email was given: call the trust's safeguarding team (below)."
-        if not content.referrer_reach and content.safeguarding is not None
+        if not who.reachable and content.safeguarding is not None
         else ""
     )
     return Section(

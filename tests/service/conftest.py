@@ -104,10 +104,15 @@ def contact_doc(
     }
 
 
-def decision_doc(*, level: int = 3, decision_id: str | None = None) -> dict[str, Any]:
+def decision_doc(
+    *, level: int = 3, decision_id: str | None = None, phone: str = ""
+) -> dict[str, Any]:
+    """A sharing decision; ``phone`` gives the referrer's direct phone, as a referral is meant
+    to be made (one without is also counted for the safeguarding lead's review)."""
+    referrer = {"id": "nurse-17", "role": "staff nurse"} | ({"phone": phone} if phone else {})
     return {
         "id": decision_id or f"d-{next(_ids)}",
-        "decided_by": {"id": "nurse-17", "role": "staff nurse"},
+        "decided_by": referrer,
         "share": True,
         "level_of_need": level,
         "reasons": "Parent admitted in crisis; child at home with no other carer.",

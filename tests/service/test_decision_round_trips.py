@@ -17,8 +17,7 @@ from plugin_core.service import DuplicateDecision, Service
 from plugin_core.settings.load import load_trust_config
 from plugin_core.store import Store, open_store
 
-from .conftest import FakeClock, contact_doc
-from .conftest import decision_doc as bare_decision_doc
+from .conftest import FakeClock, contact_doc, decision_doc
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 WARM = 6
@@ -29,13 +28,8 @@ NOT_SHARING = {
     "reasons": "The other parent has taken the children home and their needs are met there.",
 }
 
-
-def decision_doc() -> dict[str, Any]:
-    """A decision as a referral is meant to be made, with the referrer's phone: one without
-    it is also counted for the safeguarding lead, a write after the commit."""
-    return bare_decision_doc() | {
-        "decided_by": {"id": "nurse-17", "role": "staff nurse", "phone": "020 7946 0017"}
-    }
+PHONE = "020 7946 0017"
+"""The referrer's phone: a referral without one is also counted, a write after the commit."""
 
 
 class Traced:
@@ -135,11 +129,13 @@ def test_a_decision_with_a_referral_costs_three_round_trips_on_postgresql(
     client library prepares the statements (from their fifth use)."""
     ids = _contacts(service, WARM + 3)
     for contact_id in ids[:WARM]:
-        service.record_decision(decision_from_dict(decision_doc(), contact_id=contact_id, now=NOW))
+        service.record_decision(
+            decision_from_dict(decision_doc(phone=PHONE), contact_id=contact_id, now=NOW)
+        )
     with traced(service.store, tmp_path, monkeypatch) as trips:
         for contact_id in ids[WARM:]:
             recorded = service.record_decision(
-                decision_from_dict(decision_doc(), contact_id=contact_id, now=NOW)
+                decision_from_dict(decision_doc(phone=PHONE), contact_id=contact_id, now=NOW)
             )
             assert len(recorded.referrals) == 1
     assert trips.round_trips("reader") == 0
@@ -151,11 +147,15 @@ def test_a_decision_not_to_share_costs_the_same_round_trips(
 ) -> None:
     ids = _contacts(service, WARM + 2)
     for contact_id in ids[:WARM]:
-        service.record_decision(decision_from_dict(decision_doc(), contact_id=contact_id, now=NOW))
+        service.record_decision(
+            decision_from_dict(decision_doc(phone=PHONE), contact_id=contact_id, now=NOW)
+        )
     with traced(service.store, tmp_path, monkeypatch) as trips:
         for contact_id in ids[WARM:]:
             recorded = service.record_decision(
-                decision_from_dict(decision_doc() | NOT_SHARING, contact_id=contact_id, now=NOW)
+                decision_from_dict(
+                    decision_doc(phone=PHONE) | NOT_SHARING, contact_id=contact_id, now=NOW
+                )
             )
             assert recorded.referrals == ()
     assert trips.round_trips("reader") == 0
@@ -168,7 +168,7 @@ def test_a_repeated_decision_costs_its_read_and_a_rollback(
     """A decision already recorded is answered from the read that holds the contact; the
     transaction it opened is rolled back, having written nothing."""
     (contact_id,) = _contacts(service, 1)
-    decision = decision_from_dict(decision_doc(), contact_id=contact_id, now=NOW)
+    decision = decision_from_dict(decision_doc(phone=PHONE), contact_id=contact_id, now=NOW)
     service.record_decision(decision)
     with traced(service.store, tmp_path, monkeypatch) as trips, pytest.raises(DuplicateDecision):
         service.record_decision(decision)
