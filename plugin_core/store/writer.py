@@ -212,6 +212,11 @@ class Writer:
         if ok:
             self._wait(group)
 
+    @property
+    def last_commit(self) -> float:
+        """Seconds the last group's commit took (for the decision benchmark)."""
+        return self._last_commit
+
     def waiting(self) -> int:
         """Requests asking for the writer now."""
         with self._asking_lock:
